@@ -1,0 +1,24 @@
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test check fmt bench clean
+
+$(BIN)/whuffie: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/whuffie
+	$(BIN)/whuffie check examples/library/rules.whuf
+	$(BIN)/whuffie fmt --check examples/library/rules.whuf
+
+test: $(BIN)/whuffie
+	$(BIN)/python -m pytest
+
+bench: $(BIN)/whuffie
+	$(BIN)/python benchmarks/bench_frontend.py
+
+clean:
+	rm -rf $(VENV) build dist

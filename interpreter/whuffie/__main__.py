@@ -1,0 +1,5 @@
+"""python -m whuffie"""
+
+from .cli import main
+
+main()
