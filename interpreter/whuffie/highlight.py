@@ -9,7 +9,7 @@ wherever the keyword cannot appear), and a regex lexer cannot see the parser's
 state. The rules below approximate it with the local context that decides it
 in practice: declaration keywords only start a line, a word after ``.`` is a
 field, a word before ``(`` is a call, a word before ``:`` is a field name,
-units only follow a number and windows only follow ``per``.
+units and ``total`` only follow a number and windows only follow ``per``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ DECLARATION_KEYWORDS = (
 NAMING_DECLARATIONS = ("ruleset", "author", "subject", "event", "rule", "measure", "score",
                        "tier", "privilege", "def")
 CLAUSE_KEYWORDS = (
-    "by", "because", "cites", "on", "where", "award", "cap", "total", "once",
+    "by", "because", "cites", "on", "where", "award", "cap", "once",
     "decay", "half_life", "over", "count", "distinct", "sum", "avg", "min", "max",
     "within", "default", "floor", "ceiling", "when", "otherwise", "protected",
     "expect", "at", "as", "always", "independent", "monotone", "gain", "for", "per",
@@ -74,6 +74,7 @@ class WhuffieLexer(RegexLexer):
             (_DATETIME, Number.Other),
             (_DATE, Number.Other),
             (r"(%s)(\s+)(%s)\b" % (_NUMBER, "|".join(UNITS)), bygroups(Number, Whitespace, Keyword.Type)),
+            (r"(%s)(\s+)(total)\b" % _NUMBER, bygroups(Number, Whitespace, Keyword)),
             (r"\d+\.\d+(?:[eE][+-]?\d+)?", Number.Float),
             (r"\d+", Number.Integer),
             # Declarations open a line; the declared name follows.
