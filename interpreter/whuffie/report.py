@@ -1,0 +1,395 @@
+"""Rendering results: score tables and records, explanations with reasons, the authors report.
+
+Every function here is pure: results in, text or plain data out. Numbers are
+rounded half away from zero to ``precision`` decimals; ints stay ints. Keys
+of every record come in the documented order, so the same results always
+render to the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+
+from . import nodes as n
+from .evaluator import LedgerEntry, Results, SubjectResult, round_half_away
+from .symbols import Ruleset
+
+DEFAULT_REASONS = 4
+
+
+# ---------------------------------------------------------------- values
+
+
+def number(value, precision: int = 2):
+    """A value as it appears in output: rounded floats, ints as ints, times as ISO text."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        rounded = round_half_away(value, precision)
+        return rounded + 0.0 if rounded != 0 else 0.0  # no "-0.0" in output
+    if isinstance(value, dt.datetime):
+        return iso(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        seconds = value.total_seconds()
+        if seconds % 86400 == 0:
+            return f"{int(seconds // 86400)} days"
+        return f"{number(seconds, precision)} seconds"
+    return str(value)
+
+
+def iso(at: dt.datetime) -> str:
+    """An instant as ISO 8601 in UTC with a Z."""
+    at = at.astimezone(dt.timezone.utc)
+    text = at.strftime("%Y-%m-%dT%H:%M:%S")
+    if at.microsecond:
+        text += f".{at.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def text_value(value, precision: int = 2) -> str:
+    """A value as table text: none is "-", floats keep exactly ``precision`` decimals."""
+    value = number(value, precision)
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.{precision}f}"
+    return str(value)
+
+
+# ---------------------------------------------------------------- score records
+
+
+def record(result: SubjectResult, precision: int = 2) -> dict:
+    """The documented score record of one subject."""
+    return {
+        "subject": result.subject,
+        "scores": {k: number(v, precision) for k, v in result.scores.items()},
+        "tier": result.tier,
+        "privileges": list(result.privileges),
+        "measures": {k: number(v, precision) for k, v in result.measures.items()},
+    }
+
+
+def score_json(results: Results, precision: int = 2) -> str:
+    """``score --format json``: a list of records sorted by subject."""
+    return json.dumps([record(r, precision) for r in results.subjects], indent=2, ensure_ascii=False) + "\n"
+
+
+def score_jsonl(results: Results, precision: int = 2) -> str:
+    """``score --format jsonl``: one record per line."""
+    return "".join(json.dumps(record(r, precision), ensure_ascii=False) + "\n" for r in results.subjects)
+
+
+def score_columns(ruleset: Ruleset) -> list[str]:
+    """Column names of the score table and CSV."""
+    return ["subject", *ruleset.scores, "tier", "privileges", *ruleset.measures]
+
+
+def score_rows(results: Results, ruleset: Ruleset, precision: int = 2) -> list[list[str]]:
+    """One text row per subject, in ``score_columns`` order."""
+    rows = []
+    for r in results.subjects:
+        rows.append([
+            r.subject,
+            *(text_value(r.scores.get(s), precision) for s in ruleset.scores),
+            r.tier or "-",
+            " ".join(r.privileges) or "-",
+            *(text_value(r.measures.get(m), precision) for m in ruleset.measures),
+        ])
+    return rows
+
+
+def score_csv(results: Results, ruleset: Ruleset, precision: int = 2) -> str:
+    """``score --format csv``: a header, then one row per subject (privileges space-separated)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(score_columns(ruleset))
+    for row in score_rows(results, ruleset, precision):
+        writer.writerow(["" if cell == "-" else cell for cell in row])
+    return out.getvalue()
+
+
+def plain_table(header: list[str], rows: list[list[str]]) -> str:
+    """An aligned text table (for pipes: no colour, no box drawing)."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+
+    def line(cells):
+        parts = []
+        for i, cell in enumerate(cells):
+            numeric = i > 0 and _looks_numeric(cell)
+            parts.append(cell.rjust(widths[i]) if numeric else cell.ljust(widths[i]))
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]) + "\n"
+
+
+def _looks_numeric(cell: str) -> bool:
+    try:
+        float(cell)
+        return True
+    except ValueError:
+        return False
+
+
+# ---------------------------------------------------------------- explanations
+
+
+def ledger_entry(entry: LedgerEntry, precision: int = 2) -> dict:
+    """One ledger entry as a plain dict (``explain --format json``)."""
+    return {
+        "rule": entry.rule,
+        "author": entry.author,
+        "because": entry.because,
+        "cites": list(entry.cites),
+        "event": entry.event_id,
+        "event_type": entry.event_type,
+        "at": iso(entry.at),
+        "line": entry.line,
+        "raw": number(entry.raw, precision),
+        "capped": number(entry.capped, precision),
+        "cut_by": [{"by": c.by, "amount": number(c.amount, precision)} for c in entry.cuts],
+        "decay": number(entry.decay, 6),
+        "value": number(entry.value, precision),
+        "span": str(entry.span),
+    }
+
+
+@dataclass
+class Reason:
+    """A rule that lowered a subject's points: the key factors of an explanation."""
+
+    rule: str
+    author: str | None
+    because: str | None
+    points: int | float
+    events: int
+
+
+def reasons(result: SubjectResult, limit: int = DEFAULT_REASONS) -> list[Reason]:
+    """The rules whose firings lowered the points most, largest loss first."""
+    losses: dict[str, Reason] = {}
+    for e in result.ledger:
+        if e.value < 0:
+            r = losses.get(e.rule)
+            if r is None:
+                r = losses[e.rule] = Reason(e.rule, e.author, e.because, 0, 0)
+            r.points += e.value
+            r.events += 1
+    ordered = sorted(losses.values(), key=lambda r: (r.points, r.rule))
+    return ordered[:max(limit, 0)]
+
+
+def explain_json(result: SubjectResult, precision: int = 2, limit: int = DEFAULT_REASONS) -> str:
+    """``explain --format json``: the score record plus its ledger and reasons."""
+    data = record(result, precision)
+    data["points"] = number(result.points, precision)
+    data["ledger"] = [ledger_entry(e, precision) for e in result.ledger]
+    data["reasons"] = [
+        {"rule": r.rule, "author": r.author, "because": r.because,
+         "points": number(r.points, precision), "events": r.events}
+        for r in reasons(result, limit)
+    ]
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def source_of(span: n.Span, source: str | None) -> str | None:
+    """The source text a span covers, on one line."""
+    if source is None or not span.line:
+        return None
+    lines = source.splitlines()
+    if span.end_line > len(lines):
+        return None
+    if span.line == span.end_line:
+        text = lines[span.line - 1][span.col - 1:span.end_col - 1]
+    else:
+        parts = [lines[span.line - 1][span.col - 1:]]
+        parts += lines[span.line:span.end_line - 1]
+        parts.append(lines[span.end_line - 1][:span.end_col - 1])
+        text = " ".join(p.strip() for p in parts)
+    return " ".join(text.split())
+
+
+def _names_in(expr) -> list[str]:
+    found: list[str] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, n.Name) and node.id not in found:
+            found.append(node.id)
+        if isinstance(node, n.Call) and node.func == "points" and len(node.args) == 1 \
+                and isinstance(node.args[0], n.Name):
+            label = f"points({node.args[0].id})"
+            if label not in found:
+                found.append(label)
+            continue
+        for name in getattr(node, "__slots__", ()):
+            if name == "span":
+                continue
+            value = getattr(node, name, None)
+            if isinstance(value, tuple):
+                stack.extend(reversed([v for v in value if hasattr(v, "span")]))
+            elif hasattr(value, "span"):
+                stack.append(value)
+    return found
+
+
+def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as_of: dt.datetime,
+                 precision: int = 2, limit: int = DEFAULT_REASONS) -> str:
+    """``explain``: ledger by rule, cuts, measures, how each score was computed, and the reasons."""
+    p = precision
+    out: list[str] = []
+    out.append(f"{result.subject} as of {iso(as_of)} ({result.events} events)")
+    out.append("")
+    scores = ", ".join(f"{k} {text_value(v, p)}" for k, v in result.scores.items())
+    out.append(f"  {scores}" if scores else "  (no scores)")
+    out.append(f"  tier: {result.tier or '-'}")
+    out.append(f"  privileges: {', '.join(result.privileges) or '-'}")
+    out.append("")
+    out.append("Ledger")
+    by_rule: dict[str, list[LedgerEntry]] = {}
+    for e in result.ledger:
+        by_rule.setdefault(e.rule, []).append(e)
+    if not by_rule:
+        out.append("  (no rule fired)")
+    for rule_name in ruleset.rules:
+        entries = by_rule.get(rule_name)
+        if not entries:
+            continue
+        first = entries[0]
+        total = sum(e.value for e in entries)
+        out.append(f"  {rule_name} by {first.author or '?'}: {text_value(total, p)} points "
+                   f"from {len(entries)} event{'s' * (len(entries) != 1)}   [{first.span}]")
+        if first.because:
+            out.append(f"    because \"{first.because}\"")
+        for c in first.cites:
+            out.append(f"    cites \"{c}\"")
+        for e in entries:
+            detail = f"raw {text_value(e.raw, p)}"
+            for c in e.cuts:
+                detail += f", cut by {c.by} -> {text_value(e.capped, p)}" if c is e.cuts[-1] else f", cut by {c.by}"
+            if e.decay != 1.0:
+                detail += f", decay x{e.decay:.4f}"
+            out.append(f"    {iso(e.at)}  {e.event_id:<20} {text_value(e.value, p):>9}  ({detail}; {e.line})")
+    out.append(f"  points = {text_value(result.points, p)}")
+    if result.measures:
+        out.append("")
+        out.append("Measures")
+        for k, v in result.measures.items():
+            decl = ruleset.measures.get(k)
+            text = source_of(decl.span, source) if decl else None
+            out.append(f"  {k} = {text_value(v, p)}" + (f"   ({text})" if text else ""))
+    if result.scores:
+        out.append("")
+        out.append("Scores")
+        for k, v in result.scores.items():
+            decl = ruleset.scores[k]
+            expr_text = source_of(decl.expr.span, source) or "?"
+            inputs = []
+            for name in _names_in(decl.expr):
+                if name == "points":
+                    inputs.append(f"points = {text_value(result.points, p)}")
+                elif name.startswith("points("):
+                    rule = name[7:-1]
+                    inputs.append(f"{name} = {text_value(result.points_by_rule.get(rule, 0), p)}")
+                elif name in result.measures:
+                    inputs.append(f"{name} = {text_value(result.measures[name], p)}")
+                elif name in result.scores and name != k:
+                    inputs.append(f"{name} = {text_value(result.scores[name], p)}")
+            where = f" with {', '.join(inputs)}" if inputs else ""
+            out.append(f"  {k} = {expr_text}{where} -> {text_value(v, p)}")
+            for b in decl.clauses_of(n.Bound):
+                out.append(f"    {b.kind} {source_of(b.value.span, source) or '?'} per event "
+                           "(applied to the running balance, see cuts above)")
+    out.append("")
+    out.append("Reasons (what lowered the score most)")
+    found = reasons(result, limit)
+    if not found:
+        out.append("  none: no rule took points away")
+    for i, r in enumerate(found, 1):
+        out.append(f"  {i}. {r.rule} by {r.author or '?'}: {text_value(r.points, p)} "
+                   f"({r.events} event{'s' * (r.events != 1)})" + (f" - {r.because}" if r.because else ""))
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- authors
+
+
+def authors_data(ruleset: Ruleset, results: Results | None = None, precision: int = 2) -> list[dict]:
+    """Every author with what they own and, given results, their share of points awarded and taken."""
+    owned = {name: {"rules": [], "shared_caps": [], "measures": [], "scores": [], "tiers": [],
+                    "privileges": [], "properties": []} for name in ruleset.authors}
+
+    def add(author, table, name):
+        if author is not None:
+            owned.setdefault(author, {k: [] for k in ("rules", "shared_caps", "measures", "scores", "tiers",
+                                                       "privileges", "properties")})[table].append(name)
+
+    for d in ruleset.rules.values():
+        add(d.by, "rules", d.name)
+    for d in ruleset.shared_caps.values():
+        add(d.by, "shared_caps", d.name)
+    for d in ruleset.measures.values():
+        add(d.by, "measures", d.name)
+    for d in ruleset.scores.values():
+        add(d.by, "scores", d.name)
+    for d in ruleset.tiers.values():
+        add(d.by, "tiers", d.name)
+    for d in ruleset.privileges.values():
+        add(d.by, "privileges", d.name)
+    for d in ruleset.properties:
+        add(d.by, "properties", d.name)
+    awarded: dict[str, float] = {}
+    taken: dict[str, float] = {}
+    if results is not None:
+        for s in results.subjects:
+            for e in s.ledger:
+                bucket = awarded if e.value > 0 else taken
+                key = e.author or "?"
+                bucket[key] = bucket.get(key, 0) + e.value
+    total_awarded = sum(awarded.values())
+    total_taken = sum(taken.values())
+    out = []
+    for name, things in owned.items():
+        decl = ruleset.authors.get(name)
+        item = {"author": name, "description": decl.description if decl else None, **things}
+        if results is not None:
+            a, t = awarded.get(name, 0), taken.get(name, 0)
+            item["awarded"] = number(a, precision)
+            item["awarded_share"] = number(100 * a / total_awarded if total_awarded else 0.0, precision)
+            item["taken"] = number(t, precision)
+            item["taken_share"] = number(100 * t / total_taken if total_taken else 0.0, precision)
+        out.append(item)
+    return out
+
+
+def authors_text(data: list[dict], with_shares: bool, precision: int = 2) -> str:
+    """The authors report as text."""
+    out = []
+    labels = (("rules", "rules"), ("shared_caps", "shared caps"), ("measures", "measures"),
+              ("scores", "scores"), ("tiers", "tiers"), ("privileges", "privileges"),
+              ("properties", "properties"))
+    for item in data:
+        head = item["author"] + (f"  {item['description']}" if item["description"] else "")
+        out.append(head)
+        for key, label in labels:
+            if item[key]:
+                out.append(f"  {label}: {', '.join(item[key])}")
+        if not any(item[k] for k, _ in labels):
+            out.append("  (owns nothing)")
+        if with_shares:
+            out.append(f"  awarded {text_value(item['awarded'], precision)} points "
+                       f"({text_value(item['awarded_share'], precision)}% of all awarded), "
+                       f"took {text_value(item['taken'], precision)} "
+                       f"({text_value(item['taken_share'], precision)}% of all taken)")
+        out.append("")
+    return "\n".join(out)
