@@ -12,7 +12,10 @@ from pathlib import Path
 
 from . import nodes as n
 
-BUILTIN_FUNCTIONS = ("min", "max", "clamp", "abs", "floor", "ceil", "round", "sqrt", "log", "exp")
+BUILTIN_FUNCTIONS = ("min", "max", "clamp", "abs", "floor", "ceil", "round", "sqrt", "log", "exp", "days", "hours")
+
+# Names the language gives a meaning of its own; no declaration may take them.
+RESERVED_NAMES = ("points", "now", "tier", "event")
 
 
 def stdlib_root() -> Path:
@@ -64,6 +67,13 @@ class Ruleset:
     defs: dict[str, n.DefDecl] = field(default_factory=dict)
     tests: list[n.TestDecl] = field(default_factory=list)
     properties: list[n.PropertyDecl] = field(default_factory=list)
+    # Filled in by the checker (empty when the ruleset was only built, not checked):
+    stdlib_defs: dict[str, n.DefDecl] = field(default_factory=dict)  # imported defs, also in `defs`
+    stdlib_programs: dict[str, n.Program] = field(default_factory=dict)  # module name -> its AST
+    types: dict[int, object] = field(default_factory=dict)  # id(expression node) -> types.Type
+    measure_types: dict[str, object] = field(default_factory=dict)  # measure -> types.Type (T? without default)
+    score_types: dict[str, object] = field(default_factory=dict)  # score -> types.Type (int or number)
+    def_types: dict[str, object] = field(default_factory=dict)  # def -> its return types.Type
 
     @property
     def subject_kind(self) -> n.SubjectDecl | None:
