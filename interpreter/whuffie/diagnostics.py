@@ -46,6 +46,8 @@ CODES: dict[str, str] = {
     "W024": "a value that may be none is used",
     "W025": "value not allowed here",
     "W026": "possible division by zero",
+    "W027": "missing field value",
+    "W028": "value outside the declared range",
     # provenance
     "W030": "missing author",
     "W031": "missing reason",
@@ -58,7 +60,7 @@ CODES: dict[str, str] = {
     "W041": "rule singles out one subject",
     # structure
     "W050": "duplicate name",
-    "W051": "score used before it is declared",
+    "W051": "score or privilege used before it is declared",
     "W052": "tier after otherwise",
     "W053": "tier can never be reached",
     "W054": "condition can never hold",
