@@ -104,6 +104,200 @@ def fmt(
     raise typer.Exit(EXIT_OK)
 
 
+# ---------------------------------------------------------------- score / explain / authors
+
+
+def _load_rules(path: Path):
+    """Load and check a rule file and compile it; print diagnostics and exit 1 on errors."""
+    from .evaluator import EvaluationError, compile_ruleset
+
+    loaded = load_file(path)
+    if not loaded.ok or loaded.ruleset is None:
+        errors = [d for d in loaded.diagnostics if d.is_error]
+        _print_diagnostics(sorted(errors, key=diag.sort_key), {str(path): loaded.source or ""})
+        print(f"{path}: {diag.summary(errors)}; nothing scored", file=sys.stderr)
+        raise typer.Exit(EXIT_ERRORS)
+    try:
+        program = compile_ruleset(loaded.ruleset)
+    except EvaluationError as exc:
+        _print_diagnostics(exc.diagnostics, {str(path): loaded.source or ""})
+        raise typer.Exit(EXIT_ERRORS)
+    return loaded, program
+
+
+def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_of: str | None,
+         rejects_path: Path | None, only: str | None = None, ledger: bool = True):
+    """The shared front half of score / explain / authors: rules, inputs, evaluation."""
+    from .evaluator import EvaluationError, evaluate
+    from .inputs import DataError, load_events, load_subjects, parse_time
+
+    loaded, program = _load_rules(rules)
+    ruleset = loaded.ruleset
+    subjects = None
+    try:
+        if subjects_path is not None:
+            subj = load_subjects(subjects_path, ruleset)
+            if subj.rejects:
+                for r in subj.rejects:
+                    print(r, file=sys.stderr)
+                print(f"{subjects_path}: {len(subj.rejects)} bad line{'s' * (len(subj.rejects) != 1)}; "
+                      "nothing scored (fix the subjects file)", file=sys.stderr)
+                raise typer.Exit(EXIT_USAGE)
+            subjects = subj.subjects
+        if events_path is None:
+            return loaded, program, None, None
+        if program.reads_attributes and subjects is None:
+            kind = ruleset.subject_kind.name
+            _usage(f"the rules read {kind} attributes; give them with --subjects FILE")
+        load = load_events(events_path, ruleset, subjects, program.reads_attributes)
+    except DataError as exc:
+        _usage(str(exc))
+    if load.rejects:
+        if rejects_path is None:
+            for r in load.rejects:
+                print(r, file=sys.stderr)
+            count = len(load.rejects)
+            print(f"{events_path}: {count} bad line{'s' * (count != 1)} of {load.read}; nothing scored "
+                  "(fix them, or use --rejects FILE to set them aside and score the rest)", file=sys.stderr)
+            raise typer.Exit(EXIT_USAGE)
+        try:
+            with open(rejects_path, "w", encoding="utf-8", newline="") as fh:
+                if load.header is not None:
+                    fh.write(load.header + "\n")
+                for r in load.rejects:
+                    fh.write(r.text + "\n")
+        except OSError as exc:
+            _usage(f"cannot write {rejects_path}: {exc.strerror}")
+        for r in load.rejects:
+            print(r, file=sys.stderr)
+    instant = None
+    if as_of is not None:
+        from zoneinfo import ZoneInfo
+        try:
+            instant = parse_time(as_of, ZoneInfo(ruleset.timezone))
+        except DataError:
+            _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z)")
+    known = {e.subject for e in load.events} | set(subjects or {})
+    if only is not None and only not in known:
+        close = difflib.get_close_matches(only, sorted(known), n=1)
+        _usage(f"unknown subject {only!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+               + f": no event in {events_path} and no line in the subjects file names it")
+    try:
+        results = evaluate(ruleset, load.events, subjects, instant, ledger=ledger, only=only, program=program)
+    except EvaluationError as exc:
+        _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
+        raise typer.Exit(EXIT_ERRORS)
+    from .report import iso
+    rejected = len(load.rejects)
+    print(f"{events_path}: read {load.read}, scored {results.scored}, rejected {rejected}, "
+          f"after as-of {results.after_as_of} (as of {iso(results.as_of)})"
+          + (f"; rejects in {rejects_path}" if rejects_path is not None and rejected else ""),
+          file=sys.stderr)
+    return loaded, program, load, results
+
+
+def _check_precision(precision: int) -> None:
+    if not 0 <= precision <= 12:
+        _usage(f"--precision must be between 0 and 12, not {precision}")
+
+
+@app.command()
+def score(
+    rules: Path = typer.Argument(..., help="The rule file (*.whuf)."),
+    events: Path = typer.Argument(..., help="Events, JSONL or CSV (by the .csv suffix)."),
+    subjects: Optional[Path] = typer.Option(None, "--subjects", help="Subjects with their attributes, JSONL or CSV."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this instant (a date means its local midnight); default: the latest event."),
+    format: str = typer.Option("table", "--format", help="table, csv, json or jsonl."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write bad event lines here (verbatim) and score the rest."),
+    precision: int = typer.Option(2, "--precision", help="Decimals in the output (rounded half away from zero)."),
+) -> None:
+    """Score every subject: scores, tier, privileges and measures."""
+    from . import report
+
+    if format not in ("table", "csv", "json", "jsonl"):
+        _usage(f"--format must be table, csv, json or jsonl, not {format!r}")
+    _check_precision(precision)
+    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=False)
+    ruleset = loaded.ruleset
+    if format == "json":
+        sys.stdout.write(report.score_json(results, precision))
+    elif format == "jsonl":
+        sys.stdout.write(report.score_jsonl(results, precision))
+    elif format == "csv":
+        sys.stdout.write(report.score_csv(results, ruleset, precision))
+    else:
+        header = report.score_columns(ruleset)
+        rows = report.score_rows(results, ruleset, precision)
+        if sys.stdout.isatty():
+            from rich.console import Console
+            from rich.table import Table
+
+            table = Table(title=f"{ruleset.title or ruleset.name} as of {report.iso(results.as_of)}")
+            for i, column in enumerate(header):
+                table.add_column(column, justify="right" if 0 < i <= len(ruleset.scores) else "left")
+            for row in rows:
+                table.add_row(*row)
+            Console().print(table)
+        else:
+            sys.stdout.write(report.plain_table(header, rows))
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+def explain(
+    rules: Path = typer.Argument(..., help="The rule file (*.whuf)."),
+    events: Path = typer.Argument(..., help="Events, JSONL or CSV."),
+    subject: str = typer.Argument(..., help="The subject id to explain."),
+    subjects: Optional[Path] = typer.Option(None, "--subjects", help="Subjects with their attributes, JSONL or CSV."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this instant; default: the latest event."),
+    format: str = typer.Option("text", "--format", help="text or json."),
+    reasons: int = typer.Option(4, "--reasons", help="How many reasons (rules that lowered the score most) to list."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write bad event lines here and explain with the rest."),
+    precision: int = typer.Option(2, "--precision", help="Decimals in the output."),
+) -> None:
+    """Explain one subject's scores: every contribution, the cuts, and the key reasons."""
+    from . import report
+
+    if format not in ("text", "json"):
+        _usage(f"--format must be text or json, not {format!r}")
+    _check_precision(precision)
+    if reasons < 0:
+        _usage("--reasons must be 0 or more")
+    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, only=subject)
+    result = results.subjects[0]
+    if format == "json":
+        sys.stdout.write(report.explain_json(result, precision, reasons))
+    else:
+        sys.stdout.write(report.explain_text(result, loaded.ruleset, loaded.source, results.as_of,
+                                             precision, reasons))
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+def authors(
+    rules: Path = typer.Argument(..., help="The rule file (*.whuf)."),
+    events: Optional[Path] = typer.Argument(None, help="Events (optional): adds each author's share of the points."),
+    subjects: Optional[Path] = typer.Option(None, "--subjects", help="Subjects with their attributes."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this instant; default: the latest event."),
+    format: str = typer.Option("text", "--format", help="text or json."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write bad event lines here and use the rest."),
+    precision: int = typer.Option(2, "--precision", help="Decimals in the output."),
+) -> None:
+    """List every author with the rules, caps, tiers, privileges and properties they own."""
+    from . import report
+
+    if format not in ("text", "json"):
+        _usage(f"--format must be text or json, not {format!r}")
+    _check_precision(precision)
+    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects)
+    data = report.authors_data(loaded.ruleset, results, precision)
+    if format == "json":
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(report.authors_text(data, results is not None, precision))
+    raise typer.Exit(EXIT_OK)
+
+
 def _usage(message: str) -> None:
     print(f"whuffie: {message}", file=sys.stderr)
     raise typer.Exit(EXIT_USAGE)

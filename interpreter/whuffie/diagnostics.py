@@ -69,6 +69,8 @@ CODES: dict[str, str] = {
     "W057": "rule named twice in a shared cap",
     "W058": "invalid range",
     "W059": "invalid timezone",
+    # run time
+    "W090": "run-time fault",
 }
 
 
