@@ -1,0 +1,506 @@
+"""The evaluator, feature by feature: each case is a small rule file with events whose
+expected numbers are derived by hand in the comment above the assertion."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from whuffie.evaluator import EvaluationError, evaluate, round_half_away
+from whuffie.frontend import load_file, load_text
+from whuffie.inputs import parse_events, parse_subjects, parse_time
+
+ROOT = Path(__file__).resolve().parents[1]
+UTC = dt.timezone.utc
+
+HEADER = """ruleset t "evaluator test"
+timezone "{tz}"
+author ada "Ada"
+subject member {{ joined: date, nick: text }}
+event ping {{ n: int in -1000..1000, tag: text, note: text? }}
+event pong {{ x: number in 0..100 }}
+"""
+
+
+def ruleset_of(body: str, tz: str = "UTC"):
+    loaded = load_text(HEADER.format(tz=tz) + body, "t.whuf")
+    errors = [f"{d.span}: {d.code} {d.message}" for d in loaded.diagnostics if d.is_error]
+    assert not errors, errors
+    return loaded.ruleset
+
+
+def ping(subject: str, at: str, n: int = 1, tag: str = "a", **more) -> dict:
+    return {"subject": subject, "type": "ping", "at": at, "n": n, "tag": tag, **more}
+
+
+def pong(subject: str, at: str, x: float) -> dict:
+    return {"subject": subject, "type": "pong", "at": at, "x": x}
+
+
+def run(body: str, events: list[dict], tz: str = "UTC", as_of: str | None = None,
+        subjects: list[dict] | None = None):
+    rs = ruleset_of(body, tz)
+    text = "".join(json.dumps(e) + "\n" for e in events)
+    load = parse_events(text, Path("events.jsonl"), rs)
+    assert not load.rejects, [str(r) for r in load.rejects]
+    subj = None
+    if subjects is not None:
+        sl = parse_subjects("".join(json.dumps(s) + "\n" for s in subjects), Path("subjects.jsonl"), rs)
+        assert not sl.rejects, [str(r) for r in sl.rejects]
+        subj = sl.subjects
+    instant = parse_time(as_of, dt.timezone.utc) if as_of else None
+    return evaluate(rs, load.events, subj, instant)
+
+
+def one(results, subject: str = "s"):
+    [found] = [r for r in results.subjects if r.subject == subject]
+    return found
+
+
+def values(result) -> list:
+    return [e.value for e in result.ledger]
+
+
+RULE = 'rule r by ada because "test" on ping award n\n'
+SCORE = "score total = points\n"
+
+
+# ---------------------------------------------------------------- firing, where, order, as-of
+
+
+def test_award_and_where():
+    # awards 3 and 4 fire; n = -1 fails the where; points 3 + 4 = 7
+    r = one(run('rule r by ada because "x" on ping where n > 0 award n\n' + SCORE,
+                [ping("s", "2026-01-01T10:00:00Z", 3), ping("s", "2026-01-02T10:00:00Z", -1),
+                 ping("s", "2026-01-03T10:00:00Z", 4)]))
+    assert values(r) == [3, 4]
+    assert r.scores == {"total": 7}
+    assert r.ledger[0].event_id == "events.jsonl:1" and r.ledger[1].line == "events.jsonl:3"
+
+
+def test_events_are_processed_by_time_then_input_order():
+    body = RULE + "score total = points\n  floor 0 per event\n"
+    # input order (+5 at t2, -5 at t1) is re-ordered by time: -5 first is cut by the floor to 0,
+    # then +5 -> 5.  (In input order it would be 5 - 5 = 0.)
+    r = one(run(body, [ping("s", "2026-01-02T00:00:00Z", 5), ping("s", "2026-01-01T00:00:00Z", -5)]))
+    assert r.scores["total"] == 5
+    # equal times keep input order: -5 (cut to 0) then +5 -> 5; +5 then -5 -> 0
+    same = "2026-01-01T00:00:00Z"
+    assert one(run(body, [ping("s", same, -5), ping("s", same, 5)])).scores["total"] == 5
+    assert one(run(body, [ping("s", same, 5), ping("s", same, -5)])).scores["total"] == 0
+
+
+def test_as_of_defaults_to_latest_event_and_ignores_later_events():
+    events = [ping("s", "2026-01-01T00:00:00Z", 1), ping("s", "2026-01-05T00:00:00Z", 10),
+              ping("t", "2026-01-09T00:00:00Z", 100)]
+    res = run(RULE + SCORE, events)
+    assert res.as_of == dt.datetime(2026, 1, 9, tzinfo=UTC)
+    assert res.after_as_of == 0 and res.scored == 3
+    # as of Jan 5 (inclusive): s has 1 + 10; t's event is after as-of, so t is not scored at all
+    res = run(RULE + SCORE, events, as_of="2026-01-05T00:00:00Z")
+    assert [s.subject for s in res.subjects] == ["s"]
+    assert one(res).scores["total"] == 11
+    assert res.after_as_of == 1 and res.scored == 2
+
+
+def test_at_without_offset_is_in_the_ruleset_timezone():
+    # 2026-07-01T23:30 in London (BST, UTC+1) is 22:30Z
+    rs = ruleset_of(RULE, "Europe/London")
+    load = parse_events(json.dumps(ping("s", "2026-07-01T23:30:00")) + "\n", Path("e.jsonl"), rs)
+    assert load.events[0].at == dt.datetime(2026, 7, 1, 22, 30, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- once
+
+
+def test_once_ever():
+    # the first firing counts (4); later ones are cut to 0 and still in the ledger
+    r = one(run('rule r by ada because "x" on ping award n once\n',
+                [ping("s", "2026-01-01T00:00:00Z", 4), ping("s", "2027-06-01T00:00:00Z", 4)]))
+    assert values(r) == [4, 0]
+    assert r.ledger[1].cuts[0].by == "once" and r.ledger[1].raw == 4
+    assert r.points == 4
+
+
+def test_once_per_week_uses_iso_weeks_starting_monday():
+    # Sun 2026-01-04 (week 1) and Mon 2026-01-05 (week 2) both count; Wed 2026-01-07 is week 2 again: cut
+    r = one(run('rule r by ada because "x" on ping award n once per week\n',
+                [ping("s", "2026-01-04T12:00:00Z", 3), ping("s", "2026-01-05T12:00:00Z", 3),
+                 ping("s", "2026-01-07T12:00:00Z", 3)]))
+    assert values(r) == [3, 3, 0]
+    assert r.ledger[2].cuts[0].by == "once per week"
+
+
+# ---------------------------------------------------------------- caps
+
+
+def test_cap_per_day_gives_partial_credit_and_keeps_zero_cuts_in_the_ledger():
+    # cap 10 per day: 4, 4, then 2 of 4 (partial), then 0 of 4; next day a fresh bucket: 4
+    r = one(run('rule r by ada because "x" on ping award n cap 10 per day\n',
+                [ping("s", f"2026-01-01T0{h}:00:00Z", 4) for h in range(4)]
+                + [ping("s", "2026-01-02T00:00:00Z", 4)]))
+    assert values(r) == [4, 4, 2, 0, 4]
+    assert [e.cuts[0].amount for e in r.ledger if e.cuts] == [2, 4]
+    assert r.ledger[3].cuts[0].by == "cap 10 per day"
+    assert r.points == 14
+
+
+def test_negative_awards_apply_in_full_and_lower_the_bucket():
+    # cap 10 per day: +8 (bucket 8), -5 in full (bucket 3), +9 is cut to 7 (bucket 10); points 8 - 5 + 7 = 10
+    r = one(run('rule r by ada because "x" on ping award n cap 10 per day\n',
+                [ping("s", "2026-01-01T01:00:00Z", 8), ping("s", "2026-01-01T02:00:00Z", -5),
+                 ping("s", "2026-01-01T03:00:00Z", 9)]))
+    assert values(r) == [8, -5, 7]
+    assert r.points == 10
+
+
+def test_cap_below_zero_leaves_room_for_later_awards():
+    # cap 5 per day: -20 (bucket -20), +30 cut to 25 (bucket 5)
+    r = one(run('rule r by ada because "x" on ping award n cap 5 per day\n',
+                [ping("s", "2026-01-01T01:00:00Z", -20), ping("s", "2026-01-01T02:00:00Z", 30)]))
+    assert values(r) == [-20, 25]
+
+
+def test_cap_total_is_lifetime():
+    # cap 10 total: 6, 4 (of 6), then 0 years later
+    r = one(run('rule r by ada because "x" on ping award n cap 10 total\n',
+                [ping("s", "2026-01-01T00:00:00Z", 6), ping("s", "2026-02-01T00:00:00Z", 6),
+                 ping("s", "2030-01-01T00:00:00Z", 6)]))
+    assert values(r) == [6, 4, 0]
+    assert r.ledger[2].cuts[0].by == "cap 10 total"
+
+
+def test_cap_per_month_and_year():
+    # cap 5 per month: Jan 4 + 1 (of 4); Feb a fresh 4.  cap 5 per year on a second rule: 4, 1, 0
+    body = ('rule m by ada because "x" on ping award n cap 5 per month\n'
+            'rule y by ada because "x" on ping award n cap 5 per year\n')
+    r = one(run(body, [ping("s", "2026-01-10T00:00:00Z", 4), ping("s", "2026-01-31T23:00:00Z", 4),
+                       ping("s", "2026-02-01T00:00:00Z", 4)]))
+    assert [e.value for e in r.ledger if e.rule == "m"] == [4, 1, 4]
+    assert [e.value for e in r.ledger if e.rule == "y"] == [4, 1, 0]
+
+
+def test_own_caps_apply_first_then_shared_caps():
+    # a has its own cap 5 per day; shared cap 8 per day over a, b.
+    # a +4: own 4, shared 4.  a +4: own room 1 -> 1, shared 5.  b +4: shared room 3 -> 3.  Sum 8.
+    body = ('rule a by ada because "x" on ping where tag == "a" award n cap 5 per day\n'
+            'rule b by ada because "x" on ping where tag == "b" award n\n'
+            'shared cap both 8 per day over a, b by ada because "x"\n')
+    r = one(run(body, [ping("s", "2026-01-01T01:00:00Z", 4, "a"), ping("s", "2026-01-01T02:00:00Z", 4, "a"),
+                       ping("s", "2026-01-01T03:00:00Z", 4, "b")]))
+    assert values(r) == [4, 1, 3]
+    assert [c.by for c in r.ledger[1].cuts] == ["cap 5 per day"]
+    assert [c.by for c in r.ledger[2].cuts] == ["shared cap both 8 per day"]
+    assert r.points == 8
+
+
+def test_a_rule_outside_the_shared_cap_is_not_limited_by_it():
+    body = ('rule a by ada because "x" on ping where tag == "a" award n\n'
+            'rule b by ada because "x" on ping where tag == "b" award n\n'
+            'shared cap only_a 5 per day over a by ada because "x"\n')
+    # a: 4, then 1 of 4; b is free: 4
+    r = one(run(body, [ping("s", "2026-01-01T01:00:00Z", 4, "a"), ping("s", "2026-01-01T02:00:00Z", 4, "a"),
+                       ping("s", "2026-01-01T03:00:00Z", 4, "b")]))
+    assert values(r) == [4, 1, 4]
+
+
+def test_calendar_days_are_local_to_the_ruleset_timezone():
+    # 22:30Z and 23:30Z on July 1 are one UTC day, but in London (UTC+1) they fall on July 1 and July 2.
+    events = [ping("s", "2026-07-01T22:30:00Z", 2), ping("s", "2026-07-01T23:30:00Z", 2)]
+    body = 'rule r by ada because "x" on ping award n cap 2 per day\n'
+    assert values(one(run(body, events, tz="UTC"))) == [2, 0]
+    assert values(one(run(body, events, tz="Europe/London"))) == [2, 2]
+
+
+def test_calendar_month_is_local_to_the_ruleset_timezone():
+    # 2026-01-31T20:00Z is already Feb 1 in Tokyo (UTC+9); cap 3 per month: 3 and 3 in Tokyo, 3 and 0 in UTC
+    events = [ping("s", "2026-01-15T00:00:00Z", 3), ping("s", "2026-01-31T20:00:00Z", 3)]
+    body = 'rule r by ada because "x" on ping award n cap 3 per month\n'
+    assert values(one(run(body, events, tz="UTC"))) == [3, 0]
+    assert values(one(run(body, events, tz="Asia/Tokyo"))) == [3, 3]
+
+
+# ---------------------------------------------------------------- decay
+
+
+def test_decay_halves_per_half_life():
+    # half-life 10 days; as of Jan 21: the Jan 1 award of 8 is 20 days old -> 8 * 0.25 = 2;
+    # the Jan 11 award of 8 is 10 days old -> 4; the Jan 21 award -> 8.  points 14
+    r = one(run('rule r by ada because "x" on ping award n decay half_life 10 days\n' + SCORE,
+                [ping("s", "2026-01-01T00:00:00Z", 8), ping("s", "2026-01-11T00:00:00Z", 8),
+                 ping("s", "2026-01-21T00:00:00Z", 8)]))
+    assert values(r) == pytest.approx([2, 4, 8])
+    assert [e.decay for e in r.ledger] == pytest.approx([0.25, 0.5, 1.0])
+    assert r.scores["total"] == pytest.approx(14)
+
+
+def test_caps_apply_to_undecayed_values():
+    # cap 10 total; half-life 1 day; as of Jan 3.  Jan 1: 8 passes (decays to 2);
+    # Jan 3: cut to 2 by the cap (the bucket holds the undecayed 8), factor 1 -> 2.  points 4
+    r = one(run('rule r by ada because "x" on ping award n cap 10 total decay half_life 1 day\n',
+                [ping("s", "2026-01-01T00:00:00Z", 8), ping("s", "2026-01-03T00:00:00Z", 8)]))
+    assert [e.capped for e in r.ledger] == [8, 2]
+    assert values(r) == pytest.approx([2, 2])
+
+
+# ---------------------------------------------------------------- points, scores, bounds
+
+
+def test_points_of_one_rule_and_scores_in_order():
+    # a = 3 + 3 = 6, b = -1: points 5; double = 2 * points(a) = 12; plus = double + 1 = 13
+    body = ('rule a by ada because "x" on ping where n > 0 award n\n'
+            'rule b by ada because "x" on ping where n < 0 award n\n'
+            'score double = 2 * points(a)\nscore plus = double + 1\nscore all = points\n')
+    r = one(run(body, [ping("s", "2026-01-01T00:00:00Z", 3), ping("s", "2026-01-02T00:00:00Z", 3),
+                       ping("s", "2026-01-03T00:00:00Z", -1)]))
+    assert r.scores == {"double": 12, "plus": 13, "all": 5}
+    assert r.points_by_rule == {"a": 6, "b": -1}
+
+
+def test_running_floor_cuts_in_event_order():
+    # rep = 1 + points, floor 1: balance 1; -5 cut to 0 (stays 1); +10 -> 11; -20 cut to -10 -> 1; +3 -> 4.
+    # points = 0 + 10 - 10 + 3 = 3, rep 4
+    body = RULE + "score rep = 1 + points\n  floor 1 per event\n"
+    r = one(run(body, [ping("s", f"2026-01-0{d}T00:00:00Z", n) for d, n in ((1, -5), (2, 10), (3, -20), (4, 3))]))
+    assert values(r) == [0, 10, -10, 3]
+    assert r.scores["rep"] == 4
+    assert r.ledger[0].cuts[0].by == "floor 1 per event" and r.ledger[0].cuts[0].amount == -5
+    assert r.ledger[2].raw == -20 and r.ledger[2].capped == -10
+
+
+def test_running_ceiling_and_clamp_at_the_end():
+    # ceiling 20 on points: 15, then 5 of 15, then -4 -> balance 16, then 4 of 10.  points 20.
+    # clamp(points, 0, 10) applies once, at the end: 10 (points stay 20)
+    body = (RULE + "score capped = points\n  ceiling 20 per event\n"
+            "score shown = clamp(points, 0, 10)\n")
+    r = one(run(body, [ping("s", f"2026-01-0{d}T00:00:00Z", n) for d, n in ((1, 15), (2, 15), (3, -4), (4, 10))]))
+    assert values(r) == [15, 5, -4, 4]
+    assert r.scores == {"capped": 20, "shown": 10}
+
+
+def test_caps_and_floors_are_independent():
+    # cap 10 per day and floor 0 on points.  -6 is cut by the floor to 0, but the cap's bucket sees
+    # the full -6 (bucket -6), so +12 passes in full (room 16) -> points 12.
+    body = ('rule r by ada because "x" on ping award n cap 10 per day\n'
+            "score total = points\n  floor 0 per event\n")
+    r = one(run(body, [ping("s", "2026-01-01T01:00:00Z", -6), ping("s", "2026-01-01T02:00:00Z", 12)]))
+    assert values(r) == [0, 12]
+
+
+# ---------------------------------------------------------------- measures
+
+
+MEASURES = """rule r by ada because "x" on ping award n
+measure pings = count ping
+measure big_pings = count ping where n >= 5
+measure ping_days = count distinct days of ping
+measure tags = count distinct ping.tag
+measure n_sum = sum ping.n
+measure n_min = min ping.n default 0
+measure n_max = max ping.n default 0
+measure x_avg = avg pong.x default -1
+measure recent = count ping within 2 days
+"""
+
+
+def test_measures():
+    # as of Jan 5 12:00.  pings: 4; n >= 5: 2 (5 and 7); days: Jan 1, Jan 3 (twice), Jan 5 -> 3;
+    # tags a, b -> 2; sum 1+5+7+2 = 15; min 1; max 7; no pong -> avg default -1;
+    # within 2 days: (Jan 3 12:00, Jan 5 12:00] -> Jan 3 18:00 and Jan 5 12:00 -> 2 (Jan 3 12:00 is excluded)
+    events = [ping("s", "2026-01-01T00:00:00Z", 1, "a"), ping("s", "2026-01-03T12:00:00Z", 5, "b"),
+              ping("s", "2026-01-03T18:00:00Z", 7, "a"), ping("s", "2026-01-05T12:00:00Z", 2, "a")]
+    r = one(run(MEASURES, events))
+    assert r.measures == {"pings": 4, "big_pings": 2, "ping_days": 3, "tags": 2, "n_sum": 15,
+                          "n_min": 1, "n_max": 7, "x_avg": -1, "recent": 2}
+
+
+def test_avg_and_distinct_days_in_local_time():
+    # pongs 10 and 20 -> avg 15.  In Tokyo (UTC+9) 2026-01-01T20:00Z is Jan 2, so the two pings
+    # fall on two local days (in UTC: one day).
+    events = [ping("s", "2026-01-01T10:00:00Z"), ping("s", "2026-01-01T20:00:00Z"),
+              pong("s", "2026-01-01T11:00:00Z", 10), pong("s", "2026-01-01T12:00:00Z", 20)]
+    assert one(run(MEASURES, events, tz="UTC")).measures["ping_days"] == 1
+    r = one(run(MEASURES, events, tz="Asia/Tokyo"))
+    assert r.measures["ping_days"] == 2 and r.measures["x_avg"] == 15
+
+
+def test_measures_in_scores_and_tiers():
+    body = MEASURES + """score activity = pings * 10 + n_max
+tier busy when activity >= 30 by ada because "x"
+tier quiet otherwise by ada because "x"
+"""
+    # 3 pings, max 4 -> activity 34 -> busy; one ping of 1 -> 11 -> quiet
+    res = run(body, [ping("s", f"2026-01-0{d}T00:00:00Z", d + 1) for d in range(1, 4)]
+              + [ping("t", "2026-01-01T00:00:00Z", 1)])
+    assert one(res, "s").scores["activity"] == 34 and one(res, "s").tier == "busy"
+    assert one(res, "t").scores["activity"] == 11 and one(res, "t").tier == "quiet"
+
+
+# ---------------------------------------------------------------- tiers and privileges
+
+
+TIERS = RULE + """score total = points
+tier gold when total >= 100 by ada because "x"
+tier silver when total >= 10 by ada because "x"
+tier bronze otherwise by ada because "x"
+privilege lounge when tier >= silver by ada because "x"
+privilege vault when tier == gold by ada because "x"
+privilege either when lounge or total < 0 by ada because "x"
+"""
+
+
+@pytest.mark.parametrize("n,tier,privileges", [
+    (150, "gold", ["lounge", "vault", "either"]),   # first tier that holds, top-down
+    (100, "gold", ["lounge", "vault", "either"]),
+    (50, "silver", ["lounge", "either"]),          # silver >= silver
+    (5, "bronze", []),                              # otherwise; bronze < silver
+    (-3, "bronze", ["either"]),
+])
+def test_tiers_top_down_and_privileges(n, tier, privileges):
+    r = one(run(TIERS, [ping("s", "2026-01-01T00:00:00Z", n)]))
+    assert r.tier == tier and r.privileges == privileges
+
+
+def test_no_tier_without_otherwise():
+    body = RULE + 'score total = points\ntier gold when total >= 100 by ada because "x"\n'
+    assert one(run(body, [ping("s", "2026-01-01T00:00:00Z", 5)])).tier is None
+
+
+# ---------------------------------------------------------------- subjects, now, durations
+
+
+def test_now_durations_and_attributes():
+    # as of 2026-03-01: s joined 2026-01-01 (59 days ago) -> veteran; t joined 2026-02-20 (9 days) -> not.
+    # the rule awards days since joining, rounded down: s: event Jan 11 -> 10; t: event Feb 25 -> 5
+    body = ('rule r by ada because "x" on ping award floor(days(event.at - member.joined))\n'
+            'privilege veteran when now - member.joined >= 30 days by ada because "x"\n'
+            'score age_in_weeks = round(days(now - member.joined) / 7, 1)\n')
+    res = run(body, [ping("s", "2026-01-11T00:00:00Z"), ping("t", "2026-02-25T00:00:00Z")],
+              as_of="2026-03-01T00:00:00Z",
+              subjects=[{"id": "s", "joined": "2026-01-01", "nick": "S"}, {"id": "t", "joined": "2026-02-20", "nick": "T"},
+                        {"id": "u", "joined": "2025-01-01", "nick": "U"}])
+    assert values(one(res, "s")) == [10] and values(one(res, "t")) == [5]
+    assert one(res, "s").privileges == ["veteran"] and one(res, "t").privileges == []
+    # 59 / 7 = 8.428... -> 8.4; u has no events but is in the subjects file: scored
+    assert one(res, "s").scores["age_in_weeks"] == 8.4
+    assert one(res, "u").privileges == ["veteran"] and one(res, "u").ledger == []
+
+
+def test_member_id_and_event_fields():
+    body = 'rule r by ada because "x" on ping where event.n > 1 and tag in ["a", "c"] award 1\n'
+    r = one(run(body, [ping("s", "2026-01-01T00:00:00Z", 2, "a"), ping("s", "2026-01-02T00:00:00Z", 2, "b"),
+                       ping("s", "2026-01-03T00:00:00Z", 1, "c")]))
+    assert len(r.ledger) == 1 and r.ledger[0].event_id == "events.jsonl:1"
+
+
+def test_optional_fields_with_coalesce():
+    # note given -> its length is not available, so award 2 when a note is present ("" when absent -> 1)
+    body = 'rule r by ada because "x" on ping award if (note ?? "") == "" then 1 else 2\n'
+    r = one(run(body, [ping("s", "2026-01-01T00:00:00Z"), ping("s", "2026-01-02T00:00:00Z", note="late")]))
+    assert values(r) == [1, 2]
+
+
+# ---------------------------------------------------------------- functions and arithmetic
+
+
+def test_defs_and_stdlib_defs():
+    # triple(n) = 3n via double; ratio_or(n, 0, 7) = 7 (std/math); award 3*2 + 7 = 13
+    body = ('import "std/math"\n'
+            'def double(x: number): number = x * 2\n'
+            'def triple(x: number): number = double(x) + x\n'
+            'rule r by ada because "x" on ping award triple(n) + ratio_or(n, 0, 7)\n')
+    assert values(one(run(body, [ping("s", "2026-01-01T00:00:00Z", 2)]))) == [13]
+
+
+@pytest.mark.parametrize("expr,expected", [
+    ("round(2.5)", 3), ("round(-2.5)", -3), ("round(0.5)", 1), ("round(2.675, 2)", 2.68),
+    ("round(-1.005, 2)", -1.01), ("floor(-1.5)", -2), ("ceil(1.2)", 2), ("abs(-3)", 3),
+    ("min(3, 1, 2)", 1), ("max(3, 1, 2)", 3), ("clamp(15, 0, 10)", 10), ("clamp(-1, 0, 10)", 0),
+    ("sqrt(16)", 4.0), ("log(exp(2))", 2.0), ("7 / 2", 3.5), ("-7 % 3", 2), ("7 % -3", -2),
+    ("if 1 < 2 < 3 then 1 else 0", 1), ("if 1 < 3 < 2 then 1 else 0", 0),
+    ("days(36 hours)", 1.5), ("hours(2 days)", 48.0), ("(1 week) / (1 day)", 7.0),
+])
+def test_builtins_and_operators(expr, expected):
+    r = one(run(f'rule r by ada because "x" on ping award {expr}\n', [ping("s", "2026-01-01T00:00:00Z")]))
+    assert r.ledger[0].raw == pytest.approx(expected, abs=1e-9)
+    assert type(r.ledger[0].raw) is type(expected)
+
+
+def test_round_half_away_from_zero():
+    assert [round_half_away(x) for x in (0.5, 1.5, 2.5, -0.5, -2.5)] == [1, 2, 3, -1, -3]
+    assert round_half_away(1.005, 2) == 1.01  # Python's round gives 1.0 here
+
+
+def test_run_time_fault_names_rule_author_event_and_line():
+    body = 'rule speed by ada because "x" on ping award 100 / n\n'
+    with pytest.raises(EvaluationError) as info:
+        run(body, [ping("s", "2026-01-01T00:00:00Z", 4), {**ping("s", "2026-01-02T00:00:00Z", 0), "id": "e2"}])
+    [d] = info.value.diagnostics
+    assert d.code == "W090"
+    assert d.message == "run-time fault in rule speed by ada on event e2 (events.jsonl:2): division by zero"
+    assert (d.span.file, d.span.line) == ("t.whuf", 7)
+
+
+def test_run_time_fault_in_a_score():
+    body = RULE + "score bad = sqrt(points)\n"
+    with pytest.raises(EvaluationError) as info:
+        run(body, [ping("s", "2026-01-01T00:00:00Z", -4)])
+    assert info.value.diagnostics[0].message == "run-time fault in score bad for subject s: sqrt of a negative number (-4)"
+
+
+# ---------------------------------------------------------------- the examples
+
+
+def load_example(name: str, events: str = "events.jsonl", subjects: str | None = None):
+    from whuffie.inputs import load_events, load_subjects
+
+    loaded = load_file(ROOT / "examples" / name / "rules.whuf")
+    assert loaded.ok, [d.message for d in loaded.diagnostics if d.is_error]
+    subj = load_subjects(ROOT / "examples" / name / subjects, loaded.ruleset).subjects if subjects else None
+    load = load_events(ROOT / "examples" / name / events, loaded.ruleset, subj)
+    assert not load.rejects
+    return evaluate(loaded.ruleset, load.events, subj)
+
+
+@pytest.mark.parametrize("events,subjects", [("events.jsonl", "subjects.jsonl"), ("events.csv", "subjects.csv")])
+def test_library_example_numbers(events, subjects):
+    res = load_example("library", events, subjects)
+    by = {r.subject: r for r in res.subjects}
+    assert res.as_of == dt.datetime(2026, 4, 10, 12, tzinfo=UTC)
+    # alice: 10 on-time returns in Feb (+20, the cap), one more Feb 28 23:30Z (Feb in London: cut to 0),
+    # one on Mar 31 23:30Z = Apr 1 00:30 BST (April bucket: +2) -> 22.  Volunteering: 8 h exactly
+    # 180 days before as-of -> 24 * 0.5 = 12, 6 h at as-of -> 18.  100 + 22 + 12 + 18 = 152, 14 h -> trusted
+    assert by["alice"].scores["standing"] == pytest.approx(152)
+    assert by["alice"].tier == "trusted"
+    assert by["alice"].measures == {"hours_volunteered": 14, "active_days": 12}
+    # bob: -3, -min(15, 10) = -10, damaged on-time return: nothing, complaint -15, second one in 2026
+    # cut by once per year, not upheld: nothing -> 100 - 28 = 72, member
+    assert by["bob"].scores["standing"] == 72 and by["bob"].tier == "member"
+    assert by["bob"].privileges == ["reserve_new_books"]
+    # carol: complaints 2024, 2025, 2026 (-45; the second 2026 one cut), late -10 and -10 -> 40 - 5 = 35
+    assert by["carol"].scores["standing"] == 35 and by["carol"].tier == "restricted"
+    assert by["carol"].privileges == []
+    # dan: only in the subjects file -> 100, member
+    assert by["dan"].scores["standing"] == 100 and by["dan"].ledger == []
+    # erin: 72 + 72 (slightly decayed) -> clamp at 200, 48 hours -> trusted
+    assert by["erin"].scores["standing"] == 200 and by["erin"].tier == "trusted"
+
+
+def test_stackoverflow_example_numbers():
+    by = {r.subject: r for r in load_example("stackoverflow").subjects}
+    # ana: 25 upvotes on one day -> the 200 shared cap lets 20 through (5 cut to 0), accepted +15,
+    # 3 upvotes next day +30, a downvote -2 -> 1 + 243 = 244
+    assert by["ana"].scores["reputation"] == 244
+    assert by["ana"].privileges == ["vote_up", "comment", "vote_down"] and by["ana"].tier == "member"
+    assert sum(1 for e in by["ana"].ledger if any(c.by.startswith("shared cap vote_reputation") for c in e.cuts)) == 5
+    # ben: three question downvotes at reputation 1 are cut by the floor to 0, +10, -2 -> 9
+    assert by["ben"].scores["reputation"] == 9 and by["ben"].tier == "new"
+    assert [e.value for e in by["ben"].ledger] == [0, 0, 0, 10, -2]
+    # cai: 520 edits = 1040 raw, cap 1000 total cuts the last 20; 5 upvotes +50 -> 1051
+    assert by["cai"].scores["reputation"] == 1051 and by["cai"].tier == "established"
+    assert by["cai"].points_by_rule["suggested_edit"] == 1000
+    # dee: +10, bounty +100, spam -100, self-accepted answer earns nothing -> 11
+    assert by["dee"].scores["reputation"] == 11 and by["dee"].measures["bounty_total"] == 100
