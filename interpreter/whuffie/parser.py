@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
@@ -68,8 +68,9 @@ def lark_parser() -> Lark:
         parser="lalr",
         lexer="contextual",
         strict=True,
-        propagate_positions=True,
         maybe_placeholders=False,
+        keep_all_tokens=True,
+        transformer=_BUILDER,
         start=["start", "expr_input"],
         lexer_callbacks={"COMMENT": _COMMENTS},
     )
@@ -120,19 +121,18 @@ def read_source(path: str | Path) -> tuple[str | None, list[Diagnostic]]:
 
 def parse(text: str, file: str = "<input>") -> ParseResult:
     """Parse a whole rule file into a Program, reporting every syntax error found."""
-    if sys.getrecursionlimit() < 10_000:
-        sys.setrecursionlimit(10_000)
     diags: list[Diagnostic] = []
     if not text.strip():
         diags.append(warning("W007", "the rule file is empty", n.Span(file, 1, 1, 1, 1),
                              hint='start with a header such as: ruleset my_club "My club"'))
         return ParseResult(n.Program((), (), span=n.Span(file, 1, 1, 1, 1)), diags)
     current = text
-    tree = None
+    items = None
     for _ in range(MAX_ERRORS):
         _COMMENTS.tokens = []
+        _BUILDER.reset(file)
         try:
-            tree = lark_parser().parse(current, start="start")
+            items = lark_parser().parse(current, start="start")
             break
         except UnexpectedInput as exc:
             diagnostic, offset, at_declaration = _locate_error(exc, current, file)
@@ -141,17 +141,13 @@ def parse(text: str, file: str = "<input>") -> ParseResult:
             if blanked is None or blanked == current:
                 break
             current = blanked
-    if tree is None:
+    if items is None:
         return ParseResult(None, diags)
-    comment_tokens = list(_COMMENTS.tokens)
-    too_deep = _check_depth(tree, file)
-    if too_deep:
-        diags.append(too_deep)
+    if _BUILDER.too_deep is not None:
+        diags.append(_BUILDER.too_deep)
         return ParseResult(None, diags)
-    builder = _AstBuilder(file)
-    items = builder.transform(tree)
-    diags.extend(builder.diagnostics)
-    comments = tuple(_comment(tok, text, file) for tok in comment_tokens)
+    diags.extend(_BUILDER.diagnostics)
+    comments = tuple(_comment(tok, text, file) for tok in _COMMENTS.tokens)
     last = text.count("\n") + 1
     program = n.Program(tuple(items), comments, span=n.Span(file, 1, 1, last, 1))
     return ParseResult(program, diags)
@@ -159,42 +155,21 @@ def parse(text: str, file: str = "<input>") -> ParseResult:
 
 def parse_expression(text: str, file: str = "<input>") -> tuple[n.Expr | None, list[Diagnostic]]:
     """Parse one expression (the REPL's input and test helpers)."""
+    _BUILDER.reset(file)
     try:
-        tree = lark_parser().parse(text, start="expr_input")
+        expr = lark_parser().parse(text, start="expr_input")
     except UnexpectedInput as exc:
         return None, [_syntax_diagnostic(exc, text, file)]
-    too_deep = _check_depth(tree, file)
-    if too_deep:
-        return None, [too_deep]
-    builder = _AstBuilder(file)
-    expr = builder.transform(tree)
-    return (expr if not builder.diagnostics else None), builder.diagnostics
+    if _BUILDER.too_deep is not None:
+        return None, [_BUILDER.too_deep]
+    diags = list(_BUILDER.diagnostics)
+    return (expr if not diags else None), diags
 
 
 def _comment(tok: Token, text: str, file: str) -> n.Comment:
     line_start = text.rfind("\n", 0, tok.start_pos) + 1
     trailing = bool(text[line_start:tok.start_pos].strip())
     return n.Comment(tok.value[1:].rstrip(), trailing, span=_token_span(tok, file))
-
-
-# ---------------------------------------------------------------- depth
-
-
-def _check_depth(tree: Tree, file: str) -> Diagnostic | None:
-    """Refuse trees nested deeper than MAX_DEPTH, without recursion."""
-    stack = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            meta = node.meta
-            span = n.Span(file, getattr(meta, "line", 1), getattr(meta, "column", 1),
-                          getattr(meta, "line", 1), getattr(meta, "column", 1) + 1)
-            return error("W005", f"expression nested too deeply (more than {MAX_DEPTH} levels)",
-                         span, hint="split it into a def or an intermediate score")
-        for child in node.children:
-            if isinstance(child, Tree):
-                stack.append((child, depth + 1))
-    return None
 
 
 # ---------------------------------------------------------------- syntax errors
@@ -452,33 +427,101 @@ def _blank_broken_declaration(text: str, offset: int, at_declaration: bool) -> s
     return text[:begin] + blank + text[stop:]
 
 
-# ---------------------------------------------------------------- tree -> AST
+# ---------------------------------------------------------------- tokens -> AST
+#
+# The builder runs inside the LALR parser (Lark's ``transformer=`` option), so
+# no parse tree is ever built: each grammar rule's callback receives the raw
+# children (every token is kept, keywords included) and returns a node. Spans
+# come from the first and last raw child, which is why keywords are kept.
 
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r"}
 _UNITS = {
     "second": "seconds", "seconds": "seconds", "minute": "minutes", "minutes": "minutes",
     "hour": "hours", "hours": "hours", "day": "days", "days": "days", "week": "weeks", "weeks": "weeks",
 }
+_UNICODE_ESCAPE = re.compile(r"u\{([0-9A-Fa-f]{1,6})\}")
 
 
-@v_args(meta=True)
-class _AstBuilder(Transformer):
-    """Lark tree -> nodes. Collects literal errors (bad dates, escapes) as diagnostics."""
+class _Piece:
+    """An intermediate result that is not a node (a list, a period) with its extent."""
 
-    def __init__(self, file: str) -> None:
-        super().__init__()
+    __slots__ = ("value", "start", "end")
+
+    def __init__(self, value, start: tuple[int, int], end: tuple[int, int]) -> None:
+        self.value = value
+        self.start = start
+        self.end = end
+
+
+def _nodes(children: list) -> list:
+    return [c for c in children if type(c) is not Token]
+
+
+def _names(children: list) -> list[Token]:
+    return [c for c in children if type(c) is Token and c.type == "NAME"]
+
+
+class _AstBuilder:
+    """Grammar-rule callbacks that build ``nodes`` directly, plus the per-parse state.
+
+    One instance serves the cached parser; ``reset`` is called before each
+    parse. It collects literal errors (bad dates, escapes) and the first
+    expression nested deeper than MAX_DEPTH as diagnostics.
+    """
+
+    def __init__(self) -> None:
+        self.reset("<input>")
+
+    def reset(self, file: str) -> None:
+        """Forget the previous parse and name the file of the next one."""
         self.file = file
         self.diagnostics: list[Diagnostic] = []
+        self.too_deep: Diagnostic | None = None
+        self._depth: dict[int, int] = {}
+        self._outer: dict[int, tuple[int, int, int, int]] = {}
 
-    # -- helpers
-    def _span(self, meta) -> n.Span:
-        if getattr(meta, "empty", True):
-            return n.Span(self.file, 0, 0, 0, 0)
-        return n.Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
+    # -- positions
+    def _start(self, x) -> tuple[int, int]:
+        if type(x) is Token:
+            return x.line, x.column
+        if type(x) is _Piece:
+            return x.start
+        outer = self._outer.get(id(x))
+        if outer is not None:
+            return outer[0], outer[1]
+        return x.span.line, x.span.col
+
+    def _end(self, x) -> tuple[int, int]:
+        if type(x) is Token:
+            return x.end_line, x.end_column
+        if type(x) is _Piece:
+            return x.end
+        outer = self._outer.get(id(x))
+        if outer is not None:
+            return outer[2], outer[3]
+        return x.span.end_line, x.span.end_col
+
+    def _span(self, children: list) -> n.Span:
+        line, col = self._start(children[0])
+        end_line, end_col = self._end(children[-1])
+        return n.Span(self.file, line, col, end_line, end_col)
 
     def _tok_span(self, tok: Token) -> n.Span:
-        return _token_span(tok, self.file)
+        return n.Span(self.file, tok.line, tok.column, tok.end_line, tok.end_column)
 
+    def _nested(self, node, *children):
+        """Record the nesting depth of an expression node; report W005 past MAX_DEPTH."""
+        depth = self._depth
+        d = 1 + max([depth.get(id(c), 0) for c in children], default=0)
+        depth[id(node)] = d
+        if d > MAX_DEPTH and self.too_deep is None:
+            self.too_deep = error(
+                "W005", f"expression nested too deeply (more than {MAX_DEPTH} levels of operators and calls)",
+                node.span, hint="each operator of a chain such as a + b + c counts as a level; "
+                                "split the expression with a def or an intermediate score")
+        return node
+
+    # -- literals
     def _string(self, tok: Token) -> str:
         raw = tok.value[1:-1]
         if "\\" not in raw:
@@ -492,25 +535,27 @@ class _AstBuilder(Transformer):
                 i += 1
                 continue
             nxt = raw[i + 1] if i + 1 < len(raw) else ""
-            if nxt in _ESCAPES:
+            if nxt in _ESCAPES and nxt:
                 out.append(_ESCAPES[nxt])
                 i += 2
                 continue
-            match = re.match(r"u\{([0-9A-Fa-f]{1,6})\}", raw[i + 1:])
+            match = _UNICODE_ESCAPE.match(raw, i + 1)
             if match and int(match.group(1), 16) <= 0x10FFFF:
                 out.append(chr(int(match.group(1), 16)))
-                i += 1 + len(match.group(0))
+                i = match.end()
                 continue
             col = tok.column + 1 + i
+            shown = "\\" + nxt if nxt.isprintable() else "\\" + repr(nxt)[1:-1]
             self.diagnostics.append(error(
-                "W004", f"unknown escape \\{nxt} in a string",
+                "W004", f"unknown escape {shown} in a string",
                 n.Span(self.file, tok.line, col, tok.line, col + 2),
-                hint='escapes are \\" \\\\ \\n \\t \\r and \\u{hex}'))
+                hint='the escapes are \\" \\\\ \\n \\t \\r and \\u{hex}, e.g. \\u{e9} for é'))
             out.append(nxt)
             i += 2
         return "".join(out)
 
-    def _number(self, tok: Token) -> int | float:
+    @staticmethod
+    def _number(tok: Token) -> int | float:
         return int(tok.value) if tok.type == "INT" else float(tok.value)
 
     def _ident(self, tok: Token) -> n.Ident:
@@ -524,335 +569,316 @@ class _AstBuilder(Transformer):
             return n.DateTime(dt.datetime.fromisoformat(tok.value.replace("Z", "+00:00")), span=span)
         except ValueError:
             kind = "date" if tok.type == "DATE" else "datetime"
+            form = "YYYY-MM-DD" if kind == "date" else "YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]"
             self.diagnostics.append(error("W004", f"{tok.value} is not a valid {kind}", span,
-                                          hint="dates are YYYY-MM-DD with a real month and day"))
+                                          hint=f"write {form} with a real month, day and time"))
             return n.Date(dt.date(1970, 1, 1), span=span)
-
-    def __default__(self, data, children, meta):
-        raise AssertionError(f"no AST builder for grammar rule {data!r}")
-
-    # -- program and header
-    def start(self, meta, children):
-        return children
-
-    def expr_input(self, meta, children):
-        return children[0]
-
-    def ruleset_decl(self, meta, children):
-        name = children[0]
-        title = self._string(children[1]) if len(children) > 1 else None
-        return n.RulesetDecl(name.value, title, span=self._span(meta))
-
-    def version_decl(self, meta, children):
-        return n.VersionDecl(self._string(children[0]), span=self._span(meta))
-
-    def timezone_decl(self, meta, children):
-        return n.TimezoneDecl(self._string(children[0]), span=self._span(meta))
-
-    def import_decl(self, meta, children):
-        return n.ImportDecl(self._string(children[0]), span=self._span(meta))
-
-    def author_decl(self, meta, children):
-        name = children[0]
-        description = self._string(children[1]) if len(children) > 1 else None
-        return n.AuthorDecl(name.value, description, span=self._span(meta), name_span=self._tok_span(name))
-
-    # -- schema
-    def subject_decl(self, meta, children):
-        name, fields = children
-        return n.SubjectDecl(name.value, fields, span=self._span(meta), name_span=self._tok_span(name))
-
-    def event_decl(self, meta, children):
-        name, fields = children
-        return n.EventDecl(name.value, fields, span=self._span(meta), name_span=self._tok_span(name))
-
-    def field_list(self, meta, children):
-        return tuple(children)
-
-    def field_decl(self, meta, children):
-        name, type_tok, *rest = children
-        optional = any(r == "optional" for r in rest)
-        protected = any(r == "protected" for r in rest)
-        rng = next((r for r in rest if isinstance(r, n.Range)), None)
-        return n.Field(name.value, n.TypeRef(type_tok.value, span=self._tok_span(type_tok)),
-                       optional, rng, protected, span=self._span(meta))
-
-    def optional_mark(self, meta, children):
-        return "optional"
-
-    def protected_mark(self, meta, children):
-        return "protected"
-
-    def range(self, meta, children):
-        low, high = children
-        return n.Range(low, high, span=self._span(meta))
-
-    def signed_number(self, meta, children):
-        value = self._number(children[-1])
-        return -value if len(children) == 2 else value
-
-    # -- provenance
-    def by_clause(self, meta, children):
-        return n.By(self._ident(children[0]), span=self._span(meta))
-
-    def because_clause(self, meta, children):
-        return n.Because(self._string(children[0]), span=self._span(meta))
-
-    def cites_clause(self, meta, children):
-        return n.Cites(self._string(children[0]), span=self._span(meta))
-
-    # -- rules
-    def rule_decl(self, meta, children):
-        name, *clauses = children
-        return n.RuleDecl(name.value, tuple(clauses), span=self._span(meta), name_span=self._tok_span(name))
-
-    def on_clause(self, meta, children):
-        return n.On(self._ident(children[0]), span=self._span(meta))
-
-    def where_clause(self, meta, children):
-        return n.Where(children[0], span=self._span(meta))
-
-    def award_clause(self, meta, children):
-        return n.Award(children[0], span=self._span(meta))
-
-    def cap_clause(self, meta, children):
-        amount, window = children
-        return n.Cap(amount.value, window, span=self._span(meta))
-
-    def once_clause(self, meta, children):
-        return n.Once(children[0] if children else None, span=self._span(meta))
-
-    def decay_clause(self, meta, children):
-        return n.Decay(children[0], span=self._span(meta))
-
-    def per_window(self, meta, children):
-        return children[0]
-
-    def total_period(self, meta, children):
-        return None
-
-    def window(self, meta, children):
-        return children[0].value
-
-    def shared_cap_decl(self, meta, children):
-        name, amount, window, *rest = children
-        rules = tuple(self._ident(t) for t in rest if isinstance(t, Token))
-        clauses = tuple(c for c in rest if not isinstance(c, Token))
-        return n.SharedCapDecl(name.value, amount.value, window, rules, clauses,
-                               span=self._span(meta), name_span=self._tok_span(name))
-
-    # -- measures
-    def measure_decl(self, meta, children):
-        name, aggregate, *clauses = children
-        return n.MeasureDecl(name.value, aggregate, tuple(clauses), span=self._span(meta),
-                             name_span=self._tok_span(name))
-
-    def count_agg(self, meta, children):
-        return n.Aggregate("count", self._ident(children[0]), span=self._span(meta))
-
-    def count_days_agg(self, meta, children):
-        return n.Aggregate("count_days", self._ident(children[0]), span=self._span(meta))
-
-    def count_distinct_agg(self, meta, children):
-        event, fld = children
-        return n.Aggregate("count_distinct", self._ident(event), self._ident(fld), span=self._span(meta))
-
-    def field_agg(self, meta, children):
-        fn, event, fld = children
-        return n.Aggregate(fn, self._ident(event), self._ident(fld), span=self._span(meta))
-
-    def agg_fn(self, meta, children):
-        return children[0].value
-
-    def within_clause(self, meta, children):
-        return n.Within(children[0], span=self._span(meta))
-
-    def default_clause(self, meta, children):
-        return n.Default(children[0], span=self._span(meta))
-
-    # -- scores, tiers, privileges
-    def score_decl(self, meta, children):
-        name, expr, *clauses = children
-        return n.ScoreDecl(name.value, expr, tuple(clauses), span=self._span(meta), name_span=self._tok_span(name))
-
-    def bound_clause(self, meta, children):
-        kind, value = children
-        return n.Bound(kind, value, span=self._span(meta))
-
-    def bound(self, meta, children):
-        return children[0].value
-
-    def tier_decl(self, meta, children):
-        name, condition, *clauses = children
-        return n.TierDecl(name.value, condition, tuple(clauses), span=self._span(meta),
-                          name_span=self._tok_span(name))
-
-    def when_condition(self, meta, children):
-        return children[0]
-
-    def otherwise_condition(self, meta, children):
-        return None
-
-    def privilege_decl(self, meta, children):
-        name, condition, *clauses = children
-        return n.PrivilegeDecl(name.value, condition, tuple(clauses), span=self._span(meta),
-                               name_span=self._tok_span(name))
-
-    # -- functions
-    def def_decl(self, meta, children):
-        name, *rest = children
-        params = tuple(p for p in rest if isinstance(p, n.Param))
-        ret = next((r for r in rest if isinstance(r, n.TypeRef)), None)
-        body = rest[-1]
-        return n.DefDecl(name.value, params, body, ret, span=self._span(meta), name_span=self._tok_span(name))
-
-    def param(self, meta, children):
-        name, type_tok = children
-        return n.Param(name.value, n.TypeRef(type_tok.value, span=self._tok_span(type_tok)), span=self._span(meta))
-
-    def return_type(self, meta, children):
-        return n.TypeRef(children[0].value, span=self._tok_span(children[0]))
-
-    # -- tests
-    def test_decl(self, meta, children):
-        name, *body = children
-        return n.TestDecl(self._string(name), tuple(body), span=self._span(meta), name_span=self._tok_span(name))
 
     def _subject_id(self, tok: Token) -> str:
         return self._string(tok) if tok.type == "STRING" else tok.value
 
-    def test_subject(self, meta, children):
-        kind, ident, values = children
-        return n.TestSubject(self._ident(kind), self._subject_id(ident), values, span=self._span(meta))
+    # -- program and header
+    def start(self, c):
+        return c
 
-    def test_event(self, meta, children):
-        at, subject, event, *values = children
-        return n.TestEvent(self._date(at), self._subject_id(subject), self._ident(event),
-                           values[0] if values else (), span=self._span(meta))
+    def expr_input(self, c):
+        return c[0]
 
-    def test_expect(self, meta, children):
-        return n.Expect(children[0], span=self._span(meta))
+    def ruleset_decl(self, c):
+        title = self._string(c[2]) if len(c) > 2 else None
+        return n.RulesetDecl(c[1].value, title, span=self._span(c))
 
-    def test_as_of(self, meta, children):
-        return n.AsOf(self._date(children[0]), span=self._span(meta))
+    def version_decl(self, c):
+        return n.VersionDecl(self._string(c[1]), span=self._span(c))
 
-    def field_values(self, meta, children):
-        return tuple(children)
+    def timezone_decl(self, c):
+        return n.TimezoneDecl(self._string(c[1]), span=self._span(c))
 
-    def field_value(self, meta, children):
-        name, value = children
-        return n.FieldValue(name.value, value, span=self._span(meta))
+    def import_decl(self, c):
+        return n.ImportDecl(self._string(c[1]), span=self._span(c))
+
+    def author_decl(self, c):
+        description = self._string(c[2]) if len(c) > 2 else None
+        return n.AuthorDecl(c[1].value, description, span=self._span(c), name_span=self._tok_span(c[1]))
+
+    # -- schema
+    def subject_decl(self, c):
+        return n.SubjectDecl(c[1].value, c[3], span=self._span(c), name_span=self._tok_span(c[1]))
+
+    def event_decl(self, c):
+        return n.EventDecl(c[1].value, c[3], span=self._span(c), name_span=self._tok_span(c[1]))
+
+    def field_list(self, c):
+        return tuple(_nodes(c))
+
+    def field_decl(self, c):
+        name, type_tok = c[0], c[2]
+        rest = c[3:]
+        optional = any(type(r) is Token and r.value == "?" for r in rest)
+        protected = any(type(r) is Token and r.value == "protected" for r in rest)
+        rng = next((r for r in rest if type(r) is n.Range), None)
+        return n.Field(name.value, n.TypeRef(type_tok.value, span=self._tok_span(type_tok)),
+                       optional, rng, protected, span=self._span(c))
+
+    def optional_mark(self, c):
+        return c[0]
+
+    def protected_mark(self, c):
+        return c[0]
+
+    def range(self, c):
+        low, high = c[1], c[3]
+        return n.Range(low.value, high.value, span=self._span(c))
+
+    def signed_number(self, c):
+        value = self._number(c[-1])
+        return _Piece(-value if len(c) == 2 else value, self._start(c[0]), self._end(c[-1]))
+
+    # -- provenance
+    def by_clause(self, c):
+        return n.By(self._ident(c[1]), span=self._span(c))
+
+    def because_clause(self, c):
+        return n.Because(self._string(c[1]), span=self._span(c))
+
+    def cites_clause(self, c):
+        return n.Cites(self._string(c[1]), span=self._span(c))
+
+    # -- rules
+    def rule_decl(self, c):
+        return n.RuleDecl(c[1].value, tuple(c[2:]), span=self._span(c), name_span=self._tok_span(c[1]))
+
+    def on_clause(self, c):
+        return n.On(self._ident(c[1]), span=self._span(c))
+
+    def where_clause(self, c):
+        return n.Where(c[1], span=self._span(c))
+
+    def award_clause(self, c):
+        return n.Award(c[1], span=self._span(c))
+
+    def cap_clause(self, c):
+        return n.Cap(c[1].value, c[2].value, span=self._span(c))
+
+    def once_clause(self, c):
+        return n.Once(c[2].value if len(c) > 1 else None, span=self._span(c))
+
+    def decay_clause(self, c):
+        return n.Decay(c[2], span=self._span(c))
+
+    def per_window(self, c):
+        return _Piece(c[1].value, self._start(c[0]), self._end(c[1]))
+
+    def total_period(self, c):
+        return _Piece(None, self._start(c[0]), self._end(c[0]))
+
+    def window(self, c):
+        return c[0]
+
+    def shared_cap_decl(self, c):
+        name, amount, period = c[2], c[3], c[4]
+        rest = c[6:]
+        rules = tuple(self._ident(t) for t in rest if type(t) is Token and t.type == "NAME")
+        clauses = tuple(_nodes(rest))
+        return n.SharedCapDecl(name.value, amount.value, period.value, rules, clauses,
+                               span=self._span(c), name_span=self._tok_span(name))
+
+    # -- measures
+    def measure_decl(self, c):
+        return n.MeasureDecl(c[1].value, c[3], tuple(c[4:]), span=self._span(c), name_span=self._tok_span(c[1]))
+
+    def count_agg(self, c):
+        return n.Aggregate("count", self._ident(c[1]), span=self._span(c))
+
+    def count_days_agg(self, c):
+        return n.Aggregate("count_days", self._ident(c[4]), span=self._span(c))
+
+    def count_distinct_agg(self, c):
+        return n.Aggregate("count_distinct", self._ident(c[2]), self._ident(c[4]), span=self._span(c))
+
+    def field_agg(self, c):
+        return n.Aggregate(c[0].value, self._ident(c[1]), self._ident(c[3]), span=self._span(c))
+
+    def agg_fn(self, c):
+        return c[0]
+
+    def within_clause(self, c):
+        return n.Within(c[1], span=self._span(c))
+
+    def default_clause(self, c):
+        return n.Default(c[1], span=self._span(c))
+
+    # -- scores, tiers, privileges
+    def score_decl(self, c):
+        return n.ScoreDecl(c[1].value, c[3], tuple(c[4:]), span=self._span(c), name_span=self._tok_span(c[1]))
+
+    def bound_clause(self, c):
+        return n.Bound(c[0].value, c[1], span=self._span(c))
+
+    def bound(self, c):
+        return c[0]
+
+    def tier_decl(self, c):
+        return n.TierDecl(c[1].value, c[2].value, tuple(c[3:]), span=self._span(c), name_span=self._tok_span(c[1]))
+
+    def when_condition(self, c):
+        return _Piece(c[1], self._start(c[0]), self._end(c[1]))
+
+    def otherwise_condition(self, c):
+        return _Piece(None, self._start(c[0]), self._end(c[0]))
+
+    def privilege_decl(self, c):
+        return n.PrivilegeDecl(c[1].value, c[3], tuple(c[4:]), span=self._span(c), name_span=self._tok_span(c[1]))
+
+    # -- functions
+    def def_decl(self, c):
+        params = tuple(p for p in c if type(p) is n.Param)
+        ret = next((r for r in c if type(r) is n.TypeRef), None)
+        return n.DefDecl(c[1].value, params, c[-1], ret, span=self._span(c), name_span=self._tok_span(c[1]))
+
+    def param(self, c):
+        return n.Param(c[0].value, n.TypeRef(c[2].value, span=self._tok_span(c[2])), span=self._span(c))
+
+    def return_type(self, c):
+        return n.TypeRef(c[1].value, span=self._tok_span(c[1]))
+
+    # -- tests
+    def test_decl(self, c):
+        return n.TestDecl(self._string(c[1]), tuple(c[3:-1]), span=self._span(c), name_span=self._tok_span(c[1]))
+
+    def test_subject(self, c):
+        return n.TestSubject(self._ident(c[0]), self._subject_id(c[1]), c[3], span=self._span(c))
+
+    def test_event(self, c):
+        values = c[5] if len(c) > 4 else ()
+        return n.TestEvent(self._date(c[1]), self._subject_id(c[2]), self._ident(c[3]), values, span=self._span(c))
+
+    def test_expect(self, c):
+        return n.Expect(c[1], span=self._span(c))
+
+    def test_as_of(self, c):
+        return n.AsOf(self._date(c[2]), span=self._span(c))
+
+    def field_values(self, c):
+        return tuple(_nodes(c))
+
+    def field_value(self, c):
+        return n.FieldValue(c[0].value, c[2], span=self._span(c))
 
     # -- properties
-    def property_decl(self, meta, children):
-        name, *clauses, body = children
-        return n.PropertyDecl(self._string(name), tuple(clauses), body, span=self._span(meta),
-                              name_span=self._tok_span(name))
+    def property_decl(self, c):
+        return n.PropertyDecl(self._string(c[1]), tuple(c[2:-2]), c[-1], span=self._span(c),
+                              name_span=self._tok_span(c[1]))
 
-    def for_score(self, meta, children):
-        return self._ident(children[0])
+    def for_score(self, c):
+        return self._ident(c[1])
 
-    def always_prop(self, meta, children):
-        return n.Always(children[0], span=self._span(meta))
+    def always_prop(self, c):
+        return n.Always(c[1], span=self._span(c))
 
-    def independent_prop(self, meta, children):
-        kind, attr, *score = children
-        return n.Independent(self._ident(kind), self._ident(attr), score[0] if score else None,
-                             span=self._span(meta))
+    def independent_prop(self, c):
+        score = c[5] if len(c) > 5 else None
+        return n.Independent(self._ident(c[2]), self._ident(c[4]), score, span=self._span(c))
 
-    def monotone_prop(self, meta, children):
-        event = self._ident(children[0])
-        fld = next((self._ident(c) for c in children[1:] if isinstance(c, Token)), None)
-        score = next((c for c in children[1:] if isinstance(c, n.Ident)), None)
-        return n.Monotone(event, fld, score, span=self._span(meta))
+    def monotone_prop(self, c):
+        names = _names(c[2:])
+        score = c[-1] if type(c[-1]) is n.Ident else None
+        fld = self._ident(names[1]) if len(names) > 1 else None
+        return n.Monotone(self._ident(names[0]), fld, score, span=self._span(c))
 
-    def gain_prop(self, meta, children):
-        window, amount, *score = children
-        return n.GainBound(window, amount.value, score[0] if score else None, span=self._span(meta))
+    def gain_prop(self, c):
+        score = c[5] if len(c) > 5 else None
+        return n.GainBound(c[2].value, c[4].value, score, span=self._span(c))
 
     # -- expressions
-    def if_expr(self, meta, children):
-        cond, then, orelse = children
-        return n.If(cond, then, orelse, span=self._span(meta))
+    def if_expr(self, c):
+        return self._nested(n.If(c[1], c[3], c[5], span=self._span(c)), c[1], c[3], c[5])
 
-    def or_expr(self, meta, children):
-        return n.Binary("or", children[0], children[1], span=self._span(meta))
+    def or_expr(self, c):
+        return self._nested(n.Binary("or", c[0], c[2], span=self._span(c)), c[0], c[2])
 
-    def and_expr(self, meta, children):
-        return n.Binary("and", children[0], children[1], span=self._span(meta))
+    def and_expr(self, c):
+        return self._nested(n.Binary("and", c[0], c[2], span=self._span(c)), c[0], c[2])
 
-    def not_expr(self, meta, children):
-        return n.Unary("not", children[0], span=self._span(meta))
+    def not_expr(self, c):
+        return self._nested(n.Unary("not", c[1], span=self._span(c)), c[1])
 
-    def compare(self, meta, children):
-        return n.Compare(tuple(children[0::2]), tuple(children[1::2]), span=self._span(meta))
+    def compare(self, c):
+        operands = tuple(c[0::2])
+        return self._nested(n.Compare(operands, tuple(t.value for t in c[1::2]), span=self._span(c)), *operands)
 
-    def comp_op(self, meta, children):
-        return children[0].value
+    def comp_op(self, c):
+        return c[0]
 
-    def add_op(self, meta, children):
-        return children[0].value
+    def add_op(self, c):
+        return c[0]
 
-    def mul_op(self, meta, children):
-        return children[0].value
+    def mul_op(self, c):
+        return c[0]
 
-    def in_expr(self, meta, children):
-        value, options = children
-        return n.In(value, options, False, span=self._span(meta))
+    def in_expr(self, c):
+        options = c[2].value
+        return self._nested(n.In(c[0], options, False, span=self._span(c)), c[0], *options)
 
-    def not_in_expr(self, meta, children):
-        value, options = children
-        return n.In(value, options, True, span=self._span(meta))
+    def not_in_expr(self, c):
+        options = c[3].value
+        return self._nested(n.In(c[0], options, True, span=self._span(c)), c[0], *options)
 
-    def list_literal(self, meta, children):
-        return tuple(children)
+    def list_literal(self, c):
+        return _Piece(tuple(_nodes(c)), self._start(c[0]), self._end(c[-1]))
 
-    def coalesce(self, meta, children):
-        return n.Coalesce(children[0], children[1], span=self._span(meta))
+    def coalesce(self, c):
+        return self._nested(n.Coalesce(c[0], c[2], span=self._span(c)), c[0], c[2])
 
-    def binary(self, meta, children):
-        left, op, right = children
-        return n.Binary(op, left, right, span=self._span(meta))
+    def binary(self, c):
+        return self._nested(n.Binary(c[1].value, c[0], c[2], span=self._span(c)), c[0], c[2])
 
-    def negate(self, meta, children):
-        return n.Unary("-", children[-1], span=self._span(meta))
+    def negate(self, c):
+        return self._nested(n.Unary("-", c[1], span=self._span(c)), c[1])
 
-    def of_expr(self, meta, children):
-        target, subject = children
-        return n.Of(target, self._subject_id(subject), span=self._span(meta))
+    def of_expr(self, c):
+        return self._nested(n.Of(c[0], self._subject_id(c[2]), span=self._span(c)), c[0])
 
-    def number_literal(self, meta, children):
-        return n.Number(self._number(children[0]), span=self._span(meta))
+    def primary(self, c):
+        # Only "(" expr ")" reaches here; the brackets widen the extent parents see.
+        inner = c[1]
+        start, end = self._start(c[0]), self._end(c[2])
+        self._outer[id(inner)] = (start[0], start[1], end[0], end[1])
+        return inner
 
-    def duration_literal(self, meta, children):
-        amount, unit = children
-        return n.Duration(amount.value, unit, span=self._span(meta))
+    def number_literal(self, c):
+        return n.Number(self._number(c[0]), span=self._tok_span(c[0]))
 
-    def unit(self, meta, children):
-        return _UNITS[children[0].value]
+    def duration_literal(self, c):
+        return n.Duration(c[0].value, _UNITS[c[1].value], span=self._span(c))
 
-    def string_literal(self, meta, children):
-        return n.String(self._string(children[0]), span=self._span(meta))
+    def unit(self, c):
+        return c[0]
 
-    def date_literal(self, meta, children):
-        return self._date(children[0])
+    def string_literal(self, c):
+        return n.String(self._string(c[0]), span=self._tok_span(c[0]))
 
-    def datetime_literal(self, meta, children):
-        return self._date(children[0])
+    def date_literal(self, c):
+        return self._date(c[0])
 
-    def true_literal(self, meta, children):
-        return n.Bool(True, span=self._span(meta))
+    def datetime_literal(self, c):
+        return self._date(c[0])
 
-    def false_literal(self, meta, children):
-        return n.Bool(False, span=self._span(meta))
+    def true_literal(self, c):
+        return n.Bool(True, span=self._tok_span(c[0]))
 
-    def name(self, meta, children):
-        return n.Name(children[0].value, span=self._span(meta))
+    def false_literal(self, c):
+        return n.Bool(False, span=self._tok_span(c[0]))
 
-    def call(self, meta, children):
-        func, *args = children
-        return n.Call(func.value, tuple(args), span=self._span(meta))
+    def name(self, c):
+        return n.Name(c[0].value, span=self._tok_span(c[0]))
 
-    def attribute(self, meta, children):
-        obj, attr = children
-        return n.Attribute(obj, attr.value, span=self._span(meta))
+    def call(self, c):
+        args = tuple(_nodes(c[2:]))
+        return self._nested(n.Call(c[0].value, args, span=self._span(c)), *args)
+
+    def attribute(self, c):
+        return self._nested(n.Attribute(c[0], c[2].value, span=self._span(c)), c[0])
+
+
+_BUILDER = _AstBuilder()
