@@ -1,0 +1,258 @@
+"""The score, explain and authors commands: output formats, exit codes, bad data, rejects."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from whuffie.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+LIB = ROOT / "examples" / "library"
+SO = ROOT / "examples" / "stackoverflow"
+RULES, EVENTS, SUBJECTS = str(LIB / "rules.whuf"), str(LIB / "events.jsonl"), str(LIB / "subjects.jsonl")
+
+runner = CliRunner()
+
+
+def whuffie(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+SUMMARY = re.compile(r"read (\d+), scored (\d+), rejected (\d+), after as-of (\d+)")
+
+
+def counts(stderr: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in SUMMARY.search(stderr).groups())
+
+
+# ---------------------------------------------------------------- score
+
+
+def test_score_json_records():
+    result = whuffie("score", RULES, EVENTS, "--subjects", SUBJECTS, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    records = json.loads(result.stdout)
+    assert [r["subject"] for r in records] == ["alice", "bob", "carol", "dan", "erin"]
+    assert list(records[0]) == ["subject", "scores", "tier", "privileges", "measures"]
+    assert records[1] == {"subject": "bob", "scores": {"standing": 72}, "tier": "member",
+                          "privileges": ["reserve_new_books"],
+                          "measures": {"hours_volunteered": 0, "active_days": 3}}
+    assert records[0]["scores"]["standing"] == 152.0 and records[0]["tier"] == "trusted"
+    assert records[2]["privileges"] == [] and records[2]["tier"] == "restricted"
+    assert counts(result.stderr) == (28, 28, 0, 0)
+
+
+def test_score_output_is_byte_identical_across_runs():
+    for fmt in ("json", "jsonl", "csv", "table"):
+        first = whuffie("score", RULES, EVENTS, "--subjects", SUBJECTS, "--format", fmt)
+        second = whuffie("score", RULES, EVENTS, "--subjects", SUBJECTS, "--format", fmt)
+        assert first.exit_code == 0 and first.stdout == second.stdout
+
+
+def test_csv_and_jsonl_inputs_score_the_same():
+    a = whuffie("score", RULES, EVENTS, "--format", "json")
+    b = whuffie("score", RULES, LIB / "events.csv", "--format", "json")
+    assert a.exit_code == b.exit_code == 0 and a.stdout == b.stdout
+
+
+def test_score_csv_jsonl_and_table():
+    csv_out = whuffie("score", RULES, EVENTS, "--format", "csv").stdout.splitlines()
+    assert csv_out[0] == "subject,standing,tier,privileges,hours_volunteered,active_days"
+    assert csv_out[2] == "bob,72,member,reserve_new_books,0,3"
+    assert csv_out[3] == "carol,35,restricted,,0,1"
+    lines = whuffie("score", RULES, EVENTS, "--format", "jsonl").stdout.splitlines()
+    assert [json.loads(line)["subject"] for line in lines] == ["alice", "bob", "carol", "erin"]
+    table = whuffie("score", RULES, EVENTS).stdout.splitlines()  # not a terminal: plain text
+    assert table[0].split() == ["subject", "standing", "tier", "privileges", "hours_volunteered", "active_days"]
+    assert table[2].split() == ["alice", "152.00", "trusted", "reserve_new_books", "14", "12"]
+
+
+def test_precision_rounds_half_away_from_zero():
+    # erin's points: 72 * 0.5 ** (1 / 180) + 72 * 0.5 ** ((4 / 24) / 180) = 71.7233 + 71.9538 = 143.6771
+    def points(precision: str):
+        out = whuffie("explain", RULES, EVENTS, "erin", "--format", "json", "--precision", precision)
+        return json.loads(out.stdout)["points"]
+
+    assert points("3") == 143.677
+    assert points("0") == 144.0
+    assert points("2") == 143.68
+    bad = whuffie("score", RULES, EVENTS, "--precision", "-1")
+    assert bad.exit_code == 2
+
+
+def test_as_of():
+    # as of 2026-03-01 (local midnight, 00:00Z in winter): carol has complaints 2024, 2025, 2026 (-45)
+    # and the Nov 2025 late return (-10) -> 45; her March return is after as-of
+    result = whuffie("score", RULES, EVENTS, "--format", "json", "--as-of", "2026-03-01")
+    assert result.exit_code == 0
+    carol = next(r for r in json.loads(result.stdout) if r["subject"] == "carol")
+    assert carol["scores"]["standing"] == 45
+    read, scored, rejected, after = counts(result.stderr)
+    assert read == scored + rejected + after and after > 0
+    bad = whuffie("score", RULES, EVENTS, "--as-of", "March")
+    assert bad.exit_code == 2 and "--as-of 'March' is not an ISO 8601" in bad.stderr
+
+
+# ---------------------------------------------------------------- bad data
+
+
+def write_events(tmp_path: Path, lines: list[str]) -> Path:
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+GOOD_LINES = [json.dumps({"subject": "ann", "type": "returned", "at": f"2026-01-0{d}T10:00:00Z",
+                          "days_late": d, "damaged": False}) for d in range(1, 5)]
+BAD_LINES = ['{"subject": "ann", "type": "returned", "at": "2026-01-05T10:00:00Z", "days_late": "three", "damaged": false}',
+             '{"subject": "ann", "type": "borrowed", "at": "2026-01-06T10:00:00Z"}',
+             'not json']
+
+
+def test_bad_data_stops_the_run_before_any_output(tmp_path):
+    path = write_events(tmp_path, GOOD_LINES[:2] + BAD_LINES[:1] + GOOD_LINES[2:] + BAD_LINES[1:])
+    result = whuffie("score", RULES, path, "--format", "json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert 'events.jsonl:3: field days_late: expected int in 0..3650, got "three"' in result.stderr
+    assert 'events.jsonl:6: unknown event type "borrowed"' in result.stderr
+    assert "events.jsonl:7: malformed JSON" in result.stderr
+    assert "3 bad lines of 7; nothing scored" in result.stderr
+
+
+def test_rejects_file_keeps_every_bad_line_and_counts_add_up(tmp_path):
+    lines = GOOD_LINES[:2] + BAD_LINES[:1] + GOOD_LINES[2:] + BAD_LINES[1:]
+    path = write_events(tmp_path, lines)
+    rejects = tmp_path / "rejects.jsonl"
+    result = whuffie("score", RULES, path, "--format", "json", "--rejects", rejects, "--as-of", "2026-01-03T12:00:00Z")
+    assert result.exit_code == 0, result.stderr
+    assert rejects.read_text(encoding="utf-8").splitlines() == BAD_LINES
+    # 7 lines: 3 rejected; of the 4 good ones, Jan 4 is after as-of -> 3 scored
+    assert counts(result.stderr) == (7, 3, 3, 1)
+    ann = json.loads(result.stdout)[0]
+    assert ann["scores"]["standing"] == 100 - 1 - 2 - 3
+
+
+def test_rejects_in_csv_keep_the_header(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("subject,type,at,days_late,damaged\nann,returned,2026-01-01,2,false\nann,returned,2026-01-02,x,false\n")
+    rejects = tmp_path / "bad.csv"
+    result = whuffie("score", RULES, path, "--rejects", rejects)
+    assert result.exit_code == 0
+    assert rejects.read_text() == "subject,type,at,days_late,damaged\nann,returned,2026-01-02,x,false\n"
+
+
+def test_missing_events_file_is_a_usage_error(tmp_path):
+    result = whuffie("score", RULES, tmp_path / "nope.jsonl")
+    assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+def test_rule_file_errors_exit_1(tmp_path):
+    rules = tmp_path / "bad.whuf"
+    rules.write_text('ruleset x\nauthor ada "A"\nevent e { n: int }\nrule r by ada because "x" on e award m\n')
+    events = write_events(tmp_path, ['{"subject": "a", "type": "e", "at": "2026-01-01", "n": 1}'])
+    result = whuffie("score", rules, events)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "bad.whuf:4:" in result.stderr and "W010" in result.stderr
+
+
+def test_run_time_fault_exits_1_with_w090(tmp_path):
+    rules = tmp_path / "club.whuf"
+    rules.write_text('ruleset club\nauthor ada "A"\nsubject member { joined: date }\n'
+                     'event read_book { pages: int in 0..5000 }\n'
+                     'rule speed by ada because "x" on read_book award 100 / pages\n')
+    events = write_events(tmp_path, ['{"subject": "a", "type": "read_book", "at": "2026-01-01", "pages": 10}',
+                                     '{"subject": "a", "type": "read_book", "at": "2026-01-02", "pages": 0, "id": "e2"}'])
+    result = whuffie("score", rules, events)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "error[W090]: run-time fault in rule speed by ada on event e2 (events.jsonl:2): division by zero" in result.stderr
+
+
+def test_rules_reading_attributes_need_subjects(tmp_path):
+    rules = tmp_path / "r.whuf"
+    rules.write_text('ruleset x\nauthor ada "A"\nsubject member { joined: date }\nevent e { n: int }\n'
+                     'rule r by ada because "x" on e where event.at - member.joined > 30 days award n\n')
+    events = write_events(tmp_path, ['{"subject": "a", "type": "e", "at": "2026-01-01", "n": 1}',
+                                     '{"subject": "b", "type": "e", "at": "2026-01-01", "n": 1}'])
+    result = whuffie("score", rules, events)
+    assert result.exit_code == 2 and "give them with --subjects FILE" in result.stderr
+    subjects = tmp_path / "s.jsonl"
+    subjects.write_text('{"id": "a", "joined": "2020-01-01"}\n')
+    result = whuffie("score", rules, events, "--subjects", subjects)
+    assert result.exit_code == 2
+    assert 'events.jsonl:2: unknown member "b": not in the subjects file' in result.stderr
+
+
+def test_bad_format_is_a_usage_error():
+    assert whuffie("score", RULES, EVENTS, "--format", "xml").exit_code == 2
+
+
+# ---------------------------------------------------------------- explain
+
+
+def test_explain_text():
+    result = whuffie("explain", RULES, EVENTS, "carol")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "upheld_complaint by council: -45 points from 4 events" in out
+    assert 'because "Upheld complaints follow a hearing"' in out
+    assert "cut by once per year -> 0" in out
+    assert "standing = clamp(100 + points, 0, 200) with points = -65 -> 35" in out
+    reasons = out.split("Reasons")[1].splitlines()
+    assert reasons[1].strip().startswith("1. upheld_complaint by council: -45 (3 events)")
+    assert reasons[2].strip().startswith("2. late_return by ben: -20 (2 events)")
+
+
+def test_explain_json_has_ledger_and_reasons():
+    result = whuffie("explain", RULES, EVENTS, "alice", "--format", "json")
+    data = json.loads(result.stdout)
+    assert list(data)[:5] == ["subject", "scores", "tier", "privileges", "measures"]
+    assert sum(e["value"] for e in data["ledger"]) == pytest.approx(data["points"], abs=0.01)
+    capped = [e for e in data["ledger"] if e["cut_by"]]
+    assert [(e["event"], e["cut_by"]) for e in capped] == [("a-ret-28", [{"by": "cap 20 per month", "amount": 2}])]
+    entry = next(e for e in data["ledger"] if e["rule"] == "on_time_return")
+    assert set(entry) == {"rule", "author", "because", "cites", "event", "event_type", "at", "line", "raw",
+                          "capped", "cut_by", "decay", "value", "span"}
+    assert entry["cites"] == ["Charter §3.2"] and entry["span"].endswith("rules.whuf:20:1")
+    assert data["reasons"] == []
+
+
+def test_explain_reasons_limit_and_stackoverflow_floor():
+    result = whuffie("explain", SO / "rules.whuf", SO / "events.jsonl", "ben", "--format", "json", "--reasons", "1")
+    data = json.loads(result.stdout)
+    assert data["scores"]["reputation"] == 9
+    assert [e["cut_by"][0]["by"] for e in data["ledger"][:3]] == ["floor 1 per event"] * 3
+    assert data["reasons"] == [{"rule": "answer_downvote", "author": "so_team",
+                                "because": "A wrong answer misleads readers", "points": -2, "events": 1}]
+
+
+def test_explain_unknown_subject():
+    result = whuffie("explain", RULES, EVENTS, "alcie")
+    assert result.exit_code == 2 and "unknown subject 'alcie' (did you mean 'alice'?)" in result.stderr
+
+
+# ---------------------------------------------------------------- authors
+
+
+def test_authors_without_events():
+    result = whuffie("authors", RULES)
+    assert result.exit_code == 0
+    assert "ada  Ada Okafor <ada@riverside.example>\n  rules: on_time_return, volunteering" in result.stdout
+    assert "  tiers: trusted, member, restricted" in result.stdout
+    assert "awarded" not in result.stdout
+
+
+def test_authors_shares_add_up():
+    result = whuffie("authors", SO / "rules.whuf", SO / "events.jsonl", "--format", "json")
+    data = {a["author"]: a for a in json.loads(result.stdout)}
+    assert data["so_team"]["shared_caps"] == ["vote_reputation"]
+    assert sum(a["awarded_share"] for a in data.values()) == pytest.approx(100)
+    assert sum(a["taken_share"] for a in data.values()) == pytest.approx(100)
+    # mods only take: the spam penalty of 100; so_team takes dee's... nothing else but ana's and ben's -2s
+    assert data["mods"]["taken"] == -100 and data["mods"]["awarded"] == 0
+    assert data["so_team"]["taken"] == -4
