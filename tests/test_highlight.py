@@ -12,7 +12,7 @@ from lark import Lark, Token
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import Error, Keyword, Name, Number, Operator, String
 
-from whuffie.highlight import WhuffieLexer
+from whuffie.highlight import TYPE_NAMES, WhuffieLexer
 from whuffie.parser import grammar_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +70,30 @@ def test_every_keyword_the_parser_sees_is_highlighted_as_one(path):
         if value != word or not (kind in Keyword or kind in Operator.Word):
             missed.append((text.count("\n", 0, offset) + 1, word, kind))
     assert missed == []
+
+
+def name_offsets(text: str) -> dict[int, str]:
+    """Offsets of the words the real parser read as names."""
+    tree = token_keeping_parser().parse(text)
+    return {tok.start_pos: tok.value for tok in tree.scan_values(lambda v: isinstance(v, Token))
+            if tok.type == "NAME"}
+
+
+@pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_name_the_parser_sees_is_highlighted_as_a_keyword(path):
+    # Type names are NAMEs to the grammar (the checker resolves them) but read as types.
+    text = path.read_text(encoding="utf-8")
+    kinds = {pos: (kind, value) for pos, kind, value in lex(text)}
+    wrong = []
+    for offset, word in name_offsets(text).items():
+        kind, _ = kinds.get(offset, (None, None))
+        if kind is None:
+            wrong.append((text.count("\n", 0, offset) + 1, word, "not a token start"))
+        elif kind in Keyword.Type and word in TYPE_NAMES:
+            continue
+        elif kind in Keyword or kind in Operator.Word:
+            wrong.append((text.count("\n", 0, offset) + 1, word, kind))
+    assert wrong == []
 
 
 def kinds_of(text: str) -> dict[str, object]:
