@@ -1,0 +1,535 @@
+"""The formatter: an AST printed in the one canonical layout, comments kept.
+
+Entry points: ``format_program(program)`` and ``format_expr(expr)``.
+The laws it keeps (tested with Hypothesis): ``parse(format_program(p)) == p``
+and formatting is idempotent. Parentheses are printed only where the
+grammar's precedence needs them.
+
+Comments are placed by source line: an own-line comment goes before the
+first output line that comes from a later source line; a trailing comment
+goes at the end of the output line made from its source line. A declaration
+that holds a comment inside it is always laid out over several lines, so
+that the comment keeps its place.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from . import nodes as n
+
+LINE_WIDTH = 88
+INDENT = "  "
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_SINGULAR = {"seconds": "second", "minutes": "minute", "hours": "hour", "days": "day", "weeks": "week"}
+
+# ---------------------------------------------------------------- expressions
+
+# Binding strength, loosest first, as in grammar/whuffie.lark.
+_IF, _OR, _AND, _NOT, _COMPARE, _COALESCE, _SUM, _PRODUCT, _NEGATE, _OF, _PRIMARY = range(11)
+_BINARY_LEVEL = {"or": _OR, "and": _AND, "+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT, "%": _PRODUCT}
+
+
+def _level(e: n.Expr) -> int:
+    kind = type(e)
+    if kind is n.Binary:
+        return _BINARY_LEVEL[e.op]
+    if kind is n.Unary:
+        return _NOT if e.op == "not" else _NEGATE
+    if kind is n.Compare or kind is n.In:
+        return _COMPARE
+    if kind is n.Coalesce:
+        return _COALESCE
+    if kind is n.If:
+        return _IF
+    if kind is n.Of:
+        return _OF
+    return _PRIMARY
+
+
+def _operand(e: n.Expr, at_least: int) -> str:
+    text = format_expr(e)
+    return f"({text})" if _level(e) < at_least else text
+
+
+def format_number(value: int | float) -> str:
+    """A number literal that reads back as the same value (floats always show a '.')."""
+    if isinstance(value, bool) or isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{value!r} has no literal form")
+    text = repr(value)
+    if "e" in text or "E" in text:
+        mantissa, exponent = text.lower().split("e")
+        if "." not in mantissa:
+            mantissa += ".0"
+        return f"{mantissa}e{exponent}"
+    return text if "." in text else text + ".0"
+
+
+def format_string(value: str) -> str:
+    """A string literal with the escapes the parser understands."""
+    out = ['"']
+    for ch in value:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif not ch.isprintable():
+            out.append(f"\\u{{{ord(ch):x}}}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def format_duration(d: n.Duration) -> str:
+    """``30 days``, ``1 day``."""
+    unit = _SINGULAR[d.unit] if d.amount == 1 else d.unit
+    return f"{format_number(d.amount)} {unit}"
+
+
+def format_time(value: n.Date | n.DateTime) -> str:
+    """A date or datetime literal; UTC prints as Z."""
+    if isinstance(value, n.Date):
+        return value.value.isoformat()
+    moment = value.value
+    offset = moment.utcoffset()
+    text = moment.replace(tzinfo=None).isoformat()
+    if offset is None:
+        return text
+    if not offset:
+        return text + "Z"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, mins = divmod(abs(minutes), 60)
+    return f"{text}{sign}{hours:02d}:{mins:02d}"
+
+
+def format_subject_id(value: str) -> str:
+    """A subject id: bare when it is a name, quoted otherwise."""
+    return value if _NAME.match(value) else format_string(value)
+
+
+def format_expr(e: n.Expr) -> str:
+    """One expression on one line, with the fewest parentheses that keep its meaning."""
+    kind = type(e)
+    if kind is n.Name:
+        return e.id
+    if kind is n.Number:
+        return format_number(e.value)
+    if kind is n.Binary:
+        level = _BINARY_LEVEL[e.op]
+        return f"{_operand(e.left, level)} {e.op} {_operand(e.right, level + 1)}"
+    if kind is n.Attribute:
+        return f"{_operand(e.obj, _PRIMARY)}.{e.name}"
+    if kind is n.Call:
+        return f"{e.func}({', '.join(format_expr(a) for a in e.args)})"
+    if kind is n.Compare:
+        parts = [_operand(e.operands[0], _COALESCE)]
+        for op, operand in zip(e.ops, e.operands[1:]):
+            parts.append(f"{op} {_operand(operand, _COALESCE)}")
+        return " ".join(parts)
+    if kind is n.Unary:
+        if e.op == "not":
+            return f"not {_operand(e.operand, _NOT)}"
+        operand = _operand(e.operand, _NEGATE)
+        return f"- {operand}" if operand.startswith("-") else f"-{operand}"
+    if kind is n.String:
+        return format_string(e.value)
+    if kind is n.Bool:
+        return "true" if e.value else "false"
+    if kind is n.Duration:
+        return format_duration(e)
+    if kind is n.Date or kind is n.DateTime:
+        return format_time(e)
+    if kind is n.In:
+        options = ", ".join(format_expr(o) for o in e.options)
+        keyword = "not in" if e.negated else "in"
+        return f"{_operand(e.value, _COALESCE)} {keyword} [{options}]"
+    if kind is n.Coalesce:
+        return f"{_operand(e.left, _SUM)} ?? {_operand(e.right, _COALESCE)}"
+    if kind is n.If:
+        return f"if {format_expr(e.cond)} then {format_expr(e.then)} else {format_expr(e.orelse)}"
+    if kind is n.Of:
+        return f"{_operand(e.target, _PRIMARY)} of {format_subject_id(e.subject)}"
+    raise TypeError(f"not an expression node: {e!r}")
+
+
+# ---------------------------------------------------------------- output lines
+
+
+@dataclass
+class _Line:
+    """One output line and the source lines it was made from (0 when unknown)."""
+
+    text: str
+    first: int
+    last: int
+    depth: int = 0
+    comment_depth: int | None = None  # indentation of comments placed before it
+    trailing: str = ""
+
+
+def _lines_of(span: n.Span) -> tuple[int, int]:
+    return span.line, span.end_line
+
+
+def _join_span(*spans: n.Span) -> tuple[int, int]:
+    return min(s.line for s in spans), max(s.end_line for s in spans)
+
+
+def _clause(c) -> str:
+    kind = type(c)
+    if kind is n.By:
+        return f"by {c.author.name}"
+    if kind is n.Because:
+        return f"because {format_string(c.text)}"
+    if kind is n.Cites:
+        return f"cites {format_string(c.text)}"
+    if kind is n.On:
+        return f"on {c.event.name}"
+    if kind is n.Where:
+        return f"where {format_expr(c.cond)}"
+    if kind is n.Award:
+        return f"award {format_expr(c.value)}"
+    if kind is n.Cap:
+        return f"cap {format_number(c.amount)} {_period(c.window)}"
+    if kind is n.Once:
+        return "once" if c.window is None else f"once per {c.window}"
+    if kind is n.Decay:
+        return f"decay half_life {format_duration(c.half_life)}"
+    if kind is n.Within:
+        return f"within {format_duration(c.duration)}"
+    if kind is n.Default:
+        return f"default {format_expr(c.value)}"
+    if kind is n.Bound:
+        return f"{c.kind} {format_expr(c.value)} per event"
+    raise TypeError(f"not a clause: {c!r}")
+
+
+def _period(window: str | None) -> str:
+    return "total" if window is None else f"per {window}"
+
+
+_PROVENANCE = (n.By, n.Because, n.Cites)
+
+
+def _field(f: n.Field) -> str:
+    text = f"{f.name}: {f.type.name}{'?' if f.optional else ''}"
+    if f.range is not None:
+        text += f" in {format_number(f.range.low)}..{format_number(f.range.high)}"
+    if f.protected:
+        text += " protected"
+    return text
+
+
+def _values(values: tuple[n.FieldValue, ...]) -> str:
+    return "{ " + ", ".join(f"{v.name}: {format_expr(v.value)}" for v in values) + " }" if values else "{}"
+
+
+def _aggregate(a: n.Aggregate) -> str:
+    if a.kind == "count":
+        return f"count {a.event.name}"
+    if a.kind == "count_days":
+        return f"count distinct days of {a.event.name}"
+    if a.kind == "count_distinct":
+        return f"count distinct {a.event.name}.{a.field.name}"
+    return f"{a.kind} {a.event.name}.{a.field.name}"
+
+
+def _property_body(b) -> str:
+    kind = type(b)
+    if kind is n.Always:
+        text = f"always {format_expr(b.expr)}"
+    elif kind is n.Independent:
+        text = f"independent of {b.kind.name}.{b.attr.name}"
+    elif kind is n.Monotone:
+        text = f"monotone in {b.event.name}" + (f".{b.field.name}" if b.field else "")
+    else:
+        text = f"gain per {b.window} <= {format_number(b.amount)}"
+    if kind is not n.Always and b.score is not None:
+        text += f" for {b.score.name}"
+    return text
+
+
+class _Layout:
+    """Turns one declaration into output lines, multi-line when it must be."""
+
+    def __init__(self, spread: bool) -> None:
+        self.spread = spread  # a comment sits inside: never fold onto one line
+
+    def decl(self, d) -> list[_Line]:
+        first, last = _lines_of(d.span)
+        kind = type(d)
+        if kind is n.RulesetDecl:
+            title = f" {format_string(d.title)}" if d.title is not None else ""
+            return [_Line(f"ruleset {d.name}{title}", first, last)]
+        if kind is n.VersionDecl:
+            return [_Line(f"version {format_string(d.value)}", first, last)]
+        if kind is n.TimezoneDecl:
+            return [_Line(f"timezone {format_string(d.value)}", first, last)]
+        if kind is n.ImportDecl:
+            return [_Line(f"import {format_string(d.path)}", first, last)]
+        if kind is n.AuthorDecl:
+            description = f" {format_string(d.description)}" if d.description is not None else ""
+            return [_Line(f"author {d.name}{description}", first, last)]
+        if kind is n.SubjectDecl:
+            return self._schema("subject", d)
+        if kind is n.EventDecl:
+            return self._schema("event", d)
+        if kind is n.RuleDecl:
+            return self._rule(d)
+        if kind is n.SharedCapDecl:
+            rules = ", ".join(r.name for r in d.rules)
+            head = f"shared cap {d.name} {format_number(d.amount)} {_period(d.window)} over {rules}"
+            head_end = d.rules[-1].span if d.rules else d.name_span
+            return self._with_clauses(head, head_end, d, d.clauses)
+        if kind is n.MeasureDecl:
+            return self._with_clauses(f"measure {d.name} = {_aggregate(d.aggregate)}", d.aggregate.span,
+                                      d, d.clauses, inline=(n.Where, n.Within, n.Default))
+        if kind is n.ScoreDecl:
+            return self._with_clauses(f"score {d.name} = {format_expr(d.expr)}", d.expr.span, d, d.clauses,
+                                      fold=not any(type(c) is n.Bound for c in d.clauses))
+        if kind is n.TierDecl:
+            condition = "otherwise" if d.condition is None else f"when {format_expr(d.condition)}"
+            head_end = d.name_span if d.condition is None else d.condition.span
+            return self._with_clauses(f"tier {d.name} {condition}", head_end, d, d.clauses)
+        if kind is n.PrivilegeDecl:
+            return self._with_clauses(f"privilege {d.name} when {format_expr(d.condition)}", d.condition.span,
+                                      d, d.clauses)
+        if kind is n.DefDecl:
+            params = ", ".join(f"{p.name}: {p.type.name}" for p in d.params)
+            returns = f": {d.return_type.name}" if d.return_type is not None else ""
+            head = f"def {d.name}({params}){returns} ="
+            body = format_expr(d.body)
+            if len(head) + 1 + len(body) <= LINE_WIDTH and not self.spread:
+                return [_Line(f"{head} {body}", first, last)]
+            body_first, body_last = _lines_of(d.body.span)
+            return [_Line(head, first, max(first, body_first - 1)), _Line(body, body_first, body_last, depth=1)]
+        if kind is n.TestDecl:
+            return self._test(d)
+        if kind is n.PropertyDecl:
+            clauses = "".join(f" {_clause(c)}" for c in d.clauses)
+            text = f"property {format_string(d.name)}{clauses}: {_property_body(d.body)}"
+            return [_Line(text, first, last)]
+        raise TypeError(f"not a declaration: {d!r}")
+
+    def _schema(self, keyword: str, d) -> list[_Line]:
+        first, last = _lines_of(d.span)
+        head = f"{keyword} {d.name}"
+        if not d.fields:
+            return [_Line(f"{head} {{}}", first, last)]
+        one_line = f"{head} {{ {', '.join(_field(f) for f in d.fields)} }}"
+        if len(one_line) <= LINE_WIDTH and not self.spread:
+            return [_Line(one_line, first, last)]
+        lines = [_Line(f"{head} {{", first, first)]
+        lines += [_Line(_field(f), *_lines_of(f.span), depth=1) for f in d.fields]
+        lines.append(_Line("}", last, last, comment_depth=1))
+        return lines
+
+    def _rule(self, d: n.RuleDecl) -> list[_Line]:
+        first, _ = _lines_of(d.span)
+        clauses = list(d.clauses)
+        head = f"rule {d.name}"
+        head_last = d.name_span.end_line or first
+        if clauses and type(clauses[0]) is n.By:
+            head += f" {_clause(clauses[0])}"
+            head_last = clauses[0].span.end_line
+            clauses = clauses[1:]
+        lines = [_Line(head, first, head_last)]
+        i = 0
+        while i < len(clauses):
+            c = clauses[i]
+            if type(c) is n.On and i + 1 < len(clauses) and type(clauses[i + 1]) is n.Where:
+                lines.append(_Line(f"{_clause(c)} {_clause(clauses[i + 1])}",
+                                   *_join_span(c.span, clauses[i + 1].span), depth=1))
+                i += 2
+                continue
+            lines.append(_Line(_clause(c), *_lines_of(c.span), depth=1))
+            i += 1
+        return lines
+
+    def _with_clauses(self, head: str, head_end: n.Span, d, clauses, inline: tuple = (),
+                      fold: bool = True) -> list[_Line]:
+        """A declaration whose clauses fit on its line, else go on indented lines.
+
+        ``inline`` clauses directly after the head stay on the head line;
+        then each run of provenance clauses shares one line and every other
+        clause gets its own.
+        """
+        first, last = _lines_of(d.span)
+        if fold and not self.spread:
+            one_line = " ".join([head] + [_clause(c) for c in clauses])
+            if len(one_line) <= LINE_WIDTH:
+                return [_Line(one_line, first, last)]
+        rest = list(clauses)
+        head_parts = [head]
+        head_last = head_end.end_line
+        while rest and isinstance(rest[0], inline):
+            head_parts.append(_clause(rest[0]))
+            head_last = rest[0].span.end_line
+            rest.pop(0)
+        lines = [_Line(" ".join(head_parts), first, max(head_last, first))]
+        group: list = []
+        for c in rest + [None]:
+            if c is not None and type(c) in _PROVENANCE:
+                group.append(c)
+                continue
+            if group:
+                lines.append(_Line(" ".join(_clause(g) for g in group),
+                                   *_join_span(*(g.span for g in group)), depth=1))
+                group = []
+            if c is not None:
+                lines.append(_Line(_clause(c), *_lines_of(c.span), depth=1))
+        if len(lines) == 1:
+            lines[0].last = last
+        return lines
+
+    def _test(self, d: n.TestDecl) -> list[_Line]:
+        first, last = _lines_of(d.span)
+        head = f"test {format_string(d.name)} {{"
+        if not d.body and not self.spread:
+            return [_Line(head + "}", first, last)]
+        lines = [_Line(head, first, d.name_span.end_line or first)]
+        for s in d.body:
+            lines.append(_Line(_test_statement(s), *_lines_of(s.span), depth=1))
+        lines.append(_Line("}", last, last, comment_depth=1))
+        return lines
+
+
+def _test_statement(s) -> str:
+    kind = type(s)
+    if kind is n.TestSubject:
+        return f"{s.kind.name} {format_subject_id(s.id)} {_values(s.values)}"
+    if kind is n.TestEvent:
+        values = f" {_values(s.values)}" if s.values else ""
+        return f"at {format_time(s.at)} {format_subject_id(s.subject)} {s.event.name}{values}"
+    if kind is n.Expect:
+        return f"expect {format_expr(s.expr)}"
+    if kind is n.AsOf:
+        return f"as of {format_time(s.at)}"
+    raise TypeError(f"not a test statement: {s!r}")
+
+
+# ---------------------------------------------------------------- program
+
+
+@dataclass
+class _Entry:
+    """A top-level piece of output: a declaration's lines or one own-line comment."""
+
+    lines: list[_Line]
+    first: int  # source lines, for blank-line decisions
+    last: int
+    is_comment: bool = False
+
+    @property
+    def multi_line(self) -> bool:
+        return not self.is_comment and len(self.lines) > 1
+
+
+def format_program(program: n.Program) -> str:
+    """The whole file in canonical layout: one blank line between groups, one final newline."""
+    comments = list(program.comments)
+    items = list(program.items)
+    # Which declaration (if any) each comment sits inside.
+    inside: dict[int, list[n.Comment]] = {}
+    top_level: list[n.Comment] = []
+    for c in comments:
+        owner = None
+        for index, d in enumerate(items):
+            if d.span.line < c.span.line <= d.span.end_line or (c.trailing and d.span.line == c.span.line):
+                owner = index
+        if owner is None:
+            top_level.append(c)
+        else:
+            inside.setdefault(owner, []).append(c)
+
+    entries: list[_Entry] = []
+    for index, d in enumerate(items):
+        own = inside.get(index, [])
+        lines = _layout_with_comments(d, own)
+        entries.append(_Entry(lines, d.span.line, d.span.end_line))
+        for c in _place_comments(lines, own):
+            # An own-line comment with no later line in its declaration follows it.
+            entries.append(_Entry([_Line("#" + c.text, c.span.line, c.span.line)],
+                                  d.span.end_line, d.span.end_line, is_comment=True))
+    for c in top_level:
+        entries.append(_Entry([_Line("#" + c.text, c.span.line, c.span.line)],
+                              c.span.line, c.span.line, is_comment=True))
+    entries.sort(key=lambda e: e.first)  # stable: a declaration stays before the comments that follow it
+
+    out: list[str] = []
+    for i, entry in enumerate(entries):
+        if i and _blank_between(entries, i):
+            out.append("")
+        for line in entry.lines:
+            out.append(_render(line))
+    return "\n".join(out) + "\n" if out else ""
+
+
+def _layout_with_comments(d, own: list[n.Comment]) -> list[_Line]:
+    """The declaration's lines: spread over several lines when a comment must sit among them."""
+    if own:
+        spread = _Layout(spread=True).decl(d)
+        keeps_a_comment = any(c.trailing or any(ln.first > c.span.line for ln in spread) for c in own)
+        if keeps_a_comment:
+            return spread
+    return _Layout(spread=False).decl(d)
+
+
+def _render(line: _Line) -> str:
+    text = INDENT * line.depth + line.text
+    return text + line.trailing
+
+
+def _place_comments(lines: list[_Line], comments: list[n.Comment]) -> list[n.Comment]:
+    """Put a declaration's comments on its lines; return the ones that belong after it."""
+    after: list[n.Comment] = []
+    for c in comments:
+        at = c.span.line
+        if c.trailing:
+            holders = [ln for ln in lines if ln.first <= at <= ln.last]
+            if not holders:
+                holders = [ln for ln in lines if ln.first <= at] or lines[:1]
+            holders[-1].trailing += "  #" + c.text
+            continue
+        target = next((i for i, ln in enumerate(lines) if ln.first > at), None)
+        if target is None:
+            after.append(c)
+            continue
+        following = lines[target]
+        depth = following.depth if following.comment_depth is None else following.comment_depth
+        comment_line = _Line("#" + c.text, at, at, depth=depth)
+        lines.insert(target, comment_line)
+    return after
+
+
+def _blank_between(entries: list[_Entry], i: int) -> bool:
+    before, entry = entries[i - 1], entries[i]
+    if entry.first - before.last > 1:
+        return True
+    if before.multi_line:
+        return True
+    if before.is_comment:
+        return False  # a comment directly above a declaration stays with it
+    return _opens_multi_line_group(entries, i)
+
+
+def _opens_multi_line_group(entries: list[_Entry], i: int) -> bool:
+    """True when entry i is a multi-line declaration, or comments directly above one."""
+    while entries[i].is_comment:
+        if i + 1 >= len(entries) or entries[i + 1].first - entries[i].last > 1:
+            return False
+        i += 1
+    return entries[i].multi_line
