@@ -39,6 +39,16 @@ def check(program: n.Program) -> CheckResult:
     return CheckResult(ruleset if ok else None, diags)
 
 
+def check_expression(program: n.Program, expr: n.Expr, subjects=()) -> tuple[Type, list[Diagnostic]]:
+    """Type one expression read on its own (the REPL): the scope of a test's `expect`, plus `now`."""
+    checker = _Checker(program)
+    checker.run()
+    checker.diags = []  # the program's own findings are not about this expression
+    scope = Scope("the REPL", tiers=True, now=True, test_subjects=frozenset(subjects), no_singling_out=False)
+    result = checker.infer(expr, scope)
+    return result, sorted(checker.diags, key=sort_key)
+
+
 def suggest(name: str, candidates) -> str | None:
     """A "did you mean …" hint from the names in scope, or None."""
     close = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.6)

@@ -74,6 +74,7 @@ def fmt(
 ) -> None:
     """Format rule files in the one canonical layout (comments kept)."""
     from .formatter import format_program
+    from .parser import parse
 
     unformatted = 0
     broken = 0
@@ -86,20 +87,34 @@ def fmt(
         formatted = format_program(loaded.program)
         if formatted == loaded.source:
             continue
+        # Never write a file whose meaning the formatter changed (that would be a whuffie bug).
+        again = parse(formatted, str(path)).program
+        if again != loaded.program:
+            print(f"{path}: internal error: formatting would change the meaning; file left as it was "
+                  "(please report this)", file=sys.stderr)
+            broken += 1
+            continue
         unformatted += 1
-        if diff or check_only:
-            if diff:
-                sys.stdout.writelines(difflib.unified_diff(
-                    loaded.source.splitlines(keepends=True), formatted.splitlines(keepends=True),
-                    fromfile=f"{path} (original)", tofile=f"{path} (formatted)"))
-            if check_only:
-                print(f"would reformat {path}", file=sys.stderr)
-        else:
+        if diff:
+            sys.stdout.writelines(difflib.unified_diff(
+                loaded.source.splitlines(keepends=True), formatted.splitlines(keepends=True),
+                fromfile=f"{path} (original)", tofile=f"{path} (formatted)"))
+        if check_only:
+            print(f"would reformat {path}", file=sys.stderr)
+        elif not diff:
             path.write_text(formatted, encoding="utf-8")
             print(f"formatted {path}", file=sys.stderr)
+    done = len(files) - unformatted - broken
+    parts = []
+    if unformatted:
+        verb = "would be reformatted" if check_only or diff else "reformatted"
+        parts.append(f"{unformatted} file{'s' * (unformatted != 1)} {verb}")
+    if done:
+        parts.append(f"{done} file{'s' * (done != 1)} already formatted")
     if broken:
-        raise typer.Exit(EXIT_ERRORS)
-    if check_only and unformatted:
+        parts.append(f"{broken} file{'s' * (broken != 1)} with errors")
+    print(", ".join(parts), file=sys.stderr)
+    if broken or (check_only and unformatted):
         raise typer.Exit(EXIT_ERRORS)
     raise typer.Exit(EXIT_OK)
 
