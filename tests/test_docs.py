@@ -109,3 +109,28 @@ def test_readme_starts_with_the_two_make_targets():
     fence = lines.index("```")
     assert lines[fence + 1].startswith("make demo")
     assert lines[fence + 2].startswith("make test")
+
+
+def documented_usage() -> dict[str, set[str]]:
+    """Options of each command as the reference's command-line synopsis lists them."""
+    text = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    section = text[text.index("## Command line"):]
+    synopsis = FENCE.search(section).group(2)
+    usage: dict[str, set[str]] = {}
+    for line in synopsis.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] == "whuffie":
+            usage[words[1]] = set(re.findall(r"--[a-z][a-z-]*", line))
+    return usage
+
+
+def test_the_synopsis_lists_exactly_the_options_each_command_has():
+    from whuffie.cli import app
+    import typer.main
+
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    usage = documented_usage()
+    for name, command in commands.items():
+        real = {opt for param in command.params for opt in param.opts if opt.startswith("--")}
+        assert name in usage, f"whuffie {name} is missing from the synopsis"
+        assert usage[name] == real, f"whuffie {name}: documented {sorted(usage[name])}, real {sorted(real)}"
