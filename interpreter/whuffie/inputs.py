@@ -121,7 +121,9 @@ def parse_time(text: str, tz: dt.tzinfo) -> dt.datetime:
         raise DataError("expected an ISO 8601 datetime such as 2026-01-10T09:30:00Z") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
-    return value
+    # One zone for every instant: subtracting two datetimes of one ZoneInfo would give
+    # wall-clock differences across a DST change.
+    return value.astimezone(dt.timezone.utc)
 
 
 def convert(value, f: n.Field, tz: dt.tzinfo, from_csv: bool):
@@ -190,33 +192,41 @@ def convert(value, f: n.Field, tz: dt.tzinfo, from_csv: bool):
 # ---------------------------------------------------------------- reading rows
 
 
-def _rows(path: Path, text: str):
+def _lines(source) -> "iter[str]":
+    """Lines without their line ends, from text or an open file (read lazily)."""
+    if isinstance(source, str):
+        return iter(source.splitlines())
+    return (line.rstrip("\r\n") for line in source)
+
+
+def _rows(path: Path, source):
     """Yield (line number, raw line, dict or error message) for a JSONL or CSV file."""
     if path.suffix.lower() == ".csv":
-        yield from _csv_rows(text)
+        yield from _csv_rows(source)
         return
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
+    loads = json.loads
+    for number, line in enumerate(_lines(source), 1):
         try:
-            obj = json.loads(line)
+            obj = loads(line)
         except json.JSONDecodeError as exc:
+            if not line.strip():
+                continue
             yield number, line, f"malformed JSON: {exc.msg} at column {exc.colno}"
             continue
-        if not isinstance(obj, dict):
+        if type(obj) is not dict:
             yield number, line, "malformed JSON: expected an object {...} on each line"
             continue
         yield number, line, obj
 
 
-def _csv_rows(text: str):
-    lines = text.splitlines()
-    if not lines:
+def _csv_rows(source):
+    lines = _lines(source)
+    first = next(lines, None)
+    if first is None:
         return
-    header = next(csv.reader([lines[0]]))
-    header = [h.strip() for h in header]
-    yield 1, lines[0], ("header", header)
-    for number, line in enumerate(lines[1:], 2):
+    header = [h.strip() for h in next(csv.reader([first]))]
+    yield 1, first, ("header", header)
+    for number, line in enumerate(lines, 2):
         if not line.strip():
             continue
         try:
@@ -244,6 +254,39 @@ def _read_text(path: Path) -> str:
         raise DataError(f"{path}: cannot read: {exc.strerror}") from None
 
 
+def _open(path: Path):
+    try:
+        return path.open(encoding="utf-8-sig", newline="")
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory, not a data file") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _fast_checker(f: n.Field):
+    """A quick test for a JSON value of a plain type: the value, or _SLOW to take the careful path."""
+    kind, rng = f.type.name, f.range
+    lo, hi = (rng.low, rng.high) if rng is not None else (None, None)
+    if kind == "int":
+        if rng is None:
+            return lambda v: v if type(v) is int else _SLOW
+        return lambda v: v if type(v) is int and lo <= v <= hi else _SLOW
+    if kind == "number":
+        if rng is None:
+            return lambda v: v if (type(v) is int or (type(v) is float and math.isfinite(v))) else _SLOW
+        return lambda v: v if (type(v) is int or type(v) is float) and lo <= v <= hi else _SLOW
+    if kind == "bool":
+        return lambda v: v if type(v) is bool else _SLOW
+    if kind == "text":
+        return lambda v: v if type(v) is str else _SLOW
+    return lambda v: _SLOW
+
+
+_SLOW = object()
+
+
 # ---------------------------------------------------------------- events
 
 
@@ -255,13 +298,16 @@ def load_events(path: str | Path, ruleset: Ruleset, subjects: dict[str, dict] | 
     of a subject missing from ``subjects`` is rejected.
     """
     path = Path(path)
-    text = _read_text(path)
-    return parse_events(text, path, ruleset, subjects, attributes_needed)
+    with _open(path) as fh:
+        try:
+            return parse_events(fh, path, ruleset, subjects, attributes_needed)
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{path}: not UTF-8 text (byte {exc.start} of a block)") from None
 
 
-def parse_events(text: str, path: Path, ruleset: Ruleset, subjects: dict[str, dict] | None = None,
+def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] | None = None,
                  attributes_needed: bool = False) -> EventLoad:
-    """Validate events already read into memory (see ``load_events``)."""
+    """Validate events from text or an open file (see ``load_events``)."""
     tz = ZoneInfo(ruleset.timezone)
     schema = {name: {f.name: f for f in decl.fields} for name, decl in ruleset.events.items()}
     from_csv = path.suffix.lower() == ".csv"
@@ -271,8 +317,59 @@ def parse_events(text: str, path: Path, ruleset: Ruleset, subjects: dict[str, di
     position = 0
     kind = ruleset.subject_kind
     kind_name = kind.name if kind else "subject"
+    fast_specs = {ename: tuple((f.name, _fast_checker(f)) for f in decl.fields)
+                  for ename, decl in ruleset.events.items()}
+    type_names = {ename: ename for ename in ruleset.events}
+    subject_names: dict[str, str] = {}  # one string object per subject id
+    utc = dt.timezone.utc
+    fromisoformat = dt.datetime.fromisoformat
+    check_subject = attributes_needed and subjects is not None
+
+    def quick(row: dict, where: str) -> Event | None:
+        """The common case of a valid JSON row, checked quickly; None means: take the careful path."""
+        etype = row.get("type")
+        spec = fast_specs.get(etype) if type(etype) is str else None
+        subject = row.get("subject")
+        at_text = row.get("at")
+        if spec is None or type(subject) is not str or not subject or type(at_text) is not str \
+                or len(at_text) < 11:
+            return None
+        try:
+            at = fromisoformat(at_text)
+        except ValueError:
+            return None
+        at = (at.replace(tzinfo=tz) if at.tzinfo is None else at).astimezone(utc)
+        event_id = row.get("id", where)
+        extra = 3
+        if event_id is not where:
+            if type(event_id) is not str or not event_id or event_id in seen_ids:
+                return None
+            extra = 4
+        if len(row) - extra != len(spec):
+            return None
+        values = {}
+        for fname, check in spec:
+            value = check(row.get(fname, _SLOW))
+            if value is _SLOW:
+                return None
+            values[fname] = value
+        if check_subject and subject not in subjects:
+            return None
+        if extra == 4:
+            seen_ids[event_id] = where
+        subject = subject_names.setdefault(subject, subject)
+        return Event(subject, type_names[etype], at, event_id, where, 0, values)
+
     for number, line, row in _rows(path, text):
         where = f"{name}:{number}"
+        if type(row) is dict and not from_csv:
+            event = quick(row, where)
+            if event is not None:
+                out.read += 1
+                event.position = position
+                position += 1
+                out.events.append(event)
+                continue
         if isinstance(row, tuple):  # the CSV header
             out.header = line
             missing = [k for k in ("subject", "type", "at") if k not in row[1]]
