@@ -313,6 +313,106 @@ def authors(
     raise typer.Exit(EXIT_OK)
 
 
+# ---------------------------------------------------------------- test
+
+
+@app.command("test")
+def test_command(
+    files: list[Path] = typer.Argument(..., help="Rule files (*.whuf) whose tests and properties to run."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for generated histories; the same seed gives the same report. Default: a random seed, printed."),
+    max_examples: int = typer.Option(100, "--max-examples", help="Histories generated per property (before shrinking)."),
+    save_counterexamples: Optional[Path] = typer.Option(None, "--save-counterexamples", help="Write each failing property's minimal history here as DIR/<property>.jsonl (and .subjects.jsonl)."),
+) -> None:
+    """Run the test blocks and check the properties of rule files (properties with Hypothesis)."""
+    import random
+
+    from .evaluator import EvaluationError, compile_ruleset
+    from .properties import check_property, counterexample_files, render_property
+    from .testblocks import render_outcome, run_test
+
+    if max_examples < 1:
+        _usage("--max-examples must be 1 or more")
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**32)
+    if save_counterexamples is not None:
+        try:
+            save_counterexamples.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _usage(f"cannot create {save_counterexamples}: {exc.strerror}")
+    passed = failed = 0
+    for path in files:
+        loaded = load_file(path)
+        print(f"{path} (seed {seed}, {max_examples} examples per property)")
+        if not loaded.ok or loaded.ruleset is None:
+            errors = sorted((d for d in loaded.diagnostics if d.is_error), key=diag.sort_key)
+            _print_diagnostics(errors, {str(path): loaded.source or ""})
+            print(f"FAIL {path}: {diag.summary(errors)}; no test run")
+            failed += 1
+            continue
+        ruleset, source = loaded.ruleset, loaded.source
+        try:
+            program = compile_ruleset(ruleset)
+        except EvaluationError as exc:
+            _print_diagnostics(exc.diagnostics, {str(path): source or ""})
+            print(f"FAIL {path}: cannot be evaluated; no test run")
+            failed += 1
+            continue
+        if not ruleset.tests and not ruleset.properties:
+            print("  (no tests or properties)")
+        for decl in ruleset.tests:
+            outcome = run_test(ruleset, decl, source, program)
+            sys.stdout.write(render_outcome(outcome, ruleset, source))
+            passed, failed = passed + outcome.passed, failed + (not outcome.passed)
+        for decl in ruleset.properties:
+            outcome = check_property(ruleset, decl, seed=seed, max_examples=max_examples, source=source,
+                                     program=program)
+            folder = str(save_counterexamples) if save_counterexamples is not None else None
+            sys.stdout.write(render_property(outcome, ruleset, source, str(path), program, folder))
+            passed, failed = passed + outcome.passed, failed + (not outcome.passed)
+            if save_counterexamples is not None and not outcome.passed:
+                for name, content in counterexample_files(outcome, program).items():
+                    try:
+                        (save_counterexamples / name).write_text(content, encoding="utf-8")
+                    except OSError as exc:
+                        _usage(f"cannot write {save_counterexamples / name}: {exc.strerror}")
+        print()
+    print(f"{passed} passed, {failed} failed")
+    raise typer.Exit(EXIT_ERRORS if failed else EXIT_OK)
+
+
+@app.command()
+def repl(
+    rules: Optional[Path] = typer.Argument(None, help="A rule file to start from (optional)."),
+    events: Optional[Path] = typer.Option(None, "--events", help="Events, JSONL or CSV."),
+    subjects: Optional[Path] = typer.Option(None, "--subjects", help="Subjects with their attributes."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this instant; default: the latest event."),
+) -> None:
+    """Explore a rule set interactively: evaluate expressions, try declarations, explain scores."""
+    from .repl import Reply, Session, run_interactive, run_piped
+
+    for given in (rules, events, subjects):
+        if given is not None and not given.exists():
+            _usage(f"no such file: {given}")
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    session = Session(color=interactive and _color(sys.stderr))
+    startup = Reply()
+    if rules is not None:
+        session.load_rules(rules, startup)
+    if subjects is not None:
+        session.load_data("subjects", subjects, startup)
+    if events is not None:
+        session.load_data("events", events, startup)
+    if as_of is not None:
+        session.cmd_as_of([as_of], startup)
+    for stream, text in startup.chunks:
+        (sys.stdout if stream == "out" and interactive else sys.stderr).write(text)
+    if interactive:
+        print("whuffie repl: :help lists the commands, Ctrl-D quits", file=sys.stderr)
+        raise typer.Exit(run_interactive(session))
+    code = run_piped(session, sys.stdin, sys.stdout, sys.stderr)
+    raise typer.Exit(EXIT_ERRORS if code or not startup.ok else EXIT_OK)
+
+
 def _usage(message: str) -> None:
     print(f"whuffie: {message}", file=sys.stderr)
     raise typer.Exit(EXIT_USAGE)
