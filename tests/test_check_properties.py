@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from whuffie.checker import check
+from whuffie.diagnostics import CODES
 from whuffie.frontend import load_text
+from whuffie.parser import parse
 
 Pieces = list[tuple[str, str | None]]
 
@@ -47,7 +50,7 @@ class Env:
 
     def __post_init__(self) -> None:
         self.numbers = [(f.name, "field") for f in self.fields if f.type in ("int", "number") and not f.optional]
-        self.numbers.append(("member.level", None))
+        self.numbers.append(("member.level", "attr"))
 
     def of_type(self, t: str) -> list[Field]:
         return [f for f in self.fields if f.type == t]
@@ -231,6 +234,7 @@ FAULTS = {
     "rlit": ("W020", lambda chunk: f'"{chunk}"'),      # a number swapped for text
     "by": ("W030", None),                              # a removed `by`
     "author": ("W013", lambda chunk: "nobody_known"),  # an unknown author
+    "attr": ("W040", lambda chunk: "member.age"),      # a protected attribute read by a rule
 }
 
 
@@ -259,3 +263,18 @@ def test_one_injected_fault_is_reported_at_its_span(lines, fault, data) -> None:
     found = errors(text)
     hits = [d for d in found if d.code == code and (d.span.line, d.span.col, d.span.end_col) == (line, col, end_col)]
     assert hits, text + "\n" + "\n".join(f"{d.span}-{d.span.end_col} {d.code} {d.message}" for d in found)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rule_sets(), st.data())
+def test_checker_never_crashes_on_a_damaged_rule_set(lines, data) -> None:
+    text, _ = render(lines)
+    words = text.split(" ")
+    start = data.draw(st.integers(0, len(words) - 1))
+    length = data.draw(st.integers(1, 3))
+    damaged = " ".join(words[:start] + words[start + length:])
+    result = parse(damaged, "gen.whuf")
+    if result.program is None or not result.ok:
+        return
+    for d in check(result.program).diagnostics:
+        assert d.code in CODES and d.span.line >= 1, d

@@ -820,8 +820,12 @@ class _Checker:
                 return self.err("W051", f"privilege {name} is used in {scope.construct} before it is declared",
                                 e.span, f"a privilege reads only privileges declared above it; move {name} up")
             return self._not_here(e, scope, f"privilege {name}", "privileges are read by privileges and properties")
-        if name == "tier" and scope.tiers:
-            return TIER if self.has_otherwise or scope.test_subjects is not None else TIER.maybe
+        if name == "tier":
+            if scope.tiers:
+                return TIER if self.has_otherwise or scope.test_subjects is not None else TIER.maybe
+            if self.rs.tiers:
+                return self._not_here(e, scope, "tier", "tiers are given after scores and are read by "
+                                      "privileges and properties")
         if name in rs.tiers:
             if scope.tiers:
                 return TIER
