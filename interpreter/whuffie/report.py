@@ -203,7 +203,9 @@ def explain_json(result: SubjectResult, precision: int = 2, limit: int = DEFAULT
 
 
 def source_of(span: n.Span, source: str | None) -> str | None:
-    """The source text a span covers, on one line."""
+    """The source text a span covers, on one line (``source`` may map file names to texts)."""
+    if isinstance(source, dict):  # the REPL's rule set mixes the file and typed declarations
+        source = source.get(span.file)
     if source is None or not span.line:
         return None
     lines = source.splitlines()
