@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from . import nodes as n
 from .diagnostics import Diagnostic, error
-from .inputs import Event
+from .inputs import Event, paused_gc
 from .symbols import Ruleset
 
 UTC = dt.timezone.utc
@@ -687,7 +687,12 @@ def evaluate(ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | 
     ``only`` restricts the output to one subject.
     """
     program = program or compile_ruleset(ruleset)
-    subjects = subjects or {}
+    with paused_gc():
+        return _evaluate(program, events, subjects or {}, as_of, ledger, only)
+
+
+def _evaluate(program: Program, events: list[Event], subjects: dict[str, dict], as_of: dt.datetime | None,
+              ledger: bool, only: str | None) -> Results:
     if as_of is None:
         as_of = max((e.at for e in events), default=None)
         if as_of is None:
