@@ -759,8 +759,16 @@ class _Checker:
         """The type of an expression whose value is used: a `T?` here is W024."""
         t = self.infer(e, scope)
         if t.optional:
-            self.err("W024", f"this value may be none ({t}); give a fallback with `??` before using it",
-                     e.span, "e.g. note ?? \"\" or best ?? 0, or give the measure a `default`")
+            fallback = {"text": '""', "bool": "false", "int": "0", "number": "0", "tier": "<lowest tier>"}.get(
+                t.base, "<fallback>")
+            if isinstance(e, n.Name) and e.id in self.rs.measures:
+                hint = f"write {e.id} ?? {fallback}, or give measure {e.id} a `default {fallback}`"
+            elif isinstance(e, (n.Name, n.Attribute)):
+                label = e.id if isinstance(e, n.Name) else f"{getattr(e.obj, 'id', '…')}.{e.name}"
+                hint = f"write {label} ?? {fallback}"
+            else:
+                hint = f"add a fallback: (…) ?? {fallback}"
+            self.err("W024", f"this value may be none ({t}); resolve it with `??` before using it", e.span, hint)
             return t.required
         return t
 
@@ -1253,7 +1261,8 @@ class _Checker:
             if f is not None and self.field_type(f).base == "int":
                 current = current.integral()
             if current.empty:
-                label = key[1] if isinstance(key, tuple) else "a value"
+                label = key[1] if isinstance(key, tuple) else (
+                    f"{self.kind.name}.{f.name}" if f is not None and self.kind is not None else "a value")
                 detail = (f"{label} is declared in {f.range.low}..{f.range.high}"
                           if f is not None and f.range else f"the conditions on {label} contradict each other")
                 self.warn("W054", f"the `where` of {what} can never hold: {detail}", cond.span,
