@@ -13,6 +13,8 @@ $(BIN)/whuffie: pyproject.toml
 demo: $(BIN)/whuffie
 	$(BIN)/whuffie check examples/library/rules.whuf
 	$(BIN)/whuffie fmt --check examples/library/rules.whuf
+	$(BIN)/whuffie score examples/library/rules.whuf examples/library/events.jsonl --subjects examples/library/subjects.jsonl
+	$(BIN)/whuffie explain examples/library/rules.whuf examples/library/events.jsonl carol
 
 test: $(BIN)/whuffie
 	$(BIN)/python -m pytest
