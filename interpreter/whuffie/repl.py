@@ -982,20 +982,51 @@ class Session:
         reply.out(f"session rule set ({self._counts(self.items())}): {detail}")
 
     def cmd_test(self, args: list[str], reply: Reply) -> None:
-        """:test"""
-        if not self._arity(args, 0, 0, ":test", reply):
+        """:test [SEED]"""
+        if not self._arity(args, 0, 1, ":test [SEED]", reply):
             return
+        if args and not args[0].isdigit():
+            reply.fail("usage: :test [SEED] (the seed is a whole number)")
+            return
+        seed = int(args[0]) if args else 0
         d = self.derived()
         if d.ruleset is None:
             reply.fail(f"error: {d.problem}")
             return
-        runner = _test_runner()
-        if runner is None:
-            count = len(d.ruleset.tests) + len(d.ruleset.properties)
-            reply.fail(f"the test runner (whuffie test) is not available in this build yet; "
-                       f"the rule set's {count} test{'s' * (count != 1)} and properties were not run")
+        try:
+            from .testblocks import render_outcome, run_test
+        except ImportError:
+            reply.fail("the test runner (whuffie test) is not available in this build yet; no test was run")
             return
-        runner(d.ruleset, self.sources, reply)
+        try:
+            from .properties import check_property, render_property
+        except ImportError:
+            check_property = None
+        rs, program = d.ruleset, d.compiled
+        rules = str(self.rules_path) if self.rules_path and not self.changes() else "SESSION.whuf"
+        passed = failed = 0
+        out: list[str] = []
+        for decl in rs.tests:
+            sources = _SourceMap(self.sources, decl.span.file)
+            outcome = run_test(rs, decl, sources, program)
+            out.append(render_outcome(outcome, rs, sources))
+            passed, failed = passed + outcome.passed, failed + (not outcome.passed)
+        if rs.properties and check_property is None:
+            out.append(f"{len(rs.properties)} properties not checked: property checking is not available yet\n")
+        elif rs.properties:
+            for decl in rs.properties:
+                sources = _SourceMap(self.sources, decl.span.file)
+                outcome = check_property(rs, decl, seed=seed, source=sources, program=program)
+                out.append(render_property(outcome, rs, sources, rules, program, None))
+                passed, failed = passed + outcome.passed, failed + (not outcome.passed)
+        if not rs.tests and not rs.properties:
+            out.append("(no tests or properties)\n")
+        summary = f"{passed} passed, {failed} failed (seed {seed})"
+        if rules == "SESSION.whuf" and failed:
+            summary += "; the replay commands name SESSION.whuf: :save SESSION.whuf to replay them"
+        reply.out("".join(out) + summary)
+        if failed:
+            reply.ok = False
 
     # the session against its file
 
@@ -1091,23 +1122,20 @@ class Session:
             self.load_rules(path, Reply(), keep_edits=False)
 
 
-def _test_runner():
-    """The `whuffie test` runner as a function (ruleset, sources, reply), or None if it is not built yet."""
-    try:
-        from . import testblocks  # noqa: F401
-    except ImportError:
-        return None
-    run = getattr(testblocks, "run_tests", None) or getattr(testblocks, "run", None)
-    if run is None:
-        return None
+class _SourceMap(dict):
+    """File name -> text, for a rule set typed across inputs; read whole, it is the text of one file.
 
-    def runner(ruleset: Ruleset, sources: dict[str, str], reply: Reply) -> None:
-        outcome = run(ruleset)
-        failed = bool(getattr(outcome, "failed", False)) or getattr(outcome, "ok", True) is False
-        text = getattr(outcome, "report", None)
-        text = text() if callable(text) else text
-        (reply.fail if failed else reply.out)(str(text if text is not None else outcome))
-    return runner
+    report.source_of looks a span's file up in it; code that takes the single source of a
+    test or property (and splits it into lines) gets the file that test or property is in.
+    """
+
+    def __init__(self, texts: dict[str, str], main: str):
+        super().__init__(texts)
+        self.main = main
+
+    def splitlines(self, keepends: bool = False) -> list[str]:
+        """The lines of the main file."""
+        return self.get(self.main, "").splitlines(keepends)
 
 
 # ---------------------------------------------------------------- piped input
