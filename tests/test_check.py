@@ -315,3 +315,13 @@ def test_int_widening_in_types() -> None:
     assert loaded.ruleset.types[id(award)] == NUMBER
     loaded = run('rule r by ada because "x" on returned award days_late * 2 % 7\n')
     assert loaded.ruleset.types[id(loaded.ruleset.rules["r"].first(n.Award).value)] == INT
+
+
+@pytest.mark.parametrize("page", sorted((ROOT / "docs" / "errors").glob("W0[1-5]*.md")), ids=lambda p: p.stem)
+def test_error_pages_show_the_code_and_a_fix_that_checks(page: Path) -> None:
+    import re
+
+    text = page.read_text(encoding="utf-8")
+    blocks = dict((kind, code) for kind, code in re.findall(r"^```([\w-]+)\n(.*?)^```$", text, re.M | re.S))
+    assert page.stem in codes(blocks["whuffie-invalid"], with_header=False)
+    assert codes(blocks["whuffie"], with_header=False) == []
