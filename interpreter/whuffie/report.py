@@ -281,7 +281,8 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
                 detail += f", cut by {c.by} -> {text_value(e.capped, p)}" if c is e.cuts[-1] else f", cut by {c.by}"
             if e.decay != 1.0:
                 detail += f", decay x{e.decay:.4f}"
-            out.append(f"    {iso(e.at)}  {e.event_id:<20} {text_value(e.value, p):>9}  ({detail}; {e.line})")
+            origin = "" if e.event_id == e.line else f"; {e.line}"
+            out.append(f"    {iso(e.at)}  {e.event_id:<20} {text_value(e.value, p):>9}  ({detail}{origin})")
     out.append(f"  points = {text_value(result.points, p)}")
     if result.measures:
         out.append("")
@@ -326,20 +327,29 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
 # ---------------------------------------------------------------- authors
 
 
+_OWNED = ("rules", "caps", "shared_caps", "measures", "scores", "tiers", "privileges", "properties")
+
+
+def _num(x) -> str:
+    return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
+
+
 def authors_data(ruleset: Ruleset, results: Results | None = None, precision: int = 2) -> list[dict]:
     """Every author with what they own and, given results, their share of points awarded and taken."""
-    owned = {name: {"rules": [], "shared_caps": [], "measures": [], "scores": [], "tiers": [],
-                    "privileges": [], "properties": []} for name in ruleset.authors}
+    owned = {name: {k: [] for k in _OWNED} for name in ruleset.authors}
 
     def add(author, table, name):
         if author is not None:
-            owned.setdefault(author, {k: [] for k in ("rules", "shared_caps", "measures", "scores", "tiers",
-                                                       "privileges", "properties")})[table].append(name)
+            owned.setdefault(author, {k: [] for k in _OWNED})[table].append(name)
 
     for d in ruleset.rules.values():
         add(d.by, "rules", d.name)
+        for cap in d.clauses_of(n.Cap):
+            add(d.by, "caps", f"{d.name}: cap {_num(cap.amount)} " + (f"per {cap.window}" if cap.window else "total"))
     for d in ruleset.shared_caps.values():
         add(d.by, "shared_caps", d.name)
+        add(d.by, "caps", f"{d.name}: {_num(d.amount)} " + (f"per {d.window}" if d.window else "total")
+            + " over " + ", ".join(r.name for r in d.rules))
     for d in ruleset.measures.values():
         add(d.by, "measures", d.name)
     for d in ruleset.scores.values():
@@ -377,7 +387,7 @@ def authors_data(ruleset: Ruleset, results: Results | None = None, precision: in
 def authors_text(data: list[dict], with_shares: bool, precision: int = 2) -> str:
     """The authors report as text."""
     out = []
-    labels = (("rules", "rules"), ("shared_caps", "shared caps"), ("measures", "measures"),
+    labels = (("rules", "rules"), ("caps", "caps"), ("measures", "measures"),
               ("scores", "scores"), ("tiers", "tiers"), ("privileges", "privileges"),
               ("properties", "properties"))
     for item in data:
@@ -385,7 +395,7 @@ def authors_text(data: list[dict], with_shares: bool, precision: int = 2) -> str
         out.append(head)
         for key, label in labels:
             if item[key]:
-                out.append(f"  {label}: {', '.join(item[key])}")
+                out.append(f"  {label}: {('; ' if key == 'caps' else ', ').join(item[key])}")
         if not any(item[k] for k, _ in labels):
             out.append("  (owns nothing)")
         if with_shares:
