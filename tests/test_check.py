@@ -200,6 +200,7 @@ def test_scores_see_earlier_scores_measures_and_points_of_rules() -> None:
 
 def test_score_cycle_is_rejected() -> None:
     assert "W051" in codes('rule r by ada because "x" on returned award 1\nscore a = b + 1\nscore b = a + 1\n')
+    assert codes('rule r by ada because "x" on returned award 1\nscore a = a + 1\n') == ["W051"]
 
 
 def test_tiers_privileges_and_tier_values() -> None:

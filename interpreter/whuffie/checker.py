@@ -817,6 +817,9 @@ class _Checker:
         if name in rs.scores:
             if scope.scores is None or name in scope.scores:
                 return self.score_types.get(name, NUMBER)
+            if scope.construct == f"score {name}":
+                return self.err("W051", f"score {name} refers to itself", e.span,
+                                "a score is computed from points, measures and the scores above it")
             if name in scope.later_scores:
                 return self.err("W051", f"score {name} is used in {scope.construct} before it is declared",
                                 e.span, f"a score reads only scores declared above it; move {name} up")
@@ -824,6 +827,8 @@ class _Checker:
         if name in rs.privileges:
             if scope.privileges is None or name in scope.privileges:
                 return BOOL
+            if scope.construct == f"privilege {name}":
+                return self.err("W051", f"privilege {name} refers to itself", e.span)
             if name in scope.later_privileges:
                 return self.err("W051", f"privilege {name} is used in {scope.construct} before it is declared",
                                 e.span, f"a privilege reads only privileges declared above it; move {name} up")
