@@ -197,6 +197,8 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
         close = difflib.get_close_matches(only, sorted(known), n=1)
         _usage(f"unknown subject {only!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
                + f": no event in {events_path} and no line in the subjects file names it")
+    if instant is None and not load.events and subjects:
+        _usage(f"{events_path} has no event to take the as-of instant from; give --as-of T")
     try:
         results = evaluate(ruleset, load.events, subjects, instant, ledger=ledger, only=only, program=program)
     except EvaluationError as exc:
