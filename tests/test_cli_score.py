@@ -256,3 +256,37 @@ def test_authors_shares_add_up():
     # mods only take: the spam penalty of 100; so_team takes dee's... nothing else but ana's and ben's -2s
     assert data["mods"]["taken"] == -100 and data["mods"]["awarded"] == 0
     assert data["so_team"]["taken"] == -4
+
+
+def test_no_events_needs_an_as_of_when_there_are_subjects(tmp_path):
+    empty = write_events(tmp_path, [])
+    result = whuffie("score", RULES, empty, "--subjects", SUBJECTS)
+    assert result.exit_code == 2 and "give --as-of T" in result.stderr
+    result = whuffie("score", RULES, empty, "--subjects", SUBJECTS, "--as-of", "2026-01-01", "--format", "csv")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[1:] == [f"{s},100,member,reserve_new_books,0,0"
+                                              for s in ("alice", "bob", "carol", "dan", "erin")]
+
+
+def test_bad_subjects_file_stops_the_run(tmp_path):
+    subjects = tmp_path / "s.jsonl"
+    subjects.write_text('{"id": "alice", "joined": "2020-01-01", "age": "old", "postcode": "RV1"}\n')
+    result = whuffie("score", RULES, EVENTS, "--subjects", subjects, "--rejects", tmp_path / "r.jsonl")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert 's.jsonl:1: attribute age: expected int, got "old"' in result.stderr
+
+
+def test_unreadable_events_file(tmp_path):
+    path = tmp_path / "bin.jsonl"
+    path.write_bytes(b'\xff\xfe{"a": 1}\n')
+    result = whuffie("score", RULES, path)
+    assert result.exit_code == 2 and "not UTF-8 text" in result.stderr
+    assert whuffie("score", RULES, tmp_path).exit_code == 2
+
+
+def test_authors_lists_caps():
+    data = {a["author"]: a for a in json.loads(whuffie("authors", SO / "rules.whuf", "--format", "json").stdout)}
+    assert data["so_team"]["caps"] == [
+        "suggested_edit: cap 1000 total",
+        "vote_reputation: 200 per day over question_upvote, answer_upvote, suggested_edit"]
+    assert "awarded" not in data["so_team"]

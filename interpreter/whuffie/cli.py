@@ -251,7 +251,8 @@ def score(
 
             table = Table(title=f"{ruleset.title or ruleset.name} as of {report.iso(results.as_of)}")
             for i, column in enumerate(header):
-                table.add_column(column, justify="right" if 0 < i <= len(ruleset.scores) else "left")
+                numeric = 0 < i <= len(ruleset.scores) or i >= len(ruleset.scores) + 3
+                table.add_column(column, justify="right" if numeric else "left")
             for row in rows:
                 table.add_row(*row)
             Console().print(table)

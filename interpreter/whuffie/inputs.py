@@ -231,6 +231,9 @@ def _rows(path: Path, source):
                 continue
             yield number, line, f"malformed JSON: {exc.msg} at column {exc.colno}"
             continue
+        except RecursionError:
+            yield number, line, "malformed JSON: nested too deeply"
+            continue
         if type(obj) is not dict:
             yield number, line, "malformed JSON: expected an object {...} on each line"
             continue
@@ -320,7 +323,7 @@ def load_events(path: str | Path, ruleset: Ruleset, subjects: dict[str, dict] | 
         try:
             return parse_events(fh, path, ruleset, subjects, attributes_needed)
         except UnicodeDecodeError as exc:
-            raise DataError(f"{path}: not UTF-8 text (byte {exc.start} of a block)") from None
+            raise DataError(f"{path}: not UTF-8 text ({exc.reason})") from None
 
 
 def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] | None = None,
