@@ -420,7 +420,7 @@ def render_property(outcome: PropertyOutcome, ruleset: Ruleset, source: str | No
         out.append(_indent(history.events_jsonl() or "(no events)\n", "    "))
         if _needs_subjects(program, run, v.subject):
             out.append(f"    subjects ({run.stem}.subjects.jsonl):\n")
-            out.append(_indent(history.subjects_jsonl(), "    "))
+            out.append(_indent(history.subjects_jsonl(), "      "))
     where = folder if folder is not None else "DIR"
     out.append("  replay" + ("" if folder is not None else " (after --save-counterexamples DIR)") + ":\n")
     for run in v.runs:

@@ -176,6 +176,36 @@ def value_strategy(f: n.Field, timezone: str = "UTC", texts: tuple[str, ...] = (
     return st.one_of(st.none(), base) if f.optional else base
 
 
+def text_literals(ruleset: Ruleset) -> tuple[str, ...]:
+    """Every string literal the rules, measures, scores, tiers and privileges compare with, in order.
+
+    Text fields and attributes draw from these as well as from short made-up
+    words, so that a condition such as ``member.region == "north"`` is
+    actually exercised.
+    """
+    found: list[str] = []
+    stack: list = []
+    for table in (ruleset.rules, ruleset.measures, ruleset.scores, ruleset.tiers, ruleset.privileges,
+                  ruleset.defs):
+        stack.extend(reversed(list(table.values())))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, n.String) and node.value not in found:
+            found.append(node.value)
+            continue
+        children = []
+        for name in getattr(node, "__slots__", ()):
+            if name in ("span", "name_span"):
+                continue
+            value = getattr(node, name, None)
+            if isinstance(value, tuple):
+                children.extend(v for v in value if hasattr(v, "span"))
+            elif hasattr(value, "span"):
+                children.append(value)
+        stack.extend(reversed(children))
+    return tuple(found)
+
+
 def _record(fields, timezone: str, texts: tuple[str, ...] = ()):
     return st.fixed_dictionaries({f.name: value_strategy(f, timezone, texts) for f in fields})
 
@@ -183,7 +213,7 @@ def _record(fields, timezone: str, texts: tuple[str, ...] = ()):
 def attributes(ruleset: Ruleset):
     """Attribute dicts of one subject of the ruleset's subject kind."""
     kind = ruleset.subject_kind
-    return _record(kind.fields if kind else (), ruleset.timezone)
+    return _record(kind.fields if kind else (), ruleset.timezone, text_literals(ruleset))
 
 
 def subjects(ruleset: Ruleset, max_subjects: int = 3):
@@ -212,10 +242,12 @@ def events(ruleset: Ruleset, type: str, subject: str = "s1"):
     if type not in ruleset.events:
         raise KeyError(f"no event type {type!r} in ruleset {ruleset.name}")
 
+    values_of = fields(ruleset, type, text_literals(ruleset) + SUBJECT_IDS)
+
     @st.composite
     def build(draw):
         days, minutes = draw(_time(ruleset))
-        values = draw(fields(ruleset, type, SUBJECT_IDS))
+        values = draw(values_of)
         at = _local_time(ruleset.timezone, days, minutes)
         return Event(subject, type, at, "e0", "history.jsonl:0", 0, values)
 
@@ -230,6 +262,7 @@ def histories(ruleset: Ruleset, max_subjects: int = 3, max_episodes: int = MAX_E
     of fields, a minute apart: the way people farm a scoring system.
     """
     types = tuple(types if types is not None else ruleset.events)
+    literals = text_literals(ruleset)
 
     @st.composite
     def build(draw):
@@ -243,7 +276,7 @@ def histories(ruleset: Ruleset, max_subjects: int = 3, max_episodes: int = MAX_E
                 subject = draw(st.sampled_from(ids))
                 etype = draw(kinds)
                 days, minutes = draw(_time(ruleset))
-                values = draw(fields(ruleset, etype, tuple(ids)))
+                values = draw(fields(ruleset, etype, literals + tuple(ids)))
                 size = draw(st.one_of(st.just(1), st.integers(2, max(2, max_burst))))
                 for i in range(size):
                     at = _local_time(ruleset.timezone, days, minutes + i)
