@@ -504,3 +504,18 @@ def test_stackoverflow_example_numbers():
     assert by["cai"].points_by_rule["suggested_edit"] == 1000
     # dee: +10, bounty +100, spam -100, self-accepted answer earns nothing -> 11
     assert by["dee"].scores["reputation"] == 11 and by["dee"].measures["bounty_total"] == 100
+
+
+@pytest.mark.parametrize("award,message", [
+    ("exp(700) * exp(700)", "the award is not a finite number (inf)"),
+    ("floor(exp(700) * exp(700))", "arithmetic fault (cannot convert float infinity to integer)"),
+    ("sqrt(n - 10)", "sqrt of a negative number (-9)"),
+    ("log(n - 1)", "log of zero (0)"),
+    ("n % (n - 1)", "modulo by zero"),
+    ("exp(1000)", "exp(1000) is too large for a number"),
+])
+def test_every_run_time_fault_is_w090(award, message):
+    with pytest.raises(EvaluationError) as info:
+        run(f'rule r by ada because "x" on ping award {award}\n', [ping("s", "2026-01-01T00:00:00Z", 1)])
+    [d] = info.value.diagnostics
+    assert d.code == "W090" and message in d.message and "rule r by ada on the event at events.jsonl:1:" in d.message

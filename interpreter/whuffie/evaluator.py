@@ -499,6 +499,7 @@ class _Rule:
     caps: list[_Cap]
     half_life: float | None  # seconds
     span: n.Span
+    award_span: n.Span = n.NO_SPAN
 
 
 @dataclass
@@ -510,6 +511,7 @@ class _Measure:
     where: object
     within: dt.timedelta | None
     default: object
+    span: n.Span = n.NO_SPAN
 
 
 @dataclass
@@ -573,7 +575,7 @@ def _compile(rs: Ruleset) -> Program:
             decl, decl.name, decl.by, decl.because, decl.cites,
             c.expr(where.cond, scope) if where else None,
             c.expr(award.value, scope), once_spec, caps,
-            decay.half_life.seconds() if decay else None, decl.span)
+            decay.half_life.seconds() if decay else None, decl.span, award.value.span)
         rules_by_type.setdefault(on.event.name, []).append(rule)
 
     measures = []
@@ -589,7 +591,7 @@ def _compile(rs: Ruleset) -> Program:
             decl.name, agg.kind, etype, agg.field.name if agg.field else None,
             c.expr(where.cond, Scope("event", event_fields=fields)) if where else None,
             dt.timedelta(seconds=within.duration.seconds()) if within else None,
-            c.expr(default.value, Scope("default")) if default else None)
+            c.expr(default.value, Scope("default")) if default else None, decl.span)
         needs_local |= agg.kind == "count_days"
         measures.append(m)
         measures_by_type.setdefault(etype, []).append(m)
@@ -723,8 +725,23 @@ def _by_time(e: Event):
     return e.at
 
 
+# Faults of the host arithmetic that the built-ins do not catch themselves (a float
+# overflowing in floor(), a huge round()); they become W090 like any other fault.
+_HOST_FAULTS = (ArithmeticError, ValueError)
+
+
+def _host(exc: Exception, span: n.Span) -> RuntimeFault:
+    text = str(exc) or type(exc).__name__
+    return RuntimeFault(f"arithmetic fault ({text})", span)
+
+
 def _fault(exc: RuntimeFault, what: str, author: str | None, event: Event | None, subject: str) -> EvaluationError:
-    where = f" on event {event.id} ({event.line})" if event is not None else f" for subject {subject}"
+    if event is None:
+        where = f" for subject {subject}"
+    elif event.id == event.line:  # no id in the input: the line is the id
+        where = f" on the event at {event.line}"
+    else:
+        where = f" on event {event.id} ({event.line})"
     by = f" by {author}" if author else ""
     return EvaluationError([error(
         "W090", f"run-time fault in {what}{by}{where}: {exc.message}", exc.span,
@@ -758,8 +775,12 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
                 if r.where is not None and not r.where(env):
                     continue
                 raw = r.award(env)
+                if not math.isfinite(raw):
+                    raise RuntimeFault(f"the award is not a finite number ({raw})", r.award_span)
             except RuntimeFault as exc:
                 raise _fault(exc, f"rule {r.name}", r.author, ev, sid) from None
+            except _HOST_FAULTS as exc:
+                raise _fault(_host(exc, r.award_span), f"rule {r.name}", r.author, ev, sid) from None
             value = raw
             cuts = None
             if r.once is not None:
@@ -817,6 +838,8 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
                         continue
                 except RuntimeFault as exc:
                     raise _fault(exc, f"measure {m.name}", None, ev, sid) from None
+                except _HOST_FAULTS as exc:
+                    raise _fault(_host(exc, m.span), f"measure {m.name}", None, ev, sid) from None
             _accumulate(acc[m.name], m, ev, local)
     env.event = None
     env.fields = {}
@@ -833,9 +856,13 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
     env.scores = scores
     for name, fn, decl in p.scores:
         try:
-            scores[name] = fn(env)
+            value = scores[name] = fn(env)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise RuntimeFault(f"the score is not a finite number ({value})", decl.expr.span)
         except RuntimeFault as exc:
             raise _fault(exc, f"score {name}", decl.by, None, sid) from None
+        except _HOST_FAULTS as exc:
+            raise _fault(_host(exc, decl.expr.span), f"score {name}", decl.by, None, sid) from None
     tier_name, tier_rank = None, 0
     for name, cond, rank in p.tiers:
         try:
@@ -844,6 +871,9 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
                 break
         except RuntimeFault as exc:
             raise _fault(exc, f"tier {name}", p.ruleset.tiers[name].by, None, sid) from None
+        except _HOST_FAULTS as exc:
+            decl = p.ruleset.tiers[name]
+            raise _fault(_host(exc, decl.span), f"tier {name}", decl.by, None, sid) from None
     env.tier = tier_rank
     privileges = {}
     env.privileges = privileges
@@ -852,6 +882,9 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
             privileges[name] = bool(cond(env))
         except RuntimeFault as exc:
             raise _fault(exc, f"privilege {name}", p.ruleset.privileges[name].by, None, sid) from None
+        except _HOST_FAULTS as exc:
+            decl = p.ruleset.privileges[name]
+            raise _fault(_host(exc, decl.span), f"privilege {name}", decl.by, None, sid) from None
     return SubjectResult(sid, scores, tier_name, [k for k, v in privileges.items() if v], measures,
                          points, by_rule, entries, len(events))
 
