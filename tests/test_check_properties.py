@@ -46,11 +46,14 @@ class Env:
     """What a rule's expressions may read: its event's fields and the subject's attributes."""
 
     fields: list[Field]
-    numbers: list[tuple[str, str | None]] = field(default_factory=list)
+    numbers: list[Pieces] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.numbers = [(f.name, "field") for f in self.fields if f.type in ("int", "number") and not f.optional]
-        self.numbers.append(("member.level", "attr"))
+        for f in self.fields:
+            if f.type in ("int", "number"):
+                read = piece(f.name, "field")
+                self.numbers.append(piece("(") + read + piece(" ?? 0)") if f.optional else read)
+        self.numbers.append(piece("member.level", "attr"))
 
     def of_type(self, t: str) -> list[Field]:
         return [f for f in self.fields if f.type == t]
@@ -69,8 +72,7 @@ def num_expr(draw, env: Env, depth: int = 2) -> Pieces:
     if kind == "lit":
         return piece(str(draw(st.integers(0, 40))))
     if kind == "read":
-        name, tag = draw(st.sampled_from(env.numbers))
-        return piece(name, tag)
+        return list(draw(st.sampled_from(env.numbers)))
     if kind == "arith":
         op = draw(st.sampled_from(["+", "-", "*"]))
         return piece("(") + sub() + piece(f" {op} ") + sub() + piece(")")
@@ -85,7 +87,9 @@ def num_expr(draw, env: Env, depth: int = 2) -> Pieces:
         return piece("clamp(") + sub() + piece(", 0, 100)")
     if kind == "round":
         return piece(draw(st.sampled_from(["round(", "floor(", "ceil("]))) + sub() + piece(")")
-    return piece("bonus(") + sub() + piece(")")
+    if draw(st.booleans()):
+        return piece("bonus(") + sub() + piece(")")
+    return piece("ratio_or(") + sub() + piece(", ") + sub() + piece(", 0)")  # from std/math
 
 
 @st.composite
@@ -134,7 +138,7 @@ def field_decl(draw, prefix: str, i: int) -> Field:
     if t in ("int", "number") and draw(st.booleans()):
         low = draw(st.integers(0, 5))
         return Field(name, t, low, low + draw(st.integers(1, 100)))
-    return Field(name, t, optional=t == "text" and draw(st.booleans()))
+    return Field(name, t, optional=t != "bool" and draw(st.booleans()))
 
 
 @st.composite
@@ -145,7 +149,8 @@ def rule_sets(draw):
     for e in range(draw(st.integers(1, 3))):
         fields = [draw(field_decl(f"e{e}", i)) for i in range(draw(st.integers(1, 4)))]
         events.append((f"ev{e}", fields))
-    lines: list[Pieces] = [piece('ruleset generated "Generated"'), piece('timezone "Europe/London"')]
+    lines: list[Pieces] = [piece('ruleset generated "Generated"'), piece('timezone "Europe/London"'),
+                           piece('import "std/math"')]
     lines += [piece(f'author {a} "{a.title()}"') for a in authors]
     lines.append(piece("subject member { joined: date, level: int in 0..10, age: int protected }"))
     for name, fields in events:
@@ -182,7 +187,7 @@ def rule_sets(draw):
     lines.append(piece(f"tier lowest otherwise by {owner}"))
     lines.append(piece(f"privilege keys when tier >= level{len(thresholds) - 1} by {owner}"))
     lines.append(piece(f"privilege doors when keys or standing > 10 by {owner}"))
-    values = ", ".join(f"{f.name}: {sample_value(f)}" for f in fields)
+    values = ", ".join(f"{f.name}: {sample_value(f)}" for f in fields if not f.optional or draw(st.booleans()))
     lines.append(piece('test "generated" {'))
     lines.append(piece("  member m { joined: 2024-01-01, level: 3, age: 40 }"))
     lines.append(piece(f"  at 2026-01-10T10:00:00Z m {event} {{ {values} }}"))
