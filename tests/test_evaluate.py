@@ -519,3 +519,23 @@ def test_every_run_time_fault_is_w090(award, message):
         run(f'rule r by ada because "x" on ping award {award}\n', [ping("s", "2026-01-01T00:00:00Z", 1)])
     [d] = info.value.diagnostics
     assert d.code == "W090" and message in d.message and "rule r by ada on the event at events.jsonl:1:" in d.message
+
+
+def test_measures_over_dates():
+    # event visit { on: date }: latest 2026-01-09, earliest 2026-01-02 -> 7 days apart;
+    # a subject without events gets the defaults (2000-01-01 both) -> 0
+    rs = load_text('ruleset d\nauthor ada "A"\nsubject member { joined: date }\n'
+                   'event visit { on: date }\n'
+                   'measure latest = max visit.on default 2000-01-01\n'
+                   'measure earliest = min visit.on default 2000-01-01\n'
+                   'score span_days = days(latest - earliest)\n', "d.whuf")
+    assert rs.ok, [d.message for d in rs.diagnostics if d.is_error]
+    text = "".join(json.dumps({"subject": "s", "type": "visit", "at": f"2026-01-10T0{i}:00:00Z", "on": on}) + "\n"
+                   for i, on in enumerate(["2026-01-09", "2026-01-02", "2026-01-05"]))
+    load = parse_events(text, Path("w.jsonl"), rs.ruleset)
+    assert not load.rejects
+    res = evaluate(rs.ruleset, load.events, {"t": {"joined": dt.date(2020, 1, 1)}})
+    s, t = one(res, "s"), one(res, "t")
+    assert s.measures == {"latest": dt.date(2026, 1, 9), "earliest": dt.date(2026, 1, 2)}
+    assert s.scores["span_days"] == 7
+    assert t.measures["latest"] == dt.date(2000, 1, 1) and t.scores["span_days"] == 0

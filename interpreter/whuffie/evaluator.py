@@ -893,8 +893,9 @@ def _new_acc(kind: str):
     if kind in ("count_days", "count_distinct"):
         return [set()]
     if kind == "avg":
-        return [0, 0]
-    return [0 if kind in ("count", "sum") else None]
+        return [None, 0]
+    # sum starts from the first value, not from 0, so that durations add up too
+    return [0 if kind == "count" else None]
 
 
 def _accumulate(acc: list, m: _Measure, ev: Event, local):
@@ -911,9 +912,9 @@ def _accumulate(acc: list, m: _Measure, ev: Event, local):
     if kind == "count_distinct":
         acc[0].add(value)
     elif kind == "sum":
-        acc[0] += value
+        acc[0] = value if acc[0] is None else acc[0] + value
     elif kind == "avg":
-        acc[0] += value
+        acc[0] = value if acc[0] is None else acc[0] + value
         acc[1] += 1
     elif kind == "min":
         if acc[0] is None or value < acc[0]:
@@ -928,4 +929,6 @@ def _finish(acc: list, kind: str):
         return len(acc[0])
     if kind == "avg":
         return acc[0] / acc[1] if acc[1] else None
+    if kind == "sum" and acc[0] is None:
+        return 0
     return acc[0]
