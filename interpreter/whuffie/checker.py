@@ -13,7 +13,6 @@ import difflib
 import zoneinfo
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 from . import nodes as n
 from . import types as ty
@@ -162,10 +161,6 @@ def _conjuncts(e: n.Expr) -> list[n.Expr]:
     if isinstance(e, n.Binary) and e.op == "and":
         return _conjuncts(e.left) + _conjuncts(e.right)
     return [e]
-
-
-def _window_text(window: str | None) -> str:
-    return f"per {window}" if window else "total"
 
 
 class _Checker:
