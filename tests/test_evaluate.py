@@ -539,3 +539,14 @@ def test_measures_over_dates():
     assert s.measures == {"latest": dt.date(2026, 1, 9), "earliest": dt.date(2026, 1, 2)}
     assert s.scores["span_days"] == 7
     assert t.measures["latest"] == dt.date(2000, 1, 1) and t.scores["span_days"] == 0
+
+
+def test_a_date_compares_as_its_local_midnight():
+    # in London (winter, UTC+0): an event at 2026-01-01T00:00Z is at the joining date's midnight;
+    # in Tokyo (UTC+9) the joining date's midnight is 2025-12-31T15:00Z, so the event is later
+    body = ('rule same by ada because "x" on ping where member.joined <= event.at <= member.joined award 1\n'
+            'rule after by ada because "x" on ping where event.at > member.joined award 10\n')
+    subjects = [{"id": "s", "joined": "2026-01-01", "nick": "S"}]
+    events = [ping("s", "2026-01-01T00:00:00Z")]
+    assert values(one(run(body, events, tz="Europe/London", subjects=subjects))) == [1]
+    assert values(one(run(body, events, tz="Asia/Tokyo", subjects=subjects))) == [10]

@@ -349,6 +349,17 @@ class Compiler:
                 return op(as_instant(a), as_instant(b))
             raise RuntimeFault(f"cannot compare {type(a).__name__} with {type(b).__name__}", node.span)
 
+        if len(ops) == 1 and node.ops[0] in ("==", "!="):
+            left, right, op = operands[0], operands[1], ops[0]
+
+            def equal(env):
+                a, b = left(env), right(env)
+                # Python says a date never equals a datetime; here a date is its local midnight
+                if type(a) is not type(b) and isinstance(a, dt.date) and isinstance(b, dt.date):
+                    return op(as_instant(a), as_instant(b))
+                return op(a, b)
+            return equal
+
         if len(ops) == 1:
             left, right, op = operands[0], operands[1], ops[0]
 
