@@ -738,7 +738,9 @@ def _by_time(e: Event):
 
 # Faults of the host arithmetic that the built-ins do not catch themselves (a float
 # overflowing in floor(), a huge round()); they become W090 like any other fault.
-_HOST_FAULTS = (ArithmeticError, ValueError)
+# TypeError can only come from a program the checker should have refused; it is
+# still reported as a fault of the construct rather than as a traceback.
+_HOST_FAULTS = (ArithmeticError, ValueError, TypeError)
 
 
 def _host(exc: Exception, span: n.Span) -> RuntimeFault:
