@@ -202,6 +202,7 @@ def test_explain_text():
     assert "upheld_complaint by council: -45 points from 4 events" in out
     assert 'because "Upheld complaints follow a hearing"' in out
     assert "cut by once per year -> 0" in out
+    assert "cut by once per year: -15 of the raw awards (1 event)" in out
     assert "standing = clamp(100 + points, 0, 200) with points = -65 -> 35" in out
     reasons = out.split("Reasons")[1].splitlines()
     assert reasons[1].strip().startswith("1. upheld_complaint by council: -45 (3 events)")

@@ -275,6 +275,15 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
             out.append(f"    because \"{first.because}\"")
         for c in first.cites:
             out.append(f"    cites \"{c}\"")
+        cut_totals: dict[str, list] = {}
+        for e in entries:
+            for c in e.cuts:
+                slot = cut_totals.setdefault(c.by, [0, 0])
+                slot[0] += c.amount
+                slot[1] += 1
+        for by, (amount, count) in cut_totals.items():
+            out.append(f"    cut by {by}: {text_value(amount, p)} of the raw awards "
+                       f"({count} event{'s' * (count != 1)})")
         for e in entries:
             detail = f"raw {text_value(e.raw, p)}"
             for c in e.cuts:
