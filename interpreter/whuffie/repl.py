@@ -607,9 +607,7 @@ class Session:
     def _evaluate(self, expr: n.Expr, reply: Reply) -> None:
         d = self.derived()
         if d.ruleset is None:
-            self._typed(expr, reply)  # syntax and name errors are still worth showing
-            if reply.ok:
-                reply.fail(f"cannot evaluate: {d.problem}")
+            reply.fail(f"cannot evaluate: {d.problem}")
             return
         t = self._typed(expr, reply)
         if t is None:
