@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from . import nodes as n
 
@@ -116,8 +117,18 @@ def format_time(value: n.Date | n.DateTime) -> str:
 
 
 def format_subject_id(value: str) -> str:
-    """A subject id: bare when it is a name, quoted otherwise."""
-    return value if _NAME.match(value) else format_string(value)
+    """A subject id: bare when it is a name (not a keyword), quoted otherwise."""
+    return value if _NAME.match(value) and value not in _keywords() else format_string(value)
+
+
+@lru_cache(maxsize=1)
+def _keywords() -> frozenset[str]:
+    # LALR lookahead merging lets a keyword through where a subject id is
+    # expected (`at 2026-01-10 at returned`), so keywords are always quoted.
+    from .parser import lark_parser
+
+    return frozenset(t.pattern.value for t in lark_parser().terminals
+                     if t.pattern.type == "str" and _NAME.match(t.pattern.value))
 
 
 def format_expr(e: n.Expr) -> str:

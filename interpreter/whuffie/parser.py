@@ -196,10 +196,37 @@ _TOKEN_WORDS = {
     "DATETIME": "a datetime",
     "$END": "the end of the file",
 }
-_EXPRESSION_START = {"NAME", "INT", "FLOAT", "STRING", "DATE", "DATETIME", "LPAR", "MINUS", "NOT", "IF",
-                     "TRUE", "FALSE"}
-_OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "EQUAL", "LESSTHAN", "MORETHAN", "AND", "OR",
-              "IN", "OF", "DOT", "QMARK"}
+_EXPRESSION_START_TEXT = ("(", "-", "not", "if", "true", "false")
+_OPERATOR_TEXT = ("+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "??", "in", "of",
+                  ".", "(", "not")
+_UNIT_TEXT = ("second", "seconds", "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks")
+_RULE_CLAUSES = ("by", "because", "cites", "on", "where", "award", "cap", "once", "decay")
+_CLOSERS = {"(": ")", "[": "]", "{": "}"}
+# Characters from other languages or word processors, and what whuffie writes instead.
+_CHARACTER_HINTS = {
+    "'": 'strings use double quotes: "like this"',
+    "\u2018": 'strings use straight double quotes: "like this"',
+    "\u2019": 'strings use straight double quotes: "like this"',
+    "\u201c": 'this is a curly quote; strings use straight double quotes: "like this"',
+    "\u201d": 'this is a curly quote; strings use straight double quotes: "like this"',
+    "&": 'use "and" to combine conditions (not && or &)',
+    "|": 'use "or" for either condition (not || or |)',
+    "!": 'use "not" to negate, and "!=" for "not equal"',
+    "=": 'use "==" to compare; a single "=" only follows the name in measure, score and def',
+    ";": "no semicolons: put the next clause or declaration on a new line",
+    "\u00d7": 'use "*" to multiply',
+    "\u00f7": 'use "/" to divide',
+    "\u2212": 'use the ASCII minus sign "-"',
+    "\u2013": 'use the ASCII minus sign "-"',
+    "\u2264": 'write "<="',
+    "\u2265": 'write ">="',
+    "\u2260": 'write "!="',
+    "{": "braces only surround the fields of a subject, an event, a test or a test value",
+    "@": None,
+    "$": "names are plain words; there are no sigils",
+    "^": "there is no power operator; write the product out, or use exp and log",
+    "/": None,
+}
 
 
 @lru_cache(maxsize=1)
@@ -212,33 +239,47 @@ def _terminal_text() -> dict[str, str]:
     return words
 
 
+@lru_cache(maxsize=1)
+def _keywords() -> frozenset[str]:
+    """Every word the grammar uses as a keyword."""
+    return frozenset(t for t in _terminal_text().values() if _WORD.fullmatch(t))
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _describe(name: str) -> str:
     if name in _TOKEN_WORDS:
         return _TOKEN_WORDS[name]
     text = _terminal_text().get(name)
-    return f'"{text}"' if text is not None else name.lower()
+    return f'"{text}"' if text is not None else name.lower().replace("_", " ")
 
 
 def _expected_words(expected: set[str]) -> list[str]:
     """Turn an expected-terminal set into short phrases, grouping the large families."""
     texts = _terminal_text()
     names = set(expected)
-    words: list[str] = []
+    groups: list[str] = []
     decl = {t for t in names if texts.get(t) in DECLARATION_KEYWORDS}
     if len(decl) >= 4:
         names -= decl
-        words.append("a new declaration (rule, score, tier, …)")
-    starters = {t for t in names if t in _EXPRESSION_START or texts.get(t) in ("(", "-", "not", "if", "true", "false")}
-    if "NAME" in starters and ({"INT", "STRING"} & starters):
-        names -= starters
-        words.insert(0, "an expression")
-    ops = {t for t in names if texts.get(t) in ("+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=",
-                                                "and", "or", "??", "in", "of", ".")}
+        groups.append("a new declaration (rule, score, tier, …)")
+    starts_expression = "NAME" in names and bool({"INT", "STRING"} & names)
+    if starts_expression:
+        names -= {t for t in names if t in _TOKEN_WORDS or texts.get(t) in _EXPRESSION_START_TEXT}
+        groups.insert(0, "an expression")
+    ops = {t for t in names if texts.get(t) in _OPERATOR_TEXT}
     if len(ops) >= 5:
         names -= ops
-        words.append("an operator")
-    rest = sorted(_describe(t) for t in names)
-    return rest + words if words and not rest else rest[:8] + words
+        groups.append("an operator")
+    units = {t for t in names if texts.get(t) in _UNIT_TEXT}
+    if len(units) >= 4:
+        names -= units
+        groups.append("a unit (days, hours, …)")
+    rest = sorted({_describe(t) for t in names})
+    if len(rest) > 12:
+        rest = rest[:11] + ["…"]
+    return rest + groups
 
 
 def _join(words: list[str]) -> str:
@@ -270,9 +311,11 @@ def _context(text: str, line: int) -> str | None:
     """Name the declaration that contains a line, e.g. 'rule late_return'."""
     lines = text.splitlines()
     for i in range(min(line, len(lines)) - 1, -1, -1):
-        match = re.match(r"(shared\s+cap|[a-z]+)\s+(\w+|\"[^\"]*\")", lines[i])
+        match = re.match(r"(shared\s+cap|[a-z]+)\s+(\w+|\"[^\"\n]*\")", lines[i])
         if match and lines[i][:1].isalpha() and match.group(1).split()[0] in DECLARATION_KEYWORDS:
             return f"{match.group(1)} {match.group(2)}"
+        if lines[i][:1].isalpha():
+            return None
     return None
 
 
@@ -305,81 +348,156 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+def _previous_words(text: str, offset: int, count: int = 2) -> list[str]:
+    """The last few words or symbols before an offset (comments and strings included as-is)."""
+    return re.findall(r'"[^"\n]*"|[A-Za-z_]\w*|\d[\w.]*|\S', text[max(0, offset - 400):offset])[-count:]
+
+
+def _close_keyword(word: str, candidates: set[str]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.75)
+    return match[0] if match else None
+
+
+def _character_error(exc: UnexpectedCharacters, text: str, file: str) -> Diagnostic:
+    span = n.Span(file, exc.line, exc.column, exc.line, exc.column + 1)
+    ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+    if ch == '"':
+        end = text.find("\n", exc.pos_in_stream)
+        end = len(text) if end < 0 else end
+        span = n.Span(file, exc.line, exc.column, exc.line, exc.column + max(end - exc.pos_in_stream, 1))
+        return error("W002", "this string is not closed before the end of the line", span,
+                     hint='add the closing "; a string cannot span lines (write \\n for a line break)')
+    if ch in ")]}":
+        return error("W001", f'this "{ch}" has no matching opening bracket', span,
+                     hint="remove it, or add the opening bracket where it belongs")
+    shown = repr(ch) if ch.isprintable() and ch != " " else f"U+{ord(ch):04X}"
+    hint = _CHARACTER_HINTS.get(ch)
+    if hint is None and not ch.isascii():
+        hint = "whuffie code is written in ASCII outside strings and comments"
+    return error("W003", f"unexpected character {shown}", span, hint=hint)
+
+
 def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, next_text: str | None = None) -> Diagnostic:
     """Turn a Lark exception into a worded, located diagnostic with a hint.
 
     ``next_text`` is the whole file when ``text`` is a prefix that ended too
     early; the message then names the declaration that follows.
     """
-    closers = {"(": ")", "[": "]", "{": "}"}
     if isinstance(exc, UnexpectedCharacters):
-        span = n.Span(file, exc.line, exc.column, exc.line, exc.column + 1)
-        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
-        if ch == '"':
-            end = text.find("\n", exc.pos_in_stream)
-            end = len(text) if end < 0 else end
-            span = n.Span(file, exc.line, exc.column, exc.line, exc.column + end - exc.pos_in_stream)
-            return error("W002", "this string is not closed", span,
-                         hint='add the closing " before the end of the line')
-        hints = {
-            "'": 'strings use double quotes: "like this"',
-            "&": 'use "and" to combine conditions',
-            "|": 'use "or" for either condition',
-            "!": 'use "not" to negate, and "!=" for "not equal"',
-            "=": 'use "==" to compare; "=" only follows the name in measure, score and def',
-            ";": "statements need no semicolon; put the next clause on a new line",
-        }
-        return error("W003", f"unexpected character {ch!r}", span, hint=hints.get(ch))
-    if isinstance(exc, UnexpectedToken):
-        tok = exc.token
-        expected = set(exc.accepts or exc.expected)
-        at_end = tok.type == "$END"
-        span = _end_span(text, file) if at_end else _token_span(tok, file)
-        offset = len(text) if at_end else tok.start_pos
-        following = next_text[len(text):].split(None, 1)[0] if at_end and next_text is not None else None
-        if following:
-            what = f'"{following}" (the previous declaration is unfinished)'
-        elif at_end:
-            what = "end of file"
-        elif tok.type == "STRING":
-            what = f"string {tok.value}"
-        else:
-            what = f'"{tok.value}"'
-        where = _context(text, span.line)
-        inside = f" in {where}" if where else ""
-        expected_text = _join(_expected_words(expected))
-        texts = _terminal_text()
-        # An unclosed bracket shows up as an unexpected declaration keyword or end of file.
-        closing = {texts.get(t) for t in expected} & {")", "]", "}"}
-        opener = _open_bracket(text, offset)
-        if opener and closers[opener[0]] in closing and (at_end or tok.value in DECLARATION_KEYWORDS):
-            line, col = _line_col(text, opener[1])
-            before = f'"{following}"' if following else ("the end of the file" if at_end else what)
-            return error("W008", f'this "{opener[0]}" is never closed', n.Span(file, line, col, line, col + 1),
-                         hint=f'add "{closers[opener[0]]}" before {before} at line {_line_col(next_text or text, offset)[0]}')
-        if tok.type in texts and texts[tok.type].isalpha() and "NAME" in expected:
-            word = tok.value
-            return error("W009", f'"{word}" is a keyword and cannot be used as a name here{inside}',
-                         span, hint=f"choose another name, such as {word}_ or my_{word}")
-        hint = None
-        if tok.value == "=":
-            hint = 'use "==" to compare; "=" only follows the name in measure, score and def'
-        elif tok.type == "NAME" and "BY" in expected:
-            hint = f'did you forget "by" before the author\'s name? write: by {tok.value}'
-        elif tok.type == "NAME" and texts.get(next(iter(expected), "")) == "by":
-            hint = f"write: by {tok.value}"
-        elif tok.type == "STRING" and "BECAUSE" in expected:
-            hint = f"did you forget \"because\" before the reason? write: because {tok.value}"
-        elif tok.value in ("&&", "||"):
-            hint = 'use "and" / "or"'
-        elif at_end and opener:
-            hint = f'the "{opener[0]}" at line {_line_col(text, opener[1])[0]} is still open'
-        message = f"unexpected {what}{inside}; expected {expected_text}"
-        return error("W001", message, span, hint=hint)
-    if isinstance(exc, UnexpectedEOF):
-        return error("W001", f"unexpected end of the file; expected {_join(_expected_words(set(exc.expected)))}",
+        return _character_error(exc, text, file)
+    if not isinstance(exc, UnexpectedToken):
+        expected = set(getattr(exc, "expected", ()) or ())
+        return error("W001", f"unexpected end of the file; expected {_join(_expected_words(expected))}",
                      _end_span(text, file))
-    return error("W001", str(exc).splitlines()[0], _end_span(text, file))
+    tok = exc.token
+    expected = set(exc.accepts or exc.expected)
+    texts = _terminal_text()
+    expected_text = {texts.get(t, t) for t in expected}
+    at_end = tok.type == "$END"
+    span = _end_span(text, file) if at_end else _token_span(tok, file)
+    offset = len(text) if at_end else tok.start_pos
+    following = next_text[len(text):].split(None, 1)[0] if at_end and next_text is not None else None
+    if following:
+        what = f'"{following}" (the declaration before it is unfinished)'
+    elif at_end:
+        what = "end of file"
+    elif tok.type == "STRING":
+        what = f"string {tok.value}"
+    else:
+        what = f'"{tok.value}"'
+    where = _context(text, span.line)
+    inside = f" in {where}" if where else ""
+    before = _previous_words(text, offset)
+    previous = before[-1] if before else ""
+
+    # An unclosed bracket shows up as an unexpected declaration keyword or end of file.
+    closing = expected_text & {")", "]", "}"}
+    opener = _open_bracket(text, offset)
+    if opener and _CLOSERS[opener[0]] in closing and (at_end or tok.value in DECLARATION_KEYWORDS):
+        line, col = _line_col(text, opener[1])
+        place = f'"{following}"' if following else ("the end of the file" if at_end else what)
+        return error("W008", f'this "{opener[0]}" is never closed', n.Span(file, line, col, line, col + 1),
+                     hint=f'add "{_CLOSERS[opener[0]]}" before {place} at line '
+                          f'{_line_col(next_text or text, offset)[0]}')
+    # A keyword the lexer took as a keyword where the author meant a name:
+    # `protected: bool` after a field, `days.x` after `count distinct`.
+    if previous in _keywords() and tok.value in (":", ".") and not at_end:
+        prev_offset = text.rfind(previous, 0, offset)
+        line, col = _line_col(text, prev_offset)
+        return error("W009", f'"{previous}" is a keyword here and cannot be used as a name{inside}',
+                     n.Span(file, line, col, line, col + len(previous)),
+                     hint=f'choose another name, such as {previous}_ or my_{previous}'
+                          + ('; or put "," after the previous field' if tok.value == ":" else ""))
+    if tok.type in texts and _WORD.fullmatch(tok.value) and "NAME" in expected:
+        return error("W009", f'"{tok.value}" is a keyword and cannot be used as a name here{inside}',
+                     span, hint=f"choose another name, such as {tok.value}_ or my_{tok.value}")
+    words = _expected_words(expected)
+    if words == ["a name"] and previous in DECLARATION_KEYWORDS:
+        words = [f"a name for the {previous}"]
+    elif words == ["a name"] and previous == ":" and where and where.split()[0] in ("subject", "event"):
+        words = ["a type (int, number, bool, text, date, datetime, duration)"]
+    message = f"unexpected {what}{inside}; expected {_join(words)}"
+    return error("W001", message, span, hint=_hint(tok, at_end, expected, expected_text, before, where,
+                                                      opener, text))
+
+
+def _hint(tok: Token, at_end: bool, expected: set[str], expected_text: set[str], before: list[str],
+          where: str | None, opener, text: str) -> str | None:
+    """The likeliest fix for an unexpected token, or None."""
+    value = tok.value
+    previous = before[-1] if before else ""
+    declaration = (where or "").split(" ")[0]
+    if value == "=":
+        return 'use "==" to compare; a single "=" only follows the name in measure, score and def'
+    if value in ("&&", "&"):
+        return 'use "and" to combine conditions'
+    if value in ("||", "|"):
+        return 'use "or" for either condition'
+    if tok.type == "NAME" and "by" in expected_text:
+        close = _close_keyword(value, expected_text & _keywords())
+        if close:
+            return f'did you mean "{close}"?'
+        if before and before[0] in DECLARATION_KEYWORDS:
+            return f'did you forget "by" before the author\'s name? write: by {value}'
+        if declaration == "rule":
+            return "each clause starts with a keyword: " + ", ".join(c for c in _RULE_CLAUSES if c in expected_text)
+    if tok.type == "STRING" and "because" in expected_text:
+        return f"did you forget \"because\" before the reason? write: because {value}"
+    if tok.type == "NAME" and "when" in expected_text:
+        return f"a condition starts with when: when {value} …; or write otherwise for the last tier"
+    if tok.type in ("INT", "FLOAT") and "NAME" in expected:
+        return "names start with a letter or _, then letters, digits and _"
+    if tok.type == "NAME":
+        close = _close_keyword(value, expected_text & _keywords())
+        if close:
+            return f'did you mean "{close}"?'
+    if value == "-" and expected & {"INT", "FLOAT"} and "NAME" not in expected:
+        return "this amount must be a plain number, zero or more"
+    if value == "." and text[:tok.start_pos].endswith(".."):
+        return "a range is written low..high, e.g. 0..10"
+    if value == "(" and len(before) == 2 and before[0] == ".":
+        return "only a plain function name can be called, e.g. min(a, b)"
+    if "over" in expected_text:
+        return "a shared cap lists the rules it covers: shared cap NAME N per WINDOW over rule_a, rule_b"
+    if expected_text == {"="} and where:
+        return f"write: {where} = …"
+    if "else" in expected_text and len(expected_text) <= 2:
+        return "an if needs both branches: if condition then a else b"
+    if expected_text >= {"day", "week", "month", "year"} and len(expected_text) == 4:
+        return "the windows are day, week, month and year (calendar windows in the ruleset's timezone)"
+    if where is None and tok.type == "NAME" and "rule" in expected_text:
+        return "a rule file is a list of declarations; an expression belongs inside one, e.g. score s = …"
+    if value in (")", "]", "}") and not opener:
+        return f'this "{value}" has no matching opening bracket'
+    if "," in expected_text and ("]" in expected_text or ")" in expected_text) and not at_end:
+        return 'separate the items with ","'
+    if ":" in expected_text and declaration == "property":
+        return 'put ":" before the property itself, e.g. property "name" by author: always …'
+    if at_end and opener:
+        return f'the "{opener[0]}" at line {_line_col(text, opener[1])[0]} is still open'
+    return None
 
 
 def _error_offset(exc: UnexpectedInput, text: str) -> int:
