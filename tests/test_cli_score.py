@@ -291,3 +291,10 @@ def test_authors_lists_caps():
         "suggested_edit: cap 1000 total",
         "vote_reputation: 200 per day over question_upvote, answer_upvote, suggested_edit"]
     assert "awarded" not in data["so_team"]
+
+
+def test_explain_a_subject_whose_events_are_all_after_as_of():
+    result = whuffie("explain", RULES, EVENTS, "erin", "--as-of", "2026-01-01", "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["scores"] == {"standing": 100} and data["ledger"] == []

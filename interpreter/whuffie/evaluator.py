@@ -721,9 +721,8 @@ def _evaluate(program: Program, events: list[Event], subjects: dict[str, dict], 
             continue
         by_subject.setdefault(e.subject, []).append(e)
     scored = len(events) - after
-    ids = set(by_subject) | set(subjects)
-    if only is not None:
-        ids &= {only}
+    # ``only`` is always reported, even when all its events are after as-of
+    ids = {only} if only is not None else set(by_subject) | set(subjects)
     out = []
     for sid in sorted(ids):
         evs = by_subject.get(sid, [])
