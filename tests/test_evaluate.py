@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from whuffie.evaluator import EvaluationError, evaluate, round_half_away
 from whuffie.frontend import load_file, load_text
@@ -550,3 +552,20 @@ def test_a_date_compares_as_its_local_midnight():
     events = [ping("s", "2026-01-01T00:00:00Z")]
     assert values(one(run(body, events, tz="Europe/London", subjects=subjects))) == [1]
     assert values(one(run(body, events, tz="Asia/Tokyo", subjects=subjects))) == [10]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-1e15, 1e15), st.integers(0, 6))
+def test_round_laws(x, digits):
+    # symmetric about zero, within half a unit of the last digit, and a no-op on its own result
+    assert round_half_away(-x) == -round_half_away(x)
+    assert abs(round_half_away(x) - x) <= 0.5
+    once = round_half_away(x, digits)
+    assert abs(once - x) <= 0.5 * 10 ** -digits + 1e-9 * max(1.0, abs(x))
+    assert round_half_away(once, digits) == once
+
+
+@given(st.integers(-10**6, 10**6))
+def test_round_halves_go_away_from_zero(k):
+    assert round_half_away(k + 0.5) == (k + 1 if k >= 0 else k)
+    assert round_half_away(k - 0.5) == (k - 1 if k <= 0 else k)

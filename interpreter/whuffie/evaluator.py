@@ -111,6 +111,8 @@ def round_half_away(x, digits: int | None = None):
     """Round half away from zero (as spreadsheets do); without digits the result is an int."""
     if isinstance(x, int) and not isinstance(x, bool) and (digits is None or digits >= 0):
         return x if digits is None else float(x)
+    if isinstance(x, float) and math.isfinite(x) and abs(x) >= 2.0 ** 52 and (digits or 0) >= 0:
+        return int(x) if digits is None else x  # already a whole number; too long for Decimal's context
     exponent = Decimal(1).scaleb(-(digits or 0))
     rounded = Decimal(repr(float(x))).quantize(exponent, rounding=ROUND_HALF_UP)
     return int(rounded) if digits is None else float(rounded)
