@@ -302,6 +302,7 @@ class _Derived:
     event_load: EventLoad | None = None
     as_of: dt.datetime = EPOCH
     problem: str | None = None  # why nothing can be evaluated, in words
+    known: list[str] | None = None  # subject ids, once asked for
 
     @property
     def events(self) -> list[Event]:
@@ -333,7 +334,7 @@ COMMANDS = [
     Command("authors", ":authors", "every author, what they own and their share of the points"),
     Command("type", ":type EXPR", "the type of an expression, without evaluating it"),
     Command("show", ":show NAME", "a declaration of the session's rule set, formatted, and where it comes from"),
-    Command("test", ":test", "run the rule set's test blocks and properties"),
+    Command("test", ":test [SEED]", "run the rule set's test blocks and check its properties (seed 0 unless given)"),
     Command("check", ":check", "check the session's rule set and list every diagnostic"),
     Command("diff", ":diff", "what the session changed against the loaded file"),
     Command("drop", ":drop NAME", "remove a declaration from the session's rule set"),
@@ -422,8 +423,9 @@ class Session:
     def known_subjects(self) -> list[str]:
         """Subject ids with an event up to the as-of instant, or in the subjects file."""
         d = self.derived()
-        ids = {e.subject for e in d.events if e.at <= d.as_of} | set(d.subjects or {})
-        return sorted(ids)
+        if d.known is None:
+            d.known = sorted({e.subject for e in d.events if e.at <= d.as_of} | set(d.subjects or {}))
+        return d.known
 
     def subject_result(self, sid: str) -> SubjectResult:
         """One subject's results and ledger, with the same evaluator as `whuffie score` (cached)."""
@@ -432,12 +434,12 @@ class Session:
         d = self.derived()
         if d.problem:
             raise _SubjectProblem(message=d.problem)
+        if sid not in self.known_subjects():
+            raise _SubjectProblem(message=self._unknown_subject(sid))
         try:
             results = evaluate(d.ruleset, d.events, d.subjects, d.as_of, ledger=True, only=sid, program=d.compiled)
         except EvaluationError as exc:
             raise _SubjectProblem(exc.diagnostics) from None
-        if not results.subjects:
-            raise _SubjectProblem(message=self._unknown_subject(sid))
         self._results[sid] = results.subjects[0]
         return results.subjects[0]
 
@@ -683,7 +685,7 @@ class Session:
             if more > 0:
                 lines.append(f"... and {more} more")
             kept = len(load.subjects) if isinstance(load, SubjectLoad) else len(load.events)
-            lines.append(f"{len(load.rejects)} bad {label} line{'s' * (len(load.rejects) != 1)} set aside; "
+            lines.append(f"{len(load.rejects)} bad {label[:-1]} line{'s' * (len(load.rejects) != 1)} set aside; "
                          f"{kept} {label} kept")
             (reply.fail if failing else reply.err)("\n".join(lines))
         if d.problem and d.ruleset is not None:
@@ -807,11 +809,19 @@ class Session:
 
     def load_data(self, label: str, path: Path, reply: Reply) -> None:
         """Load an events or subjects file; validated now and again whenever the schema changes."""
-        from .inputs import _read_text  # noqa: PLC0415 - the one reader of data files, with its worded errors
         try:
-            data = _DataFile(path, _read_text(path))
-        except DataError as exc:
-            reply.fail(f"error: {exc}")
+            data = _DataFile(path, path.read_text(encoding="utf-8-sig"))
+        except FileNotFoundError:
+            reply.fail(f"error: {path}: no such file")
+            return
+        except IsADirectoryError:
+            reply.fail(f"error: {path}: is a directory, not a data file")
+            return
+        except UnicodeDecodeError as exc:
+            reply.fail(f"error: {path}: not UTF-8 text (byte {exc.start})")
+            return
+        except OSError as exc:
+            reply.fail(f"error: {path}: cannot read: {exc.strerror}")
             return
         setattr(self, f"{label}_file", data)
         self._invalidate()
