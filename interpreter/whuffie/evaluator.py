@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -733,8 +734,7 @@ def _evaluate(program: Program, events: list[Event], subjects: dict[str, dict], 
     return Results(as_of, out, scored, after)
 
 
-def _by_time(e: Event):
-    return e.at
+_by_time = operator.attrgetter("at")
 
 
 # Faults of the host arithmetic that the built-ins do not catch themselves (a float
@@ -768,7 +768,9 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
     env.subject = sid
     env.attrs = attrs
     tz = p.tz
-    needs_local = p.needs_local
+    # instants are kept in UTC: with a UTC ruleset there is nothing to convert
+    needs_local = p.needs_local and p.ruleset.timezone not in ("UTC", "Etc/UTC")
+    same_zone = p.needs_local and not needs_local
     once_seen: set = set()
     buckets: dict = {}
     floor, ceiling = p.bounds if p.bounds else (None, None)
@@ -783,7 +785,7 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
     for ev in events:
         env.fields = ev.fields
         env.event = ev
-        local = ev.at.astimezone(tz) if needs_local else None
+        local = ev.at.astimezone(tz) if needs_local else ev.at if same_zone else None
         for r in rules_by_type.get(ev.type, ()):
             try:
                 if r.where is not None and not r.where(env):
@@ -854,7 +856,10 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
                     raise _fault(exc, f"measure {m.name}", None, ev, sid) from None
                 except _HOST_FAULTS as exc:
                     raise _fault(_host(exc, m.span), f"measure {m.name}", None, ev, sid) from None
-            _accumulate(acc[m.name], m, ev, local)
+            if m.kind == "count":
+                acc[m.name][0] += 1
+            else:
+                _accumulate(acc[m.name], m, ev, local)
     env.event = None
     env.fields = {}
     measures = {}
