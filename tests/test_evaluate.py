@@ -569,3 +569,18 @@ def test_round_laws(x, digits):
 def test_round_halves_go_away_from_zero(k):
     assert round_half_away(k + 0.5) == (k + 1 if k >= 0 else k)
     assert round_half_away(k - 0.5) == (k - 1 if k <= 0 else k)
+
+
+def test_cap_per_week_and_once_per_year_in_local_time():
+    # cap 5 per week (ISO, Monday first): Sun Jan 4 +4; Mon Jan 5 +4 (new week); Sun Jan 11 1 of 4.
+    # once per year in New York (UTC-5): 2027-01-01T03:00Z is still Dec 31 2026 locally -> cut,
+    # 2027-01-01T06:00Z is Jan 1 2027 -> pays again
+    body = ('rule w by ada because "x" on ping where tag == "w" award n cap 5 per week\n'
+            'rule y by ada because "x" on ping where tag == "y" award n once per year\n')
+    events = [ping("s", "2026-01-04T12:00:00Z", 4, "w"), ping("s", "2026-01-05T12:00:00Z", 4, "w"),
+              ping("s", "2026-01-11T12:00:00Z", 4, "w"),
+              ping("s", "2026-06-01T12:00:00Z", 3, "y"), ping("s", "2027-01-01T03:00:00Z", 3, "y"),
+              ping("s", "2027-01-01T06:00:00Z", 3, "y")]
+    r = one(run(body, events, tz="America/New_York"))
+    assert [e.value for e in r.ledger if e.rule == "w"] == [4, 4, 1]
+    assert [e.value for e in r.ledger if e.rule == "y"] == [3, 0, 3]
