@@ -160,6 +160,9 @@ def parse(text: str, file: str = "<input>") -> ParseResult:
         diags.append(_BUILDER.too_deep)
         return ParseResult(None, diags)
     diags.extend(_BUILDER.diagnostics)
+    if not items and not diags:
+        diags.append(warning("W007", "the rule file has no declarations, only comments", n.Span(file, 1, 1, 1, 1),
+                             hint='start with a header such as: ruleset my_club "My club"'))
     comments = tuple(_comment(tok, text, file) for tok in _COMMENTS.tokens)
     last = text.count("\n") + 1
     program = n.Program(tuple(items), comments, span=n.Span(file, 1, 1, last, 1))
@@ -648,7 +651,8 @@ class _AstBuilder:
         if d > MAX_DEPTH and self.too_deep is None:
             self.too_deep = error(
                 "W005", f"expression nested too deeply (more than {MAX_DEPTH} levels of operators and calls)",
-                node.span, hint="each operator of a chain such as a + b + c counts as a level; "
+                n.Span(self.file, node.span.line, node.span.col, node.span.line, node.span.col + 1),
+                hint="each operator of a chain such as a + b + c counts as a level; "
                                 "split the expression with a def or an intermediate score")
         return node
 
@@ -700,9 +704,10 @@ class _AstBuilder:
             return n.DateTime(dt.datetime.fromisoformat(tok.value.replace("Z", "+00:00")), span=span)
         except ValueError:
             kind = "date" if tok.type == "DATE" else "datetime"
-            form = "YYYY-MM-DD" if kind == "date" else "YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]"
+            form = ("YYYY-MM-DD with a real month and day" if kind == "date"
+                    else "YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM] with a real date and time")
             self.diagnostics.append(error("W004", f"{tok.value} is not a valid {kind}", span,
-                                          hint=f"write {form} with a real month, day and time"))
+                                          hint=f"write {form}"))
             return n.Date(dt.date(1970, 1, 1), span=span)
 
     def _subject_id(self, tok: Token) -> str:
