@@ -134,3 +134,13 @@ def test_the_synopsis_lists_exactly_the_options_each_command_has():
         real = {opt for param in command.params for opt in param.opts if opt.startswith("--")}
         assert name in usage, f"whuffie {name} is missing from the synopsis"
         assert usage[name] == real, f"whuffie {name}: documented {sorted(usage[name])}, real {sorted(real)}"
+
+
+def test_the_code_table_lists_every_diagnostic_code_with_its_page():
+    from whuffie.diagnostics import CODES
+
+    text = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    listed = dict(re.findall(r"^\| \[(W\d{3})\]\(errors/W\d{3}\.md\) \| (.+?) \|$", text, re.M))
+    assert listed == CODES
+    missing_pages = [code for code in CODES if not (ROOT / "docs" / "errors" / f"{code}.md").is_file()]
+    assert missing_pages == []
