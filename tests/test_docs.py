@@ -67,6 +67,18 @@ def test_complete_block_parses_and_checks(where, code):
     assert errors_of(code, where, run_checker=True) == []
 
 
+@pytest.mark.parametrize("where,code", [b for b in blocks("whuffie") if "\ntest " in "\n" + b[1]],
+                         ids=lambda v: v if ":" in v and "\n" not in v else None)
+def test_complete_block_passes_its_own_tests(where, code):
+    from whuffie.frontend import load_text
+    from whuffie.testblocks import run_tests
+
+    loaded = load_text(code, where)
+    assert loaded.ruleset is not None
+    outcomes = run_tests(loaded.ruleset, code)
+    assert outcomes and [o.decl.name for o in outcomes if not o.passed] == []
+
+
 @pytest.mark.parametrize("where,code", blocks("whuffie-fragment"), ids=lambda v: v if ":" in v and "\n" not in v else None)
 def test_fragment_parses(where, code):
     as_file = parse(code, where)
