@@ -353,6 +353,16 @@ def check_property(ruleset: Ruleset, decl: n.PropertyDecl, *, seed: int = 0,
     return PropertyOutcome(decl, violation)
 
 
+def check_history(ruleset: Ruleset, decl: n.PropertyDecl, history: testing.History, *,
+                  source: str | None = None, program: Program | None = None) -> Violation | None:
+    """Whether one given history breaks an ``always`` or ``gain`` property (None when it holds)."""
+    if not isinstance(decl.body, (n.Always, n.GainBound)):
+        raise ValueError("only `always` and `gain` properties are laws about one history")
+    checker = _Checker(ruleset, decl, program or compile_ruleset(ruleset), source)
+    checker.prepare()
+    return checker.check(history)
+
+
 def check_properties(ruleset: Ruleset, *, seed: int = 0, max_examples: int = DEFAULT_MAX_EXAMPLES,
                      source: str | None = None, program: Program | None = None) -> list[PropertyOutcome]:
     """Check every property of a ruleset, in source order (each with the same seed)."""

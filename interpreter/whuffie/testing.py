@@ -145,7 +145,7 @@ def _hundredths(low: float, high: float):
     return st.integers(lo, hi).map(lambda k: k / 100)
 
 
-def value_strategy(f: n.Field, timezone: str = "UTC", texts: tuple[str, ...] = ()):
+def value_strategy(f: n.Field, timezone: str = "UTC", texts: tuple[str, ...] = (), numbers: tuple = ()):
     """Values of one declared field or attribute (within its range; none first when optional)."""
     kind = f.type.name
     low = f.range.low if f.range is not None else None
@@ -153,16 +153,19 @@ def value_strategy(f: n.Field, timezone: str = "UTC", texts: tuple[str, ...] = (
     if kind == "int":
         lo = math.ceil(low) if low is not None else -1000
         hi = math.floor(high) if high is not None else 1000
-        base = st.integers(lo, hi)
+        near = [int(x) for x in numbers if float(x).is_integer() and lo <= x <= hi]
+        base = st.one_of(st.integers(lo, hi), *([st.sampled_from(near)] if near else []))
     elif kind == "number":
         lo = low if low is not None else -1000
         hi = high if high is not None else 1000
         whole = st.integers(math.ceil(lo), math.floor(hi)) if math.ceil(lo) <= math.floor(hi) else st.nothing()
-        base = st.one_of(whole, _hundredths(lo, hi))
+        near = [x for x in numbers if lo <= x <= hi]
+        base = st.one_of(whole, _hundredths(lo, hi), *([st.sampled_from(near)] if near else []))
     elif kind == "bool":
         base = st.booleans()
     elif kind == "text":
-        base = st.one_of(st.text(alphabet=WORDS, max_size=4), *( [st.sampled_from(texts)] if texts else []))
+        # Text the rules compare with comes first: made-up words rarely meet a condition.
+        base = st.one_of(*([st.sampled_from(texts)] if texts else []), st.text(alphabet=WORDS, max_size=4))
     elif kind == "date":
         today = BASE_LOCAL.date()
         base = st.integers(0, 3650).map(lambda k: today - dt.timedelta(days=k))
@@ -176,21 +179,15 @@ def value_strategy(f: n.Field, timezone: str = "UTC", texts: tuple[str, ...] = (
     return st.one_of(st.none(), base) if f.optional else base
 
 
-def text_literals(ruleset: Ruleset) -> tuple[str, ...]:
-    """Every string literal the rules, measures, scores, tiers and privileges compare with, in order.
-
-    Text fields and attributes draw from these as well as from short made-up
-    words, so that a condition such as ``member.region == "north"`` is
-    actually exercised.
-    """
-    found: list[str] = []
+def _literals(ruleset: Ruleset, kind: type) -> list:
+    found: list = []
     stack: list = []
     for table in (ruleset.rules, ruleset.measures, ruleset.scores, ruleset.tiers, ruleset.privileges,
                   ruleset.defs):
         stack.extend(reversed(list(table.values())))
     while stack:
         node = stack.pop()
-        if isinstance(node, n.String) and node.value not in found:
+        if isinstance(node, kind) and not isinstance(node.value, bool) and node.value not in found:
             found.append(node.value)
             continue
         children = []
@@ -203,17 +200,39 @@ def text_literals(ruleset: Ruleset) -> tuple[str, ...]:
             elif hasattr(value, "span"):
                 children.append(value)
         stack.extend(reversed(children))
-    return tuple(found)
+    return found
 
 
-def _record(fields, timezone: str, texts: tuple[str, ...] = ()):
-    return st.fixed_dictionaries({f.name: value_strategy(f, timezone, texts) for f in fields})
+def number_literals(ruleset: Ruleset) -> tuple[float, ...]:
+    """Every number literal of the rules, measures, scores, tiers and privileges, and its neighbours ±1.
+
+    Number fields sometimes draw from these, so that thresholds such as
+    ``hours > 8`` are met on both sides.
+    """
+    values = set()
+    for v in _literals(ruleset, n.Number):
+        values.update((v - 1, v, v + 1))
+    return tuple(sorted(values))
+
+
+def text_literals(ruleset: Ruleset) -> tuple[str, ...]:
+    """Every string literal the rules, measures, scores, tiers and privileges compare with, in order.
+
+    Text fields and attributes draw from these as well as from short made-up
+    words, so that a condition such as ``member.region == "north"`` is
+    actually exercised.
+    """
+    return tuple(_literals(ruleset, n.String))
+
+
+def _record(fields, timezone: str, texts: tuple[str, ...] = (), numbers: tuple = ()):
+    return st.fixed_dictionaries({f.name: value_strategy(f, timezone, texts, numbers) for f in fields})
 
 
 def attributes(ruleset: Ruleset):
     """Attribute dicts of one subject of the ruleset's subject kind."""
     kind = ruleset.subject_kind
-    return _record(kind.fields if kind else (), ruleset.timezone, text_literals(ruleset))
+    return _record(kind.fields if kind else (), ruleset.timezone, text_literals(ruleset), number_literals(ruleset))
 
 
 def subjects(ruleset: Ruleset, max_subjects: int = 3):
@@ -229,8 +248,8 @@ def subjects(ruleset: Ruleset, max_subjects: int = 3):
 
 
 def fields(ruleset: Ruleset, type: str, texts: tuple[str, ...] = ()):
-    """Field dicts of one event type."""
-    return _record(ruleset.events[type].fields, ruleset.timezone, texts)
+    """Field dicts of one event type (text drawn also from ``texts``)."""
+    return _record(ruleset.events[type].fields, ruleset.timezone, texts, number_literals(ruleset))
 
 
 def _time(ruleset: Ruleset):
@@ -264,23 +283,32 @@ def histories(ruleset: Ruleset, max_subjects: int = 3, max_episodes: int = MAX_E
     types = tuple(types if types is not None else ruleset.events)
     literals = text_literals(ruleset)
 
+    max_subjects = max(1, min(max_subjects, len(SUBJECT_IDS)))
+    ids = SUBJECT_IDS[:max_subjects]
+    field_values = {t: fields(ruleset, t, literals + ids) for t in types}
+    attribute_values = attributes(ruleset)
+
     @st.composite
     def build(draw):
-        people = draw(subjects(ruleset, max_subjects))
-        ids = list(people)
         produced: list[Event] = []
+        needed = 0
         if types:
             kinds = st.sampled_from(types)
             count = draw(st.integers(0, max_episodes))
             for _ in range(count):
-                subject = draw(st.sampled_from(ids))
+                # Subjects are drawn by index, so that shrinking moves every event to s1.
+                index = draw(st.integers(0, max_subjects - 1))
+                needed = max(needed, index + 1)
                 etype = draw(kinds)
                 days, minutes = draw(_time(ruleset))
-                values = draw(fields(ruleset, etype, literals + tuple(ids)))
+                values = draw(field_values[etype])
                 size = draw(st.one_of(st.just(1), st.integers(2, max(2, max_burst))))
                 for i in range(size):
                     at = _local_time(ruleset.timezone, days, minutes + i)
-                    produced.append(Event(subject, etype, at, "", "", 0, values))
+                    produced.append(Event(ids[index], etype, at, "", "", 0, values))
+        # Subjects without events (the quiet ones) come on top of those the events need.
+        total = max(needed, draw(st.integers(1, max_subjects)))
+        people = {sid: draw(attribute_values) for sid in ids[:total]}
         kind = ruleset.subject_kind
         return _assemble(people, produced, ruleset.timezone, "history.jsonl", kind.fields if kind else ())
 
