@@ -79,6 +79,18 @@ def test_complete_block_passes_its_own_tests(where, code):
     assert outcomes and [o.decl.name for o in outcomes if not o.passed] == []
 
 
+@pytest.mark.parametrize("where,code", [b for b in blocks("whuffie") if "\nproperty " in "\n" + b[1]],
+                         ids=lambda v: v if ":" in v and "\n" not in v else None)
+def test_complete_block_keeps_its_properties(where, code):
+    from whuffie.frontend import load_text
+    from whuffie.properties import check_properties
+
+    loaded = load_text(code, where)
+    assert loaded.ruleset is not None
+    outcomes = check_properties(loaded.ruleset, seed=0, max_examples=25, source=code)
+    assert outcomes and [o.decl.name for o in outcomes if not o.passed] == []
+
+
 @pytest.mark.parametrize("where,code", blocks("whuffie-fragment"), ids=lambda v: v if ":" in v and "\n" not in v else None)
 def test_fragment_parses(where, code):
     as_file = parse(code, where)
