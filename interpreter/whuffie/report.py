@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from . import nodes as n
 from .evaluator import LedgerEntry, Results, SubjectResult, round_half_away
+from .inputs import paused_gc
 from .symbols import Ruleset
 
 DEFAULT_REASONS = 4
@@ -82,12 +83,14 @@ def record(result: SubjectResult, precision: int = 2) -> dict:
 
 def score_json(results: Results, precision: int = 2) -> str:
     """``score --format json``: a list of records sorted by subject."""
-    return json.dumps([record(r, precision) for r in results.subjects], indent=2, ensure_ascii=False) + "\n"
+    with paused_gc():
+        return json.dumps([record(r, precision) for r in results.subjects], indent=2, ensure_ascii=False) + "\n"
 
 
 def score_jsonl(results: Results, precision: int = 2) -> str:
     """``score --format jsonl``: one record per line."""
-    return "".join(json.dumps(record(r, precision), ensure_ascii=False) + "\n" for r in results.subjects)
+    with paused_gc():
+        return "".join(json.dumps(record(r, precision), ensure_ascii=False) + "\n" for r in results.subjects)
 
 
 def score_columns(ruleset: Ruleset) -> list[str]:
@@ -98,14 +101,15 @@ def score_columns(ruleset: Ruleset) -> list[str]:
 def score_rows(results: Results, ruleset: Ruleset, precision: int = 2) -> list[list[str]]:
     """One text row per subject, in ``score_columns`` order."""
     rows = []
-    for r in results.subjects:
-        rows.append([
-            r.subject,
-            *(text_value(r.scores.get(s), precision) for s in ruleset.scores),
-            r.tier or "-",
-            " ".join(r.privileges) or "-",
-            *(text_value(r.measures.get(m), precision) for m in ruleset.measures),
-        ])
+    with paused_gc():
+        for r in results.subjects:
+            rows.append([
+                r.subject,
+                *(text_value(r.scores.get(s), precision) for s in ruleset.scores),
+                r.tier or "-",
+                " ".join(r.privileges) or "-",
+                *(text_value(r.measures.get(m), precision) for m in ruleset.measures),
+            ])
     return rows
 
 
