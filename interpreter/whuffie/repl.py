@@ -1348,7 +1348,11 @@ def run_interactive(session: Session, *, input=None, output=None, history: Path 
             break
         if not text.strip():
             continue
-        reply = session.execute(text)
+        try:
+            reply = session.execute(text)
+        except KeyboardInterrupt:  # a long :test or a large data file: stop it, keep the session
+            stderr.write("interrupted\n")
+            continue
         _write(reply, stdout, stderr)
         if reply.quit:
             break
