@@ -266,6 +266,9 @@ def test_missing_files_are_usage_errors():
     done = repl("", "no/such/rules.whuf")
     assert done.returncode == 2
     assert "no such file: no/such/rules.whuf" in done.stderr
+    done = repl("", "--as-of", "yesterday")
+    assert done.returncode == 2
+    assert "--as-of 'yesterday' is not an ISO 8601 date" in done.stderr
 
 
 def test_a_rejected_declaration_leaves_the_rule_set_unchanged():
@@ -354,6 +357,26 @@ def test_save_then_load_gives_the_same_scores(tmp_path):
     assert again.execute(":diff").text("out").startswith("no changes against")
 
 
+def test_a_rule_set_built_from_nothing_can_be_diffed_and_saved(tmp_path):
+    from whuffie.frontend import load_file
+
+    session = Session()
+    code, out, err = run_script(session, (
+        'author ada "Ada"\n'
+        "event ping { n: int in 0..10 }\n"
+        'rule pinged by ada because "Pings help" on ping award n\n'
+        "score total = points\n"
+        ":diff\n"
+        f":save {tmp_path / 'new.whuf'}\n"
+    ))
+    assert code == 0, err
+    assert "4 changes against the empty rule set:" in out
+    assert "+ added rule pinged by ada" in out and "+rule pinged by ada" in out
+    loaded = load_file(tmp_path / "new.whuf")
+    assert loaded.ok, loaded.diagnostics
+    assert [type(d).__name__ for d in loaded.program.items] == ["AuthorDecl", "EventDecl", "RuleDecl", "ScoreDecl"]
+
+
 def test_results_are_cached_and_invalidated_on_change():
     session = library_session()
     first = session.subject_result("bob")
@@ -380,6 +403,26 @@ def test_a_new_tier_goes_above_otherwise():
     assert reply.ok, reply.text("err")
     tiers = [d.name for d in session.items() if type(d).__name__ == "TierDecl"]
     assert tiers == ["trusted", "member", "gold", "restricted"]
+
+
+@pytest.mark.parametrize("example", sorted(p.parent.name for p in (ROOT / "examples").glob("*/rules.whuf")))
+def test_typing_a_declaration_of_the_file_again_changes_nothing(example):
+    # The law: any declaration of the file, formatted and typed again, replaces itself in place.
+    from whuffie.formatter import format_program
+    from whuffie import nodes as n
+
+    session = Session()
+    reply = Reply()
+    rules = ROOT / "examples" / example / "rules.whuf"
+    session.load_rules(rules, reply)
+    assert session.derived().ruleset is not None, reply.text("err")
+    for item in session.base.items:
+        reply = session.execute(format_program(n.Program((item,))))
+        assert reply.ok, reply.text("err")
+        assert "(no change)" in reply.text("err")
+    assert session.changes() == []
+    assert [type(d) for d in session.items()] == [type(d) for d in session.base.items]
+    assert session.execute(":diff").text("out").startswith("no changes against")
 
 
 @settings(max_examples=60, deadline=None)

@@ -406,7 +406,11 @@ def repl(
     if events is not None:
         session.load_data("events", events, startup)
     if as_of is not None:
-        session.cmd_as_of([as_of], startup)
+        given = Reply()
+        session.cmd_as_of([as_of], given)
+        if not given.ok:
+            _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z)")
+        startup.chunks += given.chunks
     for stream, text in startup.chunks:
         (sys.stdout if stream == "out" and interactive else sys.stderr).write(text)
     if interactive:
