@@ -287,9 +287,8 @@ def test_unreadable_events_file(tmp_path):
 
 def test_authors_lists_caps():
     data = {a["author"]: a for a in json.loads(whuffie("authors", SO / "rules.whuf", "--format", "json").stdout)}
-    assert data["so_team"]["caps"] == [
-        "suggested_edit: cap 1000 total",
-        "vote_reputation: 200 per day over question_upvote, answer_upvote, suggested_edit"]
+    assert data["so_team"]["caps"] == ["suggested_edit: cap 1000 total"]
+    assert data["so_team"]["shared_caps"] == ["vote_reputation"]
     assert "awarded" not in data["so_team"]
 
 

@@ -361,8 +361,6 @@ def authors_data(ruleset: Ruleset, results: Results | None = None, precision: in
             add(d.by, "caps", f"{d.name}: cap {_num(cap.amount)} " + (f"per {cap.window}" if cap.window else "total"))
     for d in ruleset.shared_caps.values():
         add(d.by, "shared_caps", d.name)
-        add(d.by, "caps", f"{d.name}: {_num(d.amount)} " + (f"per {d.window}" if d.window else "total")
-            + " over " + ", ".join(r.name for r in d.rules))
     for d in ruleset.measures.values():
         add(d.by, "measures", d.name)
     for d in ruleset.scores.values():
@@ -400,7 +398,7 @@ def authors_data(ruleset: Ruleset, results: Results | None = None, precision: in
 def authors_text(data: list[dict], with_shares: bool, precision: int = 2) -> str:
     """The authors report as text."""
     out = []
-    labels = (("rules", "rules"), ("caps", "caps"), ("measures", "measures"),
+    labels = (("rules", "rules"), ("caps", "caps"), ("shared_caps", "shared caps"), ("measures", "measures"),
               ("scores", "scores"), ("tiers", "tiers"), ("privileges", "privileges"),
               ("properties", "properties"))
     for item in data:
