@@ -320,6 +320,13 @@ def test_piped_declarations_span_lines_by_braces_and_indentation():
     assert "score reputation = 1 + points floor 1 per event" in out.replace("\n  ", " ")
 
 
+def test_a_command_ends_an_unfinished_declaration():
+    code, out, err = run_script(library_session(), "rule half by ada\n:as-of\n1 + 1\n")
+    assert code == 1
+    assert "error[W035]: rule half has no `on` and no `award` clause" in err
+    assert out.splitlines() == ["as of 2026-04-10T12:00:00Z (the latest event)", "2"]
+
+
 def test_reload_reads_the_files_again_and_keeps_typed_declarations(tmp_path):
     rules = tmp_path / "r.whuf"
     rules.write_text(RULES.read_text())

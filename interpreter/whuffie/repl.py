@@ -1180,6 +1180,10 @@ def run_piped(session: Session, lines: Iterable[str], stdout: TextIO, stderr: Te
             if submit():
                 return 1 if failed else 0
             continue
+        elif line.lstrip().startswith(":"):  # a command is never part of a declaration: it ends one
+            if submit():
+                return 1 if failed else 0
+            start = number
         buffer.append(line)
         text = "\n".join(buffer)
         indented_next = pending is not None and pending[:1] in (" ", "\t") and pending.strip() \
