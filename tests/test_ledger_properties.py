@@ -181,3 +181,17 @@ def test_evaluation_is_deterministic(history, with_floor):
     first, second = run(history, with_floor), run(history, with_floor)
     assert report.score_json(first) == report.score_json(second)
     assert [report.explain_json(s) for s in first.subjects] == [report.explain_json(s) for s in second.subjects]
+
+
+@settings(max_examples=60, deadline=None)
+@given(histories, st.booleans())
+def test_without_ledger_and_for_one_subject_the_numbers_are_the_same(history, with_floor):
+    # `score` skips the ledger and `explain` evaluates one subject: neither may change a number
+    rs = RULESETS[with_floor]
+    events = parse_events(to_jsonl(history), Path("events.jsonl"), rs).events
+    full = evaluate(rs, events)
+    lean = evaluate(rs, events, ledger=False)
+    assert report.score_json(full, 9) == report.score_json(lean, 9)
+    for s in full.subjects:
+        alone = evaluate(rs, events, only=s.subject)
+        assert report.explain_json(alone.subjects[0], 9) == report.explain_json(s, 9)
