@@ -17,7 +17,6 @@ import contextlib
 import csv
 import datetime as dt
 import gc
-import io
 import json
 import math
 import re
