@@ -205,3 +205,23 @@ def test_gain_windows_are_calendar_windows_in_the_ruleset_timezone():
     violation = check_history(loaded.ruleset, decl, history_at(loaded, "2026-06-08T10:00", "2026-06-14T23:00"))
     assert violation.message == ("s1 gains 50 standing in the week of 2026-06-08 (from 0 to 50), "
                                  "more than 30 per week")
+
+
+def test_the_citizen_example_fails_as_its_readme_says():
+    rules = "examples/citizen/rules.whuf"
+    readme = (ROOT / "examples" / "citizen" / "README.md").read_text(encoding="utf-8")
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        result = runner.invoke(app, ["test", rules, "--seed", "2026"])
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 1
+    # The verdicts, counterexamples and minimal histories in the README are the current ones.
+    key = [line for line in result.stdout.splitlines()
+           if line.startswith(("PASS", "FAIL", "  counterexample", "    {", "0 ", "1 ", "2 ", "3 ", "4 ", "5 "))]
+    assert key[-1] == "5 passed, 3 failed"
+    missing = [line for line in key if line not in readme.splitlines()]
+    assert missing == []
