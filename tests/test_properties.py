@@ -221,3 +221,11 @@ def test_the_citizen_example_fails_as_its_readme_says(monkeypatch):
     assert key[-1] == "5 passed, 3 failed"
     missing = [line for line in key if line not in readme.splitlines()]
     assert missing == []
+
+
+def test_several_files_save_their_counterexamples_in_folders_of_their_own(tmp_path):
+    files = [str(PLANTED / "farm.whuf"), str(PLANTED / "range.whuf")]
+    result = runner.invoke(app, ["test", *files, "--seed", "0", "--save-counterexamples", str(tmp_path)])
+    assert result.exit_code == 1
+    saved = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.jsonl"))
+    assert saved == ["farm/no-more-than-20-points-a-day.jsonl", "range/standing-stays-between-0-and-100.jsonl"]

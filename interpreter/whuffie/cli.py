@@ -343,6 +343,7 @@ def test_command(
         except OSError as exc:
             _usage(f"cannot create {save_counterexamples}: {exc.strerror}")
     passed = failed = 0
+    used_folders: set[str] = set()
     for path in files:
         loaded = load_file(path)
         print(f"{path} (seed {seed}, {max_examples} examples per property)")
@@ -366,18 +367,28 @@ def test_command(
             outcome = run_test(ruleset, decl, source, program)
             sys.stdout.write(render_outcome(outcome, ruleset, source))
             passed, failed = passed + outcome.passed, failed + (not outcome.passed)
+        target = save_counterexamples
+        if target is not None and len(files) > 1:
+            # Several files may share property names: each gets a folder named after its ruleset.
+            name, suffix = ruleset.name, 1
+            while name in used_folders:
+                suffix += 1
+                name = f"{ruleset.name}-{suffix}"
+            used_folders.add(name)
+            target = save_counterexamples / name
         for decl in ruleset.properties:
             outcome = check_property(ruleset, decl, seed=seed, max_examples=max_examples, source=source,
                                      program=program)
-            folder = str(save_counterexamples) if save_counterexamples is not None else None
+            folder = str(target) if target is not None else None
             sys.stdout.write(render_property(outcome, ruleset, source, str(path), program, folder))
             passed, failed = passed + outcome.passed, failed + (not outcome.passed)
-            if save_counterexamples is not None and not outcome.passed:
+            if target is not None and not outcome.passed:
                 for name, content in counterexample_files(outcome, program).items():
                     try:
-                        (save_counterexamples / name).write_text(content, encoding="utf-8")
+                        target.mkdir(parents=True, exist_ok=True)
+                        (target / name).write_text(content, encoding="utf-8")
                     except OSError as exc:
-                        _usage(f"cannot write {save_counterexamples / name}: {exc.strerror}")
+                        _usage(f"cannot write {target / name}: {exc.strerror}")
         print()
     print(f"{passed} passed, {failed} failed")
     raise typer.Exit(EXIT_ERRORS if failed else EXIT_OK)
