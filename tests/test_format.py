@@ -273,3 +273,33 @@ def test_fmt_command(tmp_path: Path) -> None:
     assert "missing.whuf: error[W006]" in bad.stderr
     assert "Traceback" not in bad.stderr
     assert broken.read_text() == "score s = (1 +\n"
+
+
+def test_long_and_or_chains_break_before_the_operator() -> None:
+    terms = " and ".join(f"measure_number_{i} >= {i}" for i in range(9))
+    source = f"tier regular when {terms}\n  by board because \"x\"\n"
+    out = fmt(source)
+    lines = out.splitlines()
+    assert all(len(line) <= 88 for line in lines)
+    assert lines[0].startswith("tier regular when measure_number_0 >= 0 and")
+    assert all(line.startswith("    and measure_number_") for line in lines[1:-1])
+    assert lines[-1] == '  by board because "x"'
+    assert parsed(out) == parsed(source)
+    assert fmt(out) == out
+    rule = f"rule r by ada\n  on e where {terms.replace(' and ', ' or ')}\n  award 1\n"
+    rule_out = fmt(rule)
+    assert rule_out.splitlines()[2].startswith("      or measure_number_")
+    assert parsed(rule_out) == parsed(rule) and fmt(rule_out) == rule_out
+    # Only the outermost chain is broken; an operand longer than a line stays whole.
+    nested = f"privilege p when ({terms}) or fallback\n"
+    assert fmt(nested).splitlines()[1] == "    or fallback"
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(["a_long_measure_name >= 10", "b", "not c", "(d or e)", "x == y"]),
+                min_size=2, max_size=30), st.sampled_from(["and", "or"]))
+def test_broken_chains_round_trip(terms: list[str], op: str) -> None:
+    source = f"privilege p when {f' {op} '.join(terms)}\n"
+    out = fmt(source)
+    assert parsed(out) == parsed(source)
+    assert fmt(out) == out

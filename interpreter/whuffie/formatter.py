@@ -189,6 +189,7 @@ class _Line:
     depth: int = 0
     comment_depth: int | None = None  # indentation of comments placed before it
     trailing: str = ""
+    tail: n.Expr | None = None  # the expression the text ends with, which may be broken over lines
 
 
 def _lines_of(span: n.Span) -> tuple[int, int]:
@@ -226,6 +227,54 @@ def _clause(c) -> str:
     if kind is n.Bound:
         return f"{c.kind} {format_expr(c.value)} per event"
     raise TypeError(f"not a clause: {c!r}")
+
+
+def _clause_tail(c) -> n.Expr | None:
+    """The expression a clause's text ends with, if any."""
+    kind = type(c)
+    if kind is n.Where:
+        return c.cond
+    if kind is n.Award or kind is n.Default:
+        return c.value
+    return None
+
+
+def _broken(line: _Line) -> list[_Line]:
+    """A line too wide for LINE_WIDTH that ends in an and/or chain, broken before the operators.
+
+    Continuation lines start with the operator and are indented two levels
+    deeper than the line they continue; the text is the same up to
+    whitespace, so the meaning cannot change.
+    """
+    e = line.tail
+    if (type(e) is not n.Binary or e.op not in ("and", "or")
+            or len(INDENT * line.depth) + len(line.text) <= LINE_WIDTH):
+        return [line]
+    op = e.op
+    operands = []
+    node = e
+    while type(node) is n.Binary and node.op == op:
+        operands.append(node.right)
+        node = node.left
+    operands.append(node)
+    operands.reverse()
+    level = _BINARY_LEVEL[op]
+    texts = [_operand(x, level if i == 0 else level + 1) for i, x in enumerate(operands)]
+    prefix = line.text[: len(line.text) - len(format_expr(e))]
+    out: list[_Line] = []
+    depth, current = line.depth, prefix + texts[0]
+    first, last = line.first, operands[0].span.end_line
+    for operand, text in zip(operands[1:], texts[1:]):
+        piece = f" {op} {text}"
+        if len(INDENT * depth) + len(current) + len(piece) <= LINE_WIDTH:
+            current += piece
+            last = max(last, operand.span.end_line)
+            continue
+        out.append(_Line(current, first, max(first, last), depth=depth))
+        depth, current = line.depth + 2, f"{op} {text}"
+        first, last = operand.span.line, operand.span.end_line
+    out.append(_Line(current, first, max(last, line.last), depth=depth))
+    return out
 
 
 def _period(window: str | None) -> str:
@@ -280,6 +329,10 @@ class _Layout:
         self.spread = spread  # a comment sits inside: never fold onto one line
 
     def decl(self, d) -> list[_Line]:
+        """The declaration's output lines, long and/or chains broken over continuation lines."""
+        return [piece for line in self._decl(d) for piece in _broken(line)]
+
+    def _decl(self, d) -> list[_Line]:
         first, last = _lines_of(d.span)
         kind = type(d)
         if kind is n.RulesetDecl:
@@ -310,14 +363,14 @@ class _Layout:
                                       d, d.clauses, inline=(n.Where, n.Within, n.Default))
         if kind is n.ScoreDecl:
             return self._with_clauses(f"score {d.name} = {format_expr(d.expr)}", d.expr.span, d, d.clauses,
-                                      fold=not any(type(c) is n.Bound for c in d.clauses))
+                                      fold=not any(type(c) is n.Bound for c in d.clauses), tail=d.expr)
         if kind is n.TierDecl:
             condition = "otherwise" if d.condition is None else f"when {format_expr(d.condition)}"
             head_end = d.name_span if d.condition is None else d.condition.span
-            return self._with_clauses(f"tier {d.name} {condition}", head_end, d, d.clauses)
+            return self._with_clauses(f"tier {d.name} {condition}", head_end, d, d.clauses, tail=d.condition)
         if kind is n.PrivilegeDecl:
             return self._with_clauses(f"privilege {d.name} when {format_expr(d.condition)}", d.condition.span,
-                                      d, d.clauses)
+                                      d, d.clauses, tail=d.condition)
         if kind is n.DefDecl:
             params = ", ".join(f"{p.name}: {p.type.name}" for p in d.params)
             returns = f": {d.return_type.name}" if d.return_type is not None else ""
@@ -326,13 +379,14 @@ class _Layout:
             if len(head) + 1 + len(body) <= LINE_WIDTH and not self.spread:
                 return [_Line(f"{head} {body}", first, last)]
             body_first, body_last = _lines_of(d.body.span)
-            return [_Line(head, first, max(first, body_first - 1)), _Line(body, body_first, body_last, depth=1)]
+            return [_Line(head, first, max(first, body_first - 1)),
+                    _Line(body, body_first, body_last, depth=1, tail=d.body)]
         if kind is n.TestDecl:
             return self._test(d)
         if kind is n.PropertyDecl:
             clauses = "".join(f" {_clause(c)}" for c in d.clauses)
             text = f"property {format_string(d.name)}{clauses}: {_property_body(d.body)}"
-            return [_Line(text, first, last)]
+            return [_Line(text, first, last, tail=d.body.expr if type(d.body) is n.Always else None)]
         raise TypeError(f"not a declaration: {d!r}")
 
     def _schema(self, keyword: str, d) -> list[_Line]:
@@ -363,15 +417,15 @@ class _Layout:
             c = clauses[i]
             if type(c) is n.On and i + 1 < len(clauses) and type(clauses[i + 1]) is n.Where:
                 lines.append(_Line(f"{_clause(c)} {_clause(clauses[i + 1])}",
-                                   *_join_span(c.span, clauses[i + 1].span), depth=1))
+                                   *_join_span(c.span, clauses[i + 1].span), depth=1, tail=clauses[i + 1].cond))
                 i += 2
                 continue
-            lines.append(_Line(_clause(c), *_lines_of(c.span), depth=1))
+            lines.append(_Line(_clause(c), *_lines_of(c.span), depth=1, tail=_clause_tail(c)))
             i += 1
         return lines
 
     def _with_clauses(self, head: str, head_end: n.Span, d, clauses, inline: tuple = (),
-                      fold: bool = True) -> list[_Line]:
+                      fold: bool = True, tail: n.Expr | None = None) -> list[_Line]:
         """A declaration whose clauses fit on its line, else go on indented lines.
 
         ``inline`` clauses directly after the head stay on the head line;
@@ -389,8 +443,9 @@ class _Layout:
         while rest and isinstance(rest[0], inline):
             head_parts.append(_clause(rest[0]))
             head_last = rest[0].span.end_line
+            tail = _clause_tail(rest[0])
             rest.pop(0)
-        lines = [_Line(" ".join(head_parts), first, max(head_last, first))]
+        lines = [_Line(" ".join(head_parts), first, max(head_last, first), tail=tail)]
         group: list = []
         for c in rest + [None]:
             if c is not None and type(c) in _PROVENANCE:
@@ -401,7 +456,7 @@ class _Layout:
                                    *_join_span(*(g.span for g in group)), depth=1))
                 group = []
             if c is not None:
-                lines.append(_Line(_clause(c), *_lines_of(c.span), depth=1))
+                lines.append(_Line(_clause(c), *_lines_of(c.span), depth=1, tail=_clause_tail(c)))
         if len(lines) == 1:
             lines[0].last = last
         return lines
@@ -413,7 +468,8 @@ class _Layout:
             return [_Line(head + "}", first, last)]
         lines = [_Line(head, first, d.name_span.end_line or first)]
         for s in d.body:
-            lines.append(_Line(_test_statement(s), *_lines_of(s.span), depth=1))
+            lines.append(_Line(_test_statement(s), *_lines_of(s.span), depth=1,
+                               tail=s.expr if type(s) is n.Expect else None))
         lines.append(_Line("}", last, last, comment_depth=1))
         return lines
 
