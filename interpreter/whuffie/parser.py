@@ -1,11 +1,15 @@
 """Front end: source text -> AST plus diagnostics.
 
 Entry point: ``parse(text, file)``. Lark parses with the grammar in
-grammar/whuffie.lark (LALR, contextual lexer, strict); a transformer turns
-the Lark tree into the frozen dataclasses of ``nodes``. Nothing downstream
-sees a Lark type. Syntax errors become ``Diagnostic`` values; after an error
-the broken declaration is blanked out and the file parsed again, so several
-errors of one file are reported in one run.
+grammar/whuffie.lark (LALR, contextual lexer, strict) and builds the frozen
+dataclasses of ``nodes`` directly, one callback per reduction: no parse tree
+is ever made (see benchmarks/README.md). Nothing downstream sees a Lark type.
+Syntax errors become ``Diagnostic`` values; after an error the broken
+declaration is blanked out and the file parsed again, so several errors of
+one file are reported in one run.
+
+The parser and its AST builder are process-wide singletons holding the state
+of the parse in progress, so one process parses one text at a time.
 """
 
 from __future__ import annotations
@@ -13,13 +17,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
 from .diagnostics import Diagnostic, error, warning
@@ -32,7 +35,6 @@ DECLARATION_KEYWORDS = (
     "rule", "shared", "measure", "score", "tier", "privilege", "def", "test",
     "property",
 )
-_DECL_LINE = re.compile(r"(?:%s)\b" % "|".join(DECLARATION_KEYWORDS))
 
 
 # ---------------------------------------------------------------- grammar
