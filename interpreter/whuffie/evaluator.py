@@ -498,6 +498,7 @@ class _Cap:
     amount: int | float
     key: object  # local datetime -> window instance
     windowed: bool
+    bucket: str = ""  # whose bucket: the rule for its own cap, the shared cap's name for a shared one
 
 
 @dataclass
@@ -574,11 +575,11 @@ def _compile(rs: Ruleset) -> Program:
         caps = []
         for cap in decl.clauses_of(n.Cap):
             label = f"cap {_fmt_num(cap.amount)} " + (f"per {cap.window}" if cap.window else "total")
-            caps.append(_Cap(label, cap.amount, _window_key(cap.window), cap.window is not None))
+            caps.append(_Cap(label, cap.amount, _window_key(cap.window), cap.window is not None, decl.name))
         for sc in shared:
             if any(r.name == decl.name for r in sc.rules):
                 label = f"shared cap {sc.name} {_fmt_num(sc.amount)} " + (f"per {sc.window}" if sc.window else "total")
-                caps.append(_Cap(label, sc.amount, _window_key(sc.window), sc.window is not None))
+                caps.append(_Cap(label, sc.amount, _window_key(sc.window), sc.window is not None, sc.name))
         decay = decl.first(n.Decay)
         once_spec = None
         if once is not None:
@@ -808,7 +809,7 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
                 else:
                     once_seen.add(key)
             for cap in r.caps:
-                key = (cap.label, cap.key(local))
+                key = (cap.bucket, cap.label, cap.key(local))
                 total = buckets.get(key, 0)
                 if value > 0:
                     room = cap.amount - total

@@ -1,0 +1,688 @@
+"""The generated-Python engine: plans compiled to one Python module per ruleset.
+
+Entry points: ``compile_plan(plan) -> Generated`` and
+``evaluate(ruleset, events, subjects, as_of, ledger=..., only=...)``, which
+returns the same ``evaluator.Results`` as the reference evaluator.
+
+The module holds one function per subject loop (with and without the ledger)
+in which every rule, measure, score, tier and privilege is written out
+inline: no closure calls, no dictionary of rules per event. Literals are
+rendered with ``repr``; every other name in the generated text is an index
+(``_d3`` for the fourth def, ``_S[7]`` for a span), so nothing read from a
+rule file or from input data ever becomes code. ``Generated.line_map`` maps
+each generated line back to the construct and its rule-file span, so a fault
+that escapes the per-construct handlers is still reported as W090 naming it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import linecache
+import math
+import sys
+from dataclasses import dataclass, field
+
+from . import nodes as n
+from .diagnostics import error
+from .evaluator import (
+    _HOST_FAULTS, BUILTINS, UTC, Cut, EvaluationError, LedgerEntry, Results, RuntimeFault, SubjectResult, _fault,
+    _host, round_half_away)
+from .inputs import Event, paused_gc
+from .plan import Plan, lower
+from .symbols import Ruleset
+
+
+class CodegenUnsupported(Exception):
+    """A construct this engine does not compile (the caller falls back to the reference)."""
+
+
+@dataclass
+class Generated:
+    """A compiled ruleset: the generated source, its namespace and the line -> construct map."""
+
+    plan: Plan
+    source: str
+    namespace: dict
+    filename: str
+    line_map: dict[int, tuple[str, n.Span]] = field(default_factory=dict)
+
+    def construct_at(self, line: int) -> tuple[str, n.Span] | None:
+        """The construct (``rule x``…) and rule-file span that generated line ``line`` belongs to."""
+        return self.line_map.get(line)
+
+
+# ---------------------------------------------------------------- run-time helpers
+
+
+def _make_helpers(tz) -> dict:
+    def as_instant(v):
+        if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+            return dt.datetime(v.year, v.month, v.day, tzinfo=tz).astimezone(UTC)
+        return v
+
+    def add(a, b):
+        try:
+            return a + b
+        except TypeError:
+            return as_instant(a) + b
+
+    def sub(a, b):
+        try:
+            return a - b
+        except TypeError:
+            return as_instant(a) - as_instant(b)
+
+    def div(a, b, span):
+        if not b:
+            raise RuntimeFault("division by zero", span)
+        return a / b
+
+    def mod(a, b, span):
+        if not b:
+            raise RuntimeFault("modulo by zero", span)
+        return a % b
+
+    def equal(a, b):
+        if type(a) is not type(b) and isinstance(a, dt.date) and isinstance(b, dt.date):
+            return as_instant(a) == as_instant(b)
+        return a == b
+
+    def order(op):
+        def compare(a, b, span):
+            try:
+                return op(a, b)
+            except TypeError:
+                if isinstance(a, dt.date) and isinstance(b, dt.date):
+                    return op(as_instant(a), as_instant(b))
+                raise RuntimeFault(f"cannot compare {type(a).__name__} with {type(b).__name__}", span) from None
+        return compare
+
+    def clamp(x, lo, hi):
+        return lo if x < lo else hi if x > hi else x
+
+    return {
+        "_add": add, "_sub": sub, "_div": div, "_mod": mod, "_eq": equal,
+        "_lt": order(lambda a, b: a < b), "_le": order(lambda a, b: a <= b),
+        "_gt": order(lambda a, b: a > b), "_ge": order(lambda a, b: a >= b),
+        "_clamp": clamp, "_floor": math.floor, "_ceil": math.ceil, "_round": round_half_away,
+        "_sqrt": BUILTINS["sqrt"][2], "_log": BUILTINS["log"][2], "_exp": BUILTINS["exp"][2],
+        "_days": lambda d: d.total_seconds() / 86400, "_hours": lambda d: d.total_seconds() / 3600,
+        "_isfinite": math.isfinite, "_RuntimeFault": RuntimeFault, "_HOST_FAULTS": _HOST_FAULTS,
+        "_fault": _fault, "_host": _host, "_Cut": Cut, "_LedgerEntry": LedgerEntry,
+        "_SubjectResult": SubjectResult, "_tz": tz, "_timedelta": dt.timedelta,
+    }
+
+
+_ORDER_HELPERS = {"<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
+_NUMERIC = ("int", "number")
+_WINDOW_KEY = {
+    None: "None", "total": "None", "day": "local.date()", "week": "local.isocalendar()[:2]",
+    "month": "(local.year, local.month)", "year": "local.year",
+}
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass
+class _Scope:
+    kind: str  # event | default | score | tier | privilege | def
+    fields: frozenset = frozenset()
+    scores: frozenset = frozenset()
+    privileges: frozenset = frozenset()
+    params: dict = field(default_factory=dict)  # def parameter name -> local name
+
+
+class _Writer:
+    """Builds the module text; every constant that is not a plain literal goes into a table."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.rs = plan.ruleset
+        self.lines: list[str] = []
+        self.line_map: dict[int, tuple[str, n.Span]] = {}
+        self.spans: list[n.Span] = []
+        self.consts: list[object] = []
+        self.construct: tuple[str, n.Span] | None = None
+        self.temp = 0
+        self.def_names = {name: f"_d{i}" for i, name in enumerate(self.rs.defs)}
+        self.tier_ranks = {name: self.rs.tier_rank(name) for name in self.rs.tiers}
+
+    def emit(self, indent: int, text: str) -> None:
+        self.lines.append("    " * indent + text)
+        if self.construct is not None:
+            self.line_map[len(self.lines)] = self.construct
+
+    def span(self, span: n.Span) -> str:
+        self.spans.append(span)
+        return f"_S[{len(self.spans) - 1}]"
+
+    def const(self, value) -> str:
+        if isinstance(value, (bool, int, float, str)) and not (isinstance(value, float) and not math.isfinite(value)):
+            return repr(value)
+        self.consts.append(value)
+        return f"_K[{len(self.consts) - 1}]"
+
+    def fresh(self) -> str:
+        self.temp += 1
+        return f"_t{self.temp}"
+
+    def numeric(self, *nodes: n.Expr) -> bool:
+        for node in nodes:
+            t = self.plan.type_of(node)
+            if t is None or t.base not in _NUMERIC:
+                return False
+        return True
+
+    def typed(self, node: n.Expr, *bases: str) -> bool:
+        t = self.plan.type_of(node)
+        return t is not None and t.base in bases
+
+    # -- translation
+
+    def expr(self, node: n.Expr, scope: _Scope) -> str:
+        method = getattr(self, "_" + type(node).__name__.lower(), None)
+        if method is None:
+            raise CodegenUnsupported(f"{type(node).__name__} cannot be compiled")
+        return method(node, scope)
+
+    def _number(self, node, scope):
+        return self.const(node.value)
+
+    def _string(self, node, scope):
+        return repr(node.value)
+
+    def _bool(self, node, scope):
+        return repr(node.value)
+
+    def _duration(self, node, scope):
+        return self.const(dt.timedelta(seconds=node.seconds()))
+
+    def _date(self, node, scope):
+        return self.const(node.value)
+
+    def _datetime(self, node, scope):
+        v = node.value
+        if v.tzinfo is None:
+            v = v.replace(tzinfo=self.plan_tz)
+        return self.const(v.astimezone(UTC))
+
+    def _name(self, node: n.Name, scope: _Scope):
+        name = node.id
+        if name in scope.params:
+            return scope.params[name]
+        if scope.kind == "event" and name in scope.fields:
+            return f"f[{name!r}]"
+        if name == "now" and scope.kind != "def":
+            return "now"
+        if scope.kind in ("score", "tier", "privilege"):
+            if name == "points":
+                return "points"
+            if scope.kind == "privilege" and name == "tier":
+                return "tier_rank"
+            if scope.kind == "privilege" and name in self.tier_ranks:
+                return repr(self.tier_ranks[name])
+            if scope.kind == "privilege" and name in scope.privileges:
+                return f"privileges[{name!r}]"
+            if name in scope.scores:
+                return f"scores[{name!r}]"
+            if name in self.rs.measures:
+                return f"measures[{name!r}]"
+        raise CodegenUnsupported(f"unknown name {name!r} here")
+
+    def _attribute(self, node: n.Attribute, scope: _Scope):
+        obj, attr = node.obj, node.name
+        if isinstance(obj, n.Name) and obj.id not in scope.params:
+            if obj.id == "event" and scope.kind == "event":
+                if attr == "at":
+                    return "ev.at"
+                if attr == "id":
+                    return "ev.id"
+                if attr in scope.fields:
+                    return f"f[{attr!r}]"
+            if obj.id == self.plan.subject_kind and scope.kind not in ("def", "default"):
+                return "sid" if attr == "id" else f"attrs[{attr!r}]"
+        raise CodegenUnsupported(f"cannot read {attr!r} here")
+
+    def _unary(self, node: n.Unary, scope):
+        operand = self.expr(node.operand, scope)
+        return f"(not {operand})" if node.op == "not" else f"(-{operand})"
+
+    def _binary(self, node: n.Binary, scope):
+        a, b = self.expr(node.left, scope), self.expr(node.right, scope)
+        op = node.op
+        if op in ("and", "or"):
+            return f"({a} {op} {b})"
+        if op == "*":
+            return f"({a} * {b})"
+        if op in ("+", "-"):
+            if self.numeric(node.left, node.right) or (
+                    op == "+" and self.typed(node.left, "duration") and self.typed(node.right, "duration")):
+                return f"({a} {op} {b})"
+            return f"{'_add' if op == '+' else '_sub'}({a}, {b})"
+        if op in ("/", "%"):
+            return f"{'_div' if op == '/' else '_mod'}({a}, {b}, {self.span(node.span)})"
+        raise CodegenUnsupported(f"unknown operator {op}")
+
+    def _compare(self, node: n.Compare, scope):
+        operands = [self.expr(o, scope) for o in node.operands]
+        fast = all(self.typed(o, "int", "number", "text", "bool", "tier", "duration") for o in node.operands)
+        if len(node.ops) == 1 and node.ops[0] in ("==", "!="):
+            a, b = operands
+            if fast:
+                return f"({a} {node.ops[0]} {b})"
+            test = f"_eq({a}, {b})"
+            return test if node.ops[0] == "==" else f"(not {test})"
+        span = self.span(node.span)
+        parts = []
+        left = operands[0]
+        for i, (op, right) in enumerate(zip(node.ops, operands[1:])):
+            if i < len(node.ops) - 1:  # a middle operand is evaluated once, as in a < b < c
+                temp = self.fresh()
+                right_first, right = f"({temp} := {right})", temp
+            else:
+                right_first = right
+            if op in ("==", "!="):
+                test = f"({left} {op} {right_first})" if fast else f"_eq({left}, {right_first})"
+                if op == "!=" and not fast:
+                    test = f"(not {test})"
+            elif fast:
+                test = f"({left} {op} {right_first})"
+            else:
+                test = f"{_ORDER_HELPERS[op]}({left}, {right_first}, {span})"
+            parts.append(test)
+            left = right
+        return parts[0] if len(parts) == 1 else "(" + " and ".join(parts) + ")"
+
+    def _in(self, node: n.In, scope):
+        value = self.expr(node.value, scope)
+        options = ", ".join(self.expr(o, scope) for o in node.options)
+        return f"({value} {'not in' if node.negated else 'in'} [{options}])"
+
+    def _coalesce(self, node: n.Coalesce, scope):
+        temp = self.fresh()
+        left, right = self.expr(node.left, scope), self.expr(node.right, scope)
+        return f"({right} if ({temp} := {left}) is None else {temp})"
+
+    def _if(self, node: n.If, scope):
+        c, a, b = (self.expr(x, scope) for x in (node.cond, node.then, node.orelse))
+        return f"({a} if {c} else {b})"
+
+    def _call(self, node: n.Call, scope: _Scope):
+        name = node.func
+        if name == "points" and scope.kind in ("score", "tier", "privilege") and "points" not in self.rs.defs:
+            arg = node.args[0] if len(node.args) == 1 else None
+            if not isinstance(arg, n.Name) or arg.id not in self.rs.rules:
+                raise CodegenUnsupported("points(...) takes the name of one rule")
+            return f"by_rule.get({arg.id!r}, 0)"
+        args = [self.expr(a, scope) for a in node.args]
+        joined = ", ".join(args)
+        if name in self.rs.defs:
+            if len(args) != len(self.rs.defs[name].params):
+                raise CodegenUnsupported(f"{name} takes {len(self.rs.defs[name].params)} arguments")
+            return f"{self.def_names[name]}({joined})"
+        if name in BUILTINS:
+            low, high, _ = BUILTINS[name]
+            if len(args) < low or (high is not None and len(args) > high):
+                raise CodegenUnsupported(f"{name} with {len(args)} arguments")
+            if name in ("min", "max", "abs"):
+                return f"{name}({joined})"
+            if name in ("floor", "ceil", "round", "clamp", "days", "hours"):
+                return f"_{name}({joined})"
+            return f"_{name}({joined}, {self.span(node.span)})"
+        raise CodegenUnsupported(f"unknown function {name!r}")
+
+
+# ---------------------------------------------------------------- the module
+
+
+def compile_plan(plan: Plan) -> Generated:
+    """Generate, compile and load the Python module for one plan."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(plan.timezone)
+    w = _Writer(plan)
+    w.plan_tz = tz
+    for i, (name, decl) in enumerate(plan.ruleset.defs.items()):
+        w.construct = (f"def {name}", decl.span)
+        params = {p.name: f"a{j}" for j, p in enumerate(decl.params)}
+        body = w.expr(decl.body, _Scope("def", params=params))
+        w.emit(0, f"def {w.def_names[name]}({', '.join(params.values())}):")
+        w.emit(1, f"return {body}")
+        w.emit(0, "")
+    for keep in (True, False):
+        _subject_function(w, plan, keep)
+    source = "\n".join(w.lines) + "\n"
+    filename = f"<whuffie-generated {plan.ruleset.program.items[0].span.file if plan.ruleset.program.items else ''}>"
+    namespace = _make_helpers(tz)
+    namespace["_S"] = w.spans
+    namespace["_K"] = w.consts
+    namespace["_R"] = [(r.name, r.author, r.because, r.cites, r.span) for r in plan.rules]
+    code = compile(source, filename, "exec")
+    exec(code, namespace)  # noqa: S102 - the text is generated from the checked AST only
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return Generated(plan, source, namespace, filename, w.line_map)
+
+
+def _subject_function(w: _Writer, plan: Plan, keep: bool) -> None:
+    rs = plan.ruleset
+    w.construct = None
+    w.emit(0, f"def subject_{'ledger' if keep else 'fast'}(sid, evs, attrs, now):")
+    body = 1
+    w.emit(body, "once_seen = set()")
+    w.emit(body, "buckets = {}")
+    w.emit(body, f"balance = {w.const(plan.bound.start) if plan.bound else 0}")
+    w.emit(body, "points = 0")
+    w.emit(body, "by_rule = {}")
+    w.emit(body, "entries = []")
+    measure_var = {}
+    for i, m in enumerate(plan.measures):
+        var = measure_var[m.name] = f"m{i}"
+        if m.kind in ("count_days", "count_distinct"):
+            w.emit(body, f"{var} = set()")
+        elif m.kind == "count":
+            w.emit(body, f"{var} = 0")
+        else:
+            w.emit(body, f"{var} = None")
+        if m.kind == "avg":
+            w.emit(body, f"{var}n = 0")
+        if m.within is not None:
+            w.emit(body, f"{var}w = now - _timedelta(seconds={m.within!r})")
+    utc_zone = plan.timezone in ("UTC", "Etc/UTC")
+    w.emit(body, "for ev in evs:")
+    w.emit(body + 1, "f = ev.fields")
+    w.emit(body + 1, "t = ev.type")
+    first = True
+    for etype in plan.event_types():
+        rules = plan.rules_on(etype)
+        measures = plan.measures_on(etype)
+        w.construct = None
+        w.emit(body + 1, f"{'if' if first else 'elif'} t == {etype!r}:")
+        first = False
+        inner = body + 2
+        if plan.needs_local:
+            w.emit(inner, "local = ev.at" if utc_zone else "local = ev.at.astimezone(_tz)")
+        fields = frozenset(f.name for f in rs.events[etype].fields) if etype in rs.events else frozenset()
+        scope = _Scope("event", fields=fields)
+        for r in rules:
+            _rule_block(w, plan, r, scope, inner, keep)
+        for m in measures:
+            _measure_block(w, m, measure_var[m.name], scope, inner)
+        w.emit(inner, "pass")
+    w.construct = None
+    # measures, then scores in order, tiers top-down, privileges
+    w.emit(body, "measures = {}")
+    for m in plan.measures:
+        var = measure_var[m.name]
+        if m.kind in ("count_days", "count_distinct"):
+            value = f"len({var})"
+        elif m.kind == "avg":
+            value = f"({var} / {var}n if {var}n else None)"
+        elif m.kind == "sum":
+            value = f"(0 if {var} is None else {var})"
+        else:
+            value = var
+        w.emit(body, f"value = {value}")
+        if m.default is not None:
+            w.construct = (f"measure {m.name}", m.span)
+            w.emit(body, f"if value is None: value = {w.expr(m.default, _Scope('default'))}")
+            w.construct = None
+        w.emit(body, f"measures[{m.name!r}] = value")
+    w.emit(body, "scores = {}")
+    above: list[str] = []
+    for s in plan.scores:
+        w.construct = (f"score {s.name}", s.span)
+        code = w.expr(s.expr, _Scope("score", scores=frozenset(above)))
+        span = w.span(s.expr.span)
+        what = repr(f"score {s.name}")
+        w.emit(body, "try:")
+        w.emit(body + 1, f"value = scores[{s.name!r}] = {code}")
+        w.emit(body + 1, "if isinstance(value, float) and not _isfinite(value):")
+        w.emit(body + 2, f"raise _RuntimeFault(f'the score is not a finite number ({{value}})', {span})")
+        w.emit(body, "except _RuntimeFault as exc:")
+        w.emit(body + 1, f"raise _fault(exc, {what}, {s.author!r}, None, sid) from None")
+        w.emit(body, "except _HOST_FAULTS as exc:")
+        w.emit(body + 1, f"raise _fault(_host(exc, {span}), {what}, {s.author!r}, None, sid) from None")
+        above.append(s.name)
+    all_scores = frozenset(above)
+    w.construct = None
+    w.emit(body, "tier_name, tier_rank = None, 0")
+    w.emit(body, "while True:")
+    for t in plan.tiers:
+        w.construct = (f"tier {t.name}", t.span)
+        if t.condition is None:
+            w.emit(body + 1, f"tier_name, tier_rank = {t.name!r}, {t.rank!r}")
+            w.emit(body + 1, "break")
+            break
+        code = w.expr(t.condition, _Scope("tier", scores=all_scores))
+        what = repr(f"tier {t.name}")
+        w.emit(body + 1, "try:")
+        w.emit(body + 2, f"hit = {code}")
+        w.emit(body + 1, "except _RuntimeFault as exc:")
+        w.emit(body + 2, f"raise _fault(exc, {what}, {t.author!r}, None, sid) from None")
+        w.emit(body + 1, "except _HOST_FAULTS as exc:")
+        w.emit(body + 2, f"raise _fault(_host(exc, {w.span(t.span)}), {what}, {t.author!r}, None, sid) from None")
+        w.emit(body + 1, "if hit:")
+        w.emit(body + 2, f"tier_name, tier_rank = {t.name!r}, {t.rank!r}")
+        w.emit(body + 2, "break")
+    w.construct = None
+    w.emit(body + 1, "break")
+    w.emit(body, "privileges = {}")
+    seen: list[str] = []
+    for p in plan.privileges:
+        w.construct = (f"privilege {p.name}", p.span)
+        code = w.expr(p.condition, _Scope("privilege", scores=all_scores, privileges=frozenset(seen)))
+        what = repr(f"privilege {p.name}")
+        w.emit(body, "try:")
+        w.emit(body + 1, f"privileges[{p.name!r}] = bool({code})")
+        w.emit(body, "except _RuntimeFault as exc:")
+        w.emit(body + 1, f"raise _fault(exc, {what}, {p.author!r}, None, sid) from None")
+        w.emit(body, "except _HOST_FAULTS as exc:")
+        w.emit(body + 1, f"raise _fault(_host(exc, {w.span(p.span)}), {what}, {p.author!r}, None, sid) from None")
+        seen.append(p.name)
+    w.construct = None
+    w.emit(body, "return _SubjectResult(sid, scores, tier_name, [k for k, v in privileges.items() if v], "
+                 "measures, points, by_rule, entries, len(evs))")
+    w.emit(0, "")
+
+
+def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) -> None:
+    w.construct = (f"rule {r.name}", r.span)
+    what = repr(f"rule {r.name}")
+    award_span = w.span(r.award_span)
+    where = w.expr(r.where, scope) if r.where is not None else None
+    award = w.expr(r.award, scope)
+    w.emit(ind, "raw = None")
+    w.emit(ind, "try:")
+    if where is not None:
+        w.emit(ind + 1, f"if {where}:")
+        w.emit(ind + 2, f"raw = {award}")
+    else:
+        w.emit(ind + 1, f"raw = {award}")
+    w.emit(ind + 1, "if raw is not None and not _isfinite(raw):")
+    w.emit(ind + 2, f"raise _RuntimeFault(f'the award is not a finite number ({{raw}})', {award_span})")
+    w.emit(ind, "except _RuntimeFault as exc:")
+    w.emit(ind + 1, f"raise _fault(exc, {what}, {r.author!r}, ev, sid) from None")
+    w.emit(ind, "except _HOST_FAULTS as exc:")
+    w.emit(ind + 1, f"raise _fault(_host(exc, {award_span}), {what}, {r.author!r}, ev, sid) from None")
+    w.emit(ind, "if raw is not None:")
+    i = ind + 1
+    w.emit(i, "value = raw")
+    if keep:
+        w.emit(i, "cuts = []")
+    if r.once is not None:
+        w.emit(i, f"key = ({r.name!r}, {_WINDOW_KEY[r.once]})")
+        w.emit(i, "if key in once_seen:")
+        if keep:
+            w.emit(i + 1, f"if value: cuts.append(_Cut({r.once_label!r}, value))")
+        w.emit(i + 1, "value = 0")
+        w.emit(i, "else:")
+        w.emit(i + 1, "once_seen.add(key)")
+    for cap in r.caps:
+        amount = w.const(cap.amount)
+        w.emit(i, f"key = ({cap.owner!r}, {cap.label!r}, {_WINDOW_KEY[cap.window]})")
+        w.emit(i, "total = buckets.get(key, 0)")
+        w.emit(i, "if value > 0:")
+        w.emit(i + 1, f"room = {amount} - total")
+        w.emit(i + 1, "if value > room:")
+        w.emit(i + 2, "allowed = room if room > 0 else 0")
+        if keep:
+            w.emit(i + 2, f"cuts.append(_Cut({cap.label!r}, value - allowed))")
+        w.emit(i + 2, "value = allowed")
+        w.emit(i, "buckets[key] = total + value")
+    if plan.bound is not None:
+        b = plan.bound
+        w.emit(i, "new = balance + value")
+        branch = "if"
+        if b.floor is not None:
+            floor = w.const(b.floor)
+            w.emit(i, f"if value < 0 and new < {floor}:")
+            w.emit(i + 1, f"allowed = min(0, {floor} - balance)")
+            if keep:
+                w.emit(i + 1, f"cuts.append(_Cut({'floor ' + _fmt(b.floor) + ' per event'!r}, value - allowed))")
+            w.emit(i + 1, "value = allowed")
+            branch = "elif"
+        if b.ceiling is not None:
+            ceiling = w.const(b.ceiling)
+            w.emit(i, f"{branch} value > 0 and new > {ceiling}:")
+            w.emit(i + 1, f"allowed = max(0, {ceiling} - balance)")
+            if keep:
+                w.emit(i + 1, f"cuts.append(_Cut({'ceiling ' + _fmt(b.ceiling) + ' per event'!r}, value - allowed))")
+            w.emit(i + 1, "value = allowed")
+        w.emit(i, "balance += value")
+    if keep:
+        w.emit(i, "capped = value")
+        w.emit(i, "factor = 1.0")
+    if r.half_life is not None:
+        w.emit(i, f"factor = 0.5 ** ((now - ev.at).total_seconds() / {r.half_life!r})")
+        w.emit(i, "value = value * factor")
+    w.emit(i, "points += value")
+    w.emit(i, f"by_rule[{r.name!r}] = by_rule.get({r.name!r}, 0) + value")
+    if keep:
+        w.emit(i, f"name, author, because, cites, span = _R[{r.index}]")
+        w.emit(i, "entries.append(_LedgerEntry(name, author, because, cites, ev.id, ev.type, ev.at, ev.line, "
+                  "raw, capped, cuts, factor, value, span))")
+
+
+def _measure_block(w: _Writer, m, var: str, scope: _Scope, ind: int) -> None:
+    w.construct = (f"measure {m.name}", m.span)
+    what = repr(f"measure {m.name}")
+    if m.within is not None:
+        w.emit(ind, f"if ev.at > {var}w:")
+        ind += 1
+    if m.where is not None:
+        w.emit(ind, "try:")
+        w.emit(ind + 1, f"hit = {w.expr(m.where, scope)}")
+        w.emit(ind, "except _RuntimeFault as exc:")
+        w.emit(ind + 1, f"raise _fault(exc, {what}, None, ev, sid) from None")
+        w.emit(ind, "except _HOST_FAULTS as exc:")
+        w.emit(ind + 1, f"raise _fault(_host(exc, {w.span(m.span)}), {what}, None, ev, sid) from None")
+        w.emit(ind, "if hit:")
+        ind += 1
+    if m.kind == "count":
+        w.emit(ind, f"{var} += 1")
+    elif m.kind == "count_days":
+        w.emit(ind, f"{var}.add(local.date())")
+    else:
+        w.emit(ind, f"v = f.get({m.field!r})")
+        w.emit(ind, "if v is not None:")
+        if m.kind == "count_distinct":
+            w.emit(ind + 1, f"{var}.add(v)")
+        elif m.kind in ("sum", "avg"):
+            w.emit(ind + 1, f"{var} = v if {var} is None else {var} + v")
+            if m.kind == "avg":
+                w.emit(ind + 1, f"{var}n += 1")
+        elif m.kind == "min":
+            w.emit(ind + 1, f"if {var} is None or v < {var}: {var} = v")
+        elif m.kind == "max":
+            w.emit(ind + 1, f"if {var} is None or v > {var}: {var} = v")
+    w.emit(ind, "pass")
+
+
+def _fmt(x) -> str:
+    return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+_CACHE: dict[int, tuple[Ruleset, Generated]] = {}
+
+
+def generated_for(ruleset: Ruleset) -> Generated:
+    """The generated module of a ruleset, compiled once per ruleset object."""
+    hit = _CACHE.get(id(ruleset))
+    if hit is not None and hit[0] is ruleset:
+        return hit[1]
+    generated = compile_plan(lower(ruleset))
+    if len(_CACHE) > 64:
+        _CACHE.clear()
+    _CACHE[id(ruleset)] = (ruleset, generated)
+    return generated
+
+
+def evaluate(ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | None = None,
+             as_of: dt.datetime | None = None, *, ledger: bool = True, only: str | None = None,
+             generated: Generated | None = None) -> Results:
+    """Evaluate with generated code: the same Results as evaluator.evaluate, faults included."""
+    generated = generated or generated_for(ruleset)
+    subjects = subjects or {}
+    if as_of is None:
+        as_of = max((e.at for e in events), default=None) or dt.datetime(1970, 1, 1, tzinfo=UTC)
+    as_of = as_of.astimezone(UTC)
+    by_subject: dict[str, list[Event]] = {}
+    after = 0
+    with paused_gc():
+        for e in events:
+            if e.at > as_of:
+                after += 1
+                continue
+            if only is not None and e.subject != only:
+                continue
+            group = by_subject.get(e.subject)
+            if group is None:
+                by_subject[e.subject] = [e]
+            else:
+                group.append(e)
+        ids = {only} if only is not None else set(by_subject) | set(subjects)
+        run = generated.namespace["subject_ledger" if ledger else "subject_fast"]
+        out = []
+        at_of = _by_time
+        try:
+            for sid in sorted(ids):
+                evs = by_subject.get(sid, [])
+                evs.sort(key=at_of)
+                out.append(run(sid, evs, subjects.get(sid, {}), as_of))
+        except EvaluationError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a fault no handler foresaw still names its construct
+            raise _escaped(generated, exc) from None
+    return Results(as_of, out, len(events) - after, after)
+
+
+def _by_time(e: Event):
+    return e.at
+
+
+def _escaped(generated: Generated, exc: Exception) -> EvaluationError:
+    construct = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == generated.filename:
+            construct = generated.construct_at(tb.tb_lineno) or construct
+        tb = tb.tb_next
+    what, span = construct or ("the generated program", n.NO_SPAN)
+    return EvaluationError([error("W090", f"run-time fault in {what}: {type(exc).__name__}: {exc}", span,
+                                  hint="report this: the reference engine (--engine reference) may run it")])
+
+
+def source_of(ruleset: Ruleset) -> str:
+    """The generated Python text for a ruleset (for `whuffie sql --dialect python` and debugging)."""
+    return generated_for(ruleset).source
+
+
+if __name__ == "__main__":  # pragma: no cover - a debugging aid: print the module for a rule file
+    from .frontend import load_file
+
+    loaded = load_file(sys.argv[1])
+    print(source_of(loaded.ruleset))
