@@ -123,6 +123,20 @@ def test_fields_and_calls_are_not_keywords():
     assert kinds_of("  cap 1000 total\n")["total"] in Keyword
 
 
+@pytest.mark.parametrize("text", [
+    "rule r by a because \"b\" on e\n  award (x - 600) / 20\n",
+    "rule r by a because \"b\" on e\n  where (x > 1 or y) and not (z) award 1\n",
+    "privilege p when (tier >= basic) by a\n",
+    "score s = if (a > 1) then (2) else (3)\n",
+    "test \"t\" {\n  expect (s of m) == 1\n}\n",
+])
+def test_keywords_before_a_parenthesis_stay_keywords(text):
+    kinds = {pos: (kind, value) for pos, kind, value in lex(text)}
+    missed = [(word, kinds.get(pos)) for pos, word in keyword_offsets(text).items()
+              if not (kinds.get(pos, (None,))[0] in Keyword or kinds.get(pos, (None,))[0] in Operator.Word)]
+    assert missed == []
+
+
 def test_aggregates_and_bounds_are_keywords():
     kinds = kinds_of("measure longest = max shift.hours default 0\n")
     assert kinds["max"] in Keyword

@@ -8,7 +8,9 @@ The language's keywords are contextual (a keyword is an ordinary name
 wherever the keyword cannot appear), and a regex lexer cannot see the parser's
 state. The rules below approximate it with the local context that decides it
 in practice: declaration keywords only start a line, a word after ``.`` is a
-field, a word before ``(`` is a call, a word before ``:`` is a field name,
+field, a word before ``(`` is a call (unless it is a keyword that an
+expression follows, as in ``award (a + b) / 2``), a word before ``:`` is a
+field name,
 units and ``total`` only follow a number and windows only follow ``per``.
 """
 
@@ -50,6 +52,10 @@ WINDOWS = ("day", "week", "month", "year")
 BUILTIN_FUNCTIONS = ("min", "max", "clamp", "abs", "floor", "ceil", "round", "sqrt", "log", "exp",
                      "days", "hours", "points")
 BUILTIN_VALUES = ("points", "now")
+# Keywords that an expression follows, so that "award (a + b)" is not a call.
+# (`floor` is left out: before "(" it is far more often the function.)
+EXPRESSION_KEYWORDS = ("where", "award", "when", "default", "always", "expect", "ceiling",
+                       "and", "or", "not", "if", "then", "else")
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _NUMBER = r"\d+(?:\.\d+(?:[eE][+-]?\d+)?)?"
@@ -93,7 +99,7 @@ class WhuffieLexer(RegexLexer):
              bygroups(Punctuation, Whitespace, Keyword.Type, Operator)),
             (r"%s(?=\s*:)" % _NAME, Name.Variable),
             (words(BUILTIN_FUNCTIONS, suffix=r"(?=\s*\()"), Name.Builtin),
-            (r"%s(?=\s*\()" % _NAME, Name.Function),
+            (r"(?!(?:%s)\b)%s(?=\s*\()" % ("|".join(EXPRESSION_KEYWORDS), _NAME), Name.Function),
             (words(("true", "false"), suffix=r"\b"), Keyword.Constant),
             (words(WORD_OPERATORS, suffix=r"\b"), Operator.Word),
             (words(CLAUSE_KEYWORDS, suffix=r"\b"), Keyword),
