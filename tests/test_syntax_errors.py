@@ -107,6 +107,13 @@ def test_hints_for_common_slips() -> None:
     assert "or" in hint("score s = a || b\n")
     assert '"' in hint("author ada 'Ada'\n")
     assert "when" in hint("tier t standing > 1\n")
+    assert 'missing before "by"' in hint("shared cap v 200 per day over\n  by ada\n")
+    assert 'missing before "award"' in hint("rule r by ada\n  on e where\n  award 1\n")
+    assert '"late"' in hint("test late {\n}\n")
+    assert "YYYY-MM-DD" in hint('test "t" {\n  at 2026-1-10 m e\n}\n')
+    assert "name: type" in hint("event e { x = int }\n")
+    assert "[1, 2]" in hint("score s = x in 1\n")
+    assert "floor N per event" in hint("score s = points\n  floor 1\n")
 
 
 def test_no_terminal_names_in_messages_of_many_broken_files() -> None:

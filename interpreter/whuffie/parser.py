@@ -445,17 +445,44 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, next_text: st
         words = ["a type (int, number, bool, text, date, datetime, duration)"]
     message = f"unexpected {what}{inside}; expected {_join(words)}"
     return error("W001", message, span, hint=_hint(tok, at_end, expected, expected_text, before, where,
-                                                      opener, text))
+                                                      opener, text, _keyword_read_as_name(exc)))
+
+
+def _keyword_read_as_name(exc: UnexpectedToken) -> str | None:
+    """The keyword just before the error, when the parser took it as a name (else None)."""
+    try:
+        last = exc.interactive_parser.parser_state.value_stack[-1]
+    except (AttributeError, IndexError, TypeError):
+        return None
+    word = last.value if type(last) is Token and last.type == "NAME" else getattr(last, "id", None)
+    return word if isinstance(word, str) and word in _keywords() else None
 
 
 def _hint(tok: Token, at_end: bool, expected: set[str], expected_text: set[str], before: list[str],
-          where: str | None, opener, text: str) -> str | None:
+          where: str | None, opener, text: str, keyword_as_name: str | None = None) -> str | None:
     """The likeliest fix for an unexpected token, or None."""
     value = tok.value
     previous = before[-1] if before else ""
     declaration = (where or "").split(" ")[0]
+    if expected_text == {":"} and declaration in ("subject", "event", "test"):
+        return "a field is written name: type" if declaration != "test" else "a value is written name: value"
     if value == "=":
         return 'use "==" to compare; a single "=" only follows the name in measure, score and def'
+    if keyword_as_name and not at_end:
+        # The contextual lexer read a keyword as a name, because a name was due there.
+        return f'something is missing before "{keyword_as_name}", which was read as a name here'
+    if "DATE" in expected and tok.type == "INT":
+        return "dates are written YYYY-MM-DD with two-digit month and day, e.g. 2026-01-10"
+    if expected == {"STRING"} and tok.type == "NAME":
+        if previous in ("test", "property"):
+            return f'{previous} names are strings: put it in double quotes, "{value}"'
+        return f'a string is needed here: put it in double quotes, "{value}"'
+    if expected_text == {"["}:
+        return "list the options in brackets: x in [1, 2]"
+    if expected_text == {"."} and declaration == "measure":
+        return "sum, min, max and avg take an event's field, e.g. sum volunteered.hours"
+    if expected_text == {"per"} and declaration == "score":
+        return "a running bound is written floor N per event (or ceiling N per event)"
     if value in ("&&", "&"):
         return 'use "and" to combine conditions'
     if value in ("||", "|"):
