@@ -364,7 +364,12 @@ def test_command(
         if not ruleset.tests and not ruleset.properties:
             print("  (no tests or properties)")
         for decl in ruleset.tests:
-            outcome = run_test(ruleset, decl, source, program)
+            try:
+                outcome = run_test(ruleset, decl, source, program)
+            except Exception as exc:  # a bug in whuffie: report it as a failure, never as a traceback
+                print(f'FAIL test "{decl.name}"  [{decl.span}]\n  internal error: {type(exc).__name__}: {exc}')
+                failed += 1
+                continue
             sys.stdout.write(render_outcome(outcome, ruleset, source))
             passed, failed = passed + outcome.passed, failed + (not outcome.passed)
         target = save_counterexamples
@@ -377,8 +382,14 @@ def test_command(
             used_folders.add(name)
             target = save_counterexamples / name
         for decl in ruleset.properties:
-            outcome = check_property(ruleset, decl, seed=seed, max_examples=max_examples, source=source,
-                                     program=program)
+            try:
+                outcome = check_property(ruleset, decl, seed=seed, max_examples=max_examples, source=source,
+                                         program=program)
+            except Exception as exc:  # a bug in whuffie: report it as a failure, never as a traceback
+                print(f'FAIL property "{decl.name}" by {decl.by}  [{decl.span}]\n'
+                      f"  internal error: {type(exc).__name__}: {exc}")
+                failed += 1
+                continue
             folder = str(target) if target is not None else None
             sys.stdout.write(render_property(outcome, ruleset, source, str(path), program, folder))
             passed, failed = passed + outcome.passed, failed + (not outcome.passed)
