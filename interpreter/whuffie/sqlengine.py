@@ -1,0 +1,1003 @@
+"""The SQL batch engine: plans compiled to one SQLGlot query, run on DuckDB (or printed for Spark, Trino…).
+
+Entry points:
+
+* ``compile_query(plan, as_of_us=None) -> Compiled`` — the query as a SQLGlot
+  expression tree over two relations, ``events`` and ``subjects`` (their
+  columns are described by ``Compiled.layout``); ``Compiled.sql(dialect)``
+  renders it for any SQLGlot dialect.
+* ``evaluate(plan, source, subjects, as_of)`` — load the input into DuckDB
+  (``source``: in-memory validated events, a Parquet file, or a DuckDB table),
+  run the query, and return ``evaluator.Results`` (without ledger).
+
+The query is built from ``sqlglot.exp`` nodes, never from string templates.
+Each rule is one column; its pipeline is a chain of window levels: ``once``
+is a running count, each cap (a rule's own, then the shared ones) is the
+upper-barrier identity  s_i = P_i - max(0, max_{k<=i}(P_k - C))  over the
+prefix sums P of the bucket's members (in event order, rules of one event in
+declaration order), and the running floor/ceiling is the same barrier over
+all rules. Decay multiplies last. Measures are aggregates with ``CASE``
+filters; scores, tiers and privileges are per-subject layers.
+
+Run-time faults: every faultable operation yields NULL instead of raising
+(division by zero, sqrt of a negative, a non-finite award…), ``and``/``or``/
+``if`` are ``CASE`` so that nothing is evaluated that the reference would not
+evaluate, and the query counts the faults per subject. When there is one, the
+caller reruns the generated-Python engine, which raises the exact W090 the
+reference raises. Constructs the query cannot express raise ``SqlUnsupported``
+(a diagnostic with the construct's span); the CLI then falls back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlglot import exp
+
+from . import nodes as n
+from .diagnostics import Diagnostic, warning
+from .evaluator import UTC, Results, SubjectResult
+from .plan import Plan
+
+US = 1_000_000
+DAY_US = 86_400 * US
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH_DATE = dt.date(1970, 1, 1)
+_MAX_INT = 2 ** 63 - 1
+_EXP_LIMIT = 709.782712893384  # math.exp overflows above this
+
+
+class SqlUnsupported(Exception):
+    """A construct the SQL engine cannot express exactly; the caller falls back to generated Python."""
+
+    def __init__(self, message: str, span: n.Span = n.NO_SPAN):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+
+    def diagnostic(self) -> Diagnostic:
+        """The finding as a diagnostic (W091, a warning: the run goes on with another engine)."""
+        return warning("W091", f"the SQL engine cannot express {self.message}; "
+                               "scoring with the generated-Python engine instead", self.span,
+                       hint="nothing to fix: the result is the same, only slower on very large logs")
+
+
+class SqlFault(Exception):
+    """The query met a run-time fault (W090 in the reference); rerun another engine for the exact message."""
+
+
+# ---------------------------------------------------------------- small builders
+
+
+def _col(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table)
+
+
+def _num(value) -> exp.Expression:
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int):
+        if abs(value) > _MAX_INT:
+            raise SqlUnsupported(f"the integer {value} (beyond 64 bits)")
+        return exp.Cast(this=exp.Literal.number(value), to=exp.DataType.build("BIGINT"))
+    if not math.isfinite(value):
+        raise SqlUnsupported(f"the number {value}")
+    return exp.Cast(this=exp.Literal.number(repr(float(value))), to=exp.DataType.build("DOUBLE"))
+
+
+def _double(e: exp.Expression) -> exp.Expression:
+    return exp.Cast(this=e, to=exp.DataType.build("DOUBLE"))
+
+
+def _case(*branches: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None) -> exp.Case:
+    return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in branches], default=default)
+
+
+def _null() -> exp.Null:
+    return exp.Null()
+
+
+def _is_null(e: exp.Expression) -> exp.Expression:
+    return exp.Is(this=_paren(e.copy()), expression=exp.Null())
+
+
+def _not_null(e: exp.Expression) -> exp.Expression:
+    return exp.Not(this=_is_null(e))
+
+
+def _eq(a, b) -> exp.Expression:
+    return exp.EQ(this=a, expression=b)
+
+
+def _paren(e: exp.Expression) -> exp.Expression:
+    return exp.Paren(this=e)
+
+
+def _add(a, b) -> exp.Expression:
+    return _paren(exp.Add(this=a, expression=b))
+
+
+def _sub(a, b) -> exp.Expression:
+    return _paren(exp.Sub(this=a, expression=b))
+
+
+def _mul(a, b) -> exp.Expression:
+    return _paren(exp.Mul(this=a, expression=b))
+
+
+def _greatest(*args: exp.Expression) -> exp.Expression:
+    return exp.Greatest(this=args[0], expressions=list(args[1:])) if len(args) > 1 else args[0]
+
+
+def _coalesce0(e: exp.Expression) -> exp.Expression:
+    return exp.Coalesce(this=e, expressions=[exp.Literal.number(0)])
+
+
+def _window(func: exp.Expression, partition: list[exp.Expression], upto_previous: bool = False) -> exp.Window:
+    """func OVER (PARTITION BY … ORDER BY seq ROWS UNBOUNDED PRECEDING … CURRENT ROW / 1 PRECEDING)."""
+    if upto_previous:
+        spec = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
+                              end=exp.Literal.number(1), end_side="PRECEDING")
+    else:
+        spec = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW")
+    return exp.Window(this=func, partition_by=[p.copy() for p in partition],
+                      order=exp.Order(expressions=[exp.Ordered(this=_col("seq"))]), spec=spec)
+
+
+# ---------------------------------------------------------------- layout of the input relations
+
+
+@dataclass
+class Layout:
+    """Column names of the ``events`` and ``subjects`` relations the query reads.
+
+    ``events``: subject, type, pos (input order), id, line, at_us (epoch
+    microseconds, UTC), local_day / local_week / local_month / local_year
+    (calendar keys in the ruleset timezone), and one column per event field.
+    ``subjects``: id and one column per attribute. Dates, datetimes and
+    durations are epoch (or span) microseconds; a date is its local midnight.
+    """
+
+    field_columns: dict[tuple[str, str], str] = field(default_factory=dict)
+    field_types: dict[tuple[str, str], str] = field(default_factory=dict)
+    attr_columns: dict[str, str] = field(default_factory=dict)
+    attr_types: dict[str, str] = field(default_factory=dict)
+    # number columns whose every value is a whole Python int: the reference keeps them ints
+    int_numbers: set[str] = field(default_factory=set)
+
+
+def layout_for(plan: Plan) -> Layout:
+    """The input columns for a plan: fields as e<type>_<field>, attributes as a<index>."""
+    rs = plan.ruleset
+    lay = Layout()
+    for ti, (ename, decl) in enumerate(rs.events.items()):
+        for fi, f in enumerate(decl.fields):
+            lay.field_columns[(ename, f.name)] = f"e{ti}_{fi}"
+            lay.field_types[(ename, f.name)] = f.type.name
+    kind = rs.subject_kind
+    if kind is not None:
+        for ai, f in enumerate(kind.fields):
+            lay.attr_columns[f.name] = f"a{ai}"
+            lay.attr_types[f.name] = f.type.name
+    return lay
+
+
+SQL_TYPES = {"int": "BIGINT", "number": "DOUBLE", "bool": "BOOLEAN", "text": "VARCHAR",
+             "date": "BIGINT", "datetime": "BIGINT", "duration": "BIGINT", "tier": "BIGINT"}
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass
+class _Scope:
+    kind: str  # event | default | score | tier | privilege
+    event: str | None = None
+    scores: dict[str, str] = field(default_factory=dict)  # visible score -> column
+    privileges: dict[str, str] = field(default_factory=dict)
+    params: dict[str, exp.Expression] = field(default_factory=dict)
+
+
+class _Translator:
+    def __init__(self, plan: Plan, layout: Layout, now: exp.Expression):
+        self.plan = plan
+        self.rs = plan.ruleset
+        self.layout = layout
+        self.now = now
+        self.tz = ZoneInfo(plan.timezone)
+        self.measure_columns = {m.name: f"m{i}" for i, m in enumerate(plan.measures)}
+        self.rule_index = {r.name: r.index for r in plan.rules}
+        self.tier_ranks = {name: self.rs.tier_rank(name) for name in self.rs.tiers}
+        self.inlining: list[str] = []
+
+    def base(self, node: n.Expr) -> str | None:
+        t = self.plan.type_of(node)
+        return t.base if t is not None else None
+
+    def expr(self, node: n.Expr, scope: _Scope) -> exp.Expression:
+        method = getattr(self, "_" + type(node).__name__.lower(), None)
+        if method is None:
+            raise SqlUnsupported(f"a {type(node).__name__} expression", node.span)
+        return method(node, scope)
+
+    # literals: times and durations become microseconds
+    def _number(self, node, scope):
+        return _num(node.value)
+
+    def _string(self, node, scope):
+        return exp.Literal.string(node.value)
+
+    def _bool(self, node, scope):
+        return exp.Boolean(this=node.value)
+
+    def _duration(self, node, scope):
+        return _num(dt.timedelta(seconds=node.seconds()) // dt.timedelta(microseconds=1))
+
+    def _date(self, node, scope):
+        return _num(self.date_us(node.value))
+
+    def _datetime(self, node, scope):
+        v = node.value if node.value.tzinfo is not None else node.value.replace(tzinfo=self.tz)
+        return _num((v.astimezone(UTC) - EPOCH) // dt.timedelta(microseconds=1))
+
+    def date_us(self, d: dt.date) -> int:
+        """A date as the epoch microseconds of its local midnight."""
+        midnight = dt.datetime(d.year, d.month, d.day, tzinfo=self.tz).astimezone(UTC)
+        return (midnight - EPOCH) // dt.timedelta(microseconds=1)
+
+    def _name(self, node: n.Name, scope: _Scope):
+        name = node.id
+        if name in scope.params:
+            return scope.params[name].copy()
+        if scope.kind == "event" and (scope.event, name) in self.layout.field_columns:
+            return _col(self.layout.field_columns[(scope.event, name)])
+        if name == "now":
+            return self.now.copy()
+        if scope.kind in ("score", "tier", "privilege"):
+            if name == "points":
+                return _col("points")
+            if scope.kind == "privilege" and name == "tier":
+                return _col("tier_rank")
+            if scope.kind == "privilege" and name in self.tier_ranks:
+                return _num(self.tier_ranks[name])
+            if scope.kind == "privilege" and name in scope.privileges:
+                return _col(scope.privileges[name])
+            if name in scope.scores:
+                return _col(scope.scores[name])
+            if name in self.measure_columns:
+                return _col(self.measure_columns[name])
+        raise SqlUnsupported(f"the name {name!r} here", node.span)
+
+    def _attribute(self, node: n.Attribute, scope: _Scope):
+        obj, attr = node.obj, node.name
+        if isinstance(obj, n.Name) and obj.id not in scope.params:
+            if obj.id == "event" and scope.kind == "event":
+                if attr == "at":
+                    return _col("at_us")
+                if attr == "id":
+                    return _col("id")
+                if (scope.event, attr) in self.layout.field_columns:
+                    return _col(self.layout.field_columns[(scope.event, attr)])
+            if obj.id == self.plan.subject_kind and scope.kind != "default":
+                if attr == "id":
+                    return _col("subject")
+                if attr in self.layout.attr_columns:
+                    return _col(self.layout.attr_columns[attr])
+        raise SqlUnsupported(f"reading {attr!r} here", node.span)
+
+    def _unary(self, node: n.Unary, scope):
+        operand = self.expr(node.operand, scope)
+        if node.op == "not":
+            return exp.Not(this=_paren(operand))
+        return _paren(exp.Neg(this=_paren(operand)))
+
+    def _binary(self, node: n.Binary, scope):
+        op = node.op
+        a, b = self.expr(node.left, scope), self.expr(node.right, scope)
+        if op == "and":
+            return _case((_is_null(a), _null()), (a, b), default=exp.Boolean(this=False))
+        if op == "or":
+            return _case((_is_null(a), _null()), (a, exp.Boolean(this=True)), default=b)
+        ta, tb = self.base(node.left), self.base(node.right)
+        numeric = ta in ("int", "number") and tb in ("int", "number")
+        if op in ("+", "-"):
+            if numeric or (ta in ("datetime", "duration") and tb in ("duration", "datetime")
+                           and not (op == "+" and ta == tb == "datetime")):
+                return _add(a, b) if op == "+" else _sub(a, b)
+            if op == "-" and {ta, tb} <= {"datetime", "date"} and not (ta == tb == "date"):
+                return _sub(a, b)  # both are instants (a date is its local midnight)
+            raise SqlUnsupported(f"`{op}` on {ta} and {tb}", node.span)
+        if op == "*":
+            if numeric:
+                return _mul(a, b)
+            raise SqlUnsupported(f"`*` on {ta} and {tb}", node.span)
+        if op == "/":
+            if numeric or (ta == tb == "duration"):
+                return _case((_eq(b.copy(), exp.Literal.number(0)), _null()),
+                             default=exp.Div(this=_double(a), expression=_double(b)))
+            raise SqlUnsupported(f"`/` on {ta} and {tb}", node.span)
+        if op == "%":
+            if ta == tb == "int":
+                # Python's modulo takes the sign of the divisor; SQL's that of the dividend
+                inner = exp.Mod(this=_add(exp.Mod(this=a, expression=b.copy()), b.copy()), expression=b.copy())
+                return _case((_eq(b.copy(), exp.Literal.number(0)), _null()), default=_paren(inner))
+            raise SqlUnsupported(f"`%` on {ta} and {tb}", node.span)
+        raise SqlUnsupported(f"the operator {op}", node.span)
+
+    _OPS = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
+
+    def _compare(self, node: n.Compare, scope):
+        operands = [self.expr(o, scope) for o in node.operands]
+        tests = [self._OPS[op](this=_paren(a.copy()), expression=_paren(b.copy()))
+                 for op, a, b in zip(node.ops, operands, operands[1:])]
+        result = tests[-1]
+        for test in reversed(tests[:-1]):
+            result = _case((_is_null(test), _null()), (test, result), default=exp.Boolean(this=False))
+        return result
+
+    def _in(self, node: n.In, scope):
+        value = self.expr(node.value, scope)
+        test = exp.In(this=_paren(value), expressions=[self.expr(o, scope) for o in node.options])
+        return exp.Not(this=_paren(test)) if node.negated else _paren(test)
+
+    def _coalesce(self, node: n.Coalesce, scope):
+        if _faultable(node.left, self.rs):
+            raise SqlUnsupported("`??` around an expression that can fault", node.span)
+        return exp.Coalesce(this=self.expr(node.left, scope), expressions=[self.expr(node.right, scope)])
+
+    def _if(self, node: n.If, scope):
+        c = self.expr(node.cond, scope)
+        return _case((_is_null(c), _null()), (c, self.expr(node.then, scope)), default=self.expr(node.orelse, scope))
+
+    def _call(self, node: n.Call, scope: _Scope):
+        name = node.func
+        if name == "points" and scope.kind in ("score", "tier", "privilege") and "points" not in self.rs.defs:
+            rule = node.args[0].id
+            return _coalesce0(_col(f"rsum{self.rule_index[rule]}"))
+        args = [self.expr(a, scope) for a in node.args]
+        if name in self.rs.defs:
+            decl = self.rs.defs[name]
+            if name in self.inlining:
+                raise SqlUnsupported(f"the recursive def {name}", node.span)
+            self.inlining.append(name)
+            body = self.expr(decl.body, _Scope("def", params={p.name: a for p, a in zip(decl.params, args)}))
+            self.inlining.pop()
+            return _paren(body)
+        kinds = [self.base(a) for a in node.args]
+        if name in ("min", "max"):
+            if not all(k in ("int", "number") for k in kinds):
+                raise SqlUnsupported(f"{name} of {', '.join(map(str, kinds))}", node.span)
+            cls = exp.Least if name == "min" else exp.Greatest
+            return cls(this=args[0], expressions=args[1:])
+        if name == "abs":
+            return exp.Abs(this=args[0])
+        if name in ("floor", "ceil"):
+            fn = exp.Floor if name == "floor" else exp.Ceil
+            return exp.Cast(this=fn(this=args[0]), to=exp.DataType.build("BIGINT"))
+        if name == "round" and len(args) == 1:
+            return exp.Cast(this=exp.Round(this=args[0]), to=exp.DataType.build("BIGINT"))
+        if name == "clamp":
+            x, lo, hi = args
+            return _case((exp.LT(this=x, expression=lo), lo.copy()), (exp.GT(this=x.copy(), expression=hi),
+                                                                         hi.copy()), default=x.copy())
+        if name == "sqrt":
+            return _case((exp.LT(this=args[0], expression=exp.Literal.number(0)), _null()),
+                         default=exp.Sqrt(this=args[0].copy()))
+        if name == "log":
+            return _case((exp.LTE(this=args[0], expression=exp.Literal.number(0)), _null()),
+                         default=exp.Ln(this=_double(args[0].copy())))
+        if name == "exp":
+            return _case((exp.GT(this=args[0], expression=_num(_EXP_LIMIT)), _null()),
+                         default=exp.Exp(this=_double(args[0].copy())))
+        if name in ("days", "hours"):
+            per = 86400 if name == "days" else 3600
+            return exp.Div(this=_paren(exp.Div(this=_double(args[0]), expression=_num(float(US)))),
+                           expression=_num(float(per)))
+        raise SqlUnsupported(f"the function {name}({len(args)} arguments)", node.span)
+
+
+def _faultable(node, rs) -> bool:
+    """Whether an expression contains an operation that can fault (and so yield NULL in SQL)."""
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, n.Binary) and x.op in ("/", "%"):
+            return True
+        if isinstance(x, n.Call) and (x.func in ("sqrt", "log", "exp") or x.func in rs.defs):
+            return True
+        for slot in getattr(x, "__slots__", ()):
+            if slot == "span":
+                continue
+            v = getattr(x, slot, None)
+            if isinstance(v, tuple):
+                stack.extend(i for i in v if hasattr(i, "span"))
+            elif hasattr(v, "span"):
+                stack.append(v)
+    return False
+
+
+# ---------------------------------------------------------------- the query
+
+
+@dataclass
+class Compiled:
+    """The compiled query and what its result columns mean."""
+
+    plan: Plan
+    layout: Layout
+    query: exp.Expression
+    score_columns: dict[str, str]
+    privilege_columns: dict[str, str]
+
+    def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str:
+        """The query as text in a SQLGlot dialect (duckdb, spark, trino, postgres…)."""
+        return self.query.sql(dialect=dialect, pretty=pretty)
+
+
+_WINDOW_COLUMN = {"day": "local_day", "week": "local_week", "month": "local_month", "year": "local_year"}
+
+
+def _partition(window: str | None) -> list[exp.Expression]:
+    cols = [_col("subject")]
+    if window not in (None, "total"):
+        cols.append(_col(_WINDOW_COLUMN[window]))
+    return cols
+
+
+def compile_query(plan: Plan, as_of_us: int | None = None) -> Compiled:
+    """Compile a plan to one query over ``events`` and ``subjects``; as-of default: the latest event."""
+    layout = layout_for(plan)
+    if as_of_us is None:
+        now = exp.Subquery(this=exp.select(exp.Max(this=_col("at_us"))).from_("events"))
+    else:
+        now = _num(as_of_us)
+    tr = _Translator(plan, layout, now)
+    ctes: list[tuple[str, exp.Select]] = []
+
+    def layer(name: str, select: exp.Select) -> str:
+        ctes.append((name, select))
+        return name
+
+    # 1. the events up to as-of, with their order inside the subject
+    seq = exp.Window(this=exp.RowNumber(), partition_by=[_col("subject")],
+                     order=exp.Order(expressions=[exp.Ordered(this=_col("at_us")), exp.Ordered(this=_col("pos"))]))
+    current = layer("ev", exp.select(exp.Star(), seq.as_("seq")).from_("events").where(
+        exp.LTE(this=_col("at_us"), expression=now.copy())))
+
+    # 2. raw awards: one column per rule (NULL where it does not fire), and the faults met
+    raw_cols: list[exp.Expression] = [exp.Star()]
+    faults: list[exp.Expression] = []
+    value = {}  # rule index -> current column name
+    for r in plan.rules:
+        scope = _Scope("event", event=r.event)
+        is_type = _eq(_col("type"), exp.Literal.string(r.event))
+        award = tr.expr(r.award, scope)
+        if tr.base(r.award) == "int":
+            finite = award
+        else:  # x - x is 0 for every finite x and NaN for inf and NaN: a portable isfinite
+            finite = _case((_eq(_sub(award.copy(), award.copy()), exp.Literal.number(0)), award.copy()))
+        if r.where is not None:
+            where = tr.expr(r.where, scope)
+            raw = _case((is_type, _case((where, finite))))
+            faults.append(_case((exp.And(this=is_type.copy(), expression=_paren(exp.Or(
+                this=_is_null(where), expression=_paren(exp.And(this=where.copy(), expression=_is_null(finite)))))),
+                exp.Literal.number(1)), default=exp.Literal.number(0)))
+        else:
+            raw = _case((is_type, finite))
+            faults.append(_case((exp.And(this=is_type.copy(), expression=_is_null(finite)), exp.Literal.number(1)),
+                                default=exp.Literal.number(0)))
+        raw_cols.append(raw.as_(f"raw{r.index}"))
+        value[r.index] = f"raw{r.index}"
+    raw_cols.append(_sum_exprs(faults).as_("rule_faults"))
+    current = layer("raw", exp.select(*raw_cols).from_(current))
+
+    # 3. once per window: a running count of firings in the window
+    once_rules = [r for r in plan.rules if r.once is not None]
+    if once_rules:
+        cols: list[exp.Expression] = [exp.Star()]
+        for r in once_rules:
+            col = _col(value[r.index])
+            fired = _case((_not_null(col), exp.Literal.number(1)), default=exp.Literal.number(0))
+            count = _window(exp.Sum(this=fired), _partition(r.once))
+            cols.append(_case((_is_null(col), _null()), (exp.GT(this=count, expression=exp.Literal.number(1)),
+                                                        exp.Literal.number(0)), default=col.copy()).as_(f"once{r.index}"))
+            value[r.index] = f"once{r.index}"
+        current = layer("once", exp.select(*cols).from_(current))
+
+    # 4. caps: each rule's own caps (level by level), then the shared caps in declaration order
+    steps: list[tuple[object, list]] = []
+    depth = max((sum(1 for c in r.caps if c.shared is None) for r in plan.rules), default=0)
+    for level in range(depth):
+        for r in plan.rules:
+            own = [c for c in r.caps if c.shared is None]
+            if level < len(own):
+                steps.append((own[level], [r]))
+    for name in plan.shared_caps:
+        members = [r for r in plan.rules if any(c.shared == name for c in r.caps)]
+        if members:
+            cap = next(c for c in members[0].caps if c.shared == name)
+            steps.append((cap, members))
+    for k, (cap, members) in enumerate(steps):
+        if cap.amount < 0:
+            raise SqlUnsupported(f"a negative cap ({cap.label})", members[0].span)
+        current = _barrier(layer, current, f"c{k}", members, value, _partition(cap.window), cap.amount,
+                           start=0, upper=True)
+
+    # 5. the running floor / ceiling over every rule, in event order
+    if plan.bound is not None and plan.rules:
+        b = plan.bound
+        if b.floor is not None and b.ceiling is not None:
+            raise SqlUnsupported(f"both a floor and a ceiling on score {b.score}")
+        limit = b.floor if b.floor is not None else b.ceiling
+        upper = b.ceiling is not None
+        if (upper and b.start > limit) or (not upper and b.start < limit):
+            raise SqlUnsupported(f"a running bound that starts outside itself (score {b.score})")
+        current = _barrier(layer, current, "bound", plan.rules, value, [_col("subject")], limit,
+                           start=b.start, upper=upper)
+
+    # 6. decay, and the final value of each rule
+    cols = [exp.Star()]
+    for r in plan.rules:
+        col = _col(value[r.index])
+        if r.half_life is not None:
+            age = exp.Div(this=_double(_sub(now.copy(), _col("at_us"))), expression=_num(float(US)))
+            factor = exp.Pow(this=_num(0.5), expression=_paren(exp.Div(this=age, expression=_num(float(r.half_life)))))
+            col = _mul(col, factor)
+        cols.append(col.as_(f"final{r.index}"))
+    current = layer("final", exp.select(*cols).from_(current))
+
+    # 7. per subject: points, each rule's sum and firings, measures, faults
+    aggs: list[exp.Expression] = [_col("subject"), exp.Count(this=exp.Star()).as_("n_events")]
+    if plan.rules:
+        aggs.append(exp.Sum(this=_sum_exprs([_coalesce0(_col(f"final{r.index}")) for r in plan.rules])).as_("pts"))
+    else:
+        aggs.append(exp.Literal.number(0).as_("pts"))
+    for r in plan.rules:
+        aggs.append(exp.Sum(this=_col(f"final{r.index}")).as_(f"rsum{r.index}"))
+        aggs.append(exp.Count(this=_col(f"final{r.index}")).as_(f"rcount{r.index}"))
+    measure_faults = []
+    for i, m in enumerate(plan.measures):
+        scope = _Scope("event", event=m.event)
+        cond = _eq(_col("type"), exp.Literal.string(m.event))
+        if m.within is not None:
+            within_us = round(m.within * US)
+            cond = exp.And(this=cond, expression=exp.GT(this=_col("at_us"),
+                                                         expression=_sub(now.copy(), _num(within_us))))
+        if m.where is not None:
+            where = tr.expr(m.where, scope)
+            measure_faults.append(_case((exp.And(this=cond.copy(), expression=_is_null(where)), exp.Literal.number(1)),
+                                        default=exp.Literal.number(0)))
+            test = _case((cond, where), default=exp.Boolean(this=False))
+        else:
+            test = cond
+        aggs.append(_measure_aggregate(m, test, layout).as_(f"m{i}"))
+        if m.kind == "sum":
+            picked = _case((test.copy(), _col(layout.field_columns[(m.event, m.field)])))
+            aggs.append(exp.Count(this=picked).as_(f"n{i}"))
+    aggs.append(exp.Sum(this=_sum_exprs([_col("rule_faults")] + measure_faults)).as_("faults"))
+    per_subject = layer("per_subject", exp.select(*aggs).from_(current).group_by(_col("subject")))
+
+    # 8. every subject: those with events up to as-of, and those in the subjects relation
+    ids = exp.union(exp.select(_col("subject")).from_("ev"),
+                    exp.select(_col("id").as_("subject")).from_("subjects"), distinct=True)
+    layer("ids", ids)
+    cols = [_col("subject", "ids"), _coalesce0(_col("n_events", "p")).as_("n_events"),
+            _coalesce0(_col("pts", "p")).as_("points"), _coalesce0(_col("faults", "p")).as_("faults")]
+    for r in plan.rules:
+        cols += [_col(f"rsum{r.index}", "p").as_(f"rsum{r.index}"),
+                 _coalesce0(_col(f"rcount{r.index}", "p")).as_(f"rcount{r.index}")]
+    for i, m in enumerate(plan.measures):
+        value_col = _col(f"m{i}", "p")
+        if m.kind in ("count", "count_days", "count_distinct", "sum"):
+            value_col = _coalesce0(value_col)
+        if m.default is not None:
+            value_col = exp.Coalesce(this=value_col, expressions=[tr.expr(m.default, _Scope("default"))])
+        cols.append(value_col.as_(f"m{i}"))
+        if m.kind == "sum":
+            cols.append(_coalesce0(_col(f"n{i}", "p")).as_(f"n{i}"))
+    for attr, column in layout.attr_columns.items():
+        cols.append(_col(column, "s").as_(column))
+    joined = exp.select(*cols).from_(exp.alias_(exp.to_table("ids"), "ids")).join(
+        exp.alias_(exp.to_table("per_subject"), "p"), on=_eq(_col("subject", "ids"), _col("subject", "p")),
+        join_type="left").join(
+        exp.alias_(exp.to_table("subjects"), "s"), on=_eq(_col("subject", "ids"), _col("id", "s")), join_type="left")
+    current = layer("subject_values", joined)
+
+    # 9. scores in order, then the tier, then privileges: a layer each (each may read the ones above)
+    score_columns: dict[str, str] = {}
+    for i, s in enumerate(plan.scores):
+        value_expr = tr.expr(s.expr, _Scope("score", scores=dict(score_columns)))
+        score_columns[s.name] = f"s{i}"
+        current = layer(f"score{i}", exp.select(exp.Star(), value_expr.as_(f"s{i}")).from_(current))
+    branches = []
+    default = exp.Literal.number(0)
+    for t in plan.tiers:
+        if t.condition is None:
+            default = _num(t.rank)
+            break
+        cond = tr.expr(t.condition, _Scope("tier", scores=dict(score_columns)))
+        branches += [(_is_null(cond), _null()), (cond, _num(t.rank))]
+    tier = _case(*branches, default=default) if branches else default
+    current = layer("tiered", exp.select(exp.Star(), tier.as_("tier_rank")).from_(current))
+    privilege_columns: dict[str, str] = {}
+    for i, p in enumerate(plan.privileges):
+        cond = tr.expr(p.condition, _Scope("privilege", scores=dict(score_columns),
+                                           privileges=dict(privilege_columns)))
+        privilege_columns[p.name] = f"p{i}"
+        current = layer(f"privilege{i}", exp.select(exp.Star(), cond.as_(f"p{i}")).from_(current))
+    query = exp.select(exp.Star()).from_(current).order_by(_col("subject"))
+    for name, select in ctes:
+        query = query.with_(name, as_=select)
+    return Compiled(plan, layout, query, score_columns, privilege_columns)
+
+
+def _sum_exprs(parts: list[exp.Expression]) -> exp.Expression:
+    total = parts[0]
+    for p in parts[1:]:
+        total = exp.Add(this=total, expression=p)
+    return _paren(total)
+
+
+def _measure_aggregate(m, test: exp.Expression, layout: Layout) -> exp.Expression:
+    if m.kind == "count":
+        return exp.Count(this=_case((test, exp.Literal.number(1))))
+    if m.kind == "count_days":
+        return exp.Count(this=exp.Distinct(expressions=[_case((test, _col("local_day")))]))
+    column = _col(layout.field_columns[(m.event, m.field)])
+    picked = _case((test, column))
+    if m.kind == "count_distinct":
+        return exp.Count(this=exp.Distinct(expressions=[picked]))
+    if m.kind == "sum":
+        return exp.Sum(this=picked)
+    if m.kind == "min":
+        return exp.Min(this=picked)
+    if m.kind == "max":
+        return exp.Max(this=picked)
+    if m.kind == "avg":
+        return exp.Avg(this=_double(picked))
+    raise SqlUnsupported(f"the aggregate {m.kind}", m.span)
+
+
+def _barrier(layer, current: str, name: str, members: list, value: dict, partition: list[exp.Expression],
+             limit, start, upper: bool) -> str:
+    """One barrier level: every member's value after a running sum bounded by ``limit``.
+
+    Members that fire on one event are taken in declaration order, so the walk
+    has one step per (event, member); the running maximum of the excess over
+    the barrier is taken over every step. A lower barrier is the upper one of
+    the negated values. Only members on the row's event type can be non-NULL,
+    so each row's steps are written per event type.
+    """
+    sign = 1 if upper else -1
+    barrier = _num(sign * limit - sign * start)
+
+    def x_of(r) -> exp.Expression:
+        x = _coalesce0(_col(value[r.index]))
+        return x if upper else _paren(exp.Neg(this=x))
+
+    by_type: dict[str, list] = {}
+    for r in members:
+        by_type.setdefault(r.event, []).append(r)
+    row_total = _case(*[(_eq(_col("type"), exp.Literal.string(t)), _sum_exprs([x_of(r) for r in rs]))
+                        for t, rs in by_type.items()], default=exp.Literal.number(0))
+    layer(f"{name}a", exp.select(exp.Star(), row_total.as_(f"{name}_x")).from_(current))
+    prefix = _window(exp.Sum(this=_col(f"{name}_x")), partition)
+    layer(f"{name}b", exp.select(exp.Star(), _sub(prefix, _col(f"{name}_x")).as_(f"{name}_pb")).from_(f"{name}a"))
+    before = _col(f"{name}_pb")
+    row_excess = []
+    for t, rs in by_type.items():
+        cum, steps = before, []
+        for r in rs:
+            cum = _add(cum.copy(), x_of(r))
+            steps.append(_sub(cum.copy(), barrier.copy()))
+        row_excess.append((_eq(_col("type"), exp.Literal.string(t)), _greatest(*steps)))
+    rowx = _case(*row_excess, default=_sub(before.copy(), barrier.copy()))
+    layer(f"{name}c", exp.select(exp.Star(), rowx.as_(f"{name}_rowx")).from_(f"{name}b"))
+    prev_excess = _greatest(exp.Literal.number(0), _coalesce0(
+        _window(exp.Max(this=_col(f"{name}_rowx")), partition, upto_previous=True)))
+    layer(f"{name}e", exp.select(exp.Star(), prev_excess.as_(f"{name}_e")).from_(f"{name}c"))
+    cols: list[exp.Expression] = [exp.Star()]
+    for t, rs in by_type.items():
+        excess = _col(f"{name}_e")
+        level = _sub(before.copy(), excess.copy())
+        cum = before
+        for r in rs:
+            cum = _add(cum.copy(), x_of(r))
+            excess = _greatest(excess.copy(), _sub(cum.copy(), barrier.copy()))
+            after = _sub(cum.copy(), excess.copy())
+            passed = _sub(after.copy(), level.copy())
+            if not upper:
+                passed = _paren(exp.Neg(this=passed))
+            own = _col(value[r.index])
+            cols.append(_case((_is_null(own), _null()), default=passed).as_(f"{name}_v{r.index}"))
+            level = after
+    out = layer(f"{name}f", exp.select(*cols).from_(f"{name}e"))
+    for r in members:
+        value[r.index] = f"{name}_v{r.index}"
+    return out
+
+
+# ---------------------------------------------------------------- running on DuckDB
+
+
+def _us(at: dt.datetime) -> int:
+    return (at - EPOCH) // dt.timedelta(microseconds=1)
+
+
+class _Values:
+    """Turns Python values into the query's column values (times and durations as microseconds)."""
+
+    def __init__(self, tz):
+        self.tz = tz
+        self._dates: dict[dt.date, int] = {}
+
+    def to_sql(self, value, kind: str):
+        if value is None:
+            return None
+        if kind == "date":
+            us = self._dates.get(value)
+            if us is None:
+                midnight = dt.datetime(value.year, value.month, value.day, tzinfo=self.tz).astimezone(UTC)
+                us = self._dates[value] = _us(midnight)
+            return us
+        if kind == "datetime":
+            return _us(value)
+        if kind == "duration":
+            return value // dt.timedelta(microseconds=1)
+        if kind in ("int", "number") and isinstance(value, int) and abs(value) > _MAX_INT:
+            raise SqlUnsupported(f"the integer {value} in the input (beyond 64 bits)")
+        return value
+
+    def from_sql(self, value, kind: str):
+        if value is None:
+            return None
+        if kind == "date":
+            return dt.datetime.fromtimestamp(value / US, self.tz).date()
+        if kind == "datetime":
+            return EPOCH + dt.timedelta(microseconds=value)
+        if kind == "duration":
+            return dt.timedelta(microseconds=value)
+        if kind == "int":
+            return int(value)
+        if kind == "number":
+            return float(value)
+        if kind == "bool":
+            return bool(value)
+        return value
+
+
+def arrow_events(plan: Plan, events, layout: Layout | None = None):
+    """The validated events as an Arrow table with the columns of ``Layout`` (input order kept in pos)."""
+    import pyarrow as pa
+
+    layout = layout or layout_for(plan)
+    tz = ZoneInfo(plan.timezone)
+    values = _Values(tz)
+    names = ["subject", "type", "pos", "id", "line", "at_us", "local_day", "local_week", "local_month", "local_year"]
+    columns: dict[str, list] = {name: [] for name in names}
+    field_cols = {c: [] for c in layout.field_columns.values()}
+    by_type: dict[str, list[tuple[str, str, str]]] = {}
+    for (etype, fname), column in layout.field_columns.items():
+        by_type.setdefault(etype, []).append((fname, column, layout.field_types[(etype, fname)]))
+    utc_zone = plan.timezone in ("UTC", "Etc/UTC")
+    local_cache: dict[int, tuple[int, int, int, int]] = {}
+    subject, type_, pos, ids, lines, at_us = (columns[k] for k in names[:6])
+    days, weeks, months, years = (columns[k] for k in names[6:])
+    count = 0
+    for e in events:
+        subject.append(e.subject)
+        type_.append(e.type)
+        pos.append(e.position)
+        ids.append(e.id)
+        lines.append(e.line)
+        us = _us(e.at)
+        at_us.append(us)
+        hour = us // 3_600_000_000  # every zone's offset is whole quarter hours: cache by the hour
+        keys = local_cache.get(hour)
+        if keys is None:
+            local = e.at if utc_zone else e.at.astimezone(tz)
+            day = (local.date() - EPOCH_DATE).days
+            keys = local_cache[hour] = (day, (day + 3) // 7, local.year * 12 + local.month - 1, local.year)
+        days.append(keys[0])
+        weeks.append(keys[1])
+        months.append(keys[2])
+        years.append(keys[3])
+        count += 1
+        own = by_type.get(e.type, ())
+        fields = e.fields
+        for fname, column, kind in own:
+            field_cols[column].append(values.to_sql(fields.get(fname), kind))
+        for column, data in field_cols.items():
+            if len(data) < count:
+                data.append(None)
+    arrays = {
+        "subject": pa.array(subject, pa.string()), "type": pa.array(type_, pa.string()),
+        "pos": pa.array(pos, pa.int64()), "id": pa.array(ids, pa.string()), "line": pa.array(lines, pa.string()),
+        "at_us": pa.array(at_us, pa.int64()), "local_day": pa.array(days, pa.int64()),
+        "local_week": pa.array(weeks, pa.int64()), "local_month": pa.array(months, pa.int64()),
+        "local_year": pa.array(years, pa.int64()),
+    }
+    for (etype, fname), column in layout.field_columns.items():
+        arrays[column] = _number_aware(field_cols[column], layout.field_types[(etype, fname)], column, layout)
+    return pa.table(arrays)
+
+
+def _number_aware(data: list, kind: str, column: str, layout: Layout):
+    import pyarrow as pa
+
+    if kind == "number":
+        if all(v is None or isinstance(v, int) for v in data):
+            layout.int_numbers.add(column)
+            return pa.array(data, pa.int64())
+        return pa.array([None if v is None else float(v) for v in data], pa.float64())
+    return pa.array(data, _arrow_type(kind))
+
+
+def _arrow_type(kind: str):
+    import pyarrow as pa
+
+    return {"int": pa.int64(), "number": pa.float64(), "bool": pa.bool_(), "text": pa.string()}.get(kind, pa.int64())
+
+
+def arrow_subjects(plan: Plan, subjects: dict[str, dict], layout: Layout | None = None):
+    """The subjects as an Arrow table: id and one column per attribute."""
+    import pyarrow as pa
+
+    layout = layout or layout_for(plan)
+    values = _Values(ZoneInfo(plan.timezone))
+    arrays = {"id": pa.array(list(subjects), pa.string())}
+    for attr, column in layout.attr_columns.items():
+        kind = layout.attr_types[attr]
+        data = [values.to_sql(a.get(attr), kind) for a in subjects.values()]
+        arrays[column] = _number_aware(data, kind, column, layout)
+    return pa.table(arrays)
+
+
+def connect():
+    """A fresh in-memory DuckDB connection."""
+    import duckdb
+
+    return duckdb.connect(":memory:")
+
+
+def run_query(compiled: Compiled, con, as_of: dt.datetime, scored: int, after: int) -> Results:
+    """Run a compiled query on a connection with ``events`` and ``subjects`` registered; rows -> Results."""
+    plan = compiled.plan
+    rs = plan.ruleset
+    layout = compiled.layout
+    cursor = con.execute(compiled.sql("duckdb"))
+    names = [d[0] for d in cursor.description]
+    rows = cursor.fetchall()
+    values = _Values(ZoneInfo(plan.timezone))
+    float_rules = {r.index: _rule_may_float(plan, r, compiled.layout) for r in plan.rules}
+    measure_kinds = {m.name: _type_name(rs.measure_types.get(m.name), "number") for m in plan.measures}
+    tier_names = {t.rank: t.name for t in plan.tiers}
+    out = []
+    for row in rows:
+        rec = dict(zip(names, row))
+        if rec["faults"] or any(rec[c] is None for c in compiled.score_columns.values()) \
+                or rec["tier_rank"] is None or any(rec[c] is None for c in compiled.privilege_columns.values()):
+            raise SqlFault(rec["subject"])
+        by_rule = {}
+        points_float = False
+        for r in plan.rules:
+            if rec[f"rcount{r.index}"]:
+                as_float = float_rules[r.index]
+                points_float |= as_float
+                total = rec[f"rsum{r.index}"]
+                by_rule[r.name] = float(total) if as_float else int(total)
+        points = float(rec["points"]) if points_float else int(rec["points"])
+        measures = {}
+        for i, m in enumerate(plan.measures):
+            kind = measure_kinds[m.name]
+            raw = rec[f"m{i}"]
+            whole = m.field is not None and layout.field_columns.get((m.event, m.field)) in layout.int_numbers
+            if m.kind == "sum" and raw == 0 and not rec[f"n{i}"]:
+                measures[m.name] = 0  # the reference's empty sum is the int 0, whatever the field
+            elif kind == "number" and m.kind in ("sum", "min", "max") and whole and raw is not None \
+                    and float(raw).is_integer():
+                measures[m.name] = int(raw)
+            else:
+                measures[m.name] = values.from_sql(raw, kind)
+        scores = {}
+        for s in plan.scores:
+            raw = rec[compiled.score_columns[s.name]]
+            kind = _type_name(rs.score_types.get(s.name), "number")
+            if kind == "number" and not _may_float(s.expr, plan, points_float, scores, measures, layout) \
+                    and float(raw).is_integer():
+                scores[s.name] = int(raw)
+            else:
+                scores[s.name] = values.from_sql(raw, kind)
+        rank = rec["tier_rank"]
+        privileges = [p.name for p in plan.privileges if rec[compiled.privilege_columns[p.name]]]
+        out.append(SubjectResult(rec["subject"], scores, tier_names.get(rank), privileges, measures, points,
+                                 by_rule, [], int(rec["n_events"])))
+    return Results(as_of, out, scored, after)
+
+
+def _type_name(t, fallback: str) -> str:
+    return t.base if t is not None else fallback
+
+
+def _rule_may_float(plan: Plan, r, layout: Layout) -> bool:
+    return r.half_life is not None or _may_float(r.award, plan, False, {}, {}, layout, r.event) or any(
+        isinstance(c.amount, float) for c in r.caps) or (
+        plan.bound is not None and any(isinstance(x, float) for x in (plan.bound.floor, plan.bound.ceiling,
+                                                                        plan.bound.start)))
+
+
+def _may_float(node, plan: Plan, points_float: bool, scores: dict, measures: dict, layout: Layout,
+               event: str | None = None) -> bool:
+    """Whether the reference could compute a float here (it keeps ints as ints, and prints them so)."""
+    rs = plan.ruleset
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, n.Number) and isinstance(x.value, float):
+            return True
+        if isinstance(x, n.Binary) and x.op == "/":
+            return True
+        if isinstance(x, n.Call):
+            if x.func in ("sqrt", "log", "exp", "days", "hours") or (x.func == "round" and len(x.args) == 2):
+                return True
+            if x.func == "points" and x.func not in rs.defs:
+                rule = next((r for r in plan.rules if isinstance(x.args[0], n.Name) and r.name == x.args[0].id), None)
+                if rule is not None and _rule_may_float(plan, rule, layout):
+                    return True
+                continue
+            if x.func in rs.defs:
+                decl = rs.defs[x.func]
+                if decl.return_type is not None and decl.return_type.name == "number" or _may_float(
+                        decl.body, plan, points_float, scores, measures, layout, event):
+                    return True
+        if isinstance(x, n.Name):
+            if x.id == "points":
+                if points_float:
+                    return True
+                continue
+            if x.id in scores:
+                if isinstance(scores[x.id], float):
+                    return True
+                continue
+            if x.id in measures:
+                if isinstance(measures[x.id], float):
+                    return True
+                continue
+        if isinstance(x, (n.Name, n.Attribute)):
+            t = plan.type_of(x)
+            if t is not None and t.base == "number":
+                name = x.id if isinstance(x, n.Name) else x.name
+                column = layout.field_columns.get((event, name)) or (
+                    layout.attr_columns.get(name) if isinstance(x, n.Attribute) else None)
+                if column is None or column not in layout.int_numbers:
+                    return True
+        for slot in getattr(x, "__slots__", ()):
+            if slot == "span":
+                continue
+            v = getattr(x, slot, None)
+            if isinstance(v, tuple):
+                stack.extend(i for i in v if hasattr(i, "span"))
+            elif hasattr(v, "span"):
+                stack.append(v)
+    return False
+
+
+def evaluate(plan: Plan, events, subjects: dict[str, dict] | None = None,
+             as_of: dt.datetime | None = None, con=None) -> Results:
+    """Score validated in-memory events on DuckDB; raises SqlUnsupported or SqlFault for the caller to handle."""
+    subjects = subjects or {}
+    if as_of is None:
+        as_of = max((e.at for e in events), default=None) or dt.datetime(1970, 1, 1, tzinfo=UTC)
+    as_of = as_of.astimezone(UTC)
+    compiled = compile_query(plan, _us(as_of))
+    after = sum(1 for e in events if e.at > as_of)
+    con = con or connect()
+    layout = compiled.layout
+    event_table = arrow_events(plan, events, layout)  # noqa: F841 - read by name in the query
+    subject_table = arrow_subjects(plan, subjects, layout)  # noqa: F841
+    con.register("events", event_table)
+    con.register("subjects", subject_table)
+    return run_query(compiled, con, as_of, len(events) - after, after)
