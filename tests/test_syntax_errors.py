@@ -250,6 +250,7 @@ def test_grammar_generated_text_never_crashes() -> None:
         "STRING": texts.map(lambda s: f" {format_string(s)} "),
         "DATE": dates.map(lambda d: f" {d.isoformat()} "),
         "DATETIME": datetimes.map(lambda d: f" {format_time(n.DateTime(d))} "),
+        "COMMENT": texts.filter(lambda s: "\n" not in s).map(lambda s: f" #{s}\n"),
     })
     strategy = lark_strategies.from_lark(grammar, start="start", explicit=spaced)
     outcomes = {"ok": 0, "errors": 0}
@@ -263,7 +264,7 @@ def test_grammar_generated_text_never_crashes() -> None:
 
     check()
     # Grammar-made text is valid except for literal errors (W004) and nesting (W005).
-    assert outcomes["ok"] > outcomes["errors"]
+    assert outcomes["ok"] > outcomes["errors"], outcomes
 
 
 @pytest.mark.parametrize("code", FRONT_END_CODES)
