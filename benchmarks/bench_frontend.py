@@ -23,6 +23,7 @@ from pathlib import Path
 
 from lark import Lark
 
+from whuffie.formatter import format_program
 from whuffie.parser import grammar_path, parse, read_source
 
 HEADER = '''# Generated benchmark rule set.
@@ -147,9 +148,10 @@ def main() -> None:
         pair_ratios = [f / b for f, b in zip(fe_all, lark_all)]
 
         tracemalloc.start()
-        front_end()
+        program = front_end().program
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
+        format_time = timed(lambda: format_program(program))
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {platform.machine()} {os.cpu_count()} cpus, Python {sys.version.split()[0]}, "
@@ -162,6 +164,7 @@ def main() -> None:
           f"{statistics.median(pair_ratios):.2f}x median of {len(pair_ratios)} interleaved pairs "
           f"(range {min(pair_ratios):.2f}-{max(pair_ratios):.2f}; goal <= 2x)")
     print(f"peak memory of the front end (tracemalloc): {peak / 1e6:.1f} MB")
+    print(f"formatting the parsed file (format_program): {format_time:.3f} s")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ that the comment keeps its place.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass
@@ -512,10 +513,14 @@ def format_program(program: n.Program) -> str:
     # Which declaration (if any) each comment sits inside.
     inside: dict[int, list[n.Comment]] = {}
     top_level: list[n.Comment] = []
+    starts = [d.span.line for d in items]  # source order, so sorted
     for c in comments:
         owner = None
-        for index, d in enumerate(items):
-            if d.span.line < c.span.line <= d.span.end_line or (c.trailing and d.span.line == c.span.line):
+        line = c.span.line
+        index = bisect.bisect_right(starts, line if c.trailing else line - 1) - 1
+        if index >= 0:
+            d = items[index]
+            if d.span.line < line <= d.span.end_line or (c.trailing and d.span.line == line):
                 owner = index
         if owner is None:
             top_level.append(c)
