@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+# The plugin imports whuffie lazily; pytester's in-process runs drop modules
+# first imported inside them, so import them here, once, for every run to share.
+import whuffie.frontend  # noqa: F401
+import whuffie.properties  # noqa: F401
+import whuffie.testblocks  # noqa: F401
+
 pytest_plugins = ["pytester"]
 
 RULES = """\

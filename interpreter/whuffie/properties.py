@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, Phase, Verbosity, find, settings
@@ -64,7 +64,6 @@ class PropertyOutcome:
 
     decl: n.PropertyDecl
     violation: Violation | None = None
-    note: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -99,6 +98,15 @@ def _num(x) -> str:
     if isinstance(x, float):
         x = round(x, 4)
     return show(x)
+
+
+def _pair(a, b) -> tuple[str, str]:
+    """Two numbers for a message, with as many decimals as it takes to tell them apart."""
+    for digits in (4, 6, 9, 12):
+        left, right = (show(round(v, digits)) if isinstance(v, float) else show(v) for v in (a, b))
+        if left != right:
+            return left, right
+    return show(a), show(b)
 
 
 def _lower(a, b) -> bool:
@@ -195,7 +203,7 @@ class _Checker:
         for score in self.scores:
             a, b = _value(before, score), _value(after, score)
             if abs(a - b) > TOLERANCE:
-                differences.append(f"{score} from {_num(a)} to {_num(b)}")
+                differences.append("{} from {} to {}".format(score, *_pair(a, b)))
         if self.decl.body.score is None:
             if before.tier != after.tier:
                 differences.append(f"tier from {before.tier or 'none'} to {after.tier or 'none'}")
@@ -264,7 +272,7 @@ class _Checker:
         for score in self.scores:
             a, b = _value(before, score), _value(after, score)
             if _lower(a, b):
-                drops.append(f"{score} from {_num(a)} to {_num(b)}")
+                drops.append("{} from {} to {}".format(score, *_pair(a, b)))
         if _rank(self.rs, after) < _rank(self.rs, before):
             drops.append(f"tier from {before.tier or 'none'} to {after.tier or 'none'}")
         if not drops:

@@ -21,11 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from . import diagnostics as diag
-from .evaluator import EvaluationError, compile_ruleset
-from .frontend import load_file
-from .properties import DEFAULT_MAX_EXAMPLES, check_property, render_property
-from .testblocks import render_outcome, run_test
+# The rest of whuffie is imported only when a rule file is collected, so that
+# the plugin costs nothing in test sessions that never ask for one.
+DEFAULT_MAX_EXAMPLES = 100
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -76,6 +74,10 @@ class WhuffieFile(pytest.File):
     """A rule file: one item per test block and property (or one failing item when it has errors)."""
 
     def collect(self):
+        from . import diagnostics as diag
+        from .evaluator import EvaluationError, compile_ruleset
+        from .frontend import load_file
+
         loaded = load_file(self.path)
         errors = [d for d in loaded.diagnostics if d.is_error]
         program = None
@@ -129,6 +131,8 @@ class WhuffieTestItem(_WhuffieItem):
 
     def runtest(self):
         """Run the test block; fail with its report when an expectation does not hold."""
+        from .testblocks import render_outcome, run_test
+
         outcome = run_test(self.loaded.ruleset, self.decl, self.loaded.source, self.program)
         if not outcome.passed:
             raise WhuffieFailure(render_outcome(outcome, self.loaded.ruleset, self.loaded.source))
@@ -148,6 +152,8 @@ class WhuffiePropertyItem(_WhuffieItem):
 
     def runtest(self):
         """Check the property; fail with the minimal counterexample and its ledger."""
+        from .properties import check_property, render_property
+
         config = self.config
         outcome = check_property(self.loaded.ruleset, self.decl, seed=config.getoption("whuffie_seed"),
                                  max_examples=config.getoption("whuffie_max_examples"),
