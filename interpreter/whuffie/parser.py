@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark, Token
+from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
@@ -143,6 +143,11 @@ def parse(text: str, file: str = "<input>") -> ParseResult:
         return ParseResult(n.Program((), (), span=n.Span(file, 1, 1, 1, 1)), diags)
     current = text
     items = None
+    # Declarations before a broken one are kept from the failed parse and
+    # blanked, so each retry only re-reads the rest of the file.
+    kept_items: list = []
+    kept_comments: list[Token] = []
+    kept_literal_diags: list[Diagnostic] = []
     for _ in range(MAX_ERRORS):
         _COMMENTS.tokens = []
         _BUILDER.reset(file)
@@ -150,22 +155,40 @@ def parse(text: str, file: str = "<input>") -> ParseResult:
             items = lark_parser().parse(current, start="start")
             break
         except UnexpectedInput as exc:
+            comments_seen = list(_COMMENTS.tokens)
+            literal_diags = list(_BUILDER.diagnostics) + ([_BUILDER.too_deep] if _BUILDER.too_deep else [])
             diagnostic, offset, at_declaration = _locate_error(exc, current, file)
             diags.append(diagnostic)
-            blanked = _blank_broken_declaration(current, offset, at_declaration)
-            if blanked is None or blanked == current:
+            region = _broken_region(current, offset, at_declaration)
+            if region is None:
+                break
+            begin, stop = region
+            done = _items_before(exc, *_line_col(current, begin))
+            if done is None:
+                blank_from = begin  # keep the prefix in the text and parse it again
+            else:
+                blank_from = 0
+                kept_items += done
+                kept_comments += [t for t in comments_seen if t.start_pos < begin]
+                kept_literal_diags += [d for d in literal_diags if _before(d.span, *_line_col(current, begin))]
+            blanked = current[:blank_from] + _blank(current[blank_from:stop]) + current[stop:]
+            if blanked == current:
                 break
             current = blanked
     if items is None:
         return ParseResult(None, diags)
-    if _BUILDER.too_deep is not None:
-        diags.append(_BUILDER.too_deep)
+    too_deep = [d for d in kept_literal_diags if d.code == "W005"] or ([_BUILDER.too_deep] if _BUILDER.too_deep else [])
+    if too_deep:
+        diags.append(too_deep[0])
         return ParseResult(None, diags)
+    items = kept_items + list(items)
+    diags.extend(kept_literal_diags)
     diags.extend(_BUILDER.diagnostics)
+    comment_tokens = kept_comments + list(_COMMENTS.tokens)
     if not items and not diags:
         diags.append(warning("W007", "the rule file has no declarations, only comments", n.Span(file, 1, 1, 1, 1),
                              hint='start with a header such as: ruleset my_club "My club"'))
-    comments = tuple(_comment(tok, text, file) for tok in _COMMENTS.tokens)
+    comments = tuple(_comment(tok, text, file) for tok in comment_tokens)
     last = text.count("\n") + 1
     program = n.Program(tuple(items), comments, span=n.Span(file, 1, 1, last, 1))
     return ParseResult(program, diags)
@@ -568,12 +591,11 @@ def _locate_error(exc: UnexpectedInput, text: str, file: str) -> tuple[Diagnosti
     return _syntax_diagnostic(exc, text, file), offset, at_declaration
 
 
-def _blank_broken_declaration(text: str, offset: int, at_declaration: bool) -> str | None:
-    """Replace the declaration holding a syntax error by spaces (keeping newlines).
+def _broken_region(text: str, offset: int, at_declaration: bool) -> tuple[int, int] | None:
+    """The offsets of the declaration holding a syntax error, to be blanked out.
 
-    Positions elsewhere stay as they were, so the next parse reports later
-    errors at their true lines and columns. When ``at_declaration`` is set the
-    declaration starting at ``offset`` is sound and the one before it is blanked.
+    When ``at_declaration`` is set the declaration starting at ``offset`` is
+    sound and the one before it is the broken one.
     """
     starts = _declaration_starts(text)
     if at_declaration:
@@ -584,10 +606,38 @@ def _blank_broken_declaration(text: str, offset: int, at_declaration: bool) -> s
         after = [s for s in starts if s > offset]
         begin = before[-1] if before else 0
         stop = after[0] if after else len(text)
-    if stop <= begin:
+    return (begin, stop) if stop > begin else None
+
+
+def _blank(text: str) -> str:
+    """Spaces for everything but newlines, so positions after it stay as they were."""
+    return re.sub(r"[^\n]", " ", text)
+
+
+def _before(span: n.Span, line: int, col: int) -> bool:
+    return (span.line, span.col) < (line, col)
+
+
+def _items_before(exc: UnexpectedInput, line: int, col: int) -> list | None:
+    """The declarations the failed parse completed before (line, col), or None if unknown.
+
+    They sit at the bottom of the parser's value stack (Lark gathers ``item*``
+    in a helper tree); anything else there is the declaration in progress.
+    """
+    try:
+        stack = exc.interactive_parser.parser_state.value_stack
+    except AttributeError:
         return None
-    blank = re.sub(r"[^\n]", " ", text[begin:stop])
-    return text[:begin] + blank + text[stop:]
+    if not stack or isinstance(stack[0], Token):
+        return []
+    bottom = stack[0]
+    if isinstance(bottom, Tree) and str(bottom.data).startswith("__start_star"):
+        found = bottom.children
+    elif hasattr(bottom, "name_span") or type(bottom).__name__.endswith("Decl"):
+        found = [bottom]
+    else:
+        return None
+    return [item for item in found if _before(item.span, line, col)]
 
 
 # ---------------------------------------------------------------- tokens -> AST
