@@ -303,3 +303,33 @@ def test_broken_chains_round_trip(terms: list[str], op: str) -> None:
     out = fmt(source)
     assert parsed(out) == parsed(source)
     assert fmt(out) == out
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs, st.data())
+def test_comments_between_any_two_tokens(program: n.Program, data) -> None:
+    """Line breaks and comments dropped between any two tokens: meaning kept, every comment kept, stable."""
+    from whuffie.parser import lark_parser
+
+    text = format_program(program)
+    tokens = list(lark_parser().lex(text))
+    gaps = [(a.end_pos, b.start_pos) for a, b in zip(tokens, tokens[1:])
+            if b.start_pos > a.end_pos and "\n" not in text[a.end_pos:b.start_pos]]
+    assume(gaps)
+    chosen = data.draw(st.lists(st.sampled_from(gaps), unique=True, max_size=8), label="gaps")
+    pieces, position, count = [], 0, 0
+    for start, stop in sorted(chosen):
+        kind = data.draw(st.sampled_from(["newline", "trailing", "own line"]), label="what")
+        insert = {"newline": "\n  ", "trailing": f"  # note{count}\n", "own line": f"\n# note{count}\n"}[kind]
+        count += kind != "newline"
+        pieces += [text[position:start], insert]
+        position = stop
+    pieces.append(text[position:])
+    source = "".join(pieces)
+    again = parsed(source)
+    assert again.items == program.items
+    formatted = format_program(again)
+    assert parsed(formatted).items == program.items
+    kept = [m for c in parsed(formatted).comments for m in _NOTE.findall(c.text)]
+    assert kept == [f"note{i}" for i in range(count)]
+    assert fmt(formatted) == formatted

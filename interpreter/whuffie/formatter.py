@@ -191,6 +191,7 @@ class _Line:
     comment_depth: int | None = None  # indentation of comments placed before it
     trailing: str = ""
     tail: n.Expr | None = None  # the expression the text ends with, which may be broken over lines
+    is_comment: bool = False
 
 
 def _lines_of(span: n.Span) -> tuple[int, int]:
@@ -554,10 +555,40 @@ def _layout_with_comments(d, own: list[n.Comment]) -> list[_Line]:
     """The declaration's lines: spread over several lines when a comment must sit among them."""
     if own:
         spread = _Layout(spread=True).decl(d)
-        keeps_a_comment = any(c.trailing or any(ln.first > c.span.line for ln in spread) for c in own)
-        if keeps_a_comment:
-            return spread
+        # Spread only if a comment would sit below the first line; a comment at
+        # the end of the first line fits a folded declaration just as well.
+        for c in own:
+            at = c.span.line
+            if _at_line_end(spread, c):
+                if _holder(spread, at) > 0:
+                    return spread
+            elif any(ln.first > at for ln in spread):
+                return spread
     return _Layout(spread=False).decl(d)
+
+
+def _at_line_end(lines: list[_Line], c: n.Comment) -> bool:
+    """True when a comment goes at the end of an output line.
+
+    Trailing comments do, and so do own-line comments from inside the source
+    lines that one output line was made from (between two lines of a long
+    expression): moving them after that line would put them after comments
+    that came later in the source.
+    """
+    return c.trailing or any(ln.first <= c.span.line <= ln.last for ln in lines if not ln.is_comment)
+
+
+def _holder(lines: list[_Line], at: int) -> int:
+    """Index of the output line that takes a comment from the end of source line ``at``.
+
+    The first line made from that source line, so that the choice does not
+    depend on how the declaration is laid out after it.
+    """
+    for i, ln in enumerate(lines):
+        if not ln.is_comment and ln.first <= at <= ln.last:
+            return i
+    earlier = [i for i, ln in enumerate(lines) if not ln.is_comment and ln.first <= at]
+    return earlier[-1] if earlier else 0
 
 
 def _render(line: _Line) -> str:
@@ -570,11 +601,8 @@ def _place_comments(lines: list[_Line], comments: list[n.Comment]) -> list[n.Com
     after: list[n.Comment] = []
     for c in comments:
         at = c.span.line
-        if c.trailing:
-            holders = [ln for ln in lines if ln.first <= at <= ln.last]
-            if not holders:
-                holders = [ln for ln in lines if ln.first <= at] or lines[:1]
-            holders[-1].trailing += "  #" + c.text
+        if _at_line_end(lines, c):
+            lines[_holder(lines, at)].trailing += "  #" + c.text
             continue
         target = next((i for i, ln in enumerate(lines) if ln.first > at), None)
         if target is None:
@@ -582,7 +610,7 @@ def _place_comments(lines: list[_Line], comments: list[n.Comment]) -> list[n.Com
             continue
         following = lines[target]
         depth = following.depth if following.comment_depth is None else following.comment_depth
-        comment_line = _Line("#" + c.text, at, at, depth=depth)
+        comment_line = _Line("#" + c.text, at, at, depth=depth, is_comment=True)
         lines.insert(target, comment_line)
     return after
 
