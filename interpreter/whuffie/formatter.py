@@ -7,9 +7,17 @@ grammar's precedence needs them.
 
 Comments are placed by source line: an own-line comment goes before the
 first output line that comes from a later source line; a trailing comment
-goes at the end of the output line made from its source line. A declaration
-that holds a comment inside it is always laid out over several lines, so
-that the comment keeps its place.
+goes at the end of the output line made from its source line, and so does
+an own-line comment from between the source lines that one output line
+joins. Comments keep their order. A declaration that would fit on one line
+is spread over several when a comment must sit below its first line.
+
+Layout: header, author and import lines one per line; schemas, tiers,
+privileges, shared caps, measures and scores on one line when they fit in
+LINE_WIDTH, else the head and then indented clause lines; rules always one
+clause per line (``on E where C`` joined); long and/or chains broken before
+the operator. One blank line between declarations where the source had any,
+and always around multi-line declarations.
 """
 
 from __future__ import annotations
