@@ -505,12 +505,19 @@ def render_property(outcome: PropertyOutcome, ruleset: Ruleset, source: str | No
     if body_text:
         out.append(f"  {body_text}\n")
     out.append(f"  counterexample: {v.message}\n")
+    previous = None
     for run in v.runs:
         history = run.history.renamed(f"{run.stem}.jsonl")
         count = len(history.events)
         out.append(f"  {run.label}: {count} event{'s' * (count != 1)}, as of {testing.iso(history.as_of)} "
                    f"({run.stem}.jsonl)\n")
-        out.append(_indent(history.events_jsonl() or "(no events)\n", "    "))
+        # The same events under other ids would only repeat themselves: say so instead.
+        events = [(e.subject, e.type, e.at, e.fields) for e in history.events]
+        if events and events == previous:
+            out.append("    (the same events as above)\n")
+        else:
+            out.append(_indent(history.events_jsonl() or "(no events)\n", "    "))
+        previous = events
         if _needs_subjects(program, run, v.subject):
             out.append(f"    subjects ({run.stem}.subjects.jsonl):\n")
             out.append(_indent(history.subjects_jsonl(), "      "))
