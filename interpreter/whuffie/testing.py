@@ -287,27 +287,31 @@ def histories(ruleset: Ruleset, max_subjects: int = 3, max_episodes: int = MAX_E
     ids = SUBJECT_IDS[:max_subjects]
     field_values = {t: fields(ruleset, t, literals + ids) for t in types}
     attribute_values = attributes(ruleset)
+    kinds = st.sampled_from(types) if types else None
+    episode_count = st.integers(0, max_episodes)
+    subject_index = st.integers(0, max_subjects - 1)
+    times = _time(ruleset)
+    burst_size = st.one_of(st.just(1), st.integers(2, max(2, max_burst)))
+    subject_count = st.integers(1, max_subjects)
 
     @st.composite
     def build(draw):
         produced: list[Event] = []
         needed = 0
-        if types:
-            kinds = st.sampled_from(types)
-            count = draw(st.integers(0, max_episodes))
-            for _ in range(count):
+        if kinds is not None:
+            for _ in range(draw(episode_count)):
                 # Subjects are drawn by index, so that shrinking moves every event to s1.
-                index = draw(st.integers(0, max_subjects - 1))
+                index = draw(subject_index)
                 needed = max(needed, index + 1)
                 etype = draw(kinds)
-                days, minutes = draw(_time(ruleset))
+                days, minutes = draw(times)
                 values = draw(field_values[etype])
-                size = draw(st.one_of(st.just(1), st.integers(2, max(2, max_burst))))
+                size = draw(burst_size)
                 for i in range(size):
                     at = _local_time(ruleset.timezone, days, minutes + i)
                     produced.append(Event(ids[index], etype, at, "", "", 0, values))
         # Subjects without events (the quiet ones) come on top of those the events need.
-        total = max(needed, draw(st.integers(1, max_subjects)))
+        total = max(needed, draw(subject_count))
         people = {sid: draw(attribute_values) for sid in ids[:total]}
         kind = ruleset.subject_kind
         return _assemble(people, produced, ruleset.timezone, "history.jsonl", kind.fields if kind else ())
