@@ -637,6 +637,8 @@ def _items_before(exc: UnexpectedInput, line: int, col: int) -> list | None:
         found = [bottom]
     else:
         return None
+    if not all(isinstance(getattr(item, "span", None), n.Span) for item in found):
+        return None  # not what this version of Lark was seen to leave there: parse everything again
     return [item for item in found if _before(item.span, line, col)]
 
 
