@@ -218,3 +218,14 @@ test "t" {{
 }}
 """)
     assert outcome.passed is holds
+
+
+def test_a_broken_or_missing_rule_file_is_one_failure_not_a_traceback(tmp_path, monkeypatch):
+    write(tmp_path, CLUB.replace("award hours", "award hourz"))
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["test", "club.whuf", "missing.whuf", "--seed", "0"])
+    assert result.exit_code == 1 and isinstance(result.exception, (SystemExit, type(None)))
+    assert "FAIL club.whuf: 1 error; no test run" in result.stdout
+    assert "FAIL missing.whuf: 1 error; no test run" in result.stdout
+    assert result.stdout.splitlines()[-1] == "0 passed, 2 failed"
+    assert "Traceback" not in result.output
