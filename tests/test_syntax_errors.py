@@ -279,3 +279,25 @@ def test_error_page_example_fails_with_its_code_and_the_fix_parses(code: str) ->
     if "whuffie-fragment" in blocks:
         fixed = parse(blocks["whuffie-fragment"], "fix.whuf")
         assert fixed.ok and not fixed.diagnostics
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_recovery_drops_exactly_the_broken_declarations(data) -> None:
+    """Break some declarations of a valid file: each gives one error, and every other one parses as before."""
+    from strategies import programs
+
+    from whuffie.formatter import format_program
+
+    program = data.draw(programs.filter(lambda p: p.items), label="program")
+    text = format_program(program)
+    spans = [d.span for d in parse(text, "r.whuf").program.items]
+    broken = data.draw(st.sets(st.integers(0, len(spans) - 1)), label="broken")
+    lines = text.split("\n")
+    for i in broken:
+        lines[spans[i].line - 1] += " @"
+    result = parse("\n".join(lines), "r.whuf")
+    assert [d.code for d in result.diagnostics] == ["W003"] * len(broken)
+    assert sorted(d.span.line for d in result.diagnostics) == sorted(spans[i].line for i in broken)
+    kept = tuple(d for i, d in enumerate(program.items) if i not in broken)
+    assert result.program.items == kept
