@@ -9,6 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from whuffie.cli import app
@@ -229,3 +231,25 @@ def test_several_files_save_their_counterexamples_in_folders_of_their_own(tmp_pa
     assert result.exit_code == 1
     saved = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.jsonl"))
     assert saved == ["farm/no-more-than-20-points-a-day.jsonl", "range/standing-stays-between-0-and-100.jsonl"]
+
+
+CAPPED = """ruleset capped "One capped rule"
+author kim "Kim"
+subject member {{ joined: date }}
+event helped {{ }}
+rule helping by kim because "Help counts" on helped award {award} cap {cap} per day
+score standing = points
+property "the cap holds" by kim: gain per day <= {cap}
+property "one less than the cap" by kim: gain per day <= {below}
+"""
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.nested_given])
+@given(award=st.integers(1, 10), cap=st.integers(1, 30))
+def test_a_daily_cap_is_exactly_the_daily_gain_bound(award, cap):
+    loaded = load_text(CAPPED.format(award=award, cap=cap, below=cap - 1), "capped.whuf")
+    holds, one_less = loaded.ruleset.properties
+    assert check_property(loaded.ruleset, holds, seed=0, max_examples=30).passed
+    violation = check_property(loaded.ruleset, one_less, seed=0).violation
+    # The least history that breaks it: just enough events in one day to fill the cap.
+    assert len(violation.runs[0].history.events) == -(-cap // award)
