@@ -443,7 +443,8 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, next_text: st
     # An unclosed bracket shows up as an unexpected declaration keyword or end of file.
     closing = expected_text & {")", "]", "}"}
     opener = _open_bracket(text, offset)
-    if opener and _CLOSERS[opener[0]] in closing and (at_end or tok.value in DECLARATION_KEYWORDS):
+    wrong_closer = tok.value in (")", "]", "}") and opener and tok.value != _CLOSERS[opener[0]]
+    if opener and _CLOSERS[opener[0]] in closing and (at_end or tok.value in DECLARATION_KEYWORDS or wrong_closer):
         line, col = _line_col(text, opener[1])
         place = f'"{following}"' if following else ("the end of the file" if at_end else what)
         return error("W008", f'this "{opener[0]}" is never closed', n.Span(file, line, col, line, col + 1),
@@ -532,6 +533,8 @@ def _hint(tok: Token, at_end: bool, expected: set[str], expected_text: set[str],
         return "this amount must be a plain number, zero or more"
     if value == "." and text[:tok.start_pos].endswith(".."):
         return "a range is written low..high, e.g. 0..10"
+    if value == "[" and "NAME" in expected:
+        return "a list [a, b] only follows in or not in: x in [a, b]"
     if value == "(" and len(before) == 2 and before[0] == ".":
         return "only a plain function name can be called, e.g. min(a, b)"
     if "over" in expected_text:
