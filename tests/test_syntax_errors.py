@@ -199,6 +199,8 @@ def test_random_text_gives_diagnostics_not_exceptions(text: str) -> None:
     result = parse(text, "fuzz.whuf")
     assert result.program is not None or any(d.is_error for d in result.diagnostics)
     render(result.diagnostics, {"fuzz.whuf": text})
+    for d in result.diagnostics:
+        assert not LARK_TERMINAL.search(d.message), d.message
 
 
 def _mutate(source: str, data) -> str:
@@ -227,6 +229,8 @@ def test_mutated_examples_give_diagnostics_not_exceptions(path: Path, data) -> N
     render(result.diagnostics, {"m.whuf": text})
     for d in result.diagnostics:
         assert d.code in CODES and d.message and d.span.file == "m.whuf"
+        assert not LARK_TERMINAL.search(d.message), d.message
+        assert d.hint is None or not LARK_TERMINAL.search(d.hint), d.hint
 
 
 def test_grammar_generated_text_never_crashes() -> None:
