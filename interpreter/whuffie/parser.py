@@ -488,8 +488,10 @@ def _hint(tok: Token, at_end: bool, expected: set[str], expected_text: set[str],
     value = tok.value
     previous = before[-1] if before else ""
     declaration = (where or "").split(" ")[0]
-    if expected_text == {":"} and declaration in ("subject", "event", "test"):
-        return "a field is written name: type" if declaration != "test" else "a value is written name: value"
+    if expected_text == {":"} and declaration in ("subject", "event", "test", "def"):
+        return {"test": "a value is written name: value",
+                "def": "a parameter is written name: type, e.g. x: number"}.get(declaration,
+                                                                               "a field is written name: type")
     if value == "=":
         return 'use "==" to compare; a single "=" only follows the name in measure, score and def'
     if keyword_as_name and not at_end:
