@@ -249,11 +249,8 @@ _CHARACTER_HINTS = {
     "\u2264": 'write "<="',
     "\u2265": 'write ">="',
     "\u2260": 'write "!="',
-    "{": "braces only surround the fields of a subject, an event, a test or a test value",
-    "@": None,
     "$": "names are plain words; there are no sigils",
     "^": "there is no power operator; write the product out, or use exp and log",
-    "/": None,
 }
 
 
