@@ -71,6 +71,7 @@ CODES: dict[str, str] = {
     "W059": "invalid timezone",
     # run time
     "W090": "run-time fault",
+    "W091": "engine cannot express a construct",
 }
 
 

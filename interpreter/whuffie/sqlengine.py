@@ -298,9 +298,10 @@ class _Translator:
         op = node.op
         a, b = self.expr(node.left, scope), self.expr(node.right, scope)
         if op == "and":
-            return _case((_is_null(a), _null()), (a, b), default=exp.Boolean(this=False))
+            # lazy like the reference, and NULL (a fault) when `a` faulted
+            return _case((a, b), (exp.Not(this=_paren(a.copy())), exp.Boolean(this=False)))
         if op == "or":
-            return _case((_is_null(a), _null()), (a, exp.Boolean(this=True)), default=b)
+            return _case((a, exp.Boolean(this=True)), (exp.Not(this=_paren(a.copy())), b))
         ta, tb = self.base(node.left), self.base(node.right)
         numeric = ta in ("int", "number") and tb in ("int", "number")
         if op in ("+", "-"):
@@ -335,7 +336,7 @@ class _Translator:
                  for op, a, b in zip(node.ops, operands, operands[1:])]
         result = tests[-1]
         for test in reversed(tests[:-1]):
-            result = _case((_is_null(test), _null()), (test, result), default=exp.Boolean(this=False))
+            result = _case((test, result), (exp.Not(this=_paren(test.copy())), exp.Boolean(this=False)))
         return result
 
     def _in(self, node: n.In, scope):
@@ -350,7 +351,7 @@ class _Translator:
 
     def _if(self, node: n.If, scope):
         c = self.expr(node.cond, scope)
-        return _case((_is_null(c), _null()), (c, self.expr(node.then, scope)), default=self.expr(node.orelse, scope))
+        return _case((c, self.expr(node.then, scope)), (exp.Not(this=_paren(c.copy())), self.expr(node.orelse, scope)))
 
     def _call(self, node: n.Call, scope: _Scope):
         name = node.func
@@ -462,36 +463,47 @@ def compile_query(plan: Plan, as_of_us: int | None = None) -> Compiled:
         return name
 
     # 1. the events up to as-of, with their order inside the subject
-    seq = exp.Window(this=exp.RowNumber(), partition_by=[_col("subject")],
-                     order=exp.Order(expressions=[exp.Ordered(this=_col("at_us")), exp.Ordered(this=_col("pos"))]))
-    current = layer("ev", exp.select(exp.Star(), seq.as_("seq")).from_("events").where(
-        exp.LTE(this=_col("at_us"), expression=now.copy())))
+    seq = exp.Window(this=exp.RowNumber(), partition_by=[_col("subject", "e")],
+                     order=exp.Order(expressions=[exp.Ordered(this=_col("at_us", "e")),
+                                                  exp.Ordered(this=_col("pos", "e"))]))
+    ev_select = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("e")), seq.as_("seq"))
+    for column in layout.attr_columns.values():  # rules and measures read the subject's attributes
+        ev_select = ev_select.select(_col(column, "s"), append=True)
+    ev_select = ev_select.from_(exp.alias_(exp.to_table("events"), "e"))
+    if layout.attr_columns:
+        ev_select = ev_select.join(exp.alias_(exp.to_table("subjects"), "s"),
+                                   on=_eq(_col("subject", "e"), _col("id", "s")), join_type="left")
+    current = layer("ev", ev_select.where(exp.LTE(this=_col("at_us", "e"), expression=now.copy())))
 
-    # 2. raw awards: one column per rule (NULL where it does not fire), and the faults met
+    # 2. raw awards: one column per rule (NULL where it does not fire), and the faults met.
+    # `where` and `award` are columns of their own so that each is written once; the award is
+    # only computed where `where` holds, as in the reference.
+    where_cols: list[exp.Expression] = [exp.Star()]
+    award_cols: list[exp.Expression] = [exp.Star()]
     raw_cols: list[exp.Expression] = [exp.Star()]
     faults: list[exp.Expression] = []
     value = {}  # rule index -> current column name
     for r in plan.rules:
         scope = _Scope("event", event=r.event)
         is_type = _eq(_col("type"), exp.Literal.string(r.event))
-        award = tr.expr(r.award, scope)
+        where = tr.expr(r.where, scope) if r.where is not None else exp.Boolean(this=True)
+        where_cols.append(_case((is_type, where)).as_(f"where{r.index}"))
+        award_cols.append(_case((_col(f"where{r.index}"), tr.expr(r.award, scope))).as_(f"award{r.index}"))
+        award = _col(f"award{r.index}")
         if tr.base(r.award) == "int":
-            finite = award
+            raw = award
         else:  # x - x is 0 for every finite x and NaN for inf and NaN: a portable isfinite
-            finite = _case((_eq(_sub(award.copy(), award.copy()), exp.Literal.number(0)), award.copy()))
-        if r.where is not None:
-            where = tr.expr(r.where, scope)
-            raw = _case((is_type, _case((where, finite))))
-            faults.append(_case((exp.And(this=is_type.copy(), expression=_paren(exp.Or(
-                this=_is_null(where), expression=_paren(exp.And(this=where.copy(), expression=_is_null(finite)))))),
-                exp.Literal.number(1)), default=exp.Literal.number(0)))
-        else:
-            raw = _case((is_type, finite))
-            faults.append(_case((exp.And(this=is_type.copy(), expression=_is_null(finite)), exp.Literal.number(1)),
-                                default=exp.Literal.number(0)))
+            raw = _case((_eq(_sub(award.copy(), award.copy()), exp.Literal.number(0)), award.copy()))
         raw_cols.append(raw.as_(f"raw{r.index}"))
+        faults.append(_case((exp.And(this=is_type.copy(), expression=_paren(exp.Or(
+            this=_is_null(_col(f"where{r.index}")), expression=_paren(exp.And(
+                this=_col(f"where{r.index}"), expression=_is_null(raw.copy())))))),
+            exp.Literal.number(1)), default=exp.Literal.number(0)))
         value[r.index] = f"raw{r.index}"
-    raw_cols.append(_sum_exprs(faults).as_("rule_faults"))
+    if plan.rules:
+        current = layer("wh", exp.select(*where_cols).from_(current))
+        current = layer("aw", exp.select(*award_cols).from_(current))
+    raw_cols.append((_sum_exprs(faults) if faults else exp.Literal.number(0)).as_("rule_faults"))
     current = layer("raw", exp.select(*raw_cols).from_(current))
 
     # 3. once per window: a running count of firings in the window
@@ -629,8 +641,8 @@ def compile_query(plan: Plan, as_of_us: int | None = None) -> Compiled:
         privilege_columns[p.name] = f"p{i}"
         current = layer(f"privilege{i}", exp.select(exp.Star(), cond.as_(f"p{i}")).from_(current))
     query = exp.select(exp.Star()).from_(current).order_by(_col("subject"))
-    for name, select in ctes:
-        query = query.with_(name, as_=select)
+    query.set("with_", exp.With(expressions=[
+        exp.CTE(this=select, alias=exp.TableAlias(this=exp.to_identifier(name))) for name, select in ctes]))
     return Compiled(plan, layout, query, score_columns, privilege_columns)
 
 
@@ -666,55 +678,60 @@ def _barrier(layer, current: str, name: str, members: list, value: dict, partiti
     """One barrier level: every member's value after a running sum bounded by ``limit``.
 
     Members that fire on one event are taken in declaration order, so the walk
-    has one step per (event, member); the running maximum of the excess over
-    the barrier is taken over every step. A lower barrier is the upper one of
-    the negated values. Only members on the row's event type can be non-NULL,
-    so each row's steps are written per event type.
+    has one step per (event, member). Position j of a row is the j-th member
+    on the row's event type; cum_j is the prefix sum after that step, and
+    E_j the largest excess over the barrier reached up to it (before this row:
+    a window maximum). The member's passed value is the step of the bounded
+    sum  cum_j - E_j. A lower barrier is the upper one of the negated values.
+    Every expression refers to the previous layer's columns by name, so the
+    query grows linearly with the number of members.
     """
     sign = 1 if upper else -1
     barrier = _num(sign * limit - sign * start)
+    by_type: dict[str, list] = {}
+    for r in members:
+        by_type.setdefault(r.event, []).append(r)
+    width = max(len(rs) for rs in by_type.values())
 
     def x_of(r) -> exp.Expression:
         x = _coalesce0(_col(value[r.index]))
         return x if upper else _paren(exp.Neg(this=x))
 
-    by_type: dict[str, list] = {}
-    for r in members:
-        by_type.setdefault(r.event, []).append(r)
-    row_total = _case(*[(_eq(_col("type"), exp.Literal.string(t)), _sum_exprs([x_of(r) for r in rs]))
-                        for t, rs in by_type.items()], default=exp.Literal.number(0))
-    layer(f"{name}a", exp.select(exp.Star(), row_total.as_(f"{name}_x")).from_(current))
-    prefix = _window(exp.Sum(this=_col(f"{name}_x")), partition)
-    layer(f"{name}b", exp.select(exp.Star(), _sub(prefix, _col(f"{name}_x")).as_(f"{name}_pb")).from_(f"{name}a"))
-    before = _col(f"{name}_pb")
-    row_excess = []
-    for t, rs in by_type.items():
-        cum, steps = before, []
-        for r in rs:
-            cum = _add(cum.copy(), x_of(r))
-            steps.append(_sub(cum.copy(), barrier.copy()))
-        row_excess.append((_eq(_col("type"), exp.Literal.string(t)), _greatest(*steps)))
-    rowx = _case(*row_excess, default=_sub(before.copy(), barrier.copy()))
-    layer(f"{name}c", exp.select(exp.Star(), rowx.as_(f"{name}_rowx")).from_(f"{name}b"))
+    # A: the step of each position, and the row's total
+    cols: list[exp.Expression] = [exp.Star()]
+    for j in range(width):
+        branches = [(_eq(_col("type"), exp.Literal.string(t)), x_of(rs[j])) for t, rs in by_type.items() if j < len(rs)]
+        cols.append(_case(*branches, default=exp.Literal.number(0)).as_(f"{name}_x{j}"))
+    layer(f"{name}a", exp.select(*cols).from_(current))
+    row_total = _sum_exprs([_col(f"{name}_x{j}") for j in range(width)])
+    # B: the prefix sum before the row
+    prefix = _window(exp.Sum(this=row_total), partition)
+    layer(f"{name}b", exp.select(exp.Star(), _sub(prefix, row_total.copy()).as_(f"{name}_pb")).from_(f"{name}a"))
+    # C: the prefix after each step, and the row's largest excess over the barrier
+    cols = [exp.Star()]
+    for j in range(width):
+        cols.append(_sum_exprs([_col(f"{name}_pb")] + [_col(f"{name}_x{i}") for i in range(j + 1)]).as_(f"{name}_c{j}"))
+    layer(f"{name}c", exp.select(*cols).from_(f"{name}b"))
+    rowx = _greatest(*[_sub(_col(f"{name}_c{j}"), barrier.copy()) for j in range(width)])
+    layer(f"{name}d", exp.select(exp.Star(), rowx.as_(f"{name}_rowx")).from_(f"{name}c"))
+    # E: the excess reached before the row, and after each step of it
     prev_excess = _greatest(exp.Literal.number(0), _coalesce0(
         _window(exp.Max(this=_col(f"{name}_rowx")), partition, upto_previous=True)))
-    layer(f"{name}e", exp.select(exp.Star(), prev_excess.as_(f"{name}_e")).from_(f"{name}c"))
-    cols: list[exp.Expression] = [exp.Star()]
-    for t, rs in by_type.items():
-        excess = _col(f"{name}_e")
-        level = _sub(before.copy(), excess.copy())
-        cum = before
-        for r in rs:
-            cum = _add(cum.copy(), x_of(r))
-            excess = _greatest(excess.copy(), _sub(cum.copy(), barrier.copy()))
-            after = _sub(cum.copy(), excess.copy())
-            passed = _sub(after.copy(), level.copy())
-            if not upper:
-                passed = _paren(exp.Neg(this=passed))
-            own = _col(value[r.index])
-            cols.append(_case((_is_null(own), _null()), default=passed).as_(f"{name}_v{r.index}"))
-            level = after
-    out = layer(f"{name}f", exp.select(*cols).from_(f"{name}e"))
+    layer(f"{name}e", exp.select(exp.Star(), prev_excess.as_(f"{name}_e")).from_(f"{name}d"))
+    cols = [exp.Star(), _sub(_col(f"{name}_pb"), _col(f"{name}_e")).as_(f"{name}_s")]
+    for j in range(width):
+        excess = _greatest(_col(f"{name}_e"), *[_sub(_col(f"{name}_c{i}"), barrier.copy()) for i in range(j + 1)])
+        cols.append(_sub(_col(f"{name}_c{j}"), excess).as_(f"{name}_s{j}"))
+    layer(f"{name}f", exp.select(*cols).from_(f"{name}e"))
+    # G: each member's passed value: the step of the bounded sum at its position
+    cols = [exp.Star()]
+    for r in members:
+        j = by_type[r.event].index(r)
+        passed = _sub(_col(f"{name}_s{j}"), _col(f"{name}_s{j - 1}" if j else f"{name}_s"))
+        if not upper:
+            passed = _paren(exp.Neg(this=passed))
+        cols.append(_case((_is_null(_col(value[r.index])), _null()), default=passed).as_(f"{name}_v{r.index}"))
+    out = layer(f"{name}g", exp.select(*cols).from_(f"{name}f"))
     for r in members:
         value[r.index] = f"{name}_v{r.index}"
     return out
@@ -761,7 +778,7 @@ class _Values:
         if kind == "duration":
             return dt.timedelta(microseconds=value)
         if kind == "int":
-            return int(value)
+            return int(value) if float(value).is_integer() else float(value)
         if kind == "number":
             return float(value)
         if kind == "bool":
@@ -888,8 +905,8 @@ def run_query(compiled: Compiled, con, as_of: dt.datetime, scored: int, after: i
                 as_float = float_rules[r.index]
                 points_float |= as_float
                 total = rec[f"rsum{r.index}"]
-                by_rule[r.name] = float(total) if as_float else int(total)
-        points = float(rec["points"]) if points_float else int(rec["points"])
+                by_rule[r.name] = _whole_or_float(total, as_float)
+        points = _whole_or_float(rec["points"], points_float)
         measures = {}
         for i, m in enumerate(plan.measures):
             kind = measure_kinds[m.name]
@@ -916,6 +933,14 @@ def run_query(compiled: Compiled, con, as_of: dt.datetime, scored: int, after: i
         out.append(SubjectResult(rec["subject"], scores, tier_names.get(rank), privileges, measures, points,
                                  by_rule, [], int(rec["n_events"])))
     return Results(as_of, out, scored, after)
+
+
+def _whole_or_float(value, as_float: bool):
+    """An int where the reference keeps one (a whole value no float reached), else a float."""
+    if isinstance(value, int) and not as_float:
+        return value
+    value = float(value)
+    return int(value) if not as_float and value.is_integer() else value
 
 
 def _type_name(t, fallback: str) -> str:

@@ -1,0 +1,73 @@
+"""Choosing an engine: reference, generated Python or DuckDB, with the fallbacks that keep them equal.
+
+Entry point: ``evaluate(engine, ruleset, events, subjects, as_of, ledger=..., only=..., notes=...)``.
+Every engine returns the same ``evaluator.Results``. The SQL engine never
+answers with a number it is not sure of: a construct it cannot express
+(W091, reported through ``notes``), a fault it met (rerun in generated
+Python, which raises the reference's exact W090), or a DuckDB error (an
+overflow of 64-bit integers, say) all hand the run to generated Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+from .diagnostics import Diagnostic, warning
+from .evaluator import Results
+from .inputs import Event
+from .symbols import Ruleset
+
+ENGINES = ("auto", "reference", "codegen", "duckdb")
+# From this many in-memory events on, `auto` scores on DuckDB (see benchmarks/README.md, "Engines").
+LARGE_LOG = 2_000_000
+
+
+def choose(engine: str, events: int, columnar_input: bool, ledger: bool) -> str:
+    """The engine `auto` stands for: DuckDB for Parquet/DuckDB input or large logs without a ledger."""
+    if engine != "auto":
+        return engine
+    if not ledger and (columnar_input or events >= LARGE_LOG):
+        return "duckdb"
+    return "codegen"
+
+
+def evaluate(engine: str, ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | None = None,
+             as_of: dt.datetime | None = None, *, ledger: bool = True, only: str | None = None,
+             notes: Callable[[Diagnostic], None] | None = None) -> Results:
+    """Evaluate in-memory events with one engine (``auto`` picks); same Results or same W090 from each."""
+    from . import codegen, evaluator
+
+    engine = choose(engine, len(events), False, ledger)
+    if engine == "reference":
+        return evaluator.evaluate(ruleset, events, subjects, as_of, ledger=ledger, only=only)
+    if engine == "duckdb" and not ledger and only is None:
+        from . import sqlengine
+        from .plan import lower
+
+        try:
+            return sqlengine.evaluate(lower(ruleset), events, subjects, as_of)
+        except sqlengine.SqlUnsupported as exc:
+            if notes:
+                notes(exc.diagnostic())
+        except sqlengine.SqlFault:
+            pass  # generated Python meets the same fault and names it exactly
+        except Exception as exc:  # noqa: BLE001 - any database error: never a wrong number, fall back
+            if notes:
+                notes(engine_error(exc))
+    try:
+        return codegen.evaluate(ruleset, events, subjects, as_of, ledger=ledger, only=only)
+    except codegen.CodegenUnsupported as exc:
+        if notes:
+            notes(warning("W091", f"the generated-Python engine cannot compile {exc}; using the reference",
+                          ruleset.program.items[0].span if ruleset.program.items else None))
+        return evaluator.evaluate(ruleset, events, subjects, as_of, ledger=ledger, only=only)
+
+
+def engine_error(exc: Exception) -> Diagnostic:
+    """A database error as a W091 note: the run continues on generated Python."""
+    from .nodes import NO_SPAN
+
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return warning("W091", f"DuckDB could not run the query ({first}); scoring with the generated-Python engine",
+                   NO_SPAN, hint="nothing to fix: the result is the same, only slower on very large logs")
