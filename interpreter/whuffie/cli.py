@@ -102,7 +102,13 @@ def fmt(
         if check_only:
             print(f"would reformat {path}", file=sys.stderr)
         elif not diff:
-            path.write_text(formatted, encoding="utf-8")
+            try:
+                path.write_text(formatted, encoding="utf-8")
+            except OSError as exc:
+                print(f"{path}: cannot write the formatted file: {exc.strerror}", file=sys.stderr)
+                unformatted -= 1
+                broken += 1
+                continue
             print(f"formatted {path}", file=sys.stderr)
     done = len(files) - unformatted - broken
     parts = []
