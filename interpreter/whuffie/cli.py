@@ -1,4 +1,4 @@
-"""The command line: whuffie check | fmt | score | explain | authors | test | repl.
+"""The command line: whuffie check | fmt | score | explain | authors | test | repl | sql.
 
 Exit codes: 0 ok, 1 rule-file errors or failed tests, 2 bad input data or usage.
 """
@@ -147,10 +147,16 @@ def _load_rules(path: Path):
 
 
 def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_of: str | None,
-         rejects_path: Path | None, only: str | None = None, ledger: bool = True):
+         rejects_path: Path | None, only: str | None = None, ledger: bool = True, engine: str = "auto"):
     """The shared front half of score / explain / authors: rules, inputs, evaluation."""
-    from .evaluator import EvaluationError, evaluate
+    from .evaluator import EvaluationError
     from .inputs import DataError, load_events, load_subjects, parse_time
+    from .sqlengine import is_columnar
+
+    if engine not in ENGINE_NAMES:
+        _usage(f"--engine must be one of {', '.join(ENGINE_NAMES)}, not {engine!r}")
+    if events_path is not None and is_columnar(str(events_path)):
+        return _run_columnar(rules, str(events_path), subjects_path, as_of, rejects_path, only, ledger, engine)
 
     loaded, program = _load_rules(rules)
     ruleset = loaded.ruleset
@@ -170,7 +176,8 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
         if program.reads_attributes and subjects is None:
             kind = ruleset.subject_kind.name
             _usage(f"the rules read {kind} attributes; give them with --subjects FILE")
-        load = load_events(events_path, ruleset, subjects, program.reads_attributes)
+        with _progress(f"reading {events_path.name}"):
+            load = load_events(events_path, ruleset, subjects, program.reads_attributes)
     except DataError as exc:
         _usage(str(exc))
     if load.rejects:
@@ -206,7 +213,11 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     if instant is None and not load.events and subjects:
         _usage(f"{events_path} has no event to take the as-of instant from; give --as-of T")
     try:
-        results = evaluate(ruleset, load.events, subjects, instant, ledger=ledger, only=only, program=program)
+        from . import engines
+
+        with _progress(f"scoring {len(load.events)} events"):
+            results = engines.evaluate(engine, ruleset, load.events, subjects, instant, ledger=ledger, only=only,
+                                       notes=lambda d: _print_diagnostics([d], {str(rules): loaded.source or ""}))
     except EvaluationError as exc:
         _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
         raise typer.Exit(EXIT_ERRORS)
@@ -233,6 +244,7 @@ def score(
     format: str = typer.Option("table", "--format", help="table, csv, json or jsonl."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write bad event lines here (verbatim) and score the rest."),
     precision: int = typer.Option(2, "--precision", help="Decimals in the output (rounded half away from zero)."),
+    engine: str = typer.Option("auto", "--engine", help="auto, codegen (generated Python), duckdb or reference. auto: DuckDB for Parquet/DuckDB input and very large logs, else codegen."),
 ) -> None:
     """Score every subject: scores, tier, privileges and measures."""
     from . import report
@@ -240,7 +252,7 @@ def score(
     if format not in ("table", "csv", "json", "jsonl"):
         _usage(f"--format must be table, csv, json or jsonl, not {format!r}")
     _check_precision(precision)
-    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=False)
+    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=False, engine=engine)
     ruleset = loaded.ruleset
     if format == "json":
         sys.stdout.write(report.score_json(results, precision))
@@ -278,6 +290,7 @@ def explain(
     reasons: int = typer.Option(4, "--reasons", help="How many reasons (rules that lowered the score most) to list."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write bad event lines here and explain with the rest."),
     precision: int = typer.Option(2, "--precision", help="Decimals in the output."),
+    engine: str = typer.Option("auto", "--engine", help="auto, codegen, duckdb or reference. The ledger comes from generated Python (or the reference); with Parquet/DuckDB input only the subject's rows are read."),
 ) -> None:
     """Explain one subject's scores: every contribution, the cuts, and the key reasons."""
     from . import report
@@ -287,7 +300,7 @@ def explain(
     _check_precision(precision)
     if reasons < 0:
         _usage("--reasons must be 0 or more")
-    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, only=subject)
+    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, only=subject, engine=engine)
     result = results.subjects[0]
     if format == "json":
         sys.stdout.write(report.explain_json(result, precision, reasons))
@@ -319,6 +332,167 @@ def authors(
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(report.authors_text(data, results is not None, precision))
+    raise typer.Exit(EXIT_OK)
+
+
+# ---------------------------------------------------------------- engines: columnar input, progress, sql
+
+ENGINE_NAMES = ("auto", "reference", "codegen", "duckdb")
+
+
+class _progress:
+    """A rich spinner with elapsed time on a terminal (stderr); nothing when piped."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self.status = None
+
+    def __enter__(self):
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.status = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                   console=Console(stderr=True), transient=True)
+            self.status.start()
+            self.status.add_task(self.what, total=None)
+        return self
+
+    def __exit__(self, *exc):
+        if self.status is not None:
+            self.status.stop()
+        return False
+
+
+def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str | None,
+                  rejects_path: Path | None, only: str | None, ledger: bool, engine: str):
+    """_run for a Parquet file or duckdb:PATH#TABLE: validated in SQL, scored on DuckDB or pushed down."""
+    from zoneinfo import ZoneInfo
+
+    from . import engines, sqlengine
+    from .evaluator import EvaluationError
+    from .inputs import DataError, load_subjects, parse_time
+    from .plan import lower
+    from .report import iso
+
+    loaded, program = _load_rules(rules)
+    ruleset = loaded.ruleset
+    subjects = None
+    if subjects_path is not None:
+        try:
+            subj = load_subjects(subjects_path, ruleset)
+        except DataError as exc:
+            _usage(str(exc))
+        if subj.rejects:
+            for r in subj.rejects:
+                print(r, file=sys.stderr)
+            print(f"{subjects_path}: {len(subj.rejects)} bad line{'s' * (len(subj.rejects) != 1)}; "
+                  "nothing scored (fix the subjects file)", file=sys.stderr)
+            raise typer.Exit(EXIT_USAGE)
+        subjects = subj.subjects
+    if program.reads_attributes and subjects is None:
+        _usage(f"the rules read {ruleset.subject_kind.name} attributes; give them with --subjects FILE")
+    plan = lower(ruleset)
+    try:
+        with _progress(f"reading {spec}"):
+            load = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes)
+    except sqlengine.ColumnarError as exc:
+        _usage(str(exc))
+    if load.rejects:
+        if rejects_path is None:
+            for r in load.rejects[:50]:
+                print(r, file=sys.stderr)
+            count = len(load.rejects)
+            print(f"{spec}: {count} bad row{'s' * (count != 1)} of {load.read}; nothing scored "
+                  "(fix them, or use --rejects FILE to set them aside and score the rest)", file=sys.stderr)
+            raise typer.Exit(EXIT_USAGE)
+        try:
+            with open(rejects_path, "w", encoding="utf-8") as fh:
+                for r in load.rejects:
+                    fh.write(r.text + "\n")
+        except OSError as exc:
+            _usage(f"cannot write {rejects_path}: {exc.strerror}")
+        for r in load.rejects[:50]:
+            print(r, file=sys.stderr)
+    instant = None
+    if as_of is not None:
+        try:
+            instant = parse_time(as_of, ZoneInfo(ruleset.timezone))
+        except DataError:
+            _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z)")
+    notes = lambda d: _print_diagnostics([d], {str(rules): loaded.source or ""})  # noqa: E731
+    try:
+        if only is not None:
+            # the subject filter is pushed down into the scan: only that subject's rows are read
+            events = load.events(only)
+            if not events and only not in (subjects or {}):
+                _usage(f"unknown subject {only!r}: no row of {spec} and no line in the subjects file names it")
+            if instant is None:
+                latest = load.con.execute("SELECT max(at_us) FROM events").fetchall()[0][0]
+                if latest is not None:
+                    import datetime as dt
+                    instant = sqlengine.EPOCH + dt.timedelta(microseconds=latest)
+            results = engines.evaluate("codegen" if engine in ("auto", "duckdb") else engine, ruleset, events,
+                                       subjects, instant, ledger=ledger, only=only, notes=notes)
+            results.scored = load.accepted - load.con.execute(
+                f"SELECT count(*) FROM events WHERE at_us > {sqlengine._us(results.as_of)}").fetchall()[0][0]
+            results.after_as_of = load.accepted - results.scored
+        elif engines.choose(engine, load.accepted, True, ledger) == "duckdb":
+            with _progress(f"scoring {load.accepted} rows on DuckDB"):
+                try:
+                    results = sqlengine.evaluate_columnar(load, subjects, instant)
+                except sqlengine.SqlUnsupported as exc:
+                    notes(exc.diagnostic())
+                    results = engines.evaluate("codegen", ruleset, load.events(), subjects, instant, ledger=ledger)
+                except sqlengine.SqlFault:
+                    results = engines.evaluate("codegen", ruleset, load.events(), subjects, instant, ledger=ledger)
+        else:
+            with _progress(f"scoring {load.accepted} rows"):
+                results = engines.evaluate(engine, ruleset, load.events(), subjects, instant, ledger=ledger,
+                                           notes=notes)
+    except EvaluationError as exc:
+        _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
+        raise typer.Exit(EXIT_ERRORS)
+    rejected = len(load.rejects)
+    print(f"{spec}: read {load.read}, scored {results.scored}, rejected {rejected}, "
+          f"after as-of {results.after_as_of} (as of {iso(results.as_of)})"
+          + (f"; rejects in {rejects_path}" if rejects_path is not None and rejected else ""), file=sys.stderr)
+    return loaded, program, load, results
+
+
+@app.command()
+def sql(
+    rules: Path = typer.Argument(..., help="The rule file (*.whuf)."),
+    dialect: str = typer.Option("duckdb", "--dialect", help="SQL dialect: duckdb, spark, trino, postgres (any SQLGlot dialect)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this instant; default: the latest event (a subquery)."),
+    pretty: bool = typer.Option(True, "--pretty/--compact", help="Indent the query."),
+) -> None:
+    """Print the rule file compiled to one SQL query over the relations `events` and `subjects`."""
+    from zoneinfo import ZoneInfo
+
+    import sqlglot
+
+    from . import sqlengine
+    from .inputs import DataError, parse_time
+    from .plan import lower
+
+    if dialect not in sqlglot.Dialect.classes:
+        _usage(f"--dialect must be a SQLGlot dialect such as duckdb, spark, trino or postgres, not {dialect!r}")
+    loaded, _ = _load_rules(rules)
+    as_of_us = None
+    if as_of is not None:
+        try:
+            as_of_us = sqlengine._us(parse_time(as_of, ZoneInfo(loaded.ruleset.timezone)))
+        except DataError:
+            _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime")
+    try:
+        compiled = sqlengine.compile_query(lower(loaded.ruleset), as_of_us)
+    except sqlengine.SqlUnsupported as exc:
+        d = diag.error("W091", f"the SQL engine cannot express {exc.message}; no query to print", exc.span,
+                       "score with --engine codegen, or write the construct in a form SQL has exactly")
+        _print_diagnostics([d], {str(rules): loaded.source or ""})
+        raise typer.Exit(EXIT_ERRORS)
+    sys.stdout.write(compiled.sql(dialect, pretty=pretty) + "\n")
     raise typer.Exit(EXIT_OK)
 
 

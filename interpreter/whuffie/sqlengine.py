@@ -1026,3 +1026,253 @@ def evaluate(plan: Plan, events, subjects: dict[str, dict] | None = None,
     con.register("events", event_table)
     con.register("subjects", subject_table)
     return run_query(compiled, con, as_of, len(events) - after, after)
+
+
+# ---------------------------------------------------------------- columnar input: Parquet and DuckDB tables
+
+
+def is_columnar(spec: str) -> bool:
+    """Whether an events argument is read by DuckDB itself: a .parquet file or duckdb:PATH#TABLE."""
+    return spec.startswith("duckdb:") or spec.lower().endswith(".parquet")
+
+
+class ColumnarError(Exception):
+    """A columnar input that cannot be read at all (missing file, table or column)."""
+
+
+@dataclass
+class ColumnarLoad:
+    """Rows of a Parquet file or DuckDB table, validated in SQL; accepted rows are the ``events`` relation."""
+
+    con: object
+    plan: Plan
+    layout: Layout
+    name: str
+    read: int
+    rejects: list  # inputs.Reject
+    accepted: int
+
+    def events(self, only: str | None = None) -> list:
+        """The accepted rows as inputs.Event objects (input order), optionally for one subject only."""
+        from .inputs import Event
+
+        values = _Values(ZoneInfo(self.plan.timezone))
+        columns = ["subject", "type", "at_us", "id", "line", "pos"]
+        fields = list(self.layout.field_columns.items())
+        query = exp.select(*[_col(c) for c in columns], *[_col(c) for _, c in fields]).from_("events")
+        if only is not None:
+            query = query.where(_eq(_col("subject"), exp.Literal.string(only)))
+        rows = self.con.execute(query.order_by(_col("pos")).sql("duckdb")).fetchall()
+        by_type: dict[str, list[tuple[str, int, str]]] = {}
+        for i, ((etype, fname), _) in enumerate(fields):
+            by_type.setdefault(etype, []).append((fname, len(columns) + i, self.layout.field_types[(etype, fname)]))
+        out = []
+        for position, row in enumerate(rows):
+            etype = row[1]
+            record = {}
+            for fname, index, kind in by_type.get(etype, ()):
+                value = row[index]
+                if kind == "number" and self.layout.field_columns[(etype, fname)] not in self.layout.int_numbers:
+                    record[fname] = None if value is None else float(value)
+                else:
+                    record[fname] = values.from_sql(value, kind)
+            out.append(Event(row[0], etype, EPOCH + dt.timedelta(microseconds=row[2]), row[3], row[4], position,
+                             record))
+        return out
+
+
+_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                  "UBIGINT")
+
+
+def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_needed: bool,
+                  con=None) -> ColumnarLoad:
+    """Open a Parquet file or ``duckdb:PATH#TABLE``, validate every row in SQL and register ``events``.
+
+    A row is rejected, with its 1-based row number, for what inputs.py rejects a
+    JSONL line for: a missing or empty subject, an unknown type, an `at` that is
+    not a time, a missing required field, a value of the wrong type or outside
+    its declared range, an id given twice, an unknown subject when the rules
+    read attributes. read = accepted + rejected.
+    """
+    import duckdb
+
+    con = con or connect()
+    con.execute(f"SET TimeZone = '{_quote(plan.timezone)}'").fetchall()
+    if spec.startswith("duckdb:"):
+        path, _, table = spec[len("duckdb:"):].partition("#")
+        if not table:
+            raise ColumnarError(f"{spec}: name the table as duckdb:PATH#TABLE")
+        try:
+            con.execute(f"ATTACH '{_quote(path)}' AS source_db (READ_ONLY)").fetchall()
+            described = con.execute(f'DESCRIBE source_db."{_ident(table)}"').fetchall()
+        except duckdb.Error as exc:
+            raise ColumnarError(f"{spec}: {str(exc).splitlines()[0]}") from None
+        source = f'(SELECT *, "at" AS __at, rowid + 1 AS __row FROM source_db."{_ident(table)}")'
+        name = f"{path}#{table}"
+    else:
+        try:
+            described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{_quote(spec)}')").fetchall()
+        except duckdb.Error as exc:
+            raise ColumnarError(f"{spec}: {str(exc).splitlines()[0]}") from None
+        source = (f"(SELECT * EXCLUDE (file_row_number), \"at\" AS __at, file_row_number + 1 AS __row "
+                  f"FROM read_parquet('{_quote(spec)}', file_row_number = true))")
+        name = spec.rsplit("/", 1)[-1]
+    column_types = {row[0]: row[1].upper() for row in described}
+    for key in ("subject", "type", "at"):
+        if key not in column_types:
+            raise ColumnarError(f"{spec}: no column {key!r} (columns: {', '.join(column_types)})")
+    layout = layout_for(plan)
+    rs = plan.ruleset
+    problems: list[str] = []  # SQL text of one message per check, NULL when the check passes
+
+    def check(condition: str, message_sql: str) -> None:
+        problems.append(f"CASE WHEN {condition} THEN {message_sql} END")
+
+    check("subject IS NULL OR CAST(subject AS VARCHAR) = ''", "'missing subject'")
+    known = ", ".join(f"'{_quote(t)}'" for t in rs.events)
+    check(f"type IS NULL OR CAST(type AS VARCHAR) NOT IN ({known or 'NULL'})",
+          "'unknown event type ' || coalesce('\"' || CAST(type AS VARCHAR) || '\"', 'none')")
+    at_expr = "TRY_CAST(__at AS TIMESTAMPTZ)"
+    check(f"{at_expr} IS NULL", "'at: expected an ISO 8601 datetime such as 2026-01-10T09:30:00Z, got ' || "
+                                "coalesce(CAST(__at AS VARCHAR), 'none')")
+    has_id = "id" in column_types
+    if has_id:
+        check("id IS NOT NULL AND CAST(id AS VARCHAR) = ''", "'id: expected text, got \"\"'")
+    field_sql: dict[str, str] = {}
+    for etype, decl in rs.events.items():
+        for f in decl.fields:
+            column = layout.field_columns[(etype, f.name)]
+            kind = f.type.name
+            is_type = f"type = '{_quote(etype)}'"
+            if f.name not in column_types:
+                if not f.optional:
+                    check(is_type, f"'missing required field {_quote(f.name)} of {_quote(etype)}'")
+                field_sql[column] = "NULL"
+                continue
+            src = f'"{_ident(f.name)}"'
+            ctype = column_types[f.name]
+            value, valid = _columnar_value(src, ctype, kind)
+            if value is None:
+                check(f"{is_type} AND {src} IS NOT NULL", f"'field {_quote(f.name)}: expected {kind}, "
+                                                           f"the column is {_quote(ctype)}'")
+                field_sql[column] = "NULL"
+                continue
+            if not f.optional:
+                check(f"{is_type} AND {src} IS NULL", f"'missing required field {_quote(f.name)} of {_quote(etype)}'")
+            check(f"{is_type} AND {src} IS NOT NULL AND NOT ({valid})",
+                  f"'field {_quote(f.name)}: expected {kind}, got ' || CAST({src} AS VARCHAR)")
+            if f.range is not None and kind in ("int", "number"):
+                check(f"{is_type} AND {src} IS NOT NULL AND ({valid}) AND NOT ({value} BETWEEN {f.range.low!r} "
+                      f"AND {f.range.high!r})",
+                      f"'field {_quote(f.name)}: expected {kind} in {f.range.low!r}..{f.range.high!r}, got ' || "
+                      f"CAST({src} AS VARCHAR)")
+            field_sql[column] = f"CASE WHEN {is_type} AND ({valid}) THEN {value} END"
+            if kind == "number" and ctype in _INTEGER_TYPES:
+                layout.int_numbers.add(column)
+    for column in column_types:  # a value in a column that is no field of the row's type
+        if column in ("subject", "type", "at", "id"):
+            continue
+        owners = [t for t, decl in rs.events.items() if any(f.name == column for f in decl.fields)]
+        allowed = ", ".join(f"'{_quote(t)}'" for t in owners) or "NULL"
+        check(f'"{_ident(column)}" IS NOT NULL AND type IS NOT NULL AND CAST(type AS VARCHAR) NOT IN ({allowed}) '
+              f"AND CAST(type AS VARCHAR) IN ({known or 'NULL'})",
+              f"'unknown field {_quote(column)} for event ' || CAST(type AS VARCHAR)")
+    if attributes_needed and subjects is not None:
+        con.register("__known_subjects", _subject_ids(subjects))
+        kind_name = plan.subject_kind or "subject"
+        check("subject IS NOT NULL AND CAST(subject AS VARCHAR) NOT IN (SELECT id FROM __known_subjects)",
+              f"'unknown {kind_name} \"' || CAST(subject AS VARCHAR) || '\": not in the subjects file'")
+    message = "concat_ws('; ', " + ", ".join(problems) + ")"
+    con.execute(f"CREATE TEMP TABLE __checked AS SELECT *, NULLIF({message}, '') AS __problem "
+                f"FROM {source}").fetchall()
+    if has_id:  # an id given twice: every later row with it is rejected, as inputs.py does
+        con.execute("""CREATE TEMP TABLE __dupes AS SELECT __row, first_row FROM (
+            SELECT __row, min(__row) OVER (PARTITION BY CAST(id AS VARCHAR)) AS first_row FROM __checked
+            WHERE id IS NOT NULL AND __problem IS NULL) WHERE __row > first_row""").fetchall()
+        con.execute(f"""UPDATE __checked SET __problem = 'duplicate id "' || CAST(id AS VARCHAR) ||
+            '" (first at {_quote(name)}:' || d.first_row || ')' FROM __dupes d WHERE __checked.__row = d.__row""").fetchall()
+    id_sql = f"coalesce(CAST(id AS VARCHAR), '{_quote(name)}:' || __row)" if has_id else f"'{_quote(name)}:' || __row"
+    select = [
+        "CAST(subject AS VARCHAR) AS subject", "CAST(type AS VARCHAR) AS type", "__row AS pos",
+        f"{id_sql} AS id", f"'{_quote(name)}:' || __row AS line", f"epoch_us({at_expr}) AS at_us",
+        f"date_diff('day', DATE '1970-01-01', CAST({at_expr} AS DATE)) AS local_day",
+        f"CAST(floor((date_diff('day', DATE '1970-01-01', CAST({at_expr} AS DATE)) + 3) / 7) AS BIGINT) AS local_week",
+        f"year(CAST({at_expr} AS DATE)) * 12 + month(CAST({at_expr} AS DATE)) - 1 AS local_month",
+        f"year(CAST({at_expr} AS DATE)) AS local_year",
+    ] + [f"{sql} AS {column}" for column, sql in field_sql.items()]
+    con.execute(f"CREATE TEMP TABLE events AS SELECT {', '.join(select)} FROM __checked "
+                "WHERE __problem IS NULL").fetchall()
+    from .inputs import Reject
+
+    rejects = [Reject(f"{name}:{row}", problem, text) for row, problem, text in con.execute(
+        "SELECT __row, __problem, to_json(c)::VARCHAR FROM (SELECT * EXCLUDE (__problem, __at) FROM __checked "
+        "WHERE __problem IS NOT NULL) c JOIN __checked USING (__row) ORDER BY __row").fetchall()]
+    read = con.execute("SELECT count(*) FROM __checked").fetchall()[0][0]
+    con.execute("DROP TABLE __checked").fetchall()
+    accepted = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+    return ColumnarLoad(con, plan, layout, name, read, rejects, accepted)
+
+
+def _columnar_value(src: str, ctype: str, kind: str) -> tuple[str | None, str]:
+    """(SQL for the value in the query's representation, SQL for "the value fits") or (None, "") if never."""
+    if kind == "int":
+        if ctype in _INTEGER_TYPES:
+            return f"CAST({src} AS BIGINT)", "true"
+        if ctype in ("DOUBLE", "FLOAT") or ctype.startswith("DECIMAL"):
+            return f"CAST({src} AS BIGINT)", f"{src} = floor({src}) AND isfinite(CAST({src} AS DOUBLE))"
+        return None, ""
+    if kind == "number":
+        if ctype in _INTEGER_TYPES:
+            return f"CAST({src} AS BIGINT)", "true"
+        if ctype in ("DOUBLE", "FLOAT") or ctype.startswith("DECIMAL"):
+            return f"CAST({src} AS DOUBLE)", f"isfinite(CAST({src} AS DOUBLE))"
+        return None, ""
+    if kind == "bool":
+        return (f"{src}", "true") if ctype == "BOOLEAN" else (None, "")
+    if kind == "text":
+        return (f"{src}", "true") if ctype == "VARCHAR" else (None, "")
+    if kind == "date":
+        if ctype == "DATE":
+            return f"epoch_us(CAST({src} AS TIMESTAMPTZ))", "true"
+        if ctype == "VARCHAR":
+            return f"epoch_us(CAST(TRY_CAST({src} AS DATE) AS TIMESTAMPTZ))", f"TRY_CAST({src} AS DATE) IS NOT NULL"
+        return None, ""
+    if kind == "datetime":
+        if ctype.startswith("TIMESTAMP") or ctype == "VARCHAR":
+            return f"epoch_us(TRY_CAST({src} AS TIMESTAMPTZ))", f"TRY_CAST({src} AS TIMESTAMPTZ) IS NOT NULL"
+        return None, ""
+    if kind == "duration":
+        if ctype in _INTEGER_TYPES or ctype in ("DOUBLE", "FLOAT"):
+            return f"CAST(round(CAST({src} AS DOUBLE) * 1000000) AS BIGINT)", "true"
+        return None, ""
+    return None, ""
+
+
+def _subject_ids(subjects: dict[str, dict]):
+    import pyarrow as pa
+
+    return pa.table({"id": pa.array(list(subjects), pa.string())})
+
+
+def _quote(text: str) -> str:
+    return str(text).replace("'", "''")
+
+
+def _ident(text: str) -> str:
+    return str(text).replace('"', '""')
+
+
+def evaluate_columnar(load: ColumnarLoad, subjects: dict[str, dict] | None = None,
+                      as_of: dt.datetime | None = None) -> Results:
+    """Score the accepted rows of a columnar input on DuckDB (no ledger)."""
+    con = load.con
+    if as_of is None:
+        latest = con.execute("SELECT max(at_us) FROM events").fetchall()[0][0]
+        as_of = EPOCH + dt.timedelta(microseconds=latest) if latest is not None else dt.datetime(1970, 1, 1, tzinfo=UTC)
+    as_of = as_of.astimezone(UTC)
+    compiled = compile_query(load.plan, _us(as_of))
+    compiled.layout = load.layout
+    after = con.execute(f"SELECT count(*) FROM events WHERE at_us > {_us(as_of)}").fetchall()[0][0]
+    con.register("subjects", arrow_subjects(load.plan, subjects or {}, load.layout))
+    return run_query(compiled, con, as_of, load.accepted - after, after)
