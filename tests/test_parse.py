@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -270,3 +271,27 @@ def test_string_escape_and_date_errors_are_literal_diagnostics() -> None:
     assert codes == [("W004", 1, 11), ("W004", 2, 18)]
     assert "\\q" in result.diagnostics[0].message
     assert "2026-02-30" in result.diagnostics[1].message
+
+
+def test_parse_tables_cache_is_plain_json_and_survives_damage(tmp_path, monkeypatch):
+    """The per-user table cache round-trips to the same AST, and a damaged file is rebuilt."""
+    import json
+
+    from whuffie import parser as parser_module
+
+    source = (Path(__file__).parents[1] / "examples" / "library" / "rules.whuf").read_text(encoding="utf-8")
+    expected = parser_module.parse(source, "rules.whuf").program
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    try:
+        parser_module.lark_parser.cache_clear()
+        parser_module.lark_parser()  # builds and stores
+        stored = list((tmp_path / "whuffie").glob("lalr-*.json"))
+        assert len(stored) == 1
+        json.loads(stored[0].read_text(encoding="utf-8"))  # data, not a pickle
+        parser_module.lark_parser.cache_clear()
+        assert parser_module.parse(source, "rules.whuf").program == expected  # loaded from the cache
+        stored[0].write_text('{"data": "damaged"', encoding="utf-8")
+        parser_module.lark_parser.cache_clear()
+        assert parser_module.parse(source, "rules.whuf").program == expected  # rebuilt
+    finally:
+        parser_module.lark_parser.cache_clear()

@@ -63,32 +63,109 @@ class _CommentSink:
 _COMMENTS = _CommentSink()
 
 
-def _use_cache() -> bool:
-    """Let Lark keep its grammar analysis in the temporary folder (startup ~0.6 s -> ~0.03 s).
+_LARK_OPTIONS = dict(
+    parser="lalr",
+    lexer="contextual",
+    strict=True,
+    maybe_placeholders=False,
+    keep_all_tokens=True,
+    start=["start", "expr_input"],
+)
 
-    Lark names the file after a hash of the grammar, the options and its own
-    version, so a changed grammar never loads a stale table.
+
+def _table_cache_path(grammar_text: str) -> Path | None:
+    """Where this user's copy of the parse tables lives, keyed by grammar, options and Lark version.
+
+    Lark's own ``cache=True`` unpickles from the shared temporary folder, so
+    any local user could plant code there. These tables are plain JSON data
+    in the user's own cache folder instead: loading them cannot run code.
     """
-    import tempfile
+    import hashlib
 
-    return os.access(tempfile.gettempdir(), os.W_OK)
+    import lark
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return None
+    key = hashlib.sha256(f"{lark.__version__}\n{sorted(_LARK_OPTIONS.items())}\n{grammar_text}".encode()).hexdigest()
+    return Path(base) / "whuffie" / f"lalr-{key[:32]}.json"
+
+
+def _encode_tables(value):
+    """Lark's serialized tables as JSON: tuples and dicts with non-text keys are tagged."""
+    if isinstance(value, dict):
+        if all(isinstance(k, str) for k in value):
+            return {k: _encode_tables(v) for k, v in value.items()}
+        return {"\u0000dict": [[_encode_tables(k), _encode_tables(v)] for k, v in value.items()]}
+    if isinstance(value, tuple):
+        return {"\u0000tuple": [_encode_tables(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode_tables(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"cannot store {type(value).__name__} in the table cache")
+
+
+def _decode_tables(value):
+    """The inverse of _encode_tables."""
+    if isinstance(value, dict):
+        if "\u0000dict" in value:
+            return {_decode_tables(k): _decode_tables(v) for k, v in value["\u0000dict"]}
+        if "\u0000tuple" in value:
+            return tuple(_decode_tables(v) for v in value["\u0000tuple"])
+        return {k: _decode_tables(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode_tables(v) for v in value]
+    return value
+
+
+def _runtime_options() -> dict:
+    # Callbacks are objects of this process: never stored, always passed in.
+    return {"transformer": _BUILDER, "lexer_callbacks": {"COMMENT": _COMMENTS}}
+
+
+def _load_tables(path: Path) -> Lark | None:
+    import json
+
+    try:
+        stored = _decode_tables(json.loads(path.read_text(encoding="utf-8")))
+        return Lark._load_from_dict(stored["data"], stored["memo"], **_runtime_options())
+    except Exception:  # a damaged or foreign cache file is rebuilt, never trusted
+        return None
+
+
+def _store_tables(parser: Lark, path: Path) -> None:
+    import json
+
+    from lark.grammar import Rule
+    from lark.lark import _LOAD_ALLOWED_OPTIONS
+    from lark.lexer import TerminalDef
+
+    data, memo = parser.memo_serialize([TerminalDef, Rule])
+    data["options"] = {k: v for k, v in data["options"].items() if k not in _LOAD_ALLOWED_OPTIONS}
+    try:
+        text = json.dumps(_encode_tables({"data": data, "memo": memo}))
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    except (OSError, TypeError):
+        pass  # no cache: the next run builds the tables again
 
 
 @lru_cache(maxsize=1)
 def lark_parser() -> Lark:
-    """The one Lark parser, built once per process."""
-    return Lark(
-        grammar_path().read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        strict=True,
-        cache=_use_cache(),
-        maybe_placeholders=False,
-        keep_all_tokens=True,
-        transformer=_BUILDER,
-        start=["start", "expr_input"],
-        lexer_callbacks={"COMMENT": _COMMENTS},
-    )
+    """The one Lark parser, built once per process (tables cached as JSON per user)."""
+    grammar_text = grammar_path().read_text(encoding="utf-8")
+    path = _table_cache_path(grammar_text)
+    if path is not None and path.is_file():
+        loaded = _load_tables(path)
+        if loaded is not None:
+            return loaded
+    parser = Lark(grammar_text, **_LARK_OPTIONS, **_runtime_options())
+    if path is not None:
+        _store_tables(parser, path)
+    return parser
 
 
 # ---------------------------------------------------------------- results
