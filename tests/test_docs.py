@@ -155,7 +155,8 @@ def test_the_synopsis_lists_exactly_the_options_each_command_has():
     commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
     usage = documented_usage()
     for name, command in commands.items():
-        real = {opt for param in command.params for opt in param.opts if opt.startswith("--")}
+        real = {opt for param in command.params
+                for opt in [*param.opts, *getattr(param, "secondary_opts", [])] if opt.startswith("--")}
         assert name in usage, f"whuffie {name} is missing from the synopsis"
         assert usage[name] == real, f"whuffie {name}: documented {sorted(usage[name])}, real {sorted(real)}"
 
