@@ -8,6 +8,7 @@ $(BIN)/whuffie: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	if command -v java >/dev/null; then $(BIN)/pip install --quiet -e '.[spark]'; fi
 	touch $@
 
 demo: $(BIN)/whuffie

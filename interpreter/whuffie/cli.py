@@ -395,7 +395,7 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
     plan = lower(ruleset)
     try:
         with _progress(f"reading {spec}"):
-            load = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes)
+            load = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes, only=only)
     except sqlengine.ColumnarError as exc:
         _usage(str(exc))
     if load.rejects:
@@ -427,11 +427,10 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
             events = load.events(only)
             if not events and only not in (subjects or {}):
                 _usage(f"unknown subject {only!r}: no row of {spec} and no line in the subjects file names it")
-            if instant is None:
-                latest = load.con.execute("SELECT max(at_us) FROM events").fetchall()[0][0]
+            if instant is None:  # the default as-of is the latest event of the whole input: one cheap max()
+                latest = sqlengine.latest_at(spec, load.con)
                 if latest is not None:
-                    import datetime as dt
-                    instant = sqlengine.EPOCH + dt.timedelta(microseconds=latest)
+                    instant = latest
             results = engines.evaluate("codegen" if engine in ("auto", "duckdb") else engine, ruleset, events,
                                        subjects, instant, ledger=ledger, only=only, notes=notes)
             results.scored = load.accepted - load.con.execute(
@@ -454,7 +453,8 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
         _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
         raise typer.Exit(EXIT_ERRORS)
     rejected = len(load.rejects)
-    print(f"{spec}: read {load.read}, scored {results.scored}, rejected {rejected}, "
+    print(f"{spec}: read {load.read}{f' rows of {only}' if only is not None else ''}, scored {results.scored}, "
+          f"rejected {rejected}, "
           f"after as-of {results.after_as_of} (as of {iso(results.as_of)})"
           + (f"; rejects in {rejects_path}" if rejects_path is not None and rejected else ""), file=sys.stderr)
     return loaded, program, load, results

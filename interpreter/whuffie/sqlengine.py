@@ -641,8 +641,8 @@ def compile_query(plan: Plan, as_of_us: int | None = None) -> Compiled:
         privilege_columns[p.name] = f"p{i}"
         current = layer(f"privilege{i}", exp.select(exp.Star(), cond.as_(f"p{i}")).from_(current))
     query = exp.select(exp.Star()).from_(current).order_by(_col("subject"))
-    query.set("with_", exp.With(expressions=[
-        exp.CTE(this=select, alias=exp.TableAlias(this=exp.to_identifier(name))) for name, select in ctes]))
+    for name, select in ctes:
+        query = query.with_(name, as_=select, copy=False)
     return Compiled(plan, layout, query, score_columns, privilege_columns)
 
 
@@ -1086,14 +1086,16 @@ _INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYI
 
 
 def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_needed: bool,
-                  con=None) -> ColumnarLoad:
+                  con=None, only: str | None = None) -> ColumnarLoad:
     """Open a Parquet file or ``duckdb:PATH#TABLE``, validate every row in SQL and register ``events``.
 
     A row is rejected, with its 1-based row number, for what inputs.py rejects a
     JSONL line for: a missing or empty subject, an unknown type, an `at` that is
     not a time, a missing required field, a value of the wrong type or outside
     its declared range, an id given twice, an unknown subject when the rules
-    read attributes. read = accepted + rejected.
+    read attributes. read = accepted + rejected. With ``only``, the subject
+    filter is pushed into the scan: only that subject's rows are read and
+    validated (Parquet row-group statistics skip the rest).
     """
     import duckdb
 
@@ -1118,6 +1120,8 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
         source = (f"(SELECT * EXCLUDE (file_row_number), \"at\" AS __at, file_row_number + 1 AS __row "
                   f"FROM read_parquet('{_quote(spec)}', file_row_number = true))")
         name = spec.rsplit("/", 1)[-1]
+    if only is not None:
+        source = f"(SELECT * FROM {source} WHERE CAST(subject AS VARCHAR) = '{_quote(only)}')"
     column_types = {row[0]: row[1].upper() for row in described}
     for key in ("subject", "type", "at"):
         if key not in column_types:
@@ -1276,3 +1280,14 @@ def evaluate_columnar(load: ColumnarLoad, subjects: dict[str, dict] | None = Non
     after = con.execute(f"SELECT count(*) FROM events WHERE at_us > {_us(as_of)}").fetchall()[0][0]
     con.register("subjects", arrow_subjects(load.plan, subjects or {}, load.layout))
     return run_query(compiled, con, as_of, load.accepted - after, after)
+
+
+def latest_at(spec: str, con) -> dt.datetime | None:
+    """The latest valid `at` of a whole columnar input (the default as-of), read with one aggregate."""
+    if spec.startswith("duckdb:"):
+        path, _, table = spec[len("duckdb:"):].partition("#")
+        source = f'source_db."{_ident(table)}"'
+    else:
+        source = f"read_parquet('{_quote(spec)}')"
+    latest = con.execute(f'SELECT max(epoch_us(TRY_CAST("at" AS TIMESTAMPTZ))) FROM {source}').fetchall()[0][0]
+    return None if latest is None else EPOCH + dt.timedelta(microseconds=latest)

@@ -1,0 +1,194 @@
+"""Engines benchmark: reference, generated Python and DuckDB on Stack Overflow-style logs.
+
+The issue's setup: 8 event types, a 200-a-day shared cap over 5 of them, a
+running floor of 1; users = events / 50, active over 60 days with lognormal
+activity, ties in time, unsorted arrival order. The logs are written as JSONL
+and Parquet into a temporary folder. Each engine runs best of 3 (CPU and wall
+time); the spread of the 3 runs is printed as the noise.
+
+    .venv/bin/python benchmarks/bench_engines.py            # 1M events
+    .venv/bin/python benchmarks/bench_engines.py --sizes 1000000 10000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "interpreter"))
+
+RULES = """ruleset so_bench "Q&A reputation (benchmark)"
+timezone "UTC"
+author team "Team"
+event question_voted { up: bool }
+event answer_voted { up: bool }
+event answer_accepted { self_answer: bool }
+event edit_approved {}
+event bounty_won { amount: int in 50..500 }
+event spam_flagged {}
+event comment_voted {}
+event tag_wiki_edited {}
+rule question_upvote by team because "q" on question_voted where up award 10
+rule question_downvote by team because "q" on question_voted where not up award -2
+rule answer_upvote by team because "a" on answer_voted where up award 10
+rule answer_downvote by team because "a" on answer_voted where not up award -2
+rule accepted_answer by team because "a" on answer_accepted where not self_answer award 15
+rule suggested_edit by team because "e" on edit_approved award 2 cap 1000 total
+rule bounty by team because "b" on bounty_won award amount
+rule spam_penalty by team because "s" on spam_flagged award -100
+rule comment_upvote by team because "c" on comment_voted award 1
+rule tag_wiki by team because "t" on tag_wiki_edited award 2
+shared cap vote_reputation 200 per day over question_upvote, answer_upvote, suggested_edit, comment_upvote, tag_wiki
+  by team because "200 a day"
+measure accepted = count answer_accepted where not self_answer
+measure active_days = count distinct days of answer_voted within 30 days
+score reputation = 1 + points
+  floor 1 per event
+tier established when reputation >= 1000 by team because "x"
+tier member when reputation >= 15 by team because "x"
+tier new otherwise by team because "x"
+privilege vote_up when reputation >= 15 by team because "x"
+"""
+
+TYPES = [("question_voted", 0.22), ("answer_voted", 0.40), ("answer_accepted", 0.06), ("edit_approved", 0.08),
+         ("bounty_won", 0.01), ("spam_flagged", 0.01), ("comment_voted", 0.17), ("tag_wiki_edited", 0.05)]
+START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def generate(count: int, folder: Path, seed: int = 7) -> tuple[Path, Path]:
+    """Write ``count`` events as JSONL and Parquet; return both paths."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = random.Random(seed)
+    users = max(1, count // 50)
+    weights = [rng.lognormvariate(0, 1.2) for _ in range(users)]
+    cumulative = []
+    total = 0.0
+    for w in weights:
+        total += w
+        cumulative.append(total)
+    names = [t for t, _ in TYPES]
+    type_weights = [w for _, w in TYPES]
+    jsonl = folder / f"events_{count}.jsonl"
+    columns = {"subject": [], "type": [], "at": [], "up": [], "self_answer": [], "amount": []}
+    with open(jsonl, "w") as out:
+        subjects = rng.choices(range(users), cum_weights=cumulative, k=count)
+        types = rng.choices(names, weights=type_weights, k=count)
+        for i in range(count):
+            # minutes, not seconds, over 60 days: many events share their time (ties)
+            at = START + dt.timedelta(minutes=rng.randrange(60 * 24 * 60))
+            record = {"subject": f"u{subjects[i]}", "type": types[i], "at": at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+            up = self_answer = amount = None
+            if types[i] in ("question_voted", "answer_voted"):
+                up = record["up"] = rng.random() < 0.85
+            elif types[i] == "answer_accepted":
+                self_answer = record["self_answer"] = rng.random() < 0.1
+            elif types[i] == "bounty_won":
+                amount = record["amount"] = rng.choice([50, 100, 200, 500])
+            out.write(json.dumps(record, separators=(",", ":")) + "\n")
+            columns["subject"].append(record["subject"])
+            columns["type"].append(types[i])
+            columns["at"].append(at)
+            columns["up"].append(up)
+            columns["self_answer"].append(self_answer)
+            columns["amount"].append(amount)
+    table = pa.table({"subject": pa.array(columns["subject"], pa.string()), "type": pa.array(columns["type"]),
+                      "at": pa.array(columns["at"], pa.timestamp("us", tz="UTC")),
+                      "up": pa.array(columns["up"], pa.bool_()), "self_answer": pa.array(columns["self_answer"]),
+                      "amount": pa.array(columns["amount"], pa.int64())})
+    parquet = folder / f"events_{count}.parquet"
+    pq.write_table(table, parquet)
+    return jsonl, parquet
+
+
+def timed(fn, repeat: int = 3):
+    """Best of ``repeat``: (best wall, cpu of that run, spread of the walls, the last result)."""
+    walls, cpus, result = [], [], None
+    for _ in range(repeat):
+        w0, c0 = time.perf_counter(), time.process_time()
+        result = fn()
+        walls.append(time.perf_counter() - w0)
+        cpus.append(time.process_time() - c0)
+    best = min(range(repeat), key=lambda i: walls[i])
+    return walls[best], cpus[best], max(walls) - min(walls), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-reference-above", type=int, default=2_000_000,
+                        help="do not time the reference evaluator on larger logs (it takes minutes)")
+    args = parser.parse_args()
+
+    from whuffie import codegen, evaluator, sqlengine
+    from whuffie.frontend import load_text
+    from whuffie.inputs import load_events
+    from whuffie.plan import lower
+
+    ruleset = load_text(RULES, "bench.whuf").ruleset
+    plan = lower(ruleset)
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; best of {args.repeat}, "
+          "CPU = process time of the best run (DuckDB's threads included), noise = max - min wall")
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes:
+            t0 = time.perf_counter()
+            jsonl, parquet = generate(size, Path(tmp))
+            print(f"\n{size:,} events, {size // 50:,} users: generated in {time.perf_counter() - t0:.1f} s "
+                  f"(JSONL {jsonl.stat().st_size / 1e6:.0f} MB, Parquet {parquet.stat().st_size / 1e6:.0f} MB)")
+            rows = []
+            wall, cpu, noise, load = timed(lambda: load_events(jsonl, ruleset), args.repeat)
+            rows.append(("read JSONL + validate (inputs.py)", wall, cpu, noise))
+            events = load.events
+            reference = None
+            if size <= args.skip_reference_above:
+                wall, cpu, noise, reference = timed(
+                    lambda: evaluator.evaluate(ruleset, events, ledger=False), args.repeat)
+                rows.append(("reference evaluator (score, no ledger)", wall, cpu, noise))
+            wall, cpu, noise, fast = timed(lambda: codegen.evaluate(ruleset, events, ledger=False), args.repeat)
+            rows.append(("generated Python (score, no ledger)", wall, cpu, noise))
+            wall, cpu, noise, _ = timed(lambda: codegen.evaluate(ruleset, events, ledger=True), args.repeat)
+            rows.append(("generated Python (with ledger)", wall, cpu, noise))
+            wall, cpu, noise, in_memory = timed(lambda: sqlengine.evaluate(plan, events), args.repeat)
+            rows.append(("DuckDB, in-memory events (Arrow + query)", wall, cpu, noise))
+
+            def from_parquet():
+                loaded = sqlengine.load_columnar(str(parquet), plan, None, False)
+                return sqlengine.evaluate_columnar(loaded)
+            wall, cpu, noise, on_parquet = timed(from_parquet, args.repeat)
+            rows.append(("DuckDB, Parquet (validate + query)", wall, cpu, noise))
+
+            def explain_one():
+                loaded = sqlengine.load_columnar(str(parquet), plan, None, False, only="u0")
+                as_of = sqlengine.latest_at(str(parquet), loaded.con)
+                return codegen.evaluate(ruleset, loaded.events("u0"), None, as_of, only="u0")
+            wall, cpu, noise, _ = timed(explain_one, args.repeat)
+            rows.append(("explain one subject, Parquet (pushdown + ledger)", wall, cpu, noise))
+            width = max(len(r[0]) for r in rows)
+            print(f"{'':{width}}  {'wall s':>8}  {'cpu s':>8}  {'noise s':>8}")
+            for label, wall, cpu, noise in rows:
+                print(f"{label:{width}}  {wall:8.2f}  {cpu:8.2f}  {noise:8.2f}")
+            base = reference or fast
+            worst = 0.0
+            for other in (fast, in_memory, on_parquet):
+                for x, y in zip(base.subjects, other.subjects):
+                    worst = max(worst, abs(x.scores["reputation"] - y.scores["reputation"]))
+            print(f"largest difference in reputation between engines: {worst:g}"
+                  f" ({len(base.subjects):,} subjects)")
+            if not math.isfinite(worst) or worst > 1e-9:
+                print("ENGINES DISAGREE", file=sys.stderr)
+                sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
