@@ -75,6 +75,7 @@ def test_every_example_scores_the_same_on_every_engine(name: str) -> None:
     assert ledger_json(reference), "the example has a ledger to compare"
     on_duckdb = sqlengine.evaluate(lower(ruleset), events, subjects)
     assert same_numbers(reference, on_duckdb) == []
+    assert report.score_json(on_duckdb, 12) == report.score_json(reference, 12)
 
 
 @pytest.mark.parametrize("name", WITH_EVENTS)

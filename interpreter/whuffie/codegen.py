@@ -350,6 +350,7 @@ def compile_plan(plan: Plan) -> Generated:
         w.emit(0, f"def {w.def_names[name]}({', '.join(params.values())}):")
         w.emit(1, f"return {body}")
         w.emit(0, "")
+    _finish_function(w, plan)
     for keep in (True, False):
         _subject_function(w, plan, keep)
     source = "\n".join(w.lines) + "\n"
@@ -428,6 +429,16 @@ def _subject_function(w: _Writer, plan: Plan, keep: bool) -> None:
             w.emit(body, f"if value is None: value = {w.expr(m.default, _Scope('default'))}")
             w.construct = None
         w.emit(body, f"measures[{m.name!r}] = value")
+    w.emit(body, "scores, tier_name, granted = finish(sid, attrs, now, points, by_rule, measures)")
+    w.emit(body, "return _SubjectResult(sid, scores, tier_name, granted, measures, points, by_rule, entries, len(evs))")
+    w.emit(0, "")
+
+
+def _finish_function(w: _Writer, plan: Plan) -> None:
+    """Scores, the tier and privileges from a subject's totals: shared by every subject loop and by DuckDB."""
+    w.construct = None
+    w.emit(0, "def finish(sid, attrs, now, points, by_rule, measures):")
+    body = 1
     w.emit(body, "scores = {}")
     above: list[str] = []
     for s in plan.scores:
@@ -481,8 +492,7 @@ def _subject_function(w: _Writer, plan: Plan, keep: bool) -> None:
         w.emit(body + 1, f"raise _fault(_host(exc, {w.span(p.span)}), {what}, {p.author!r}, None, sid) from None")
         seen.append(p.name)
     w.construct = None
-    w.emit(body, "return _SubjectResult(sid, scores, tier_name, [k for k, v in privileges.items() if v], "
-                 "measures, points, by_rule, entries, len(evs))")
+    w.emit(body, "return scores, tier_name, [k for k, v in privileges.items() if v]")
     w.emit(0, "")
 
 

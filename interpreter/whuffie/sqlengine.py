@@ -167,6 +167,8 @@ class Layout:
     attr_types: dict[str, str] = field(default_factory=dict)
     # number columns whose every value is a whole Python int: the reference keeps them ints
     int_numbers: set[str] = field(default_factory=set)
+    # number columns holding both ints and floats: <column>_f tells which a value was
+    mixed_numbers: set[str] = field(default_factory=set)
 
 
 def layout_for(plan: Plan) -> Layout:
@@ -448,9 +450,9 @@ def _partition(window: str | None) -> list[exp.Expression]:
     return cols
 
 
-def compile_query(plan: Plan, as_of_us: int | None = None) -> Compiled:
+def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None = None) -> Compiled:
     """Compile a plan to one query over ``events`` and ``subjects``; as-of default: the latest event."""
-    layout = layout_for(plan)
+    layout = layout or layout_for(plan)
     if as_of_us is None:
         now = exp.Subquery(this=exp.select(exp.Max(this=_col("at_us"))).from_("events"))
     else:
@@ -519,6 +521,24 @@ def compile_query(plan: Plan, as_of_us: int | None = None) -> Compiled:
             value[r.index] = f"once{r.index}"
         current = layer("once", exp.select(*cols).from_(current))
 
+    # which rules only ever pass integers through their caps and the bound (BIGINT levels, not DOUBLE)
+    constants = [c.amount for r in plan.rules for c in r.caps]
+    if plan.bound is not None:
+        constants += [x for x in (plan.bound.floor, plan.bound.ceiling, plan.bound.start) if x is not None]
+    all_int_constants = all(isinstance(x, int) for x in constants)
+    whole_rules = {r.index: all_int_constants and tr.base(r.award) == "int" for r in plan.rules}
+    changed = True
+    while changed:  # a shared cap mixes its members' values
+        changed = False
+        for name in plan.shared_caps:
+            members = [r for r in plan.rules if any(c.shared == name for c in r.caps)]
+            if any(not whole_rules[r.index] for r in members) and any(whole_rules[r.index] for r in members):
+                for r in members:
+                    whole_rules[r.index] = False
+                changed = True
+    if plan.bound is not None and not all(whole_rules.values()):
+        whole_rules = {i: False for i in whole_rules}
+
     # 4. caps: each rule's own caps (level by level), then the shared caps in declaration order
     steps: list[tuple[object, list]] = []
     depth = max((sum(1 for c in r.caps if c.shared is None) for r in plan.rules), default=0)
@@ -536,7 +556,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None) -> Compiled:
         if cap.amount < 0:
             raise SqlUnsupported(f"a negative cap ({cap.label})", members[0].span)
         current = _barrier(layer, current, f"c{k}", members, value, _partition(cap.window), cap.amount,
-                           start=0, upper=True)
+                           start=0, upper=True, whole=all(whole_rules[r.index] for r in members))
 
     # 5. the running floor / ceiling over every rule, in event order
     if plan.bound is not None and plan.rules:
@@ -548,7 +568,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None) -> Compiled:
         if (upper and b.start > limit) or (not upper and b.start < limit):
             raise SqlUnsupported(f"a running bound that starts outside itself (score {b.score})")
         current = _barrier(layer, current, "bound", plan.rules, value, [_col("subject")], limit,
-                           start=b.start, upper=upper)
+                           start=b.start, upper=upper, whole=all(whole_rules.values()))
 
     # 6. decay, and the final value of each rule
     cols = [exp.Star()]
@@ -589,6 +609,10 @@ def compile_query(plan: Plan, as_of_us: int | None = None) -> Compiled:
         if m.kind == "sum":
             picked = _case((test.copy(), _col(layout.field_columns[(m.event, m.field)])))
             aggs.append(exp.Count(this=picked).as_(f"n{i}"))
+        column = layout.field_columns.get((m.event, m.field)) if m.field else None
+        if m.kind in ("sum", "min", "max") and column in layout.mixed_numbers:
+            flag = _case((test.copy(), _case((_col(column + "_f"), exp.Literal.number(1)), default=exp.Literal.number(0))))
+            aggs.append(exp.Max(this=flag).as_(f"mf{i}"))
     aggs.append(exp.Sum(this=_sum_exprs([_col("rule_faults")] + measure_faults)).as_("faults"))
     per_subject = layer("per_subject", exp.select(*aggs).from_(current).group_by(_col("subject")))
 
@@ -610,6 +634,9 @@ def compile_query(plan: Plan, as_of_us: int | None = None) -> Compiled:
         cols.append(value_col.as_(f"m{i}"))
         if m.kind == "sum":
             cols.append(_coalesce0(_col(f"n{i}", "p")).as_(f"n{i}"))
+        column = layout.field_columns.get((m.event, m.field)) if m.field else None
+        if m.kind in ("sum", "min", "max") and column in layout.mixed_numbers:
+            cols.append(_coalesce0(_col(f"mf{i}", "p")).as_(f"mf{i}"))
     for attr, column in layout.attr_columns.items():
         cols.append(_col(column, "s").as_(column))
     joined = exp.select(*cols).from_(exp.alias_(exp.to_table("ids"), "ids")).join(
@@ -674,7 +701,7 @@ def _measure_aggregate(m, test: exp.Expression, layout: Layout) -> exp.Expressio
 
 
 def _barrier(layer, current: str, name: str, members: list, value: dict, partition: list[exp.Expression],
-             limit, start, upper: bool) -> str:
+             limit, start, upper: bool, whole: bool) -> str:
     """One barrier level: every member's value after a running sum bounded by ``limit``.
 
     Members that fire on one event are taken in declaration order, so the walk
@@ -705,7 +732,10 @@ def _barrier(layer, current: str, name: str, members: list, value: dict, partiti
     layer(f"{name}a", exp.select(*cols).from_(current))
     row_total = _sum_exprs([_col(f"{name}_x{j}") for j in range(width)])
     # B: the prefix sum before the row
-    prefix = _window(exp.Sum(this=row_total), partition)
+    # SUM of BIGINT is HUGEINT in DuckDB, and every later level would compute in 128 bits: twice as slow.
+    # An overflow of the cast is a database error, and the run falls back to exact Python integers.
+    prefix = exp.Cast(this=_window(exp.Sum(this=row_total), partition),
+                      to=exp.DataType.build("BIGINT" if whole else "DOUBLE"))
     layer(f"{name}b", exp.select(exp.Star(), _sub(prefix, row_total.copy()).as_(f"{name}_pb")).from_(f"{name}a"))
     # C: the prefix after each step, and the row's largest excess over the barrier
     cols = [exp.Star()]
@@ -838,7 +868,13 @@ def arrow_events(plan: Plan, events, layout: Layout | None = None):
         "local_year": pa.array(years, pa.int64()),
     }
     for (etype, fname), column in layout.field_columns.items():
-        arrays[column] = _number_aware(field_cols[column], layout.field_types[(etype, fname)], column, layout)
+        kind = layout.field_types[(etype, fname)]
+        arrays[column] = _number_aware(field_cols[column], kind, column, layout)
+        if kind == "number" and column not in layout.int_numbers and any(
+                isinstance(v, int) for v in field_cols[column]):
+            layout.mixed_numbers.add(column)
+            arrays[column + "_f"] = pa.array([None if v is None else isinstance(v, float) for v in field_cols[column]],
+                                             pa.bool_())
     return pa.table(arrays)
 
 
@@ -880,8 +916,21 @@ def connect():
     return duckdb.connect(":memory:")
 
 
-def run_query(compiled: Compiled, con, as_of: dt.datetime, scored: int, after: int) -> Results:
-    """Run a compiled query on a connection with ``events`` and ``subjects`` registered; rows -> Results."""
+def run_query(compiled: Compiled, con, as_of: dt.datetime, scored: int, after: int,
+              subjects: dict[str, dict] | None = None) -> Results:
+    """Run a compiled query on a connection with ``events`` and ``subjects`` registered; rows -> Results.
+
+    The query's per-subject totals (points, each rule's sum, measures) are
+    final. Scores, the tier and privileges are then taken from generated
+    Python's ``finish`` on those totals: the query computes them too (for
+    Spark and the printed SQL), but Python's int/float typing of a score such
+    as ``clamp(100 + points, 0, 200)`` (the int 200 when it clamps) and the
+    exact W090 of a faulting score come from the same code as everywhere else.
+    """
+    from . import codegen
+
+    finish = codegen.generated_for(compiled.plan.ruleset).namespace["finish"]
+    subjects = subjects or {}
     plan = compiled.plan
     rs = plan.ruleset
     layout = compiled.layout
@@ -891,12 +940,10 @@ def run_query(compiled: Compiled, con, as_of: dt.datetime, scored: int, after: i
     values = _Values(ZoneInfo(plan.timezone))
     float_rules = {r.index: _rule_may_float(plan, r, compiled.layout) for r in plan.rules}
     measure_kinds = {m.name: _type_name(rs.measure_types.get(m.name), "number") for m in plan.measures}
-    tier_names = {t.rank: t.name for t in plan.tiers}
     out = []
     for row in rows:
         rec = dict(zip(names, row))
-        if rec["faults"] or any(rec[c] is None for c in compiled.score_columns.values()) \
-                or rec["tier_rank"] is None or any(rec[c] is None for c in compiled.privilege_columns.values()):
+        if rec["faults"]:
             raise SqlFault(rec["subject"])
         by_rule = {}
         points_float = False
@@ -914,24 +961,17 @@ def run_query(compiled: Compiled, con, as_of: dt.datetime, scored: int, after: i
             whole = m.field is not None and layout.field_columns.get((m.event, m.field)) in layout.int_numbers
             if m.kind == "sum" and raw == 0 and not rec[f"n{i}"]:
                 measures[m.name] = 0  # the reference's empty sum is the int 0, whatever the field
-            elif kind == "number" and m.kind in ("sum", "min", "max") and whole and raw is not None \
-                    and float(raw).is_integer():
+            elif kind == "number" and m.kind in ("sum", "min", "max") and raw is not None \
+                    and float(raw).is_integer() and (whole or rec.get(f"mf{i}") == 0):
                 measures[m.name] = int(raw)
             else:
                 measures[m.name] = values.from_sql(raw, kind)
-        scores = {}
-        for s in plan.scores:
-            raw = rec[compiled.score_columns[s.name]]
-            kind = _type_name(rs.score_types.get(s.name), "number")
-            if kind == "number" and not _may_float(s.expr, plan, points_float, scores, measures, layout) \
-                    and float(raw).is_integer():
-                scores[s.name] = int(raw)
-            else:
-                scores[s.name] = values.from_sql(raw, kind)
-        rank = rec["tier_rank"]
-        privileges = [p.name for p in plan.privileges if rec[compiled.privilege_columns[p.name]]]
-        out.append(SubjectResult(rec["subject"], scores, tier_names.get(rank), privileges, measures, points,
-                                 by_rule, [], int(rec["n_events"])))
+        sid = rec["subject"]
+        try:
+            scores, tier, privileges = finish(sid, subjects.get(sid, {}), as_of, points, by_rule, measures)
+        except Exception:  # noqa: BLE001 - a fault: generated Python reruns the whole log and names it
+            raise SqlFault(sid) from None
+        out.append(SubjectResult(sid, scores, tier, privileges, measures, points, by_rule, [], int(rec["n_events"])))
     return Results(as_of, out, scored, after)
 
 
@@ -1017,15 +1057,15 @@ def evaluate(plan: Plan, events, subjects: dict[str, dict] | None = None,
     if as_of is None:
         as_of = max((e.at for e in events), default=None) or dt.datetime(1970, 1, 1, tzinfo=UTC)
     as_of = as_of.astimezone(UTC)
-    compiled = compile_query(plan, _us(as_of))
     after = sum(1 for e in events if e.at > as_of)
     con = con or connect()
-    layout = compiled.layout
-    event_table = arrow_events(plan, events, layout)  # noqa: F841 - read by name in the query
-    subject_table = arrow_subjects(plan, subjects, layout)  # noqa: F841
+    layout = layout_for(plan)
+    event_table = arrow_events(plan, events, layout)  # the layout learns which number columns hold ints
+    subject_table = arrow_subjects(plan, subjects, layout)
+    compiled = compile_query(plan, _us(as_of), layout)
     con.register("events", event_table)
     con.register("subjects", subject_table)
-    return run_query(compiled, con, as_of, len(events) - after, after)
+    return run_query(compiled, con, as_of, len(events) - after, after, subjects)
 
 
 # ---------------------------------------------------------------- columnar input: Parquet and DuckDB tables
@@ -1275,11 +1315,10 @@ def evaluate_columnar(load: ColumnarLoad, subjects: dict[str, dict] | None = Non
         latest = con.execute("SELECT max(at_us) FROM events").fetchall()[0][0]
         as_of = EPOCH + dt.timedelta(microseconds=latest) if latest is not None else dt.datetime(1970, 1, 1, tzinfo=UTC)
     as_of = as_of.astimezone(UTC)
-    compiled = compile_query(load.plan, _us(as_of))
-    compiled.layout = load.layout
+    compiled = compile_query(load.plan, _us(as_of), load.layout)
     after = con.execute(f"SELECT count(*) FROM events WHERE at_us > {_us(as_of)}").fetchall()[0][0]
     con.register("subjects", arrow_subjects(load.plan, subjects or {}, load.layout))
-    return run_query(compiled, con, as_of, load.accepted - after, after)
+    return run_query(compiled, con, as_of, load.accepted - after, after, subjects)
 
 
 def latest_at(spec: str, con) -> dt.datetime | None:

@@ -1,0 +1,247 @@
+"""The SQL engine: the barrier identity, columnar input validated in SQL, fallbacks, the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlglot
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from whuffie import engines, evaluator, report, sqlengine
+from whuffie.frontend import load_file, load_text
+from whuffie.inputs import load_events, parse_events
+from whuffie.plan import lower
+
+ROOT = Path(__file__).resolve().parents[1]
+SO = ROOT / "examples" / "stackoverflow"
+LIBRARY = ROOT / "examples" / "library"
+
+
+def whuffie(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "whuffie", *args], capture_output=True, text=True, cwd=cwd)
+
+
+# ---------------------------------------------------------------- the barrier identity
+
+
+CAP = """ruleset b "barrier"
+author ada "Ada"
+event ping { n: int }
+event pong { n: int }
+rule a by ada because "x" on ping award n
+rule b by ada because "x" on ping award n * 2
+rule c by ada because "x" on pong award n
+shared cap shared_cap 20 total over a, b, c by ada
+score s = points
+"""
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["ping", "pong"]), st.integers(-15, 15)), max_size=30),
+       st.sampled_from(["", "floor", "ceiling"]))
+def test_a_running_sum_with_a_barrier_is_a_prefix_sum_minus_the_running_excess(steps, bound) -> None:
+    text = CAP.replace("score s = points\n", {
+        "": "score s = points\n", "floor": "score s = 5 + points\n  floor 0 per event\n",
+        "ceiling": "score s = points + 5\n  ceiling 12 per event\n"}[bound])
+    rs = load_text(text, "b.whuf").ruleset
+    rows = "".join(json.dumps({"subject": "u", "type": t, "at": f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}Z", "n": v})
+                   + "\n" for i, (t, v) in enumerate(steps))
+    evs = parse_events(rows, Path("e.jsonl"), rs).events
+    reference = evaluator.evaluate(rs, evs)
+    on_duckdb = sqlengine.evaluate(lower(rs), evs)
+    assert report.score_json(on_duckdb) == report.score_json(reference)
+    for x, y in zip(reference.subjects, on_duckdb.subjects):
+        assert x.points_by_rule == y.points_by_rule
+
+
+# ---------------------------------------------------------------- fallbacks
+
+
+def test_a_construct_sql_cannot_express_is_w091_with_its_span_and_the_result_is_still_right() -> None:
+    text = """ruleset r "round"
+author ada "Ada"
+event read { hours: number in 0..100 }
+rule reading by ada because "x" on read award round(hours * 1.5, 1)
+score s = points
+"""
+    rs = load_text(text, "r.whuf").ruleset
+    evs = parse_events('{"subject": "u", "type": "read", "at": "2026-01-01T10:00:00Z", "hours": 1.7}\n',
+                       Path("e.jsonl"), rs).events
+    with pytest.raises(sqlengine.SqlUnsupported) as caught:
+        sqlengine.compile_query(lower(rs))
+    d = caught.value.diagnostic()
+    assert d.code == "W091" and not d.is_error and "round(2 arguments)" in d.message and d.span.line == 4
+    notes = []
+    result = engines.evaluate("duckdb", rs, evs, ledger=False, notes=notes.append)
+    assert [n.code for n in notes] == ["W091"]
+    assert result.subjects[0].scores["s"] == evaluator.evaluate(rs, evs).subjects[0].scores["s"] == 2.6
+
+
+def test_an_integer_overflow_in_duckdb_falls_back_to_exact_python_integers() -> None:
+    text = """ruleset big "big"
+author ada "Ada"
+event e { n: int }
+rule huge by ada because "x" on e award n * n * n
+score s = points
+"""
+    rs = load_text(text, "big.whuf").ruleset
+    evs = parse_events('{"subject": "u", "type": "e", "at": "2026-01-01T10:00:00Z", "n": 3000000}\n',
+                       Path("e.jsonl"), rs).events
+    notes = []
+    result = engines.evaluate("duckdb", rs, evs, ledger=False, notes=notes.append)
+    assert result.subjects[0].scores["s"] == 3_000_000 ** 3
+    assert [n.code for n in notes] == ["W091"] and "DuckDB" in notes[0].message
+
+
+def test_auto_chooses_generated_python_for_a_ledger_and_duckdb_for_columnar_or_large_input() -> None:
+    assert engines.choose("auto", 10, False, ledger=False) == "codegen"
+    assert engines.choose("auto", 10, True, ledger=False) == "duckdb"
+    assert engines.choose("auto", engines.LARGE_LOG, False, ledger=False) == "duckdb"
+    assert engines.choose("auto", engines.LARGE_LOG, True, ledger=True) == "codegen"
+    assert engines.choose("reference", 10, True, ledger=False) == "reference"
+
+
+# ---------------------------------------------------------------- columnar input
+
+
+@pytest.fixture(scope="module")
+def parquet_files(tmp_path_factory):
+    """The Stack Overflow example as Parquet, and a copy with planted bad rows."""
+    import duckdb
+
+    folder = tmp_path_factory.mktemp("parquet")
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t AS SELECT * FROM read_json('{SO / 'events.jsonl'}')").fetchall()
+    good = folder / "events.parquet"
+    con.execute(f"COPY t TO '{good}' (FORMAT parquet)").fetchall()
+    # row 3: unknown type; row 5: bounty out of range; row 7: missing `up`; row 9: duplicate id; row 11: no subject
+    con.execute("CREATE TABLE bad AS SELECT * FROM t").fetchall()
+    con.execute("""CREATE TABLE bad2 AS SELECT * FROM (
+        SELECT row_number() OVER () AS r, * FROM bad)""").fetchall()
+    con.execute("UPDATE bad2 SET type = 'answer_votd' WHERE r = 3").fetchall()
+    con.execute("UPDATE bad2 SET type = 'bounty_won', amount = 5000, up = NULL WHERE r = 5").fetchall()
+    con.execute("UPDATE bad2 SET type = 'answer_voted', up = NULL WHERE r = 7").fetchall()
+    con.execute("UPDATE bad2 SET id = (SELECT id FROM bad2 WHERE r = 1) WHERE r = 9").fetchall()
+    con.execute("UPDATE bad2 SET subject = NULL WHERE r = 11").fetchall()
+    bad = folder / "bad.parquet"
+    con.execute(f"COPY (SELECT * EXCLUDE (r) FROM bad2 ORDER BY r) TO '{bad}' (FORMAT parquet)").fetchall()
+    database = folder / "events.duckdb"
+    db = duckdb.connect(str(database))
+    db.execute(f"CREATE TABLE events AS SELECT * FROM read_parquet('{good}')").fetchall()
+    db.close()
+    return good, bad, database
+
+
+def test_parquet_scores_like_the_jsonl_it_came_from(parquet_files) -> None:
+    good, _, _ = parquet_files
+    rs = load_file(SO / "rules.whuf").ruleset
+    plan = lower(rs)
+    load = sqlengine.load_columnar(str(good), plan, None, False)
+    assert (load.read, load.accepted, load.rejects) == (564, 564, [])
+    reference = evaluator.evaluate(rs, load_events(SO / "events.jsonl", rs).events)
+    assert report.score_json(sqlengine.evaluate_columnar(load)) == report.score_json(reference)
+    assert report.score_json(evaluator.evaluate(rs, load.events())) == report.score_json(reference)
+
+
+def test_bad_parquet_rows_are_rejected_with_their_row_numbers_and_counts_add_up(parquet_files) -> None:
+    _, bad, _ = parquet_files
+    rs = load_file(SO / "rules.whuf").ruleset
+    load = sqlengine.load_columnar(str(bad), lower(rs), None, False)
+    where = {r.where.split(":")[-1]: r.message for r in load.rejects}
+    assert sorted(where, key=int) == ["3", "5", "7", "9", "11"]
+    assert "unknown event type" in where["3"] and "answer_votd" in where["3"]
+    assert "amount" in where["5"] and "50..500" in where["5"]
+    assert "missing required field up of answer_voted" in where["7"]
+    assert "duplicate id" in where["9"] and "bad.parquet:1" in where["9"]
+    assert "missing subject" in where["11"]
+    assert load.read == load.accepted + len(load.rejects) == 564
+    assert all(json.loads(r.text) for r in load.rejects)
+
+
+def test_the_cli_refuses_bad_rows_or_sets_them_aside_with_rejects(parquet_files, tmp_path) -> None:
+    _, bad, _ = parquet_files
+    refused = whuffie("score", str(SO / "rules.whuf"), str(bad))
+    assert refused.returncode == 2 and "5 bad rows of 564; nothing scored" in refused.stderr
+    assert "bad.parquet:3: unknown event type" in refused.stderr
+    aside = tmp_path / "rejects.jsonl"
+    scored = whuffie("score", str(SO / "rules.whuf"), str(bad), "--rejects", str(aside), "--format", "json")
+    assert scored.returncode == 0, scored.stderr
+    assert "read 564, scored 559, rejected 5" in scored.stderr
+    assert len(aside.read_text().splitlines()) == 5
+
+
+def test_a_duckdb_table_is_an_input_too(parquet_files) -> None:
+    good, _, database = parquet_files
+    from_table = whuffie("score", str(SO / "rules.whuf"), f"duckdb:{database}#events", "--format", "json")
+    from_jsonl = whuffie("score", str(SO / "rules.whuf"), str(SO / "events.jsonl"), "--format", "json")
+    assert from_table.returncode == 0, from_table.stderr
+    assert from_table.stdout == from_jsonl.stdout
+    missing = whuffie("score", str(SO / "rules.whuf"), f"duckdb:{database}#nope")
+    assert missing.returncode == 2 and "nope" in missing.stderr
+
+
+def test_explain_on_parquet_reads_only_the_subject_and_gives_the_same_ledger(parquet_files) -> None:
+    good, _, _ = parquet_files
+    on_parquet = whuffie("explain", str(SO / "rules.whuf"), str(good), "ana", "--format", "json")
+    on_jsonl = whuffie("explain", str(SO / "rules.whuf"), str(SO / "events.jsonl"), "ana", "--format", "json")
+    assert on_parquet.returncode == 0, on_parquet.stderr
+    assert "read 30 rows of ana" in on_parquet.stderr
+    a, b = json.loads(on_parquet.stdout), json.loads(on_jsonl.stdout)
+    for entry in a["ledger"] + b["ledger"]:
+        entry.pop("line")  # the input's name differs
+    assert a == b
+
+
+# ---------------------------------------------------------------- the CLI
+
+
+@pytest.mark.parametrize("engine", ["reference", "codegen", "duckdb"])
+def test_score_is_byte_identical_on_every_engine_for_the_library(engine: str) -> None:
+    args = [str(LIBRARY / "rules.whuf"), str(LIBRARY / "events.jsonl"), "--subjects", str(LIBRARY / "subjects.jsonl"),
+            "--format", "csv"]
+    expected = whuffie("score", *args)
+    got = whuffie("score", *args, "--engine", engine)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == expected.stdout
+
+
+def test_an_unknown_engine_is_a_usage_error() -> None:
+    result = whuffie("score", str(SO / "rules.whuf"), str(SO / "events.jsonl"), "--engine", "spark")
+    assert result.returncode == 2 and "--engine must be one of" in result.stderr
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "spark", "trino", "postgres"])
+def test_sql_prints_a_query_that_parses_back_in_its_dialect(dialect: str) -> None:
+    result = whuffie("sql", str(SO / "rules.whuf"), "--dialect", dialect)
+    assert result.returncode == 0, result.stderr
+    tree = sqlglot.parse_one(result.stdout, read=dialect)
+    assert tree.find(sqlglot.exp.Window) is not None
+    assert "events" in {t.name for t in tree.find_all(sqlglot.exp.Table)}
+
+
+def test_sql_runs_on_duckdb_as_printed() -> None:
+    rs = load_file(SO / "rules.whuf").ruleset
+    plan = lower(rs)
+    printed = whuffie("sql", str(SO / "rules.whuf"), "--dialect", "duckdb", "--compact").stdout
+    con = sqlengine.connect()
+    evs = load_events(SO / "events.jsonl", rs).events
+    con.register("events", sqlengine.arrow_events(plan, evs))
+    con.register("subjects", sqlengine.arrow_subjects(plan, {}))
+    rows = con.execute(printed).fetchall()
+    reference = evaluator.evaluate(rs, evs)
+    assert len(rows) == len(reference.subjects)
+
+
+def test_sql_of_a_rule_file_it_cannot_express_is_an_error_naming_the_construct(tmp_path) -> None:
+    rules = tmp_path / "r.whuf"
+    rules.write_text('ruleset r "r"\nauthor ada "Ada"\nevent e { h: number }\n'
+                     'rule x by ada because "y" on e award round(h, 2)\nscore s = points\n')
+    result = whuffie("sql", str(rules))
+    assert result.returncode == 1 and "W091" in result.stderr and "r.whuf:4:" in result.stderr
+    bad = whuffie("sql", str(SO / "rules.whuf"), "--dialect", "nosuch")
+    assert bad.returncode == 2
