@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import linecache
 import math
+import operator
 import sys
 from dataclasses import dataclass, field
 
@@ -374,7 +375,8 @@ def _subject_function(w: _Writer, plan: Plan, keep: bool) -> None:
     w.emit(body, "buckets = {}")
     w.emit(body, f"balance = {w.const(plan.bound.start) if plan.bound else 0}")
     w.emit(body, "points = 0")
-    w.emit(body, "by_rule = {}")
+    for r in plan.rules:  # each rule's sum in a local; the dict is built once, at the end
+        w.emit(body, f"r{r.index} = None")
     w.emit(body, "entries = []")
     measure_var = {}
     for i, m in enumerate(plan.measures):
@@ -429,6 +431,9 @@ def _subject_function(w: _Writer, plan: Plan, keep: bool) -> None:
             w.emit(body, f"if value is None: value = {w.expr(m.default, _Scope('default'))}")
             w.construct = None
         w.emit(body, f"measures[{m.name!r}] = value")
+    pairs = ", ".join(f"({r.name!r}, r{r.index})" for r in plan.rules)
+    w.emit(body, f"by_rule = {{name: total for name, total in ({pairs}{',' if len(plan.rules) == 1 else ''}) "
+                 "if total is not None}")
     w.emit(body, "scores, tier_name, granted = finish(sid, attrs, now, points, by_rule, measures)")
     w.emit(body, "return _SubjectResult(sid, scores, tier_name, granted, measures, points, by_rule, entries, len(evs))")
     w.emit(0, "")
@@ -530,7 +535,7 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
         w.emit(i + 1, "once_seen.add(key)")
     for cap in r.caps:
         amount = w.const(cap.amount)
-        w.emit(i, f"key = ({cap.owner!r}, {cap.label!r}, {_WINDOW_KEY[cap.window]})")
+        w.emit(i, f"key = ({cap.bucket!r}, {cap.label!r}, {_WINDOW_KEY[cap.window]})")
         w.emit(i, "total = buckets.get(key, 0)")
         w.emit(i, "if value > 0:")
         w.emit(i + 1, f"room = {amount} - total")
@@ -567,7 +572,7 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
         w.emit(i, f"factor = 0.5 ** ((now - ev.at).total_seconds() / {r.half_life!r})")
         w.emit(i, "value = value * factor")
     w.emit(i, "points += value")
-    w.emit(i, f"by_rule[{r.name!r}] = by_rule.get({r.name!r}, 0) + value")
+    w.emit(i, f"r{r.index} = (0 if r{r.index} is None else r{r.index}) + value")
     if keep:
         w.emit(i, f"name, author, because, cites, span = _R[{r.index}]")
         w.emit(i, "entries.append(_LedgerEntry(name, author, because, cites, ev.id, ev.type, ev.at, ev.line, "
@@ -670,8 +675,7 @@ def evaluate(ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | 
     return Results(as_of, out, len(events) - after, after)
 
 
-def _by_time(e: Event):
-    return e.at
+_by_time = operator.attrgetter("at")
 
 
 def _escaped(generated: Generated, exc: Exception) -> EvaluationError:

@@ -498,7 +498,7 @@ class _Cap:
     amount: int | float
     key: object  # local datetime -> window instance
     windowed: bool
-    bucket: str = ""  # whose bucket: the rule for its own cap, the shared cap's name for a shared one
+    bucket: str = ""  # whose bucket: rule#position for a rule's own cap, the shared cap's name for a shared one
 
 
 @dataclass
@@ -573,9 +573,10 @@ def _compile(rs: Ruleset) -> Program:
             raise _CompileError("W035", f"rule {decl.name} has no award", decl.span)
         once = decl.first(n.Once)
         caps = []
-        for cap in decl.clauses_of(n.Cap):
+        for position, cap in enumerate(decl.clauses_of(n.Cap)):
             label = f"cap {_fmt_num(cap.amount)} " + (f"per {cap.window}" if cap.window else "total")
-            caps.append(_Cap(label, cap.amount, _window_key(cap.window), cap.window is not None, decl.name))
+            caps.append(_Cap(label, cap.amount, _window_key(cap.window), cap.window is not None,
+                             f"{decl.name}#{position}"))
         for sc in shared:
             if any(r.name == decl.name for r in sc.rules):
                 label = f"shared cap {sc.name} {_fmt_num(sc.amount)} " + (f"per {sc.window}" if sc.window else "total")

@@ -34,6 +34,7 @@ class CapStep:
     window: str | None  # day | week | month | year | None (total)
     shared: str | None  # the shared cap's name; None for a rule's own cap
     owner: str  # the rule that owns an own cap; the shared cap's name otherwise
+    bucket: str  # the running sum it keeps: "rule#position" for an own cap, the shared cap's name otherwise
 
 
 @dataclass(frozen=True)
@@ -169,14 +170,14 @@ def lower(ruleset: Ruleset) -> Plan:
         once = decl.first(n.Once)
         decay = decl.first(n.Decay)
         caps = []
-        for cap in decl.clauses_of(n.Cap):
+        for position, cap in enumerate(decl.clauses_of(n.Cap)):
             label = f"cap {fmt_amount(cap.amount)} " + (f"per {cap.window}" if cap.window else "total")
-            caps.append(CapStep(label, cap.amount, cap.window, None, decl.name))
+            caps.append(CapStep(label, cap.amount, cap.window, None, decl.name, f"{decl.name}#{position}"))
         for sc in shared:
             if any(r.name == decl.name for r in sc.rules):
                 label = f"shared cap {sc.name} {fmt_amount(sc.amount)} " + (
                     f"per {sc.window}" if sc.window else "total")
-                caps.append(CapStep(label, sc.amount, sc.window, sc.name, sc.name))
+                caps.append(CapStep(label, sc.amount, sc.window, sc.name, sc.name, sc.name))
         once_window = None
         once_label = None
         if once is not None:
