@@ -98,11 +98,11 @@ score s = points
     assert [n.code for n in notes] == ["W091"] and "DuckDB" in notes[0].message
 
 
-def test_auto_chooses_generated_python_for_a_ledger_and_duckdb_for_columnar_or_large_input() -> None:
+def test_auto_chooses_duckdb_for_columnar_input_and_generated_python_otherwise() -> None:
     assert engines.choose("auto", 10, False, ledger=False) == "codegen"
     assert engines.choose("auto", 10, True, ledger=False) == "duckdb"
-    assert engines.choose("auto", engines.LARGE_LOG, False, ledger=False) == "duckdb"
-    assert engines.choose("auto", engines.LARGE_LOG, True, ledger=True) == "codegen"
+    assert engines.choose("auto", 10_000_000, False, ledger=False) == "codegen"
+    assert engines.choose("auto", 10_000_000, True, ledger=True) == "codegen"
     assert engines.choose("reference", 10, True, ledger=False) == "reference"
 
 

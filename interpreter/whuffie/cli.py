@@ -244,7 +244,7 @@ def score(
     format: str = typer.Option("table", "--format", help="table, csv, json or jsonl."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write bad event lines here (verbatim) and score the rest."),
     precision: int = typer.Option(2, "--precision", help="Decimals in the output (rounded half away from zero)."),
-    engine: str = typer.Option("auto", "--engine", help="auto, codegen (generated Python), duckdb or reference. auto: DuckDB for Parquet/DuckDB input and very large logs, else codegen."),
+    engine: str = typer.Option("auto", "--engine", help="auto, codegen (generated Python), duckdb or reference. auto: DuckDB for Parquet or duckdb:PATH#TABLE input, else codegen."),
 ) -> None:
     """Score every subject: scores, tier, privileges and measures."""
     from . import report
