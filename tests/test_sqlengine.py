@@ -245,3 +245,38 @@ def test_sql_of_a_rule_file_it_cannot_express_is_an_error_naming_the_construct(t
     assert result.returncode == 1 and "W091" in result.stderr and "r.whuf:4:" in result.stderr
     bad = whuffie("sql", str(SO / "rules.whuf"), "--dialect", "nosuch")
     assert bad.returncode == 2
+
+
+# ---------------------------------------------------------------- progress
+
+
+def test_progress_is_drawn_on_a_terminal_and_never_into_a_pipe() -> None:
+    import os
+    import pty
+
+    args = [sys.executable, "-m", "whuffie", "score", str(SO / "rules.whuf"), str(SO / "events.jsonl"),
+            "--format", "json"]
+    piped = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
+    assert "\x1b[" not in piped.stderr and "scoring" not in piped.stderr
+    master, slave = pty.openpty()
+    on_terminal = subprocess.run(args, stdout=subprocess.PIPE, stderr=slave, cwd=ROOT)
+    os.close(slave)
+    drawn = b""
+    try:
+        while chunk := os.read(master, 65536):
+            drawn += chunk
+    except OSError:
+        pass
+    os.close(master)
+    assert on_terminal.stdout.decode() == piped.stdout  # the bar never touches stdout
+    assert b"reading events.jsonl" in drawn
+
+
+def test_generated_python_reports_subjects_scored() -> None:
+    from whuffie import codegen
+
+    rs = load_file(SO / "rules.whuf").ruleset
+    evs = load_events(SO / "events.jsonl", rs).events
+    calls = []
+    codegen.evaluate(rs, evs, ledger=False, progress=lambda done, total: calls.append((done, total)))
+    assert calls and calls[-1] == (len({e.subject for e in evs}),) * 2

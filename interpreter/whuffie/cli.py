@@ -215,9 +215,10 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     try:
         from . import engines
 
-        with _progress(f"scoring {len(load.events)} events"):
+        with _progress(f"scoring {len(load.events)} events") as bar:
             results = engines.evaluate(engine, ruleset, load.events, subjects, instant, ledger=ledger, only=only,
-                                       notes=lambda d: _print_diagnostics([d], {str(rules): loaded.source or ""}))
+                                       notes=lambda d: _print_diagnostics([d], {str(rules): loaded.source or ""}),
+                                       progress=bar.update)
     except EvaluationError as exc:
         _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
         raise typer.Exit(EXIT_ERRORS)
@@ -341,22 +342,33 @@ ENGINE_NAMES = ("auto", "reference", "codegen", "duckdb")
 
 
 class _progress:
-    """A rich spinner with elapsed time on a terminal (stderr); nothing when piped."""
+    """A rich progress bar on a terminal (stderr): a spinner while reading, subjects scored while scoring.
+
+    Nothing is drawn when stderr is not a terminal (piped, CI).
+    """
 
     def __init__(self, what: str):
         self.what = what
         self.status = None
+        self.task = None
 
     def __enter__(self):
         if sys.stderr.isatty():
             from rich.console import Console
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, \
+                TimeElapsedColumn
 
-            self.status = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                                   console=Console(stderr=True), transient=True)
+            self.status = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                   MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True),
+                                   transient=True)
             self.status.start()
-            self.status.add_task(self.what, total=None)
+            self.task = self.status.add_task(self.what, total=None)
         return self
+
+    def update(self, done: int, total: int) -> None:
+        """Subjects scored so far, of all."""
+        if self.status is not None:
+            self.status.update(self.task, completed=done, total=total, description=f"{self.what}: subjects")
 
     def __exit__(self, *exc):
         if self.status is not None:
@@ -446,9 +458,9 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
                 except sqlengine.SqlFault:
                     results = engines.evaluate("codegen", ruleset, load.events(), subjects, instant, ledger=ledger)
         else:
-            with _progress(f"scoring {load.accepted} rows"):
+            with _progress(f"scoring {load.accepted} rows") as bar:
                 results = engines.evaluate(engine, ruleset, load.events(), subjects, instant, ledger=ledger,
-                                           notes=notes)
+                                           notes=notes, progress=bar.update)
     except EvaluationError as exc:
         _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
         raise typer.Exit(EXIT_ERRORS)

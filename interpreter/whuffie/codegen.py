@@ -638,8 +638,11 @@ def generated_for(ruleset: Ruleset) -> Generated:
 
 def evaluate(ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | None = None,
              as_of: dt.datetime | None = None, *, ledger: bool = True, only: str | None = None,
-             generated: Generated | None = None) -> Results:
-    """Evaluate with generated code: the same Results as evaluator.evaluate, faults included."""
+             generated: Generated | None = None, progress=None) -> Results:
+    """Evaluate with generated code: the same Results as evaluator.evaluate, faults included.
+
+    ``progress(done, total)``, when given, is called every 1,000 subjects and at the end.
+    """
     generated = generated or generated_for(ruleset)
     subjects = subjects or {}
     if as_of is None:
@@ -664,10 +667,13 @@ def evaluate(ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | 
         out = []
         at_of = _by_time
         try:
-            for sid in sorted(ids):
+            total = len(ids)
+            for done, sid in enumerate(sorted(ids), 1):
                 evs = by_subject.get(sid, [])
                 evs.sort(key=at_of)
                 out.append(run(sid, evs, subjects.get(sid, {}), as_of))
+                if progress is not None and (done % 1000 == 0 or done == total):
+                    progress(done, total)
         except EvaluationError:
             raise
         except Exception as exc:  # noqa: BLE001 - a fault no handler foresaw still names its construct

@@ -37,7 +37,8 @@ def choose(engine: str, events: int, columnar_input: bool, ledger: bool) -> str:
 
 def evaluate(engine: str, ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | None = None,
              as_of: dt.datetime | None = None, *, ledger: bool = True, only: str | None = None,
-             notes: Callable[[Diagnostic], None] | None = None) -> Results:
+             notes: Callable[[Diagnostic], None] | None = None,
+             progress: Callable[[int, int], None] | None = None) -> Results:
     """Evaluate in-memory events with one engine (``auto`` picks); same Results or same W090 from each."""
     from . import codegen, evaluator
 
@@ -59,7 +60,7 @@ def evaluate(engine: str, ruleset: Ruleset, events: list[Event], subjects: dict[
             if notes:
                 notes(engine_error(exc))
     try:
-        return codegen.evaluate(ruleset, events, subjects, as_of, ledger=ledger, only=only)
+        return codegen.evaluate(ruleset, events, subjects, as_of, ledger=ledger, only=only, progress=progress)
     except codegen.CodegenUnsupported as exc:
         if notes:
             notes(warning("W091", f"the generated-Python engine cannot compile {exc}; using the reference",
