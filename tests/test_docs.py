@@ -169,3 +169,13 @@ def test_the_code_table_lists_every_diagnostic_code_with_its_page():
     assert listed == CODES
     missing_pages = [code for code in CODES if not (ROOT / "docs" / "errors" / f"{code}.md").is_file()]
     assert missing_pages == []
+
+
+def test_the_reference_names_every_repl_command():
+    from whuffie.repl import COMMANDS
+
+    text = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    bullet = text[text.index("* `whuffie repl`"):]
+    bullet = bullet[:bullet.index("\n\n")]
+    documented = re.findall(r"`:([a-z-]+)`", bullet)
+    assert documented == [command.name for command in COMMANDS]
