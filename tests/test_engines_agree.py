@@ -91,7 +91,7 @@ def test_examples_agree_at_an_earlier_as_of_and_for_one_subject(name: str) -> No
     assert ledger_json(codegen.evaluate(ruleset, events, subjects, as_of, only=one)) == ledger_json(only)
 
 
-SETTINGS = settings(max_examples=50, deadline=None,
+SETTINGS = settings(max_examples=35, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
