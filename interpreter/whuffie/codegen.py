@@ -371,8 +371,15 @@ def _subject_function(w: _Writer, plan: Plan, keep: bool) -> None:
     w.construct = None
     w.emit(0, f"def subject_{'ledger' if keep else 'fast'}(sid, evs, attrs, now):")
     body = 1
-    w.emit(body, "once_seen = set()")
-    w.emit(body, "buckets = {}")
+    # every bucket and every `once` keeps its own local: a number for `total`, a dict or set per window
+    w.buckets = {}
+    for r in plan.rules:
+        for cap in r.caps:
+            if cap.bucket not in w.buckets:
+                k = w.buckets[cap.bucket] = len(w.buckets)
+                w.emit(body, f"bk{k} = 0" if cap.window in (None, "total") else f"bk{k} = {{}}")
+        if r.once is not None:
+            w.emit(body, f"once{r.index} = False" if r.once == "total" else f"once{r.index} = set()")
     w.emit(body, f"balance = {w.const(plan.bound.start) if plan.bound else 0}")
     w.emit(body, "points = 0")
     for r in plan.rules:  # each rule's sum in a local; the dict is built once, at the end
@@ -526,17 +533,26 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
     if keep:
         w.emit(i, "cuts = []")
     if r.once is not None:
-        w.emit(i, f"key = ({r.name!r}, {_WINDOW_KEY[r.once]})")
-        w.emit(i, "if key in once_seen:")
+        seen = f"once{r.index}"
+        if r.once == "total":
+            w.emit(i, f"if {seen}:")
+        else:
+            w.emit(i, f"key = {_WINDOW_KEY[r.once]}")
+            w.emit(i, f"if key in {seen}:")
         if keep:
             w.emit(i + 1, f"if value: cuts.append(_Cut({r.once_label!r}, value))")
         w.emit(i + 1, "value = 0")
         w.emit(i, "else:")
-        w.emit(i + 1, "once_seen.add(key)")
+        w.emit(i + 1, f"{seen} = True" if r.once == "total" else f"{seen}.add(key)")
     for cap in r.caps:
         amount = w.const(cap.amount)
-        w.emit(i, f"key = ({cap.bucket!r}, {cap.label!r}, {_WINDOW_KEY[cap.window]})")
-        w.emit(i, "total = buckets.get(key, 0)")
+        bucket = f"bk{w.buckets[cap.bucket]}"
+        windowed = cap.window not in (None, "total")
+        if windowed:
+            w.emit(i, f"key = {_WINDOW_KEY[cap.window]}")
+            w.emit(i, f"total = {bucket}.get(key, 0)")
+        else:
+            w.emit(i, f"total = {bucket}")
         w.emit(i, "if value > 0:")
         w.emit(i + 1, f"room = {amount} - total")
         w.emit(i + 1, "if value > room:")
@@ -544,7 +560,7 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
         if keep:
             w.emit(i + 2, f"cuts.append(_Cut({cap.label!r}, value - allowed))")
         w.emit(i + 2, "value = allowed")
-        w.emit(i, "buckets[key] = total + value")
+        w.emit(i, f"{bucket}[key] = total + value" if windowed else f"{bucket} = total + value")
     if plan.bound is not None:
         b = plan.bound
         w.emit(i, "new = balance + value")
