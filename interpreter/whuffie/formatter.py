@@ -607,19 +607,32 @@ def _render(line: _Line) -> str:
 def _place_comments(lines: list[_Line], comments: list[n.Comment]) -> list[n.Comment]:
     """Put a declaration's comments on its lines; return the ones that belong after it."""
     after: list[n.Comment] = []
+    placed = -1  # index of the line that took the previous comment: comments keep source order
     for c in comments:
         at = c.span.line
-        if _at_line_end(lines, c):
-            lines[_holder(lines, at)].trailing += "  #" + c.text
+        if after:
+            after.append(c)
             continue
-        target = next((i for i, ln in enumerate(lines) if ln.first > at), None)
-        if target is None:
+        if _at_line_end(lines, c):
+            holder = _holder(lines, at)
+            if holder >= placed:
+                lines[holder].trailing += "  #" + c.text
+                placed = holder
+                continue
+            # An earlier comment already sits below that line: this one goes on its own line after it.
+            target = placed + 1 if placed + 1 < len(lines) else None
+        else:
+            target = next((i for i, ln in enumerate(lines) if ln.first > at), None)
+            if target is not None:
+                target = max(target, placed + 1)
+        if target is None or target >= len(lines):
             after.append(c)
             continue
         following = lines[target]
         depth = following.depth if following.comment_depth is None else following.comment_depth
         comment_line = _Line("#" + c.text, at, at, depth=depth, is_comment=True)
         lines.insert(target, comment_line)
+        placed = target
     return after
 
 
