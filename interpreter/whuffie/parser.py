@@ -614,7 +614,7 @@ def _hint(tok: Token, at_end: bool, expected: set[str], expected_text: set[str],
     if value == "(" and len(before) == 2 and before[0] == ".":
         return "only a plain function name can be called, e.g. min(a, b)"
     if "over" in expected_text:
-        return "a shared cap lists the rules it covers: shared cap NAME N per WINDOW over rule_a, rule_b"
+        return "a shared cap lists the rules it covers: shared cap votes 200 per day over rule_a, rule_b"
     if expected_text == {"="} and where:
         return f"write: {where} = …"
     if "else" in expected_text and len(expected_text) <= 2:
