@@ -254,7 +254,7 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
     """``explain``: ledger by rule, cuts, measures, how each score was computed, and the reasons."""
     p = precision
     out: list[str] = []
-    out.append(f"{result.subject} as of {iso(as_of)} ({result.events} events)")
+    out.append(f"{result.subject} as of {iso(as_of)} ({result.events} event{'' if result.events == 1 else 's'})")
     out.append("")
     scores = ", ".join(f"{k} {text_value(v, p)}" for k, v in result.scores.items())
     out.append(f"  {scores}" if scores else "  (no scores)")
