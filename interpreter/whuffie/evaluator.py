@@ -672,21 +672,8 @@ def _reads_attributes(rs: Ruleset) -> bool:
     exprs += [t.condition for t in rs.tiers.values() if t.condition is not None]
     exprs += [p.condition for p in rs.privileges.values()]
     exprs += [d.body for d in rs.defs.values()]
-    stack = exprs
-    while stack:
-        node = stack.pop()
-        if isinstance(node, n.Attribute) and isinstance(node.obj, n.Name) and node.obj.id == kind.name \
-                and node.name != "id":
-            return True
-        for name in getattr(node, "__slots__", ()):
-            if name == "span":
-                continue
-            value = getattr(node, name, None)
-            if isinstance(value, tuple):
-                stack.extend(v for v in value if hasattr(v, "span"))
-            elif hasattr(value, "span"):
-                stack.append(value)
-    return False
+    return any(isinstance(node, n.Attribute) and isinstance(node.obj, n.Name) and node.obj.id == kind.name
+               and node.name != "id" for node in n.walk(*exprs))
 
 
 def _fmt_num(x) -> str:

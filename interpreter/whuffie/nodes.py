@@ -588,3 +588,26 @@ class Program:
 
 WINDOWS = ("day", "week", "month", "year")
 TYPE_NAMES = ("int", "number", "bool", "text", "date", "datetime", "duration")
+
+
+def children(node) -> list:
+    """The direct sub-nodes of a node, in field order (spans and plain values left out)."""
+    found = []
+    for name in getattr(node, "__slots__", ()):
+        if name in ("span", "name_span"):
+            continue
+        value = getattr(node, name, None)
+        if isinstance(value, tuple):
+            found.extend(v for v in value if hasattr(v, "span"))
+        elif hasattr(value, "span"):
+            found.append(value)
+    return found
+
+
+def walk(*roots):
+    """Every node under the roots, each node before its sub-nodes, in source order; no recursion."""
+    stack = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(children(node)))

@@ -194,19 +194,8 @@ def _position(diags: list[Diagnostic]) -> tuple[int, int]:
 
 
 def _walk(e):
-    """Every node of an expression (through the AST's own fields)."""
-    stack = [e]
-    while stack:
-        node = stack.pop()
-        yield node
-        for name in getattr(node, "__slots__", ()):
-            if name == "span":
-                continue
-            value = getattr(node, name, None)
-            if isinstance(value, tuple):
-                stack.extend(v for v in value if hasattr(v, "span"))
-            elif hasattr(value, "span"):
-                stack.append(value)
+    """Every node of an expression."""
+    return n.walk(e)
 
 
 # ---------------------------------------------------------------- values

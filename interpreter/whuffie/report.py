@@ -238,14 +238,7 @@ def _names_in(expr) -> list[str]:
             if label not in found:
                 found.append(label)
             continue
-        for name in getattr(node, "__slots__", ()):
-            if name == "span":
-                continue
-            value = getattr(node, name, None)
-            if isinstance(value, tuple):
-                stack.extend(reversed([v for v in value if hasattr(v, "span")]))
-            elif hasattr(value, "span"):
-                stack.append(value)
+        stack.extend(reversed(n.children(node)))
     return found
 
 

@@ -187,17 +187,6 @@ def show(value) -> str:
     return str(value)
 
 
-def _subnodes(node):
-    for name in getattr(node, "__slots__", ()):
-        if name == "span":
-            continue
-        value = getattr(node, name, None)
-        if isinstance(value, tuple):
-            yield from (v for v in value if hasattr(v, "span"))
-        elif hasattr(value, "span"):
-            yield value
-
-
 def actual_text(expr: n.Expr, source: str | None, parts, env) -> str | None:
     """The expression's source with each part (``X of s``, a score…) replaced by its value, or None.
 
@@ -247,7 +236,7 @@ def value_parts(expr: n.Expr, compiler: ResultCompiler, scope_kind: str, names: 
             if isinstance(node, n.Attribute) or (isinstance(node, n.Call) and node.func == "points"):
                 found.append((node, compiler.condition(node)))
                 continue
-        stack.extend(_subnodes(node))
+        stack.extend(n.children(node))
     return found
 
 

@@ -190,16 +190,7 @@ def _literals(ruleset: Ruleset, kind: type) -> list:
         if isinstance(node, kind) and not isinstance(node.value, bool) and node.value not in found:
             found.append(node.value)
             continue
-        children = []
-        for name in getattr(node, "__slots__", ()):
-            if name in ("span", "name_span"):
-                continue
-            value = getattr(node, name, None)
-            if isinstance(value, tuple):
-                children.extend(v for v in value if hasattr(v, "span"))
-            elif hasattr(value, "span"):
-                children.append(value)
-        stack.extend(reversed(children))
+        stack.extend(reversed(n.children(node)))
     return found
 
 
