@@ -137,14 +137,15 @@ def _coalesce0(e: exp.Expression) -> exp.Expression:
 
 
 def _window(func: exp.Expression, partition: list[exp.Expression], upto_previous: bool = False) -> exp.Window:
-    """func OVER (PARTITION BY … ORDER BY seq ROWS UNBOUNDED PRECEDING … CURRENT ROW / 1 PRECEDING)."""
+    """func OVER (PARTITION BY … ORDER BY at_us, pos ROWS UNBOUNDED PRECEDING … CURRENT ROW / 1 PRECEDING)."""
     if upto_previous:
         spec = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
                               end=exp.Literal.number(1), end_side="PRECEDING")
     else:
         spec = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW")
     return exp.Window(this=func, partition_by=[p.copy() for p in partition],
-                      order=exp.Order(expressions=[exp.Ordered(this=_col("seq"))]), spec=spec)
+                      order=exp.Order(expressions=[exp.Ordered(this=_col("at_us")), exp.Ordered(this=_col("pos"))]),
+                      spec=spec)
 
 
 # ---------------------------------------------------------------- layout of the input relations
@@ -444,7 +445,7 @@ _WINDOW_COLUMN = {"day": "local_day", "week": "local_week", "month": "local_mont
 
 
 def _partition(window: str | None) -> list[exp.Expression]:
-    cols = [_col("subject")]
+    cols = [_col("sk")]
     if window not in (None, "total"):
         cols.append(_col(_WINDOW_COLUMN[window]))
     return cols
@@ -464,14 +465,16 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
         ctes.append((name, select))
         return name
 
-    # 1. the events up to as-of, with their order inside the subject
-    seq = exp.Window(this=exp.RowNumber(), partition_by=[_col("subject", "e")],
-                     order=exp.Order(expressions=[exp.Ordered(this=_col("at_us", "e")),
-                                                  exp.Ordered(this=_col("pos", "e"))]))
-    ev_select = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("e")), seq.as_("seq"))
+    # 1. an integer key per subject (windows partition and sort on it faster than on text), and the
+    # events up to as-of with the subject's attributes
+    distinct = exp.select(_col("subject")).from_("events").group_by(_col("subject"))
+    key = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[exp.Ordered(this=_col("subject"))]))
+    layer("keys", exp.select(_col("subject"), key.as_("sk")).from_(exp.alias_(exp.Subquery(this=distinct), "d")))
+    ev_select = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("e")), _col("sk", "k"))
     for column in layout.attr_columns.values():  # rules and measures read the subject's attributes
         ev_select = ev_select.select(_col(column, "s"), append=True)
-    ev_select = ev_select.from_(exp.alias_(exp.to_table("events"), "e"))
+    ev_select = ev_select.from_(exp.alias_(exp.to_table("events"), "e")).join(
+        exp.alias_(exp.to_table("keys"), "k"), on=_eq(_col("subject", "e"), _col("subject", "k")))
     if layout.attr_columns:
         ev_select = ev_select.join(exp.alias_(exp.to_table("subjects"), "s"),
                                    on=_eq(_col("subject", "e"), _col("id", "s")), join_type="left")
@@ -482,7 +485,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     # only computed where `where` holds, as in the reference.
     where_cols: list[exp.Expression] = [exp.Star()]
     award_cols: list[exp.Expression] = [exp.Star()]
-    raw_cols: list[exp.Expression] = [exp.Star()]
+    raw_exprs: dict[int, exp.Expression] = {}
     faults: list[exp.Expression] = []
     value = {}  # rule index -> current column name
     for r in plan.rules:
@@ -496,7 +499,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
             raw = award
         else:  # x - x is 0 for every finite x and NaN for inf and NaN: a portable isfinite
             raw = _case((_eq(_sub(award.copy(), award.copy()), exp.Literal.number(0)), award.copy()))
-        raw_cols.append(raw.as_(f"raw{r.index}"))
+        raw_exprs[r.index] = raw
         faults.append(_case((exp.And(this=is_type.copy(), expression=_paren(exp.Or(
             this=_is_null(_col(f"where{r.index}")), expression=_paren(exp.And(
                 this=_col(f"where{r.index}"), expression=_is_null(raw.copy())))))),
@@ -505,91 +508,11 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     if plan.rules:
         current = layer("wh", exp.select(*where_cols).from_(current))
         current = layer("aw", exp.select(*award_cols).from_(current))
-    raw_cols.append((_sum_exprs(faults) if faults else exp.Literal.number(0)).as_("rule_faults"))
-    current = layer("raw", exp.select(*raw_cols).from_(current))
+    evaluated = current
 
-    # 3. once per window: a running count of firings in the window
-    once_rules = [r for r in plan.rules if r.once is not None]
-    if once_rules:
-        cols: list[exp.Expression] = [exp.Star()]
-        for r in once_rules:
-            col = _col(value[r.index])
-            fired = _case((_not_null(col), exp.Literal.number(1)), default=exp.Literal.number(0))
-            count = _window(exp.Sum(this=fired), _partition(r.once))
-            cols.append(_case((_is_null(col), _null()), (exp.GT(this=count, expression=exp.Literal.number(1)),
-                                                        exp.Literal.number(0)), default=col.copy()).as_(f"once{r.index}"))
-            value[r.index] = f"once{r.index}"
-        current = layer("once", exp.select(*cols).from_(current))
-
-    # which rules only ever pass integers through their caps and the bound (BIGINT levels, not DOUBLE)
-    constants = [c.amount for r in plan.rules for c in r.caps]
-    if plan.bound is not None:
-        constants += [x for x in (plan.bound.floor, plan.bound.ceiling, plan.bound.start) if x is not None]
-    all_int_constants = all(isinstance(x, int) for x in constants)
-    whole_rules = {r.index: all_int_constants and tr.base(r.award) == "int" for r in plan.rules}
-    changed = True
-    while changed:  # a shared cap mixes its members' values
-        changed = False
-        for name in plan.shared_caps:
-            members = [r for r in plan.rules if any(c.shared == name for c in r.caps)]
-            if any(not whole_rules[r.index] for r in members) and any(whole_rules[r.index] for r in members):
-                for r in members:
-                    whole_rules[r.index] = False
-                changed = True
-    if plan.bound is not None and not all(whole_rules.values()):
-        whole_rules = {i: False for i in whole_rules}
-
-    # 4. caps: each rule's own caps (level by level), then the shared caps in declaration order
-    steps: list[tuple[object, list]] = []
-    depth = max((sum(1 for c in r.caps if c.shared is None) for r in plan.rules), default=0)
-    for level in range(depth):
-        for r in plan.rules:
-            own = [c for c in r.caps if c.shared is None]
-            if level < len(own):
-                steps.append((own[level], [r]))
-    for name in plan.shared_caps:
-        members = [r for r in plan.rules if any(c.shared == name for c in r.caps)]
-        if members:
-            cap = next(c for c in members[0].caps if c.shared == name)
-            steps.append((cap, members))
-    for k, (cap, members) in enumerate(steps):
-        if cap.amount < 0:
-            raise SqlUnsupported(f"a negative cap ({cap.label})", members[0].span)
-        current = _barrier(layer, current, f"c{k}", members, value, _partition(cap.window), cap.amount,
-                           start=0, upper=True, whole=all(whole_rules[r.index] for r in members))
-
-    # 5. the running floor / ceiling over every rule, in event order
-    if plan.bound is not None and plan.rules:
-        b = plan.bound
-        if b.floor is not None and b.ceiling is not None:
-            raise SqlUnsupported(f"both a floor and a ceiling on score {b.score}")
-        limit = b.floor if b.floor is not None else b.ceiling
-        upper = b.ceiling is not None
-        if (upper and b.start > limit) or (not upper and b.start < limit):
-            raise SqlUnsupported(f"a running bound that starts outside itself (score {b.score})")
-        current = _barrier(layer, current, "bound", plan.rules, value, [_col("subject")], limit,
-                           start=b.start, upper=upper, whole=all(whole_rules.values()))
-
-    # 6. decay, and the final value of each rule
-    cols = [exp.Star()]
-    for r in plan.rules:
-        col = _col(value[r.index])
-        if r.half_life is not None:
-            age = exp.Div(this=_double(_sub(now.copy(), _col("at_us"))), expression=_num(float(US)))
-            factor = exp.Pow(this=_num(0.5), expression=_paren(exp.Div(this=age, expression=_num(float(r.half_life)))))
-            col = _mul(col, factor)
-        cols.append(col.as_(f"final{r.index}"))
-    current = layer("final", exp.select(*cols).from_(current))
-
-    # 7. per subject: points, each rule's sum and firings, measures, faults
+    # 3. per subject, straight from the evaluated rows: event count, measures and faults. The window
+    # levels below carry only what they need (a window materialises every column it passes on).
     aggs: list[exp.Expression] = [_col("subject"), exp.Count(this=exp.Star()).as_("n_events")]
-    if plan.rules:
-        aggs.append(exp.Sum(this=_sum_exprs([_coalesce0(_col(f"final{r.index}")) for r in plan.rules])).as_("pts"))
-    else:
-        aggs.append(exp.Literal.number(0).as_("pts"))
-    for r in plan.rules:
-        aggs.append(exp.Sum(this=_col(f"final{r.index}")).as_(f"rsum{r.index}"))
-        aggs.append(exp.Count(this=_col(f"final{r.index}")).as_(f"rcount{r.index}"))
     measure_faults = []
     for i, m in enumerate(plan.measures):
         scope = _Scope("event", event=m.event)
@@ -613,8 +536,117 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
         if m.kind in ("sum", "min", "max") and column in layout.mixed_numbers:
             flag = _case((test.copy(), _case((_col(column + "_f"), exp.Literal.number(1)), default=exp.Literal.number(0))))
             aggs.append(exp.Max(this=flag).as_(f"mf{i}"))
-    aggs.append(exp.Sum(this=_sum_exprs([_col("rule_faults")] + measure_faults)).as_("faults"))
-    per_subject = layer("per_subject", exp.select(*aggs).from_(current).group_by(_col("subject")))
+    all_faults = faults + measure_faults
+    aggs.append(exp.Sum(this=_sum_exprs(all_faults) if all_faults else exp.Literal.number(0)).as_("faults"))
+    aggs.append(exp.Max(this=_col("sk")).as_("sk"))
+    layer("measured", exp.select(*aggs).from_(evaluated).group_by(_col("subject")))
+
+    # which windows the levels partition by: only those calendar keys are carried
+    windows_used = {r.once for r in plan.rules if r.once not in (None, "total")}
+    windows_used |= {c.window for r in plan.rules for c in r.caps if c.window is not None}
+    carry = ["sk", "type", "at_us", "pos"] + [c for w, c in _WINDOW_COLUMN.items() if w in windows_used]
+
+    def kept() -> list[exp.Expression]:
+        return [_col(c) for c in carry] + [_col(value[r.index]) for r in plan.rules]
+
+    if plan.rules:
+        current = layer("raw", exp.select(*[_col(c) for c in carry],
+                                          *[raw_exprs[r.index].as_(f"raw{r.index}") for r in plan.rules]
+                                          ).from_(current))
+
+    # 4. once per window: a running count of firings in the window
+    once_rules = [r for r in plan.rules if r.once is not None]
+    if once_rules:
+        cols = kept()
+        for r in once_rules:
+            col = _col(value[r.index])
+            fired = _case((_not_null(col), exp.Literal.number(1)), default=exp.Literal.number(0))
+            count = _window(exp.Sum(this=fired), _partition(r.once))
+            cols.append(_case((_is_null(col), _null()), (exp.GT(this=count, expression=exp.Literal.number(1)),
+                                                        exp.Literal.number(0)), default=col.copy()).as_(f"once{r.index}"))
+        for r in once_rules:
+            value[r.index] = f"once{r.index}"
+        current = layer("once", exp.select(*cols).from_(current))
+
+    # which rules only ever pass integers through their caps and the bound (BIGINT levels, not DOUBLE)
+    constants = [c.amount for r in plan.rules for c in r.caps]
+    if plan.bound is not None:
+        constants += [x for x in (plan.bound.floor, plan.bound.ceiling, plan.bound.start) if x is not None]
+    all_int_constants = all(isinstance(x, int) for x in constants)
+    whole_rules = {r.index: all_int_constants and tr.base(r.award) == "int" for r in plan.rules}
+    changed = True
+    while changed:  # a shared cap mixes its members' values
+        changed = False
+        for name in plan.shared_caps:
+            members = [r for r in plan.rules if any(c.shared == name for c in r.caps)]
+            if any(not whole_rules[r.index] for r in members) and any(whole_rules[r.index] for r in members):
+                for r in members:
+                    whole_rules[r.index] = False
+                changed = True
+    if plan.bound is not None and not all(whole_rules.values()):
+        whole_rules = {i: False for i in whole_rules}
+    # rules whose every value is >= 0: through an upper barrier their prefix sums only grow, so the
+    # level needs one window (min(P, C)) instead of two; a capped non-negative value stays non-negative
+    nonneg = {r.index: _nonnegative(r.award, plan, r.event) for r in plan.rules}
+
+    # 5. caps: each rule's own caps (level by level), then the shared caps in declaration order
+    steps: list[tuple[object, list]] = []
+    depth = max((sum(1 for c in r.caps if c.shared is None) for r in plan.rules), default=0)
+    for level in range(depth):
+        for r in plan.rules:
+            own = [c for c in r.caps if c.shared is None]
+            if level < len(own):
+                steps.append((own[level], [r]))
+    for name in plan.shared_caps:
+        members = [r for r in plan.rules if any(c.shared == name for c in r.caps)]
+        if members:
+            cap = next(c for c in members[0].caps if c.shared == name)
+            steps.append((cap, members))
+    for k, (cap, members) in enumerate(steps):
+        if cap.amount < 0:
+            raise SqlUnsupported(f"a negative cap ({cap.label})", members[0].span)
+        current = _barrier(layer, current, f"c{k}", members, value, kept, _partition(cap.window), cap.amount,
+                           start=0, upper=True, whole=all(whole_rules[r.index] for r in members),
+                           monotone=all(nonneg[r.index] for r in members))
+
+    # 6. the running floor / ceiling over every rule, in event order
+    if plan.bound is not None and plan.rules:
+        b = plan.bound
+        if b.floor is not None and b.ceiling is not None:
+            raise SqlUnsupported(f"both a floor and a ceiling on score {b.score}")
+        limit = b.floor if b.floor is not None else b.ceiling
+        upper = b.ceiling is not None
+        if (upper and b.start > limit) or (not upper and b.start < limit):
+            raise SqlUnsupported(f"a running bound that starts outside itself (score {b.score})")
+        current = _barrier(layer, current, "bound", plan.rules, value, kept, [_col("sk")], limit,
+                           start=b.start, upper=upper, whole=all(whole_rules.values()),
+                           monotone=upper and all(nonneg.values()))
+
+    # 7. decay, then per subject: points, each rule's sum and firings, joined to the measures
+    if plan.rules:
+        cols = [_col("sk")]
+        for r in plan.rules:
+            col = _col(value[r.index])
+            if r.half_life is not None:
+                age = exp.Div(this=_double(_sub(now.copy(), _col("at_us"))), expression=_num(float(US)))
+                factor = exp.Pow(this=_num(0.5), expression=_paren(exp.Div(this=age, expression=_num(float(r.half_life)))))
+                col = _mul(col, factor)
+            cols.append(col.as_(f"final{r.index}"))
+        current = layer("final", exp.select(*cols).from_(current))
+        sums: list[exp.Expression] = [_col("sk"), exp.Sum(this=_sum_exprs(
+            [_coalesce0(_col(f"final{r.index}")) for r in plan.rules])).as_("pts")]
+        for r in plan.rules:
+            sums.append(exp.Sum(this=_col(f"final{r.index}")).as_(f"rsum{r.index}"))
+            sums.append(exp.Count(this=_col(f"final{r.index}")).as_(f"rcount{r.index}"))
+        layer("rule_totals", exp.select(*sums).from_(current).group_by(_col("sk")))
+        per_subject = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("m")),
+                                 *[_col(c, "t") for c in ["pts"] + [f"r{x}{r.index}" for r in plan.rules
+                                                                     for x in ("sum", "count")]])
+        per_subject = per_subject.from_(exp.alias_(exp.to_table("measured"), "m")).join(
+            exp.alias_(exp.to_table("rule_totals"), "t"), on=_eq(_col("sk", "m"), _col("sk", "t")), join_type="left")
+    else:
+        per_subject = exp.select(exp.Star(), exp.Literal.number(0).as_("pts")).from_("measured")
+    layer("per_subject", per_subject)
 
     # 8. every subject: those with events up to as-of, and those in the subjects relation
     ids = exp.union(exp.select(_col("subject")).from_("ev"),
@@ -700,8 +732,26 @@ def _measure_aggregate(m, test: exp.Expression, layout: Layout) -> exp.Expressio
     raise SqlUnsupported(f"the aggregate {m.kind}", m.span)
 
 
-def _barrier(layer, current: str, name: str, members: list, value: dict, partition: list[exp.Expression],
-             limit, start, upper: bool, whole: bool) -> str:
+def _nonnegative(node: n.Expr, plan: Plan, event: str) -> bool:
+    """Whether an award is provably >= 0 wherever it is defined: a literal, a field with a range from 0 up, an if of those."""
+    if isinstance(node, n.Number):
+        return node.value >= 0
+    if isinstance(node, n.If):
+        return _nonnegative(node.then, plan, event) and _nonnegative(node.orelse, plan, event)
+    name = None
+    if isinstance(node, n.Name):
+        name = node.id
+    elif isinstance(node, n.Attribute) and isinstance(node.obj, n.Name) and node.obj.id == "event":
+        name = node.name
+    decl = plan.ruleset.events.get(event)
+    if name is not None and decl is not None:
+        f = next((f for f in decl.fields if f.name == name), None)
+        return f is not None and f.range is not None and f.type.name in ("int", "number") and f.range.low >= 0
+    return False
+
+
+def _barrier(layer, current: str, name: str, members: list, value: dict, kept, partition: list[exp.Expression],
+             limit, start, upper: bool, whole: bool, monotone: bool = False) -> str:
     """One barrier level: every member's value after a running sum bounded by ``limit``.
 
     Members that fire on one event are taken in declaration order, so the walk
@@ -710,8 +760,10 @@ def _barrier(layer, current: str, name: str, members: list, value: dict, partiti
     E_j the largest excess over the barrier reached up to it (before this row:
     a window maximum). The member's passed value is the step of the bounded
     sum  cum_j - E_j. A lower barrier is the upper one of the negated values.
-    Every expression refers to the previous layer's columns by name, so the
-    query grows linearly with the number of members.
+    When every step is >= 0 (``monotone``, upper barriers only) the excess is
+    simply max(0, cum_j - C), so the bounded sum is min(cum_j, C): one window.
+    Each layer passes on only ``kept()`` (the carried columns and every rule's
+    current value) and its own columns, so the windows sort narrow rows.
     """
     sign = 1 if upper else -1
     barrier = _num(sign * limit - sign * start)
@@ -719,42 +771,53 @@ def _barrier(layer, current: str, name: str, members: list, value: dict, partiti
     for r in members:
         by_type.setdefault(r.event, []).append(r)
     width = max(len(rs) for rs in by_type.values())
+    xs = [f"{name}_x{j}" for j in range(width)]
 
     def x_of(r) -> exp.Expression:
         x = _coalesce0(_col(value[r.index]))
         return x if upper else _paren(exp.Neg(this=x))
 
-    # A: the step of each position, and the row's total
-    cols: list[exp.Expression] = [exp.Star()]
+    # A: the step of each position
+    cols = kept()
     for j in range(width):
         branches = [(_eq(_col("type"), exp.Literal.string(t)), x_of(rs[j])) for t, rs in by_type.items() if j < len(rs)]
-        cols.append(_case(*branches, default=exp.Literal.number(0)).as_(f"{name}_x{j}"))
+        cols.append(_case(*branches, default=exp.Literal.number(0)).as_(xs[j]))
     layer(f"{name}a", exp.select(*cols).from_(current))
-    row_total = _sum_exprs([_col(f"{name}_x{j}") for j in range(width)])
+    row_total = _sum_exprs([_col(x) for x in xs])
     # B: the prefix sum before the row
     # SUM of BIGINT is HUGEINT in DuckDB, and every later level would compute in 128 bits: twice as slow.
     # An overflow of the cast is a database error, and the run falls back to exact Python integers.
     prefix = exp.Cast(this=_window(exp.Sum(this=row_total), partition),
                       to=exp.DataType.build("BIGINT" if whole else "DOUBLE"))
-    layer(f"{name}b", exp.select(exp.Star(), _sub(prefix, row_total.copy()).as_(f"{name}_pb")).from_(f"{name}a"))
-    # C: the prefix after each step, and the row's largest excess over the barrier
-    cols = [exp.Star()]
+    layer(f"{name}b", exp.select(*kept(), *[_col(x) for x in xs], _sub(prefix, row_total.copy()).as_(f"{name}_pb")
+                                 ).from_(f"{name}a"))
+    # C: the prefix after each step
+    cols = kept() + [_col(f"{name}_pb")]
     for j in range(width):
-        cols.append(_sum_exprs([_col(f"{name}_pb")] + [_col(f"{name}_x{i}") for i in range(j + 1)]).as_(f"{name}_c{j}"))
+        cols.append(_sum_exprs([_col(f"{name}_pb")] + [_col(xs[i]) for i in range(j + 1)]).as_(f"{name}_c{j}"))
     layer(f"{name}c", exp.select(*cols).from_(f"{name}b"))
-    rowx = _greatest(*[_sub(_col(f"{name}_c{j}"), barrier.copy()) for j in range(width)])
-    layer(f"{name}d", exp.select(exp.Star(), rowx.as_(f"{name}_rowx")).from_(f"{name}c"))
-    # E: the excess reached before the row, and after each step of it
-    prev_excess = _greatest(exp.Literal.number(0), _coalesce0(
-        _window(exp.Max(this=_col(f"{name}_rowx")), partition, upto_previous=True)))
-    layer(f"{name}e", exp.select(exp.Star(), prev_excess.as_(f"{name}_e")).from_(f"{name}d"))
-    cols = [exp.Star(), _sub(_col(f"{name}_pb"), _col(f"{name}_e")).as_(f"{name}_s")]
-    for j in range(width):
-        excess = _greatest(_col(f"{name}_e"), *[_sub(_col(f"{name}_c{i}"), barrier.copy()) for i in range(j + 1)])
-        cols.append(_sub(_col(f"{name}_c{j}"), excess).as_(f"{name}_s{j}"))
-    layer(f"{name}f", exp.select(*cols).from_(f"{name}e"))
+    cs = [f"{name}_c{j}" for j in range(width)]
+    if monotone:
+        # the bounded sum before the row and after each step: min(prefix, C)
+        bounded = [exp.Least(this=_col(f"{name}_pb"), expressions=[barrier.copy()]).as_(f"{name}_s")]
+        bounded += [exp.Least(this=_col(c), expressions=[barrier.copy()]).as_(f"{name}_s{j}") for j, c in enumerate(cs)]
+        layer(f"{name}f", exp.select(*kept(), *bounded).from_(f"{name}c"))
+    else:
+        # D: the row's largest excess over the barrier; E: the excess reached before the row
+        rowx = _greatest(*[_sub(_col(c), barrier.copy()) for c in cs])
+        layer(f"{name}d", exp.select(*kept(), _col(f"{name}_pb"), *[_col(c) for c in cs], rowx.as_(f"{name}_rowx")
+                                     ).from_(f"{name}c"))
+        prev_excess = _greatest(exp.Literal.number(0), _coalesce0(
+            _window(exp.Max(this=_col(f"{name}_rowx")), partition, upto_previous=True)))
+        layer(f"{name}e", exp.select(*kept(), _col(f"{name}_pb"), *[_col(c) for c in cs],
+                                     prev_excess.as_(f"{name}_e")).from_(f"{name}d"))
+        cols = kept() + [_sub(_col(f"{name}_pb"), _col(f"{name}_e")).as_(f"{name}_s")]
+        for j in range(width):
+            excess = _greatest(_col(f"{name}_e"), *[_sub(_col(cs[i]), barrier.copy()) for i in range(j + 1)])
+            cols.append(_sub(_col(cs[j]), excess).as_(f"{name}_s{j}"))
+        layer(f"{name}f", exp.select(*cols).from_(f"{name}e"))
     # G: each member's passed value: the step of the bounded sum at its position
-    cols = [exp.Star()]
+    cols = [c for c in kept() if c.name not in {value[r.index] for r in members}]
     for r in members:
         j = by_type[r.event].index(r)
         passed = _sub(_col(f"{name}_s{j}"), _col(f"{name}_s{j - 1}" if j else f"{name}_s"))
