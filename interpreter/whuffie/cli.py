@@ -155,7 +155,10 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
 
     if engine not in ENGINE_NAMES:
         _usage(f"--engine must be one of {', '.join(ENGINE_NAMES)}, not {engine!r}")
-    if events_path is not None and is_columnar(str(events_path)):
+    from .engines import text_log_on_duckdb
+
+    if events_path is not None and (is_columnar(str(events_path))
+                                    or text_log_on_duckdb(str(events_path), engine, ledger, only)):
         return _run_columnar(rules, str(events_path), subjects_path, as_of, rejects_path, only, ledger, engine)
 
     loaded, program = _load_rules(rules)

@@ -35,6 +35,27 @@ def choose(engine: str, events: int, columnar_input: bool, ledger: bool) -> str:
     return "codegen"
 
 
+# A JSONL log at least this large is read by DuckDB under `auto` when no ledger is needed
+# (benchmarks/README.md, "Engines": DuckDB's reader and the query beat inputs.py + generated Python).
+TEXT_LOG_ON_DUCKDB_BYTES = 8_000_000
+
+
+def text_log_on_duckdb(path: str, engine: str, ledger: bool, only: str | None) -> bool:
+    """Whether a JSONL log is read, validated and scored by DuckDB: `--engine duckdb`, or `auto` on a large log."""
+    import os
+
+    from .sqlengine import is_text_log
+
+    if ledger or only is not None or not is_text_log(path) or engine not in ("duckdb", "auto"):
+        return False
+    if engine == "duckdb":
+        return True
+    try:
+        return os.path.getsize(path) >= TEXT_LOG_ON_DUCKDB_BYTES
+    except OSError:
+        return False
+
+
 def evaluate(engine: str, ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | None = None,
              as_of: dt.datetime | None = None, *, ledger: bool = True, only: str | None = None,
              notes: Callable[[Diagnostic], None] | None = None,

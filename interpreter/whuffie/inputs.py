@@ -216,13 +216,16 @@ def _lines(source) -> "iter[str]":
     return (line.rstrip("\r\n") for line in source)
 
 
-def _rows(path: Path, source):
-    """Yield (line number, raw line, dict or error message) for a JSONL or CSV file."""
+def _rows(path: Path, source, numbered: bool = False):
+    """Yield (line number, raw line, dict or error message) for a JSONL or CSV file.
+
+    With ``numbered``, ``source`` yields (line number, line) pairs: some lines of a file.
+    """
     if path.suffix.lower() == ".csv":
         yield from _csv_rows(source)
         return
     loads = json.loads
-    for number, line in enumerate(_lines(source), 1):
+    for number, line in (source if numbered else enumerate(_lines(source), 1)):
         try:
             obj = loads(line)
         except json.JSONDecodeError as exc:
@@ -326,8 +329,12 @@ def load_events(path: str | Path, ruleset: Ruleset, subjects: dict[str, dict] | 
 
 
 def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] | None = None,
-                 attributes_needed: bool = False) -> EventLoad:
-    """Validate events from text or an open file (see ``load_events``)."""
+                 attributes_needed: bool = False, numbered: bool = False) -> EventLoad:
+    """Validate events from text or an open file (see ``load_events``); JSONL ``text`` may be numbered lines.
+
+    With ``numbered`` (JSONL only), ``text`` yields (line number, line) pairs,
+    so a caller can hand over just the lines it could not validate itself.
+    """
     tz = ZoneInfo(ruleset.timezone)
     schema = {name: {f.name: f for f in decl.fields} for name, decl in ruleset.events.items()}
     from_csv = path.suffix.lower() == ".csv"
@@ -380,7 +387,7 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
         subject = subject_names.setdefault(subject, subject)
         return Event(subject, type_names[etype], at, event_id, where, 0, values)
 
-    for number, line, row in _rows(path, text):
+    for number, line, row in _rows(path, text, numbered):
         where = f"{name}:{number}"
         if type(row) is dict and not from_csv:
             event = quick(row, where)

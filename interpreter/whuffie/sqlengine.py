@@ -1154,10 +1154,16 @@ class ColumnarLoad:
     read: int
     rejects: list  # inputs.Reject
     accepted: int
+    # set when the rows could not be put in DuckDB exactly (an integer beyond 64 bits): Python scores them
+    python_events: list | None = None
+    unsupported: SqlUnsupported | None = None
 
     def events(self, only: str | None = None) -> list:
         """The accepted rows as inputs.Event objects (input order), optionally for one subject only."""
         from .inputs import Event
+
+        if self.python_events is not None:
+            return [e for e in self.python_events if only is None or e.subject == only]
 
         values = _Values(ZoneInfo(self.plan.timezone))
         columns = ["subject", "type", "at_us", "id", "line", "pos"]
@@ -1202,6 +1208,8 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     """
     import duckdb
 
+    if not is_columnar(spec):
+        return load_text_log(spec, plan, subjects, attributes_needed, con)
     con = con or connect()
     con.execute(f"SET TimeZone = '{_quote(plan.timezone)}'").fetchall()
     if spec.startswith("duckdb:"):
@@ -1321,6 +1329,307 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     return ColumnarLoad(con, plan, layout, name, read, rejects, accepted)
 
 
+# ---------------------------------------------------------------- JSONL logs read by DuckDB
+
+# What the SQL reader accepts as a time without asking Python: the plain ISO 8601 forms that
+# datetime.fromisoformat reads the same way. Anything else goes to inputs.py's careful path.
+_AT_RE = r"\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{3}|\.\d{6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)"
+_AT_RE_NAIVE = r"\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{3}|\.\d{6})?"
+_DATE_RE = r"\d{4}-\d{2}-\d{2}"
+
+
+def is_text_log(spec: str) -> bool:
+    """Whether an events argument is a JSONL log that the DuckDB reader can take (not CSV, not columnar)."""
+    return not is_columnar(spec) and not spec.lower().endswith(".csv")
+
+
+def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_needed: bool,
+                  con=None) -> ColumnarLoad:
+    """Read a JSONL events log with DuckDB, validate it in SQL and register ``events`` (as load_columnar).
+
+    The SQL pass accepts only lines that inputs.py's quick path would accept
+    with the same values: a JSON object with a text subject, a known type, a
+    plain ISO 8601 `at`, a unique text id (or none), exactly the type's fields
+    with values of their declared types and ranges. Every other non-empty
+    line (malformed, unusual, duplicate ids, unknown subjects…) is handed to
+    inputs.parse_events with its line number, so rejects carry inputs.py's
+    exact messages and what it accepts is scored. Lines are numbered as
+    inputs.py numbers them; ``pos`` is the line number (input order).
+    """
+    import duckdb
+
+    from .inputs import DataError, parse_events
+
+    path = spec
+    name = path.rsplit("/", 1)[-1]
+    con = con or connect()
+    con.execute(f"SET TimeZone = '{_quote(plan.timezone)}'").fetchall()
+    rs = plan.ruleset
+    layout = layout_for(plan)
+    try:
+        con.execute(f"""CREATE TEMP TABLE __raw AS SELECT generate_subscripts(parts, 1) AS number,
+            unnest(parts) AS raw FROM (SELECT string_split(content, chr(10)) AS parts
+            FROM read_text('{_quote(path)}'))""").fetchall()
+        # Python reads a lone carriage return as a line end too: leave such files to inputs.py
+        lone_cr = con.execute("SELECT count(*) FROM __raw WHERE strpos(raw, chr(13)) BETWEEN 1 AND length(raw) - 1"
+                              ).fetchall()[0][0]
+    except duckdb.Error:
+        lone_cr = None
+    if lone_cr is None or lone_cr:
+        return _text_log_in_python(spec, plan, subjects, attributes_needed, con)
+    # one JSON parse per line for the types and one for the text of subject, type, at, id and every
+    # declared field; a trailing comma is valid to DuckDB's parser and not to Python's: Python reads it
+    field_names = list(dict.fromkeys(f.name for decl in rs.events.values() for f in decl.fields))
+    keys = list(EVENT_KEYS_SQL) + [f for f in field_names if f not in EVENT_KEYS_SQL]
+    paths = ", ".join(f"'$.\"{_quote(_ident(k))}\"'" for k in keys)
+    slot = {k: i + 1 for i, k in enumerate(keys)}
+    line = (f"CASE WHEN number = 1 AND starts_with(rtrim(raw, chr(13)), chr(65279)) THEN substr(rtrim(raw, chr(13)), 2) "
+            f"ELSE rtrim(raw, chr(13)) END")
+    con.execute(f"""CREATE TEMP TABLE __parsed AS SELECT number, line, ty, sv, k FROM (
+        SELECT number, line,
+               CASE WHEN valid THEN try(json_type(line, [{paths}])) END AS ty,
+               CASE WHEN valid THEN try(json_extract_string(line, [{paths}])) END AS sv,
+               CASE WHEN valid THEN try(json_keys(line)) END AS k
+        FROM (SELECT number, line, json_valid(line) AND NOT regexp_matches(line, ',\\s*[}}\\]]') AS valid
+              FROM (SELECT number, {line} AS line FROM __raw)))""").fetchall()
+    con.execute("DROP TABLE __raw").fetchall()
+    con.execute("DELETE FROM __parsed WHERE line = ''").fetchall()
+
+    def t(key: str) -> str:
+        return f"ty[{slot[key]}]"
+
+    def s(key: str) -> str:
+        return f"sv[{slot[key]}]"
+
+    utc = plan.timezone in ("UTC", "Etc/UTC")
+    at_re = f"({_AT_RE}|{_AT_RE_NAIVE})" if utc else _AT_RE
+    known = ", ".join(f"'{_quote(x)}'" for x in rs.events) or "NULL"
+    good = [
+        f"{t('subject')} = 'VARCHAR'", f"{s('subject')} <> ''",
+        f"{t('type')} = 'VARCHAR'", f"{s('type')} IN ({known})",
+        f"{t('at')} = 'VARCHAR'", f"regexp_full_match({s('at')}, '{at_re}')",
+        f"TRY_CAST({s('at')} AS TIMESTAMPTZ) IS NOT NULL",
+        f"({t('id')} IS NULL OR ({t('id')} = 'VARCHAR' AND {s('id')} <> ''))",
+    ]
+    if attributes_needed and subjects is not None:
+        con.register("__known_subjects", _subject_ids(subjects))
+        good.append(f"{s('subject')} IN (SELECT id FROM __known_subjects)")
+    per_type = []
+    field_values: dict[str, list[tuple[str, str]]] = {}  # column -> [(type, SQL value)]
+    for etype, decl in rs.events.items():
+        # as many keys as the allowed ones present: no other key, and none given twice
+        present = " + ".join(f"CASE WHEN {t(key)} IS NULL THEN 0 ELSE 1 END"
+                             for key in dict.fromkeys(list(EVENT_KEYS_SQL) + [f.name for f in decl.fields]))
+        checks = [f"len(k) = {present}"]
+        for f in decl.fields:
+            column = layout.field_columns[(etype, f.name)]
+            value, valid = _json_value(t(f.name), s(f.name), f)
+            if value is None:  # a kind the SQL reader leaves to Python: only an absent optional value passes
+                checks.append(f"({t(f.name)} IS NULL OR {t(f.name)} = 'NULL')" if f.optional else "false")
+                continue
+            checks.append(f"(({t(f.name)} IS NULL OR {t(f.name)} = 'NULL') AND {str(f.optional).lower()} "
+                          f"OR ({valid}))")
+            for part, sql in value.items():
+                field_values.setdefault(column + part, []).append((etype, sql))
+        per_type.append(f"WHEN {s('type')} = '{_quote(etype)}' THEN {' AND '.join(checks)}")
+    good.append(f"CASE {' '.join(per_type)} ELSE false END" if per_type else "false")
+    con.execute(f"CREATE TEMP TABLE __good AS SELECT * FROM __parsed WHERE ty IS NOT NULL AND sv IS NOT NULL "
+                f"AND k IS NOT NULL AND {' AND '.join(good)}").fetchall()
+    # an id given twice: every row with it goes to Python, which keeps the first and rejects the rest
+    con.execute(f"""DELETE FROM __good WHERE {s('id')} IN (SELECT {s('id')} FROM __good
+        WHERE {t('id')} = 'VARCHAR' GROUP BY ALL HAVING count(*) > 1)""").fetchall()
+    con.execute(f"""DELETE FROM __good WHERE {s('id')} IN (SELECT {s('id')} FROM __parsed
+        WHERE {t('id')} = 'VARCHAR' AND number NOT IN (SELECT number FROM __good))""").fetchall()
+
+    staged = _staging_columns(layout)
+    select = [f"{s('subject')} AS subject", f"{s('type')} AS type", "number AS pos",
+              f"coalesce({s('id')}, '{_quote(name)}:' || number) AS id", f"'{_quote(name)}:' || number AS line",
+              f"epoch_us(CAST({s('at')} AS TIMESTAMPTZ)) AS at_us"]
+    for column, sql_type in staged.items():
+        branches = " ".join(f"WHEN {s('type')} = '{_quote(et)}' THEN {sql}" for et, sql in field_values.get(column, []))
+        select.append(f"CAST({f'CASE {branches} END' if branches else 'NULL'} AS {sql_type}) AS {column}")
+    con.execute(f"CREATE TEMP TABLE __staged AS SELECT {', '.join(select)} FROM __good").fetchall()
+
+    # the rest, through inputs.py in line order: exact messages, and whatever it accepts
+    rest = con.execute("""SELECT number, line FROM __parsed
+        WHERE number NOT IN (SELECT number FROM __good) ORDER BY number""").fetchall()
+    sql_read = con.execute("SELECT count(*) FROM __good").fetchall()[0][0]
+    con.execute("DROP TABLE __parsed").fetchall()
+    con.execute("DROP TABLE __good").fetchall()
+    from pathlib import Path
+
+    try:
+        careful = parse_events(iter(rest), Path(path), rs, subjects, attributes_needed, numbered=True)
+    except DataError as exc:
+        raise ColumnarError(str(exc)) from None
+    if _shares_explicit_id(con, careful, name):  # inputs.py's order of first sightings decides: let it read all
+        con.execute("DROP TABLE __staged").fetchall()
+        return _text_log_in_python(spec, plan, subjects, attributes_needed, con)
+    if careful.events:
+        try:
+            con.register("__careful", _staging_arrow(plan, layout, staged, careful.events))
+        except (SqlUnsupported, UnicodeError) as exc:  # beyond 64 bits, a lone surrogate: Python scores it all
+            exc = exc if isinstance(exc, SqlUnsupported) else _NOT_UNICODE
+            con.execute("DROP TABLE __staged").fetchall()
+            return _text_log_in_python(spec, plan, subjects, attributes_needed, con, exc)
+        con.execute("INSERT INTO __staged SELECT * FROM __careful").fetchall()
+    _finish_staged(con, layout, staged)
+    accepted = sql_read + len(careful.events)
+    return ColumnarLoad(con, plan, layout, name, sql_read + careful.read, careful.rejects, accepted)
+
+
+EVENT_KEYS_SQL = ("subject", "type", "at", "id")
+_NOT_UNICODE = SqlUnsupported("a text value that is not valid Unicode (a lone surrogate escape)")
+
+
+def _shares_explicit_id(con, careful, name: str) -> bool:
+    """Whether a line read by inputs.py names an id that a line accepted in SQL names too."""
+    import json
+
+    ids = {e.id for e in careful.events if e.id != e.line}
+    for r in careful.rejects:
+        try:
+            row = json.loads(r.text)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(row, dict) and isinstance(row.get("id"), str):
+            ids.add(row["id"])
+    if not ids:
+        return False
+    import pyarrow as pa
+
+    con.register("__careful_ids", pa.table({"id": pa.array(sorted(ids), pa.string())}))
+    return con.execute(f"SELECT count(*) FROM __staged WHERE id IN (SELECT id FROM __careful_ids) "
+                       f"AND id <> '{_quote(name)}:' || pos").fetchall()[0][0] > 0
+
+
+def _json_value(type_sql: str, text_sql: str, f) -> tuple[dict[str, str] | None, str]:
+    """({staging column suffix: SQL value}, SQL for "the JSON value is what inputs.py's quick path accepts")."""
+    kind = f.type.name
+    rng = f.range
+    in_range = (lambda v: f" AND {v} BETWEEN {rng.low!r} AND {rng.high!r}") if rng is not None else (lambda v: "")
+    if kind == "int":
+        v = f"TRY_CAST({text_sql} AS BIGINT)"
+        return {"": v}, f"{type_sql} IN ('BIGINT', 'UBIGINT') AND {v} IS NOT NULL" + in_range(v)
+    if kind == "number":
+        i = f"TRY_CAST({text_sql} AS BIGINT)"
+        d = f"TRY_CAST({text_sql} AS DOUBLE)"
+        # a JSON number is a Python float exactly when it is written with a point or an exponent
+        is_float = f"({type_sql} = 'DOUBLE' AND regexp_matches({text_sql}, '[.eE]'))"
+        return ({"_i": f"CASE WHEN {type_sql} IN ('BIGINT', 'UBIGINT') THEN {i} END",
+                 "_d": f"CASE WHEN {is_float} THEN {d} END"},
+                f"(({type_sql} IN ('BIGINT', 'UBIGINT') AND {i} IS NOT NULL{in_range(i)}) OR "
+                f"({is_float} AND isfinite({d}){in_range(d)}))")
+    if kind == "bool":
+        return {"": f"CAST({text_sql} AS BOOLEAN)"}, f"{type_sql} = 'BOOLEAN'"
+    if kind == "text":
+        return {"": text_sql}, f"{type_sql} = 'VARCHAR'"
+    if kind == "date":
+        return ({"": f"epoch_us(CAST(TRY_CAST({text_sql} AS DATE) AS TIMESTAMPTZ))"},
+                f"{type_sql} = 'VARCHAR' AND regexp_full_match({text_sql}, '{_DATE_RE}') "
+                f"AND TRY_CAST({text_sql} AS DATE) IS NOT NULL")
+    if kind == "datetime":
+        return ({"": f"epoch_us(TRY_CAST({text_sql} AS TIMESTAMPTZ))"},
+                f"{type_sql} = 'VARCHAR' AND regexp_full_match({text_sql}, '{_AT_RE}') "
+                f"AND TRY_CAST({text_sql} AS TIMESTAMPTZ) IS NOT NULL")
+    return None, ""
+
+
+def _staging_columns(layout: Layout) -> dict[str, str]:
+    """The field columns of the staged rows: a number field as an integer and a float column."""
+    out = {}
+    for key, column in layout.field_columns.items():
+        kind = layout.field_types[key]
+        if kind == "number":
+            out[column + "_i"] = "BIGINT"
+            out[column + "_d"] = "DOUBLE"
+        else:
+            out[column] = SQL_TYPES.get(kind, "VARCHAR")
+    return out
+
+
+def _staging_arrow(plan: Plan, layout: Layout, staged: dict[str, str], events):
+    """Events accepted by inputs.py as rows of the staging table (pos = line number)."""
+    import pyarrow as pa
+
+    values = _Values(ZoneInfo(plan.timezone))
+    data: dict[str, list] = {k: [] for k in ("subject", "type", "pos", "id", "line", "at_us")}
+    data.update({c: [] for c in staged})
+    by_type: dict[str, dict[str, tuple[str, str]]] = {}
+    for (etype, fname), column in layout.field_columns.items():
+        by_type.setdefault(etype, {})[column] = (fname, layout.field_types[(etype, fname)])
+    for e in events:
+        data["subject"].append(e.subject)
+        data["type"].append(e.type)
+        data["pos"].append(int(e.line.rsplit(":", 1)[1]))
+        data["id"].append(e.id)
+        data["line"].append(e.line)
+        data["at_us"].append(_us(e.at))
+        own = by_type.get(e.type, {})
+        for column in layout.field_columns.values():
+            fname, kind = own.get(column, (None, None))
+            value = values.to_sql(e.fields.get(fname), kind) if fname is not None else None
+            if column + "_i" in staged:
+                data[column + "_i"].append(value if isinstance(value, int) else None)
+                data[column + "_d"].append(value if isinstance(value, float) else None)
+            else:
+                data[column].append(value)
+    arrow_types = {"BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(), "VARCHAR": pa.string()}
+    schema = {"subject": pa.string(), "type": pa.string(), "pos": pa.int64(), "id": pa.string(),
+              "line": pa.string(), "at_us": pa.int64()}
+    schema.update({c: arrow_types[t] for c, t in staged.items()})
+    return pa.table({k: pa.array(v, schema[k]) for k, v in data.items()})
+
+
+def _finish_staged(con, layout: Layout, staged: dict[str, str]) -> None:
+    """Turn the staged rows into ``events``: calendar keys in the ruleset zone, number columns typed as
+    the in-memory path types them (all whole: integers; mixed: doubles with a float flag)."""
+    at = "make_timestamptz(at_us)"
+    select = ["subject", "type", "pos", "id", "line", "at_us",
+              f"date_diff('day', DATE '1970-01-01', CAST({at} AS DATE)) AS local_day",
+              f"CAST(floor((date_diff('day', DATE '1970-01-01', CAST({at} AS DATE)) + 3) / 7) AS BIGINT) AS local_week",
+              f"year(CAST({at} AS DATE)) * 12 + month(CAST({at} AS DATE)) - 1 AS local_month",
+              f"year(CAST({at} AS DATE)) AS local_year"]
+    for key, column in layout.field_columns.items():
+        if layout.field_types[key] != "number":
+            select.append(column)
+            continue
+        floats, ints = con.execute(f"SELECT count({column}_d), count({column}_i) FROM __staged").fetchall()[0]
+        if not floats:
+            layout.int_numbers.add(column)
+            select.append(f"{column}_i AS {column}")
+        else:
+            select.append(f"coalesce(CAST({column}_i AS DOUBLE), {column}_d) AS {column}")
+            if ints:
+                layout.mixed_numbers.add(column)
+                select.append(f"CASE WHEN {column}_d IS NOT NULL THEN true WHEN {column}_i IS NOT NULL "
+                              f"THEN false END AS {column}_f")
+    con.execute(f"CREATE TEMP TABLE events AS SELECT {', '.join(select)} FROM __staged").fetchall()
+    con.execute("DROP TABLE __staged").fetchall()
+
+
+def _text_log_in_python(spec: str, plan: Plan, subjects, attributes_needed: bool, con,
+                        unsupported: SqlUnsupported | None = None) -> ColumnarLoad:
+    """The whole log through inputs.py (a file DuckDB cannot split as Python does, or beyond 64 bits)."""
+    from .inputs import DataError, load_events
+
+    try:
+        load = load_events(spec, plan.ruleset, subjects, attributes_needed)
+    except DataError as exc:
+        raise ColumnarError(str(exc)) from None
+    layout = layout_for(plan)
+    if unsupported is None:
+        try:
+            con.register("events", arrow_events(plan, load.events, layout))
+        except SqlUnsupported as exc:
+            unsupported = exc
+        except UnicodeError:
+            unsupported = _NOT_UNICODE
+    name = spec.rsplit("/", 1)[-1]
+    return ColumnarLoad(con, plan, layout, name, load.read, load.rejects, len(load.events),
+                        python_events=load.events if unsupported is not None else None, unsupported=unsupported)
+
+
 def _columnar_value(src: str, ctype: str, kind: str) -> tuple[str | None, str]:
     """(SQL for the value in the query's representation, SQL for "the value fits") or (None, "") if never."""
     if kind == "int":
@@ -1373,6 +1682,8 @@ def _ident(text: str) -> str:
 def evaluate_columnar(load: ColumnarLoad, subjects: dict[str, dict] | None = None,
                       as_of: dt.datetime | None = None) -> Results:
     """Score the accepted rows of a columnar input on DuckDB (no ledger)."""
+    if load.unsupported is not None:
+        raise load.unsupported
     con = load.con
     if as_of is None:
         latest = con.execute("SELECT max(at_us) FROM events").fetchall()[0][0]
