@@ -544,29 +544,35 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     # which windows the levels partition by: only those calendar keys are carried
     windows_used = {r.once for r in plan.rules if r.once not in (None, "total")}
     windows_used |= {c.window for r in plan.rules for c in r.caps if c.window is not None}
-    carry = ["sk", "type", "at_us", "pos"] + [c for w, c in _WINDOW_COLUMN.items() if w in windows_used]
+    carry = ["sk", "tc", "at_us", "pos"] + [c for w, c in _WINDOW_COLUMN.items() if w in windows_used]
+    # Rules that fire on one event type share slots: slot j of a row holds the value of the j-th rule
+    # on the row's type, so the window levels sort (max rules per type) value columns, not one per rule.
+    # The type travels as a small integer code (tc).
+    slots = Slots(plan)
+    for r in plan.rules:
+        value[r.index] = f"raw_s{slots.slot[r.index]}"
 
     def kept() -> list[exp.Expression]:
-        return [_col(c) for c in carry] + [_col(value[r.index]) for r in plan.rules]
+        return [_col(c) for c in carry] + [_col(c) for c in slots.columns(value)]
 
     if plan.rules:
-        current = layer("raw", exp.select(*[_col(c) for c in carry],
-                                          *[raw_exprs[r.index].as_(f"raw{r.index}") for r in plan.rules]
-                                          ).from_(current))
+        type_code = _case(*[(_eq(_col("type"), exp.Literal.string(t)), exp.Literal.number(code))
+                            for t, code in slots.code.items()])
+        current = layer("raw", exp.select(*[_col(c) for c in carry if c != "tc"], type_code.as_("tc"),
+                                          *slots.pack(raw_exprs, "raw_s")).from_(current))
 
     # 4. once per window: a running count of firings in the window
     once_rules = [r for r in plan.rules if r.once is not None]
     if once_rules:
-        cols = kept()
+        updates = {}
         for r in once_rules:
             col = _col(value[r.index])
-            fired = _case((_not_null(col), exp.Literal.number(1)), default=exp.Literal.number(0))
+            fired = _case((exp.And(this=slots.is_type(r), expression=_not_null(col)), exp.Literal.number(1)),
+                          default=exp.Literal.number(0))
             count = _window(exp.Sum(this=fired), _partition(r.once))
-            cols.append(_case((_is_null(col), _null()), (exp.GT(this=count, expression=exp.Literal.number(1)),
-                                                        exp.Literal.number(0)), default=col.copy()).as_(f"once{r.index}"))
-        for r in once_rules:
-            value[r.index] = f"once{r.index}"
-        current = layer("once", exp.select(*cols).from_(current))
+            updates[r.index] = _case((_is_null(col), _null()), (exp.GT(this=count, expression=exp.Literal.number(1)),
+                                                               exp.Literal.number(0)), default=col.copy())
+        current = layer("once", exp.select(*slots.update(kept(), value, updates, "once_s")).from_(current))
 
     # which rules only ever pass integers through their caps and the bound (BIGINT levels, not DOUBLE)
     constants = [c.amount for r in plan.rules for c in r.caps]
@@ -607,7 +613,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
             raise SqlUnsupported(f"a negative cap ({cap.label})", members[0].span)
         current = _barrier(layer, current, f"c{k}", members, value, kept, _partition(cap.window), cap.amount,
                            start=0, upper=True, whole=all(whole_rules[r.index] for r in members),
-                           monotone=all(nonneg[r.index] for r in members))
+                           monotone=all(nonneg[r.index] for r in members), slots=slots)
 
     # 6. the running floor / ceiling over every rule, in event order
     if plan.bound is not None and plan.rules:
@@ -620,13 +626,13 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
             raise SqlUnsupported(f"a running bound that starts outside itself (score {b.score})")
         current = _barrier(layer, current, "bound", plan.rules, value, kept, [_col("sk")], limit,
                            start=b.start, upper=upper, whole=all(whole_rules.values()),
-                           monotone=upper and all(nonneg.values()))
+                           monotone=upper and all(nonneg.values()), slots=slots)
 
     # 7. decay, then per subject: points, each rule's sum and firings, joined to the measures
     if plan.rules:
         cols = [_col("sk")]
         for r in plan.rules:
-            col = _col(value[r.index])
+            col = _case((slots.is_type(r), _col(value[r.index])))
             if r.half_life is not None:
                 age = exp.Div(this=_double(_sub(now.copy(), _col("at_us"))), expression=_num(float(US)))
                 factor = exp.Pow(this=_num(0.5), expression=_paren(exp.Div(this=age, expression=_num(float(r.half_life)))))
@@ -750,8 +756,55 @@ def _nonnegative(node: n.Expr, plan: Plan, event: str) -> bool:
     return False
 
 
+class Slots:
+    """Where each rule's value lives on a row: slot j is the j-th rule on the row's event type."""
+
+    def __init__(self, plan: Plan):
+        self.code = {t: i for i, t in enumerate(plan.ruleset.events)}
+        self.slot: dict[int, int] = {}
+        self.event: dict[int, str] = {}
+        by_type: dict[str, int] = {}
+        for r in plan.rules:
+            self.slot[r.index] = by_type.get(r.event, 0)
+            by_type[r.event] = self.slot[r.index] + 1
+            self.event[r.index] = r.event
+        self.rules = plan.rules
+
+    def is_type(self, r) -> exp.Expression:
+        """The row is of the rule's event type."""
+        return _eq(_col("tc"), exp.Literal.number(self.code[r.event]))
+
+    def columns(self, value: dict) -> list[str]:
+        """The current slot columns, in slot order."""
+        return list(dict.fromkeys(value[r.index] for r in sorted(self.rules, key=lambda r: self.slot[r.index])))
+
+    def pack(self, per_rule: dict[int, exp.Expression], prefix: str) -> list[exp.Expression]:
+        """One column per slot from one expression per rule (each read only on its own type)."""
+        width = max(self.slot.values()) + 1
+        out = []
+        for j in range(width):
+            rules = [r for r in self.rules if self.slot[r.index] == j]
+            out.append(_case(*[(self.is_type(r), per_rule[r.index]) for r in rules]).as_(f"{prefix}{j}"))
+        return out
+
+    def update(self, kept: list[exp.Expression], value: dict, updates: dict[int, exp.Expression],
+               prefix: str) -> list[exp.Expression]:
+        """The kept columns with the slots of the updated rules rewritten; ``value`` follows."""
+        changed = {self.slot[i] for i in updates}
+        old = {j: value[next(r.index for r in self.rules if self.slot[r.index] == j)] for j in changed}
+        cols = [c for c in kept if c.name not in old.values()]
+        for j in sorted(changed):
+            branches = [(self.is_type(r), updates[r.index]) for r in self.rules
+                        if r.index in updates and self.slot[r.index] == j]
+            cols.append(_case(*branches, default=_col(old[j])).as_(f"{prefix}{j}"))
+        for r in self.rules:
+            if self.slot[r.index] in changed:
+                value[r.index] = f"{prefix}{self.slot[r.index]}"
+        return cols
+
+
 def _barrier(layer, current: str, name: str, members: list, value: dict, kept, partition: list[exp.Expression],
-             limit, start, upper: bool, whole: bool, monotone: bool = False) -> str:
+             limit, start, upper: bool, whole: bool, monotone: bool = False, slots: Slots | None = None) -> str:
     """One barrier level: every member's value after a running sum bounded by ``limit``.
 
     Members that fire on one event are taken in declaration order, so the walk
@@ -780,7 +833,7 @@ def _barrier(layer, current: str, name: str, members: list, value: dict, kept, p
     # A: the step of each position
     cols = kept()
     for j in range(width):
-        branches = [(_eq(_col("type"), exp.Literal.string(t)), x_of(rs[j])) for t, rs in by_type.items() if j < len(rs)]
+        branches = [(slots.is_type(rs[j]), x_of(rs[j])) for t, rs in by_type.items() if j < len(rs)]
         cols.append(_case(*branches, default=exp.Literal.number(0)).as_(xs[j]))
     layer(f"{name}a", exp.select(*cols).from_(current))
     row_total = _sum_exprs([_col(x) for x in xs])
@@ -816,18 +869,15 @@ def _barrier(layer, current: str, name: str, members: list, value: dict, kept, p
             excess = _greatest(_col(f"{name}_e"), *[_sub(_col(cs[i]), barrier.copy()) for i in range(j + 1)])
             cols.append(_sub(_col(cs[j]), excess).as_(f"{name}_s{j}"))
         layer(f"{name}f", exp.select(*cols).from_(f"{name}e"))
-    # G: each member's passed value: the step of the bounded sum at its position
-    cols = [c for c in kept() if c.name not in {value[r.index] for r in members}]
+    # G: each member's passed value: the step of the bounded sum at its position, into its slot
+    updates = {}
     for r in members:
         j = by_type[r.event].index(r)
         passed = _sub(_col(f"{name}_s{j}"), _col(f"{name}_s{j - 1}" if j else f"{name}_s"))
         if not upper:
             passed = _paren(exp.Neg(this=passed))
-        cols.append(_case((_is_null(_col(value[r.index])), _null()), default=passed).as_(f"{name}_v{r.index}"))
-    out = layer(f"{name}g", exp.select(*cols).from_(f"{name}f"))
-    for r in members:
-        value[r.index] = f"{name}_v{r.index}"
-    return out
+        updates[r.index] = _case((_is_null(_col(value[r.index])), _null()), default=passed)
+    return layer(f"{name}g", exp.select(*slots.update(kept(), value, updates, f"{name}_v")).from_(f"{name}f"))
 
 
 # ---------------------------------------------------------------- running on DuckDB
