@@ -1483,29 +1483,28 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
                 field_values.setdefault(column + part, []).append((etype, sql))
         per_type.append(f"WHEN {s('type')} = '{_quote(etype)}' THEN {' AND '.join(checks)}")
     good.append(f"CASE {' '.join(per_type)} ELSE false END" if per_type else "false")
-    con.execute(f"CREATE TEMP TABLE __good AS SELECT * FROM __parsed WHERE ty IS NOT NULL AND sv IS NOT NULL "
-                f"AND k IS NOT NULL AND {' AND '.join(good)}").fetchall()
-    # an id given twice: every row with it goes to Python, which keeps the first and rejects the rest
-    con.execute(f"""DELETE FROM __good WHERE {s('id')} IN (SELECT {s('id')} FROM __good
-        WHERE {t('id')} = 'VARCHAR' GROUP BY ALL HAVING count(*) > 1)""").fetchall()
-    con.execute(f"""DELETE FROM __good WHERE {s('id')} IN (SELECT {s('id')} FROM __parsed
-        WHERE {t('id')} = 'VARCHAR' AND number NOT IN (SELECT number FROM __good))""").fetchall()
-
     staged = _staging_columns(layout)
     select = [f"{s('subject')} AS subject", f"{s('type')} AS type", "number AS pos",
               f"coalesce({s('id')}, '{_quote(name)}:' || number) AS id", f"'{_quote(name)}:' || number AS line",
-              f"epoch_us(CAST({s('at')} AS TIMESTAMPTZ)) AS at_us"]
+              f"epoch_us(CAST({s('at')} AS TIMESTAMPTZ)) AS at_us", f"{t('id')} IS NOT NULL AS explicit_id"]
     for column, sql_type in staged.items():
         branches = " ".join(f"WHEN {s('type')} = '{_quote(et)}' THEN {sql}" for et, sql in field_values.get(column, []))
         select.append(f"CAST({f'CASE {branches} END' if branches else 'NULL'} AS {sql_type}) AS {column}")
-    con.execute(f"CREATE TEMP TABLE __staged AS SELECT {', '.join(select)} FROM __good").fetchall()
+    con.execute(f"CREATE TEMP TABLE __staged AS SELECT {', '.join(select)} FROM __parsed WHERE ty IS NOT NULL "
+                f"AND sv IS NOT NULL AND k IS NOT NULL AND {' AND '.join(good)}").fetchall()
+    # an id given twice, or also on a line SQL did not accept: every row with it goes to Python,
+    # which keeps the first and rejects the rest
+    con.execute("""DELETE FROM __staged WHERE explicit_id AND id IN (SELECT id FROM __staged WHERE explicit_id
+        GROUP BY id HAVING count(*) > 1)""").fetchall()
+    con.execute(f"""DELETE FROM __staged WHERE explicit_id AND id IN (SELECT {s('id')} FROM __parsed
+        WHERE {t('id')} = 'VARCHAR' AND number NOT IN (SELECT pos FROM __staged))""").fetchall()
+    con.execute("ALTER TABLE __staged DROP COLUMN explicit_id").fetchall()
 
     # the rest, through inputs.py in line order: exact messages, and whatever it accepts
     rest = con.execute("""SELECT number, line FROM __parsed
-        WHERE number NOT IN (SELECT number FROM __good) ORDER BY number""").fetchall()
-    sql_read = con.execute("SELECT count(*) FROM __good").fetchall()[0][0]
+        WHERE number NOT IN (SELECT pos FROM __staged) ORDER BY number""").fetchall()
+    sql_read = con.execute("SELECT count(*) FROM __staged").fetchall()[0][0]
     con.execute("DROP TABLE __parsed").fetchall()
-    con.execute("DROP TABLE __good").fetchall()
     from pathlib import Path
 
     try:
