@@ -37,7 +37,7 @@ def choose(engine: str, events: int, columnar_input: bool, ledger: bool) -> str:
 
 # A JSONL log at least this large is read by DuckDB under `auto` when no ledger is needed
 # (benchmarks/README.md, "Engines": DuckDB's reader and the query beat inputs.py + generated Python).
-TEXT_LOG_ON_DUCKDB_BYTES = 8_000_000
+TEXT_LOG_ON_DUCKDB_BYTES = 32_000_000
 
 
 def text_log_on_duckdb(path: str, engine: str, ledger: bool, only: str | None) -> bool:
