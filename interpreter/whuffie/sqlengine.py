@@ -1433,8 +1433,10 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     keys = list(EVENT_KEYS_SQL) + [f for f in field_names if f not in EVENT_KEYS_SQL]
     paths = ", ".join(f"'$.\"{_quote(_ident(k))}\"'" for k in keys)
     slot = {k: i + 1 for i, k in enumerate(keys)}
-    line = (f"CASE WHEN number = 1 AND starts_with(rtrim(raw, chr(13)), chr(65279)) THEN substr(rtrim(raw, chr(13)), 2) "
-            f"ELSE rtrim(raw, chr(13)) END")
+    # rtrim copies every string: only the first line (a byte-order mark) and CRLF lines need it
+    line = (f"CASE WHEN number = 1 OR ends_with(raw, chr(13)) THEN (CASE WHEN number = 1 AND "
+            f"starts_with(rtrim(raw, chr(13)), chr(65279)) THEN substr(rtrim(raw, chr(13)), 2) "
+            f"ELSE rtrim(raw, chr(13)) END) ELSE raw END")
     con.execute(f"""CREATE TEMP TABLE __parsed AS SELECT number, line, ty, sv, k FROM (
         SELECT number, line,
                CASE WHEN valid THEN try(json_type(line, [{paths}])) END AS ty,
