@@ -842,7 +842,7 @@ class _Checker:
             return ERROR
         if scope.event is not None and name in rs.events:
             return self._not_here(e, scope, f"event {name}", "it is a type of event, not a value",
-                                  f"read the current event's fields by name, or event.<field>")
+                                  "read the current event's fields by name, or event.<field>")
         if name in rs.rules:
             return self._not_here(e, scope, f"rule {name}", "it is a rule, not a value",
                                   f"its points are points({name}), in a score")

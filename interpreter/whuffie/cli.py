@@ -150,7 +150,7 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
          rejects_path: Path | None, only: str | None = None, ledger: bool = True, engine: str = "auto"):
     """The shared front half of score / explain / authors: rules, inputs, evaluation."""
     from .evaluator import EvaluationError
-    from .inputs import DataError, load_events, load_subjects, parse_time
+    from .inputs import DataError, load_events, load_subjects
     from .sqlengine import is_columnar
 
     if engine not in ENGINE_NAMES:
@@ -183,31 +183,8 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
             load = load_events(events_path, ruleset, subjects, program.reads_attributes)
     except DataError as exc:
         _usage(str(exc))
-    if load.rejects:
-        if rejects_path is None:
-            for r in load.rejects:
-                print(r, file=sys.stderr)
-            count = len(load.rejects)
-            print(f"{events_path}: {count} bad line{'s' * (count != 1)} of {load.read}; nothing scored "
-                  "(fix them, or use --rejects FILE to set them aside and score the rest)", file=sys.stderr)
-            raise typer.Exit(EXIT_USAGE)
-        try:
-            with open(rejects_path, "w", encoding="utf-8", newline="") as fh:
-                if load.header is not None:
-                    fh.write(load.header + "\n")
-                for r in load.rejects:
-                    fh.write(r.text + "\n")
-        except OSError as exc:
-            _usage(f"cannot write {rejects_path}: {exc.strerror}")
-        for r in load.rejects:
-            print(r, file=sys.stderr)
-    instant = None
-    if as_of is not None:
-        from zoneinfo import ZoneInfo
-        try:
-            instant = parse_time(as_of, ZoneInfo(ruleset.timezone))
-        except DataError:
-            _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z)")
+    _handle_rejects(load, rejects_path, events_path, "line")
+    instant = _as_of_instant(as_of, ruleset)
     known = {e.subject for e in load.events} | set(subjects or {})
     if only is not None and only not in known:
         close = difflib.get_close_matches(only, sorted(known), n=1)
@@ -382,11 +359,9 @@ class _progress:
 def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str | None,
                   rejects_path: Path | None, only: str | None, ledger: bool, engine: str):
     """_run for a Parquet file or duckdb:PATH#TABLE: validated in SQL, scored on DuckDB or pushed down."""
-    from zoneinfo import ZoneInfo
-
     from . import engines, sqlengine
     from .evaluator import EvaluationError
-    from .inputs import DataError, load_subjects, parse_time
+    from .inputs import DataError, load_subjects
     from .plan import lower
     from .report import iso
 
@@ -413,28 +388,8 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
             load = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes, only=only)
     except sqlengine.ColumnarError as exc:
         _usage(str(exc))
-    if load.rejects:
-        if rejects_path is None:
-            for r in load.rejects[:50]:
-                print(r, file=sys.stderr)
-            count = len(load.rejects)
-            print(f"{spec}: {count} bad row{'s' * (count != 1)} of {load.read}; nothing scored "
-                  "(fix them, or use --rejects FILE to set them aside and score the rest)", file=sys.stderr)
-            raise typer.Exit(EXIT_USAGE)
-        try:
-            with open(rejects_path, "w", encoding="utf-8") as fh:
-                for r in load.rejects:
-                    fh.write(r.text + "\n")
-        except OSError as exc:
-            _usage(f"cannot write {rejects_path}: {exc.strerror}")
-        for r in load.rejects[:50]:
-            print(r, file=sys.stderr)
-    instant = None
-    if as_of is not None:
-        try:
-            instant = parse_time(as_of, ZoneInfo(ruleset.timezone))
-        except DataError:
-            _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z)")
+    _handle_rejects(load, rejects_path, spec, "row", shown=50)
+    instant = _as_of_instant(as_of, ruleset)
     notes = lambda d: _print_diagnostics([d], {str(rules): loaded.source or ""})  # noqa: E731
     try:
         if only is not None:
@@ -636,6 +591,42 @@ def repl(
     code = run_piped(session, sys.stdin, sys.stdout, sys.stderr)
     raise typer.Exit(EXIT_ERRORS if code or not startup.ok else EXIT_OK)
 
+
+
+def _handle_rejects(load, rejects_path: Path | None, source, unit: str, shown: int | None = None) -> None:
+    """Bad input lines: without --rejects, report them and stop (exit 2); with it, write them there and go on."""
+    if not load.rejects:
+        return
+    for r in load.rejects[:shown]:
+        print(r, file=sys.stderr)
+    if rejects_path is None:
+        count = len(load.rejects)
+        print(f"{source}: {count} bad {unit}{'s' * (count != 1)} of {load.read}; nothing scored "
+              "(fix them, or use --rejects FILE to set them aside and score the rest)", file=sys.stderr)
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        with open(rejects_path, "w", encoding="utf-8", newline="") as fh:
+            header = getattr(load, "header", None)
+            if header is not None:
+                fh.write(header + "\n")
+            for r in load.rejects:
+                fh.write(r.text + "\n")
+    except OSError as exc:
+        _usage(f"cannot write {rejects_path}: {exc.strerror}")
+
+
+def _as_of_instant(as_of: str | None, ruleset):
+    """The --as-of option as an aware datetime (a date means local midnight), or None."""
+    if as_of is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    from .inputs import DataError, parse_time
+
+    try:
+        return parse_time(as_of, ZoneInfo(ruleset.timezone))
+    except DataError:
+        _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z)")
 
 def _usage(message: str) -> None:
     print(f"whuffie: {message}", file=sys.stderr)

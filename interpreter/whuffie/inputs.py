@@ -328,6 +328,36 @@ def load_events(path: str | Path, ruleset: Ruleset, subjects: dict[str, dict] | 
             raise DataError(f"{path}: not UTF-8 text ({exc.reason})") from None
 
 
+def _convert_record(row: dict, decls: dict, skip, tz, from_csv: bool, problems: list[str], label: str,
+                    *, unknown: str, missing: str) -> dict:
+    """A row's values converted by their declarations; unknown, bad and missing ones go to problems.
+
+    ``unknown`` and ``missing`` are messages with ``{}`` for the key.
+    """
+    values: dict = {}
+    for key, value in row.items():
+        if key in skip:
+            continue
+        decl = decls.get(key)
+        if decl is None:
+            problems.append(unknown.format(key))
+            continue
+        if value is None and decl.optional and not from_csv:
+            values[key] = None
+            continue
+        try:
+            values[key] = convert(value, decl, tz, from_csv)
+        except DataError as exc:
+            problems.append(f"{label} {key}: {exc}")
+    for decl in decls.values():
+        if decl.name not in row:
+            if decl.optional:
+                values[decl.name] = None
+            else:
+                problems.append(missing.format(decl.name))
+    return values
+
+
 def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] | None = None,
                  attributes_needed: bool = False, numbered: bool = False) -> EventLoad:
     """Validate events from text or an open file (see ``load_events``); JSONL ``text`` may be numbered lines.
@@ -439,29 +469,10 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
             problems.append(f"duplicate id {_describe(event_id)} (first at {seen_ids[event_id]})")
         values: dict = {}
         if fields_decl is not None:
-            for key, value in row.items():
-                if key in EVENT_KEYS:
-                    continue
-                decl = fields_decl.get(key)
-                if decl is None:
-                    if from_csv:
-                        problems.append(f"field {key}: not a field of {etype}")
-                    else:
-                        problems.append(f"unknown field {key} for event {etype}")
-                    continue
-                if value is None and decl.optional and not from_csv:
-                    values[key] = None
-                    continue
-                try:
-                    values[key] = convert(value, decl, tz, from_csv)
-                except DataError as exc:
-                    problems.append(f"field {key}: {exc}")
-            for decl in fields_decl.values():
-                if decl.name not in row:
-                    if decl.optional:
-                        values[decl.name] = None
-                    else:
-                        problems.append(f"missing required field {decl.name} of {etype}")
+            values = _convert_record(
+                row, fields_decl, EVENT_KEYS, tz, from_csv, problems, "field",
+                unknown=(f"field {{}}: not a field of {etype}" if from_csv else f"unknown field {{}} for event {etype}"),
+                missing=f"missing required field {{}} of {etype}")
         if (not problems and attributes_needed and subjects is not None
                 and subject not in subjects):
             hint = _closest(subject, subjects)
@@ -515,27 +526,9 @@ def parse_subjects(text: str, path: Path, ruleset: Ruleset) -> SubjectLoad:
                             else f"id: expected a text id, got {_describe(subject_id)}")
         elif subject_id in first_seen:
             problems.append(f"duplicate id {_describe(subject_id)} (first at {first_seen[subject_id]})")
-        values: dict = {}
-        for key, value in row.items():
-            if key == "id":
-                continue
-            decl = attrs.get(key)
-            if decl is None:
-                problems.append(f"unknown attribute {key} of {kind_name}")
-                continue
-            if value is None and decl.optional and not from_csv:
-                values[key] = None
-                continue
-            try:
-                values[key] = convert(value, decl, tz, from_csv)
-            except DataError as exc:
-                problems.append(f"attribute {key}: {exc}")
-        for decl in attrs.values():
-            if decl.name not in row:
-                if decl.optional:
-                    values[decl.name] = None
-                else:
-                    problems.append(f"missing required attribute {decl.name} of {kind_name}")
+        values = _convert_record(row, attrs, ("id",), tz, from_csv, problems, "attribute",
+                                 unknown=f"unknown attribute {{}} of {kind_name}",
+                                 missing=f"missing required attribute {{}} of {kind_name}")
         if problems:
             out.rejects.append(Reject(where, "; ".join(problems), line))
             continue

@@ -33,12 +33,12 @@ from . import diagnostics as diag
 from . import nodes as n
 from . import types as ty
 from .checker import check, check_expression
-from .diagnostics import Diagnostic, error, warning
+from .diagnostics import Diagnostic, error
 from .evaluator import Compiler, Env, EvaluationError, Program, Results, RuntimeFault, SubjectResult, compile_ruleset
 from .evaluator import Scope as EvalScope
 from .evaluator import evaluate
 from .highlight import BUILTIN_FUNCTIONS, CLAUSE_KEYWORDS, DECLARATION_KEYWORDS, TYPE_NAMES, WORD_OPERATORS
-from .inputs import DataError, Event, EventLoad, Reject, SubjectLoad, parse_events, parse_subjects, parse_time
+from .inputs import DataError, Event, EventLoad, SubjectLoad, parse_events, parse_subjects, parse_time
 from .parser import parse, parse_expression, read_source
 from .symbols import Ruleset
 

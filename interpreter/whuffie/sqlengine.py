@@ -412,14 +412,7 @@ def _faultable(node, rs) -> bool:
             return True
         if isinstance(x, n.Call) and (x.func in ("sqrt", "log", "exp") or x.func in rs.defs):
             return True
-        for slot in getattr(x, "__slots__", ()):
-            if slot == "span":
-                continue
-            v = getattr(x, slot, None)
-            if isinstance(v, tuple):
-                stack.extend(i for i in v if hasattr(i, "span"))
-            elif hasattr(v, "span"):
-                stack.append(v)
+        stack.extend(n.children(x))
     return False
 
 
@@ -1152,14 +1145,7 @@ def _may_float(node, plan: Plan, points_float: bool, scores: dict, measures: dic
                     layout.attr_columns.get(name) if isinstance(x, n.Attribute) else None)
                 if column is None or column not in layout.int_numbers:
                     return True
-        for slot in getattr(x, "__slots__", ()):
-            if slot == "span":
-                continue
-            v = getattr(x, slot, None)
-            if isinstance(v, tuple):
-                stack.extend(i for i in v if hasattr(i, "span"))
-            elif hasattr(v, "span"):
-                stack.append(v)
+        stack.extend(n.children(x))
     return False
 
 
@@ -1434,9 +1420,9 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     paths = ", ".join(f"'$.\"{_quote(_ident(k))}\"'" for k in keys)
     slot = {k: i + 1 for i, k in enumerate(keys)}
     # rtrim copies every string: only the first line (a byte-order mark) and CRLF lines need it
-    line = (f"CASE WHEN number = 1 OR ends_with(raw, chr(13)) THEN (CASE WHEN number = 1 AND "
-            f"starts_with(rtrim(raw, chr(13)), chr(65279)) THEN substr(rtrim(raw, chr(13)), 2) "
-            f"ELSE rtrim(raw, chr(13)) END) ELSE raw END")
+    line = ("CASE WHEN number = 1 OR ends_with(raw, chr(13)) THEN (CASE WHEN number = 1 AND "
+            "starts_with(rtrim(raw, chr(13)), chr(65279)) THEN substr(rtrim(raw, chr(13)), 2) "
+            "ELSE rtrim(raw, chr(13)) END) ELSE raw END")
     con.execute(f"""CREATE TEMP TABLE __parsed AS SELECT number, line, ty, sv, k FROM (
         SELECT number, line,
                CASE WHEN valid THEN try(json_type(line, [{paths}])) END AS ty,
