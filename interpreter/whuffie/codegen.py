@@ -20,6 +20,7 @@ import datetime as dt
 import linecache
 import math
 import operator
+import re
 import sys
 from dataclasses import dataclass, field
 
@@ -521,8 +522,9 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
         w.emit(ind + 2, f"raw = {award}")
     else:
         w.emit(ind + 1, f"raw = {award}")
-    w.emit(ind + 1, "if raw is not None and not _isfinite(raw):")
-    w.emit(ind + 2, f"raise _RuntimeFault(f'the award is not a finite number ({{raw}})', {award_span})")
+    if not _FINITE_LITERAL.fullmatch(award):  # a literal award is finite: no test per event
+        w.emit(ind + 1, "if raw is not None and not _isfinite(raw):")
+        w.emit(ind + 2, f"raise _RuntimeFault(f'the award is not a finite number ({{raw}})', {award_span})")
     w.emit(ind, "except _RuntimeFault as exc:")
     w.emit(ind + 1, f"raise _fault(exc, {what}, {r.author!r}, ev, sid) from None")
     w.emit(ind, "except _HOST_FAULTS as exc:")
@@ -593,6 +595,9 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
         w.emit(i, f"name, author, because, cites, span = _R[{r.index}]")
         w.emit(i, "entries.append(_LedgerEntry(name, author, because, cites, ev.id, ev.type, ev.at, ev.line, "
                   "raw, capped, cuts, factor, value, span))")
+
+
+_FINITE_LITERAL = re.compile(r"\(?-?([0-9]{1,15}|[0-9]+\.[0-9]+)\)?")  # small ints: isfinite cannot overflow
 
 
 def _measure_block(w: _Writer, m, var: str, scope: _Scope, ind: int) -> None:
