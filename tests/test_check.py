@@ -50,12 +50,8 @@ def rendered(path: Path) -> str:
 
 
 @pytest.mark.parametrize("path", GOLDEN_FILES, ids=lambda p: p.stem)
-def test_golden(path: Path, request) -> None:
-    out = path.with_suffix(".out")
-    actual = rendered(path)
-    if request.config.getoption("--update-golden", default=False) or not out.exists():
-        out.write_text(actual, encoding="utf-8")
-    assert actual == out.read_text(encoding="utf-8")
+def test_golden(path: Path, golden) -> None:
+    golden(path.with_suffix(".out"), rendered(path))
 
 
 @pytest.mark.parametrize("path", GOLDEN_FILES, ids=lambda p: p.stem)

@@ -231,13 +231,10 @@ def test_blank_lines_collapse_and_surround_multi_line_declarations() -> None:
 # ---------------------------------------------------------------- golden
 
 
-def test_golden_messy_file(request) -> None:
+def test_golden_messy_file(golden) -> None:
     messy = GOLDEN / "messy.whuf"
-    expected = GOLDEN / "messy.out"
     got = fmt(messy.read_text(encoding="utf-8"))
-    if request.config.getoption("--update-golden", default=False) or not expected.exists():
-        expected.write_text(got, encoding="utf-8")
-    assert got == expected.read_text(encoding="utf-8")
+    golden(GOLDEN / "messy.out", got)
     assert fmt(got) == got
 
 

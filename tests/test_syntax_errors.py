@@ -52,12 +52,8 @@ def _pos(span):
 
 
 @pytest.mark.parametrize("path", GOLDEN_FILES, ids=lambda p: p.stem)
-def test_golden(path: Path, request) -> None:
-    out = path.with_suffix(".out")
-    got = diagnose(path)
-    if request.config.getoption("--update-golden", default=False) or not out.exists():
-        out.write_text(got, encoding="utf-8")
-    assert got == out.read_text(encoding="utf-8")
+def test_golden(path: Path, golden) -> None:
+    golden(path.with_suffix(".out"), diagnose(path))
 
 
 @pytest.mark.parametrize("path", GOLDEN_FILES, ids=lambda p: p.stem)
