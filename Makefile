@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test check fmt bench clean
+.PHONY: demo test fuzz check fmt bench clean
 
 $(BIN)/whuffie: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -19,6 +19,11 @@ demo: $(BIN)/whuffie
 
 test: $(BIN)/whuffie
 	$(BIN)/python -m pytest
+
+# The fuzzers of tests/fuzz searching 50 times longer than in `make test`
+# (WHUFFIE_FUZZ_FACTOR=N to change), with fresh seeds on every run.
+fuzz: $(BIN)/whuffie
+	WHUFFIE_FUZZ=deep $(BIN)/python -m pytest tests/fuzz -q
 
 bench: $(BIN)/whuffie
 	$(BIN)/python benchmarks/bench_frontend.py
