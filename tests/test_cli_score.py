@@ -297,3 +297,66 @@ def test_explain_a_subject_whose_events_are_all_after_as_of():
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["scores"] == {"standing": 100} and data["ledger"] == []
+
+
+# Issue 10: no input is ever overwritten; an old rejects file never passes for this run's.
+
+@pytest.mark.parametrize("which", ["events", "subjects", "rules", "other spelling"])
+def test_rejects_naming_an_input_is_refused_and_the_input_kept(tmp_path, which):
+    for name in ("rules.whuf", "events.jsonl", "subjects.jsonl"):
+        (tmp_path / name).write_bytes((LIB / name).read_bytes())
+    rules, events, subjects = tmp_path / "rules.whuf", tmp_path / "events.jsonl", tmp_path / "subjects.jsonl"
+    target = {"events": events, "subjects": subjects, "rules": rules,
+              "other spelling": tmp_path / "sub" / ".." / "events.jsonl"}[which]
+    (tmp_path / "sub").mkdir()
+    before = {p: p.read_bytes() for p in (rules, events, subjects)}
+    result = whuffie("score", rules, events, "--subjects", subjects, "--rejects", target)
+    assert result.exit_code == 2
+    assert "names an input file" in result.stderr
+    assert {p: p.read_bytes() for p in (rules, events, subjects)} == before
+
+
+def test_rejects_file_is_rewritten_empty_when_nothing_is_rejected(tmp_path):
+    stale = tmp_path / "rejects.jsonl"
+    stale.write_text('{"old": "rejects from another run"}\n')
+    result = whuffie("score", RULES, EVENTS, "--rejects", stale)
+    assert result.exit_code == 0
+    assert stale.read_bytes() == b""
+
+
+def test_version():
+    from whuffie import __version__
+
+    result = whuffie("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"whuffie {__version__}"
+
+
+@pytest.mark.parametrize("year", [1, 9, 99, 999, 2026, 9999])
+def test_instants_print_as_iso_8601_with_four_digit_years(year):
+    import datetime as dt
+
+    from whuffie.report import iso
+
+    at = dt.datetime(year, 1, 1, 4, 56, 2, tzinfo=dt.timezone.utc)
+    assert iso(at) == f"{year:04d}-01-01T04:56:02Z"
+    assert dt.datetime.fromisoformat(iso(at)) == at
+
+
+@pytest.mark.parametrize("word", ["now", "today"])
+def test_as_of_now_and_today_read_the_clock(word):
+    import datetime as dt
+
+    result = whuffie("score", RULES, EVENTS, "--as-of", word, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    shown = re.search(r"as of (\S+)\)", result.stderr).group(1)
+    at = dt.datetime.fromisoformat(shown)
+    now = dt.datetime.now(dt.timezone.utc)
+    assert now - dt.timedelta(days=1, minutes=5) <= at <= now
+    if word == "today":
+        from zoneinfo import ZoneInfo
+
+        from whuffie.frontend import load_file
+
+        local = at.astimezone(ZoneInfo(load_file(RULES).ruleset.timezone))
+        assert (local.hour, local.minute, local.second) == (0, 0, 0)

@@ -301,3 +301,21 @@ def test_recovery_drops_exactly_the_broken_declarations(data) -> None:
     assert sorted(d.span.line for d in result.diagnostics) == sorted(spans[i].line for i in broken)
     kept = tuple(d for i, d in enumerate(program.items) if i not in broken)
     assert result.program.items == kept
+
+
+# Issue 10: literals no engine can hold are located W004s, not ValueError or an inf that fmt cannot print.
+
+@pytest.mark.parametrize("award, message", [
+    ("1.0e999", "would be infinite"),
+    ("-1.0e400", "would be infinite"),
+    ("9" * 5000, "5000 digits"),
+])
+def test_unrepresentable_literal_is_w004(award, message):
+    from whuffie.frontend import load_text
+
+    text = ('ruleset x "x"\nauthor a "A"\nsubject member { }\nevent e { }\n'
+            f'rule r by a because "b"\n  on e\n  award {award}\n')
+    loaded = load_text(text, "x.whuf")
+    codes = [(d.code, d.span.line, d.span.col) for d in loaded.diagnostics]
+    assert ("W004", 7, 9 if not award.startswith("-") else 10) in codes
+    assert any(message in d.message for d in loaded.diagnostics)

@@ -27,6 +27,20 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        print(f"whuffie {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit.")) -> None:
+    """whuffie: community scores whose every point is traceable to a rule, an author and an event."""
+
+
 def _color(stream) -> bool:
     return stream.isatty()
 
@@ -155,6 +169,7 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
 
     if engine not in ENGINE_NAMES:
         _usage(f"--engine must be one of {', '.join(ENGINE_NAMES)}, not {engine!r}")
+    _refuse_rejects_over_inputs(rejects_path, rules, events_path, subjects_path)
     from .engines import text_log_on_duckdb
 
     if events_path is not None and (is_columnar(str(events_path))
@@ -221,7 +236,7 @@ def score(
     rules: Path = typer.Argument(..., help="The rule file (*.whuf)."),
     events: Path = typer.Argument(..., help="Events, JSONL or CSV (by the .csv suffix)."),
     subjects: Optional[Path] = typer.Option(None, "--subjects", help="Subjects with their attributes, JSONL or CSV."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this instant (a date means its local midnight); default: the latest event."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this instant (a date means its local midnight; `now` and `today` read the clock); default: the latest event."),
     format: str = typer.Option("table", "--format", help="table, csv, json or jsonl."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write bad event lines here (verbatim) and score the rest."),
     precision: int = typer.Option(2, "--precision", help="Decimals in the output (rounded half away from zero)."),
@@ -581,7 +596,7 @@ def repl(
         given = Reply()
         session.cmd_as_of([as_of], given)
         if not given.ok:
-            _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z)")
+            _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z), `now` or `today`")
         startup.chunks += given.chunks
     for stream, text in startup.chunks:
         (sys.stdout if stream == "out" and interactive else sys.stderr).write(text)
@@ -594,8 +609,14 @@ def repl(
 
 
 def _handle_rejects(load, rejects_path: Path | None, source, unit: str, shown: int | None = None) -> None:
-    """Bad input lines: without --rejects, report them and stop (exit 2); with it, write them there and go on."""
+    """Bad input lines: without --rejects, report them and stop (exit 2); with it, write them there and go on.
+
+    The rejects file is always (re)written, empty when no line was bad, so an old
+    file never passes for this run's rejects.
+    """
     if not load.rejects:
+        if rejects_path is not None:
+            _write_rejects(rejects_path, None, [])
         return
     for r in load.rejects[:shown]:
         print(r, file=sys.stderr)
@@ -604,15 +625,36 @@ def _handle_rejects(load, rejects_path: Path | None, source, unit: str, shown: i
         print(f"{source}: {count} bad {unit}{'s' * (count != 1)} of {load.read}; nothing scored "
               "(fix them, or use --rejects FILE to set them aside and score the rest)", file=sys.stderr)
         raise typer.Exit(EXIT_USAGE)
+    _write_rejects(rejects_path, getattr(load, "header", None), load.rejects)
+
+
+def _write_rejects(rejects_path: Path, header: str | None, rejects: list) -> None:
+    """The rejects file: the CSV header (if any) once, then every bad line verbatim."""
     try:
         with open(rejects_path, "w", encoding="utf-8", newline="") as fh:
-            header = getattr(load, "header", None)
-            if header is not None:
+            if header is not None and rejects:
                 fh.write(header + "\n")
-            for r in load.rejects:
+            for r in rejects:
                 fh.write(r.text + "\n")
     except OSError as exc:
         _usage(f"cannot write {rejects_path}: {exc.strerror}")
+
+
+def _refuse_rejects_over_inputs(rejects_path: Path | None, *inputs) -> None:
+    """--rejects must never name an input: writing it would destroy the data being scored.
+
+    Paths are compared after resolving symlinks and `..`, so another spelling of
+    the same file is refused too.
+    """
+    if rejects_path is None:
+        return
+    target = Path(rejects_path).resolve()
+    for given in inputs:
+        if given is None or str(given) == "-" or ":" in str(given) and str(given).startswith("duckdb:"):
+            continue
+        if Path(given).resolve() == target:
+            _usage(f"--rejects {rejects_path} names an input file ({given}); "
+                   "choose another file so that no input is overwritten")
 
 
 def _as_of_instant(as_of: str | None, ruleset):
@@ -621,12 +663,19 @@ def _as_of_instant(as_of: str | None, ruleset):
         return None
     from zoneinfo import ZoneInfo
 
+    import datetime as dt
+
     from .inputs import DataError, parse_time
 
+    zone = ZoneInfo(ruleset.timezone)
+    if as_of in ("now", "today"):
+        # The run's clock, read once; `today` is the local midnight that began it.
+        clock = dt.datetime.now(zone)
+        return clock if as_of == "now" else clock.replace(hour=0, minute=0, second=0, microsecond=0)
     try:
-        return parse_time(as_of, ZoneInfo(ruleset.timezone))
+        return parse_time(as_of, zone)
     except DataError:
-        _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z)")
+        _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z), `now` or `today`")
 
 def _usage(message: str) -> None:
     print(f"whuffie: {message}", file=sys.stderr)

@@ -15,6 +15,7 @@ of the parse in progress, so one process parses one text at a time.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -27,6 +28,9 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from . import nodes as n
 from .diagnostics import Diagnostic, error, warning
 
+# Longer integer literals are refused before int() parses them (Python's own
+# limit is 4,300 digits, and whuffie's ints are 64-bit anyway).
+_MAX_INT_DIGITS = 400
 MAX_DEPTH = 200  # nesting levels of the syntax tree; deeper input gets W005
 MAX_ERRORS = 50  # syntax errors reported for one file before giving up
 
@@ -849,9 +853,20 @@ class _AstBuilder:
             i += 2
         return "".join(out)
 
-    @staticmethod
-    def _number(tok: Token) -> int | float:
-        return int(tok.value) if tok.type == "INT" else float(tok.value)
+    def _number(self, tok: Token) -> int | float:
+        """A numeric literal; one too large to represent is W004 (and reads as 0 so checking goes on)."""
+        if tok.type == "INT":
+            if len(tok.value) <= _MAX_INT_DIGITS:
+                return int(tok.value)
+            problem = f"an integer of {len(tok.value)} digits is too large"
+        else:
+            value = float(tok.value)
+            if math.isfinite(value):
+                return value
+            problem = f"{tok.value} is too large for a number (it would be infinite)"
+        self.diagnostics.append(error("W004", problem, self._tok_span(tok),
+                                      hint="write a value within the range of 64-bit numbers"))
+        return 0
 
     def _ident(self, tok: Token) -> n.Ident:
         return n.Ident(tok.value, span=self._tok_span(tok))
