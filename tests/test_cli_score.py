@@ -360,3 +360,11 @@ def test_as_of_now_and_today_read_the_clock(word):
 
         local = at.astimezone(ZoneInfo(load_file(RULES).ruleset.timezone))
         assert (local.hour, local.minute, local.second) == (0, 0, 0)
+
+
+def test_explain_reasons_zero_does_not_claim_nothing_took_points_away():
+    # ben has a negative reason (see above); --reasons 0 hides it but must not deny it.
+    shown = whuffie("explain", SO / "rules.whuf", SO / "events.jsonl", "ben", "--reasons", "0")
+    assert shown.exit_code == 0
+    assert "no rule took points away" not in shown.stdout
+    assert "none asked for (--reasons 0)" in shown.stdout

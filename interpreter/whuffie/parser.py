@@ -26,12 +26,12 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
+from .limits import MAX_DEPTH  # nesting levels of the syntax tree; deeper input gets W005
 from .diagnostics import Diagnostic, error, warning
 
 # Longer integer literals are refused before int() parses them (Python's own
 # limit is 4,300 digits, and whuffie's ints are 64-bit anyway).
 _MAX_INT_DIGITS = 400
-MAX_DEPTH = 200  # nesting levels of the syntax tree; deeper input gets W005
 MAX_ERRORS = 50  # syntax errors reported for one file before giving up
 
 DECLARATION_KEYWORDS = (

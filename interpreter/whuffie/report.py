@@ -324,7 +324,8 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
     out.append("Reasons (what lowered the score most)")
     found = reasons(result, limit)
     if not found:
-        out.append("  none: no rule took points away")
+        out.append("  none asked for (--reasons 0)" if limit <= 0 and reasons(result, 1)
+                   else "  none: no rule took points away")
     for i, r in enumerate(found, 1):
         out.append(f"  {i}. {r.rule} by {r.author or '?'}: {text_value(r.points, p)} "
                    f"({r.events} event{'s' * (r.events != 1)})" + (f" - {r.because}" if r.because else ""))
