@@ -596,7 +596,7 @@ def repl(
         given = Reply()
         session.cmd_as_of([as_of], given)
         if not given.ok:
-            _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z), `now` or `today`")
+            _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z)")
         startup.chunks += given.chunks
     for stream, text in startup.chunks:
         (sys.stdout if stream == "out" and interactive else sys.stderr).write(text)
@@ -650,7 +650,7 @@ def _refuse_rejects_over_inputs(rejects_path: Path | None, *inputs) -> None:
         return
     target = Path(rejects_path).resolve()
     for given in inputs:
-        if given is None or str(given) == "-" or ":" in str(given) and str(given).startswith("duckdb:"):
+        if given is None or str(given) == "-" or str(given).startswith("duckdb:"):
             continue
         if Path(given).resolve() == target:
             _usage(f"--rejects {rejects_path} names an input file ({given}); "

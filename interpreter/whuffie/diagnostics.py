@@ -69,8 +69,6 @@ CODES: dict[str, str] = {
     "W057": "rule named twice in a shared cap",
     "W058": "invalid range",
     "W059": "invalid timezone",
-    # limits (W060-W069)
-    # data (W080-W089)
     # run time
     "W090": "run-time fault",
     "W091": "engine cannot express a construct",

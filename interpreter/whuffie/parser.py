@@ -26,7 +26,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
-from .limits import MAX_DEPTH  # nesting levels of the syntax tree; deeper input gets W005
+from .limits import MAX_DEPTH
 from .diagnostics import Diagnostic, error, warning
 
 # Longer integer literals are refused before int() parses them (Python's own
