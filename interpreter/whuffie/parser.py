@@ -26,8 +26,8 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
-from .limits import MAX_DEPTH
 from .diagnostics import Diagnostic, error, warning
+from .limits import MAX_DEPTH
 
 # Longer integer literals are refused before int() parses them (Python's own
 # limit is 4,300 digits, and whuffie's ints are 64-bit anyway).

@@ -49,8 +49,8 @@ def number(value, precision: int = 2):
 def iso(at: dt.datetime) -> str:
     """An instant as ISO 8601 in UTC with a Z."""
     at = at.astimezone(dt.timezone.utc)
-    # Not strftime: its %Y drops the leading zeros of years before 1000 on glibc.
-    text = f"{at.year:04d}-{at.month:02d}-{at.day:02d}T{at.hour:02d}:{at.minute:02d}:{at.second:02d}"
+    # isoformat, not strftime: glibc's %Y drops the leading zeros of years before 1000.
+    text = at.replace(tzinfo=None, microsecond=0).isoformat()
     if at.microsecond:
         text += f".{at.microsecond:06d}".rstrip("0")
     return text + "Z"
