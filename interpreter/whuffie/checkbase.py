@@ -118,7 +118,6 @@ class CheckerBase:
         self.diags: list[Diagnostic] = []
         self.types: dict[int, Type] = {}
         self.def_infos: dict[str, DefInfo] = {}
-        self.defs_in_progress: set[str] = set()
         self.recursive_defs: set[str] = set()
         self.measure_types: dict[str, Type] = {}
         self.score_types: dict[str, Type] = {}

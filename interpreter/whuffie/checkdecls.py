@@ -8,6 +8,7 @@ from functools import lru_cache
 from . import nodes as n
 from . import types as ty
 from .checkbase import CheckerBase, DefInfo, Scope, suggest, walk
+from .checksize import callees_first
 from .symbols import BUILTIN_FUNCTIONS, RESERVED_NAMES, stdlib_module_path, stdlib_modules
 from .types import ERROR, TIER, Type
 
@@ -196,7 +197,8 @@ class DeclChecks(CheckerBase):
                           "privilege or property names them", author.name_span,
                           f"remove the author, or add `by {author.name}` where they decided something")
 
-    def defs(self) -> None:
+    def defs(self) -> list[str]:
+        """Check every def, callees before callers; return that order."""
         calls = {name: {c.func for c in walk(d.body) if isinstance(c, n.Call) and c.func in self.rs.defs}
                  for name, d in self.rs.defs.items()}
         for name, d in self.rs.defs.items():
@@ -205,8 +207,12 @@ class DeclChecks(CheckerBase):
                 self.recursive_defs.add(name)
                 self.err("W056", f"def {name} is recursive ({' -> '.join(path)}): defs may not call themselves",
                          d.name_span, "compute the value without recursion, e.g. with min/max/clamp")
-        for name in self.rs.defs:
+        # Callees first, so typing a body finds every callee's signature ready instead of recursing
+        # into it: a long chain of defs costs no Python stack.
+        order = callees_first(calls)
+        for name in order:
             self.def_info(name)
+        return order
 
     @staticmethod
     def cycle_from(start: str, calls: dict[str, set[str]]) -> list[str] | None:
@@ -225,10 +231,7 @@ class DeclChecks(CheckerBase):
     def def_info(self, name: str) -> DefInfo | None:
         if name in self.def_infos:
             return self.def_infos[name]
-        if name in self.defs_in_progress:
-            return None
         d = self.rs.defs[name]
-        self.defs_in_progress.add(name)
         params: list[tuple[str, Type]] = []
         scope_params: dict[str, tuple[int, Type]] = {}
         for i, p in enumerate(d.params):
@@ -251,6 +254,5 @@ class DeclChecks(CheckerBase):
         if name in self.recursive_defs:
             returns = ERROR
         info = DefInfo(params, returns, singled)
-        self.defs_in_progress.discard(name)
         self.def_infos[name] = info
         return info

@@ -18,7 +18,9 @@ from .checkexprs import ExprChecks
 from .checkitems import ItemChecks
 from .checkranges import RangeChecks
 from .checkscope import ScopeChecks
+from .checksize import SizeChecks
 from .diagnostics import Diagnostic, sort_key
+from .limits import stack_for_nesting
 from .symbols import Ruleset, build
 from .types import Type
 
@@ -34,7 +36,8 @@ class CheckResult:
 def check(program: n.Program) -> CheckResult:
     """Check a parsed program and return the ruleset the evaluator can trust."""
     checker = _Checker(program)
-    ruleset = checker.run()
+    with stack_for_nesting():
+        ruleset = checker.run()
     diags = sorted(checker.diags, key=sort_key)
     ok = not any(d.is_error for d in diags)
     return CheckResult(ruleset if ok else None, diags)
@@ -43,14 +46,16 @@ def check(program: n.Program) -> CheckResult:
 def check_expression(program: n.Program, expr: n.Expr, subjects=()) -> tuple[Type, list[Diagnostic]]:
     """Type one expression read on its own (the REPL): the scope of a test's `expect`, plus `now`."""
     checker = _Checker(program)
-    checker.run()
-    checker.diags = []  # the program's own findings are not about this expression
-    scope = Scope("the REPL", tiers=True, now=True, test_subjects=frozenset(subjects), no_singling_out=False)
-    result = checker.infer(expr, scope)
+    with stack_for_nesting():
+        checker.run()
+        checker.diags = []  # the program's own findings are not about this expression
+        scope = Scope("the REPL", tiers=True, now=True, test_subjects=frozenset(subjects), no_singling_out=False)
+        result = checker.infer(expr, scope)
+        checker.expand(expr, {}, None, "this expression")
     return result, sorted(checker.diags, key=sort_key)
 
 
-class _Checker(DeclChecks, ItemChecks, ExprChecks, ScopeChecks, RangeChecks):
+class _Checker(DeclChecks, ItemChecks, ExprChecks, ScopeChecks, RangeChecks, SizeChecks):
     """One run of the checker over one program: the mixins' checks, in order."""
 
     def run(self) -> Ruleset:
@@ -65,7 +70,7 @@ class _Checker(DeclChecks, ItemChecks, ExprChecks, ScopeChecks, RangeChecks):
         self.authors()
         self.unique_names(imported)
         self.schema()
-        self.defs()
+        self.expansion_bounds(self.defs())
         for item in self.program.items:
             if isinstance(item, n.RuleDecl):
                 self.rule(item)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import nodes as n
 from . import types as ty
 from .checkbase import CheckerBase, Scope, suggest
+from .limits import MAX_DURATION_SECONDS
 from .types import BOOL, DATE, DATETIME, DURATION, ERROR, INT, NUMBER, TEXT, TIER, Type
 
 
@@ -36,6 +37,20 @@ class ExprChecks(CheckerBase):
     def _number(self, e: n.Number, scope: Scope) -> Type:
         return INT if isinstance(e.value, int) else NUMBER
 
+    def _duration(self, e: n.Duration, scope: Scope) -> Type:
+        self.duration_fits(e)
+        return DURATION
+
+    def duration_fits(self, e: n.Duration) -> bool:
+        """W060 for a duration longer than the span of supported dates: no date plus it exists."""
+        if e.seconds() <= MAX_DURATION_SECONDS:
+            return True
+        days = MAX_DURATION_SECONDS / 86400
+        self.err("W060", f"the duration {_amount(e.amount)} {e.unit} is longer than any span of supported dates "
+                 f"(at most {days:,.0f} days, from year 1 to 9999)", e.span,
+                 "durations measure spans between dates; use a length within that range, e.g. 3650 days")
+        return False
+
     def _literal(self, e, scope: Scope) -> Type:
         return _LITERAL_TYPES[type(e)]
 
@@ -66,7 +81,9 @@ class ExprChecks(CheckerBase):
         return self.err("W016", msg, e.span, suggest(f, names) or "functions: " + ", ".join(sorted(names)))
 
     def def_call(self, e: n.Call, scope: Scope) -> Type:
-        info = self.def_info(e.func)
+        # Every def was checked before any caller (checkdecls.defs); only a recursive def has no
+        # signature yet, and it is already reported.
+        info = self.def_infos.get(e.func)
         arg_types = [self.value(a, scope) for a in e.args]
         if info is None:
             return ERROR
@@ -323,12 +340,16 @@ def _arithmetic(op: str, a: str, b: str) -> str | None:
     return "duration"
 
 
-_LITERAL_TYPES = {n.Duration: DURATION, n.String: TEXT, n.Bool: BOOL, n.Date: DATE, n.DateTime: DATETIME}
+def _amount(x: int | float) -> str:
+    return f"{x:,}" if isinstance(x, int) and abs(x) < 10**30 else f"{x:g}"
+
+
+_LITERAL_TYPES = {n.String: TEXT, n.Bool: BOOL, n.Date: DATE, n.DateTime: DATETIME}
 
 # Method names, looked up on the composed checker: _name and _attribute live in checkscope.
 _INFER = {
     n.Number: "_number",
-    n.Duration: "_literal",
+    n.Duration: "_duration",
     n.String: "_literal",
     n.Bool: "_literal",
     n.Date: "_literal",

@@ -36,7 +36,11 @@ class ItemChecks(CheckerBase):
             if not t.numeric:
                 self.err("W022", f"the award of {what} must be a number, but it is {t}", award.value.span,
                          "award an int or number, e.g. award 2 or award 3 * hours")
+            elif event is not None:
+                self.cap_can_cut(rule, award.value, scope)
         for decay in rule.clauses_of(n.Decay):
+            if not self.duration_fits(decay.half_life):
+                continue
             if decay.half_life.seconds() <= 0:
                 self.err("W055", f"{what} decays with a half-life of zero", decay.half_life.span,
                          "use a positive half-life, e.g. decay half_life 180 days")
@@ -105,6 +109,8 @@ class ItemChecks(CheckerBase):
             elif event is not None:
                 self.satisfiable(where.cond, scope, what)
         for within in m.clauses_of(n.Within):
+            if not self.duration_fits(within.duration):
+                continue
             if within.duration.seconds() <= 0:
                 self.err("W055", f"{what} counts within a window of zero length", within.duration.span,
                          "use a positive span, e.g. within 30 days")

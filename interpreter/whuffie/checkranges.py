@@ -30,7 +30,39 @@ class RangeChecks(CheckerBase):
             if a is None or b is None:
                 return None
             return ty.arithmetic(e.op, a, b)
+        if isinstance(e, n.Unary) and e.op == "-":
+            inner = self.interval(e.operand, scope)
+            return None if inner is None else ty.closed(-inner.high, -inner.low)
+        if isinstance(e, n.Call) and e.func in ("min", "max", "clamp") and e.func not in self.rs.defs:
+            parts = [self.interval(a, scope) for a in e.args]
+            if not parts or any(p is None for p in parts) or (e.func == "clamp" and len(parts) != 3):
+                return None
+            if e.func == "clamp":  # clamp(x, lo, hi) is min(max(x, lo), hi)
+                x, lo, hi = parts
+                parts = [ty.closed(max(x.low, lo.low), max(x.high, lo.high)), hi]
+                kind = "min"
+            else:
+                kind = e.func
+            pick = min if kind == "min" else max
+            return ty.closed(pick(p.low for p in parts), pick(p.high for p in parts))
+        if isinstance(e, n.If):
+            a, b = self.interval(e.then, scope), self.interval(e.orelse, scope)
+            if a is None or b is None:
+                return None
+            return ty.closed(min(a.low, b.low), max(a.high, b.high))
         return None
+
+    def cap_can_cut(self, rule: n.RuleDecl, award: n.Expr, scope: Scope) -> None:
+        """W062: caps limit the points a rule gives, so on a rule that only takes points away they never cut."""
+        caps = rule.clauses_of(n.Cap)
+        rng = self.interval(award, scope) if caps else None
+        if rng is None or rng.high > 0:
+            return
+        most = "0" if rng.high == 0 else f"{rng.high:g}"
+        self.warn("W062", f"rule {rule.name} can only take points away (its award is at most {most}), "
+                  "so its cap never cuts: a cap limits the points a rule gives", caps[0].span,
+                  "remove the cap; to limit a loss, bound the award (e.g. -min(days_late, 10)) "
+                  "or give the score a running floor")
 
     def atoms(self, cond: n.Expr, scope: Scope) -> list[tuple[object, object]]:
         """A condition as conjunct atoms: (key, Interval) for comparisons with a constant, else (expr, None)."""

@@ -69,6 +69,10 @@ CODES: dict[str, str] = {
     "W057": "rule named twice in a shared cap",
     "W058": "invalid range",
     "W059": "invalid timezone",
+    # limits
+    "W060": "duration too long",
+    "W061": "expression too large once defs are expanded",
+    "W062": "cap that can never cut",
     # run time
     "W090": "run-time fault",
     "W091": "engine cannot express a construct",
