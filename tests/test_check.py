@@ -364,3 +364,28 @@ def test_a_cap_on_a_rule_that_may_give_points_is_not_w062(award: str) -> None:
 
 def test_a_rule_without_cap_that_takes_points_away_is_fine() -> None:
     assert codes('rule r by ada because "x" on returned award -5\n') == []
+
+
+# ---------------------------------------------------------------- imports stay inside the stdlib
+
+
+def test_an_import_name_too_long_for_the_file_system_is_w019() -> None:
+    found = run(f'import "std/{"a" * 300}"\n').diagnostics
+    assert [d.code for d in found if d.is_error] == ["W019"]
+
+
+def test_a_stdlib_symlink_pointing_outside_the_stdlib_is_refused(tmp_path: Path, monkeypatch) -> None:
+    import whuffie.symbols as symbols
+
+    outside = tmp_path / "secret.whuf"
+    outside.write_text("def leaked(x: int) = x\n", encoding="utf-8")
+    (tmp_path / "stdlib" / "std").mkdir(parents=True)
+    (tmp_path / "stdlib" / "std" / "math.whuf").write_text("def sign(x: int) = x\n", encoding="utf-8")
+    (tmp_path / "stdlib" / "std" / "evil.whuf").symlink_to(outside)
+    (tmp_path / "stdlib" / "std" / "alias.whuf").symlink_to(tmp_path / "stdlib" / "std" / "math.whuf")
+    monkeypatch.setattr(symbols, "stdlib_root", lambda: tmp_path / "stdlib")
+    assert symbols.stdlib_module_path("std/evil") is None
+    assert symbols.stdlib_module_path("std/alias") is not None
+    assert symbols.stdlib_modules() == ["std/alias", "std/math"]
+    found = run('import "std/evil"\n').diagnostics
+    assert [d.code for d in found if d.is_error] == ["W019"]
