@@ -26,6 +26,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
+from . import sourcelines
 from .diagnostics import Diagnostic, error, warning
 from .limits import MAX_DEPTH
 
@@ -270,7 +271,7 @@ def parse(text: str, file: str = "<input>") -> ParseResult:
         diags.append(warning("W007", "the rule file has no declarations, only comments", n.Span(file, 1, 1, 1, 1),
                              hint='start with a header such as: ruleset my_club "My club"'))
     comments = tuple(_comment(tok, text, file) for tok in comment_tokens)
-    last = text.count("\n") + 1
+    last = text.count("\n") + 1  # the line after the last line break, as the lexer counts
     program = n.Program(tuple(items), comments, span=n.Span(file, 1, 1, last, 1))
     return ParseResult(program, diags)
 
@@ -289,8 +290,7 @@ def parse_expression(text: str, file: str = "<input>") -> tuple[n.Expr | None, l
 
 
 def _comment(tok: Token, text: str, file: str) -> n.Comment:
-    line_start = text.rfind("\n", 0, tok.start_pos) + 1
-    trailing = bool(text[line_start:tok.start_pos].strip())
+    trailing = bool(text[sourcelines.line_start(text, tok.start_pos):tok.start_pos].strip())
     return n.Comment(tok.value[1:].rstrip(), trailing, span=_token_span(tok, file))
 
 
@@ -405,7 +405,7 @@ def _token_span(tok: Token, file: str) -> n.Span:
 
 
 def _end_span(text: str, file: str) -> n.Span:
-    lines = text.splitlines() or [""]
+    lines = sourcelines.split(text) or [""]
     while len(lines) > 1 and not lines[-1].strip():
         lines.pop()
     line = len(lines)
@@ -415,7 +415,7 @@ def _end_span(text: str, file: str) -> n.Span:
 
 def _context(text: str, line: int) -> str | None:
     """Name the declaration that contains a line, e.g. 'rule late_return'."""
-    lines = text.splitlines()
+    lines = sourcelines.split(text)
     for i in range(min(line, len(lines)) - 1, -1, -1):
         match = re.match(r"(shared\s+cap|[a-z]+)\s+(\w+|\"[^\"\n]*\")", lines[i])
         if match and lines[i][:1].isalpha() and match.group(1).split()[0] in DECLARATION_KEYWORDS:
@@ -449,9 +449,7 @@ def _open_bracket(text: str, upto: int) -> tuple[str, int] | None:
     return stack[-1] if stack else None
 
 
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+_line_col = sourcelines.line_col
 
 
 def _previous_words(text: str, offset: int, count: int = 2) -> list[str]:
