@@ -515,6 +515,15 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, next_text: st
     inside = f" in {where}" if where else ""
     before = _previous_words(text, offset)
     previous = before[-1] if before else ""
+    # `per weeks`: the lexer takes the keyword `week` and leaves a name `s`; speak of the word written.
+    if not at_end and previous in n.WINDOWS and tok.type == "NAME" and text[offset - 1:offset].isalnum():
+        start = offset - len(previous)
+        written = previous + tok.value
+        line, col = _line_col(text, start)
+        return error("W001", f'unexpected "{written}"{inside}; expected {_join(_expected_words(_WINDOW_WORDS))}',
+                     n.Span(file, line, col, line, col + len(written)),
+                     hint=f"windows are written in the singular: per {previous} (one calendar {previous} "
+                          "at a time, in the ruleset's timezone)")
 
     # An unclosed bracket shows up as an unexpected declaration keyword or end of file.
     closing = expected_text & {")", "]", "}"}
@@ -564,6 +573,12 @@ def _hint(tok: Token, at_end: bool, expected: set[str], expected_text: set[str],
     value = tok.value
     previous = before[-1] if before else ""
     declaration = (where or "").split(" ")[0]
+    if value in ("month", "months", "year", "years") and ("days" in expected_text or _NUMBER.fullmatch(previous)):
+        unit = value.rstrip("s")
+        return (f"{unit}s are not durations, as they have no fixed length: use days, e.g. "
+                f"{'30 days' if unit == 'month' else '365 days'} (calendar {unit}s exist as windows: per {unit})")
+    if value == "if" and "if" not in expected_text and not at_end:
+        return _if_hint(text, tok)
     if expected_text == {":"} and declaration in ("subject", "event", "test", "def"):
         return {"test": "a value is written name: value",
                 "def": "a parameter is written name: type, e.g. x: number"}.get(declaration,
@@ -634,6 +649,20 @@ def _hint(tok: Token, at_end: bool, expected: set[str], expected_text: set[str],
     if at_end and opener:
         return f'the "{opener[0]}" at line {_line_col(text, opener[1])[0]} is still open'
     return None
+
+
+_WINDOW_WORDS = {f'"{w}"' for w in n.WINDOWS}
+_NUMBER = re.compile(r"\d[\d.]*")
+
+
+def _if_hint(text: str, tok: Token) -> str:
+    """`award -5 if c else -2` is Python's order; whuffie's `if` comes first and says `then`."""
+    line = sourcelines.line(text, tok.line or 1) or ""
+    written = re.search(r"(?:^|\s)(award|where|when|=)\s+(.+?)\s+if\s+(.+?)\s+else\s+(.+?)\s*(?:#.*)?$", line)
+    if written:
+        keyword, a, cond, b = written.groups()
+        return f"an if expression starts with if and says then: {keyword} if {cond} then {a} else {b}"
+    return "an if expression starts with if and says then: if condition then a else b"
 
 
 def _error_offset(exc: UnexpectedInput, text: str) -> int:
