@@ -14,6 +14,7 @@ from typing import Optional
 import typer
 
 from . import diagnostics as diag
+from . import sourcelines
 from .frontend import load_file
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -98,7 +99,7 @@ def fmt(
             _print_diagnostics(loaded.diagnostics, {str(path): loaded.source or ""})
             broken += 1
             continue
-        formatted = format_program(loaded.program)
+        formatted = format_program(loaded.program, newline=sourcelines.line_ending(loaded.source))
         if formatted == loaded.source:
             continue
         # Never write a file whose meaning the formatter changed (that would be a whuffie bug).
@@ -111,7 +112,7 @@ def fmt(
         unformatted += 1
         if diff:
             sys.stdout.writelines(difflib.unified_diff(
-                loaded.source.splitlines(keepends=True), formatted.splitlines(keepends=True),
+                sourcelines.split_keeping_ends(loaded.source), sourcelines.split_keeping_ends(formatted),
                 fromfile=f"{path} (original)", tofile=f"{path} (formatted)"))
         if check_only:
             print(f"would reformat {path}", file=sys.stderr)

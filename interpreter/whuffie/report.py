@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 
 from . import nodes as n
+from . import sourcelines
 from .evaluator import LedgerEntry, Results, SubjectResult, round_half_away
 from .inputs import paused_gc
 from .symbols import Ruleset
@@ -213,7 +214,7 @@ def source_of(span: n.Span, source: str | None) -> str | None:
         source = source.get(span.file)
     if source is None or not span.line:
         return None
-    lines = source.splitlines()
+    lines = sourcelines.split(source)
     if span.end_line > len(lines):
         return None
     if span.line == span.end_line:
