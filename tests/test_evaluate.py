@@ -509,8 +509,8 @@ def test_stackoverflow_example_numbers():
 
 
 @pytest.mark.parametrize("award,message", [
-    ("exp(700) * exp(700)", "the award is not a finite number (inf)"),
-    ("floor(exp(700) * exp(700))", "arithmetic fault (cannot convert float infinity to integer)"),
+    ("exp(700) * exp(700)", "the result is too large for a number"),
+    ("floor(exp(700) * exp(700))", "the result is too large for a number"),
     ("sqrt(n - 10)", "sqrt of a negative number (-9)"),
     ("log(n - 1)", "log of zero (0)"),
     ("n % (n - 1)", "modulo by zero"),
