@@ -527,8 +527,7 @@ def _subject_function(w: _Writer, plan: Plan, keep: bool) -> None:
         w.emit(body + 1, f"value = {value}")
         if m.default is not None:
             w.emit(body + 1, f"if value is None: value = {w.expr(m.default, _Scope('default'))}")
-        w.emit(body + 1, f"measures[{m.name!r}] = _as_output(value, {_base(w.rs.measure_types.get(m.name))!r}, "
-                         f"{span})")
+        w.emit(body + 1, f"measures[{m.name!r}] = value")
         w.emit(body, "except _RuntimeFault as exc:")
         w.emit(body + 1, f"raise _fault(exc, {what}, None, None, sid) from None")
         w.emit(body, "except _HOST_FAULTS as exc:")
@@ -547,6 +546,17 @@ def _finish_function(w: _Writer, plan: Plan) -> None:
     w.construct = None
     w.emit(0, "def finish(sid, attrs, now, points, by_rule, measures):")
     body = 1
+    # each measure in its checked type, in place, so that every engine's record holds the same values
+    for m in plan.measures:
+        w.construct = (f"measure {m.name}", m.span)
+        span = w.span(m.span)
+        what = repr(f"measure {m.name}")
+        base = _base(w.rs.measure_types.get(m.name))
+        w.emit(body, "try:")
+        w.emit(body + 1, f"measures[{m.name!r}] = _as_output(measures[{m.name!r}], {base!r}, {span})")
+        w.emit(body, "except _RuntimeFault as exc:")
+        w.emit(body + 1, f"raise _fault(exc, {what}, None, None, sid) from None")
+    w.construct = None
     w.emit(body, "scores = {}")
     above: list[str] = []
     for s in plan.scores:
