@@ -157,11 +157,28 @@ def _make_helpers(tz) -> dict:
         "_days": lambda d: d.total_seconds() / 86400, "_hours": lambda d: d.total_seconds() / 3600,
         "_RuntimeFault": RuntimeFault, "_HOST_FAULTS": HOST_FAULTS,
         "_int_fault": values.int_fault, "_number_fault": values.number_fault, "_check": values.check_any,
+        "_check_int": values.check_int, "_check_number": values.check_number,
         "_as_output": values.as_output, "_window_start": values.window_start, "_far_local": local_far,
         "_check_points": check_points,
         "_fault": _fault, "_host": host_fault, "_Cut": Cut, "_LedgerEntry": LedgerEntry,
         "_SubjectResult": SubjectResult, "_tz": tz,
     }
+
+
+# An expression at most this many nodes high gets its range checks inline (three levels of
+# parentheses per operation, with room for what encloses it under Python's 200).
+_INLINE_HEIGHT = 50
+
+
+def _height(root: n.Expr) -> int:
+    """The number of nodes on the longest path down from ``root`` (without recursion)."""
+    best = 0
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        best = max(best, depth)
+        stack.extend((child, depth + 1) for child in n.children(node))
+    return best
 
 
 _TIME_HELPERS = {"+": "_add", "-": "_sub", "*": "_mul"}
@@ -199,6 +216,7 @@ class _Writer:
         self.temp = 0
         self.def_names = {name: f"_d{i}" for i, name in enumerate(self.rs.defs)}
         self.tier_ranks = {name: self.rs.tier_rank(name) for name in self.rs.tiers}
+        self.inline_checks: bool | None = None  # set while one whole expression is written
 
     def emit(self, indent: int, text: str) -> None:
         self.lines.append("    " * indent + text)
@@ -231,14 +249,21 @@ class _Writer:
         return t is not None and t.base in bases
 
     def checked(self, node: n.Expr, code: str) -> str:
-        """``code`` with its result checked against the range of its type, inline: no call unless it faults."""
+        """``code`` with its result checked against the range of its type.
+
+        Inline (no call unless it faults) in a shallow expression; in a deep one the
+        inline form's three levels of parentheses per operation would pass Python's
+        limit of 200, so the check is a call, one level like the operation itself.
+        """
         span = self.span(node.span)
         if self.typed(node, "int"):
-            low, high, fault = values.INT_MIN, values.INT_MAX, "_int_fault"
+            low, high, fault, call = values.INT_MIN, values.INT_MAX, "_int_fault", "_check_int"
         elif self.typed(node, "number"):
-            low, high, fault = -values.NUMBER_MAX, values.NUMBER_MAX, "_number_fault"
+            low, high, fault, call = -values.NUMBER_MAX, values.NUMBER_MAX, "_number_fault", "_check_number"
         else:
             return f"_check({code}, {span})"
+        if not self.inline_checks:
+            return f"{call}({code}, {span})"
         temp = self.fresh()
         return f"({temp} if {low!r} <= ({temp} := {code}) <= {high!r} else _fail({fault}({temp}, {span})))"
 
@@ -250,6 +275,12 @@ class _Writer:
     # -- translation
 
     def expr(self, node: n.Expr, scope: _Scope) -> str:
+        if self.inline_checks is None:  # a whole expression: choose how its checks are written
+            self.inline_checks = _height(node) <= _INLINE_HEIGHT
+            try:
+                return self.expr(node, scope)
+            finally:
+                self.inline_checks = None
         method = getattr(self, "_" + type(node).__name__.lower(), None)
         if method is None:
             raise CodegenUnsupported(f"{type(node).__name__} cannot be compiled")
@@ -323,7 +354,7 @@ class _Writer:
         operand = self.expr(node.operand, scope)
         if node.op == "not":
             return f"(not {operand})"
-        return self.checked(node, f"(-{operand})") if self.typed(node, "int") else f"(-{operand})"
+        return self.checked(node, f"-{operand}") if self.typed(node, "int") else f"(-{operand})"
 
     def _binary(self, node: n.Binary, scope):
         a, b = self.expr(node.left, scope), self.expr(node.right, scope)
@@ -332,7 +363,7 @@ class _Writer:
             return f"({a} {op} {b})"
         if op in ("+", "-", "*"):
             if self.numeric(node.left, node.right):
-                return self.checked(node, f"({a} {op} {b})")
+                return self.checked(node, f"{a} {op} {b}")  # checked() encloses it
             return f"{_TIME_HELPERS[op]}({a}, {b}, {self.span(node.span)})"
         if op in ("/", "%"):
             return f"{'_div' if op == '/' else '_mod'}({a}, {b}, {self.span(node.span)})"
