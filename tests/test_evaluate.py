@@ -741,3 +741,25 @@ def test_rounding_to_any_number_of_digits_is_a_value_not_a_decimal_fault():
     assert round_half_away(2.5) == 3 and round_half_away(-2.5) == -3 and round_half_away(1.005, 2) == 1.01
     rs, _ = _ranges('rule r by ada because "x" on big award round(x * 123456789.125, 25)\nscore s = points\n')
     assert one(_both(rs, [_big("2026-01-01T00:00:00Z")])).scores["s"] == 123456789.125
+
+
+@pytest.mark.parametrize("tz,body", [
+    ("Asia/Tokyo", "award days(event.at - 0001-01-01)"),  # the local midnight of 0001-01-01 is in year 0 UTC
+    ("Asia/Tokyo", "where event.at > 0001-01-01\n  award 1"),
+    ("UTC", "award days((event.at - 2026-01-01T00:00:00Z) / 0.0000000001)"),
+    ("UTC", "award days(event.at - (event.at - 3000000 days))"),
+    ("UTC", "award ceil(x * -1.0e300)"),
+])
+def test_time_and_rounding_faults_are_w090_never_the_generated_engines_escape_hatch(tz, body):
+    d, _ = _fault_at(f'rule r by ada because "x" on big\n  {body}\nscore s = points\n',
+                     [_big("0001-01-01T00:00:00Z"), _big("2026-01-02T00:00:00Z", position=1)], tz)
+    assert "outside the supported range" in d.message or "longer than the supported range" in d.message
+
+
+def test_a_constant_out_of_range_is_w090_before_any_event_is_read():
+    rs, _ = _ranges('rule r by ada because "x" on big award n\nscore s = points\n  floor 1.0e308 * 10 per event\n')
+    from whuffie.evaluator import compile_ruleset
+    with pytest.raises(EvaluationError) as info:
+        compile_ruleset(rs)
+    [d] = info.value.diagnostics
+    assert d.code == "W090" and "too large for a number" in d.message and (d.span.line, d.span.col) == (7, 9)

@@ -592,6 +592,9 @@ def compile_ruleset(ruleset: Ruleset) -> Program:
         return _compile(ruleset)
     except _CompileError as exc:
         raise EvaluationError([exc.diagnostic]) from None
+    except RuntimeFault as exc:  # a constant (a running floor or ceiling) out of range
+        raise EvaluationError([error("W090", f"run-time fault in a constant: {exc.message}", exc.span,
+                                     exc.hint)]) from None
 
 
 def _compile(rs: Ruleset) -> Program:
