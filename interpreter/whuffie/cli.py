@@ -252,9 +252,9 @@ def score(
     loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=False, engine=engine)
     ruleset = loaded.ruleset
     if format == "json":
-        sys.stdout.write(report.score_json(results, precision))
+        sys.stdout.write(report.score_json(results, precision, ruleset))
     elif format == "jsonl":
-        sys.stdout.write(report.score_jsonl(results, precision))
+        sys.stdout.write(report.score_jsonl(results, precision, ruleset))
     elif format == "csv":
         sys.stdout.write(report.score_csv(results, ruleset, precision))
     else:
@@ -300,7 +300,7 @@ def explain(
     loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, only=subject, engine=engine)
     result = results.subjects[0]
     if format == "json":
-        sys.stdout.write(report.explain_json(result, precision, reasons))
+        sys.stdout.write(report.explain_json(result, precision, reasons, loaded.ruleset))
     else:
         sys.stdout.write(report.explain_text(result, loaded.ruleset, loaded.source, results.as_of,
                                              precision, reasons))
