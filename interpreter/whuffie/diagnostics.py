@@ -69,6 +69,12 @@ CODES: dict[str, str] = {
     "W057": "rule named twice in a shared cap",
     "W058": "invalid range",
     "W059": "invalid timezone",
+    # input data
+    "W080": "input file cannot be read",
+    "W081": "rejects file would overwrite an input",
+    "W082": "look-alike subject ids",
+    "W083": "as-of instant later than the clock",
+    "W084": "nothing to score",
     # run time
     "W090": "run-time fault",
     "W091": "engine cannot express a construct",

@@ -248,37 +248,54 @@ def is_stdin(path) -> bool:
 
 
 def refuse_unreadable(path: str | Path, limit: int) -> str | None:
-    """Why ``path`` must not be read as an input, or None: it exists, is a regular file, fits ``limit``.
+    """Why ``path`` cannot be read as an input, or None: it exists, is a regular file and fits ``limit``."""
+    import os
+
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return f"cannot read: {exc.strerror}"
+    if os.path.isdir(path):
+        return "is a directory, not a file"
+    return not_a_regular_file(path, limit)
+
+
+def not_a_regular_file(path: str | Path, limit: int) -> str | None:
+    """Why an existing ``path`` must not be opened, or None (also when it is missing or a directory).
 
     Anything but a regular file (a FIFO, a device such as /dev/zero, a socket)
-    could block forever or never end, so it is refused before it is opened.
-    Shared by the rule-file reader and the data readers.
+    could block forever or never end, so it is refused before it is opened;
+    so is a file beyond ``limit`` bytes. Shared by the rule-file reader
+    (parser.read_source) and the data readers.
     """
     import os
     import stat
 
     try:
         info = os.stat(path)
-    except FileNotFoundError:
-        return "no such file"
-    except OSError as exc:
-        return f"cannot read: {exc.strerror}"
+    except OSError:
+        return None  # the caller's open() names the problem
     if stat.S_ISDIR(info.st_mode):
-        return "is a directory, not a file"
+        return None
     if not stat.S_ISREG(info.st_mode):
         kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(info.st_mode) else
                 "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else
-                "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
+                "a socket" if stat.S_ISSOCK(info.st_mode) else "something else")
         return f"is {kind}, not a regular file; only regular files are read"
     if info.st_size > limit:
         return f"is too large ({info.st_size:,} bytes; the limit is {limit:,})"
     return None
 
 
-def _check_file(path: Path, limit: int | None = None) -> None:
+def check_input(path: str | Path) -> None:
+    """Raise DataError (W080) unless ``path`` is standard input or a readable regular data file."""
     from .limits import MAX_DATA_FILE_BYTES
 
-    problem = refuse_unreadable(path, MAX_DATA_FILE_BYTES if limit is None else limit)
+    if is_stdin(path):
+        return
+    problem = refuse_unreadable(path, MAX_DATA_FILE_BYTES)
     if problem is not None:
         raise DataError(problem, code="W080", where=str(path))
 
@@ -290,7 +307,7 @@ def _open(path: Path):
         import sys
 
         return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    _check_file(path)
+    check_input(path)
     try:
         fh = path.open("rb")
     except OSError as exc:
