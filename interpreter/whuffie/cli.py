@@ -839,15 +839,11 @@ def _as_of_instant(as_of: str | None, ruleset):
 
     import datetime as dt
 
-    from .inputs import OUT_OF_RANGE, DataError, parse_time
+    from .inputs import OUT_OF_RANGE, DataError, as_of_instant
 
     zone = ZoneInfo(ruleset.timezone)
-    if as_of in ("now", "today"):
-        # The run's clock, read once; `today` is the local midnight that began it.
-        clock = dt.datetime.now(zone)
-        return clock if as_of == "now" else clock.replace(hour=0, minute=0, second=0, microsecond=0)
     try:
-        return parse_time(as_of, zone)
+        return as_of_instant(as_of, zone)
     except DataError as exc:
         if str(exc) == OUT_OF_RANGE:
             _usage(f"--as-of {as_of!r} is {OUT_OF_RANGE}")

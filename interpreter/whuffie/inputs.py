@@ -164,6 +164,21 @@ def parse_time(text: str, tz: dt.tzinfo) -> dt.datetime:
 OUT_OF_RANGE = "outside the supported range 0001-01-01..9999-12-31 UTC"
 
 
+def as_of_instant(text: str, tz: dt.tzinfo, clock: dt.datetime | None = None) -> dt.datetime:
+    """An as-of instant as the user writes it: an ISO date or datetime, ``now`` or ``today``.
+
+    ``now`` is the clock (read once, by the caller or here); ``today`` the
+    local midnight that began it. Raises DataError, whose message is
+    OUT_OF_RANGE for an instant the datetime range cannot hold.
+    """
+    if text in ("now", "today"):
+        clock = (clock or dt.datetime.now(dt.timezone.utc)).astimezone(tz)
+        if text == "today":
+            clock = clock.replace(hour=0, minute=0, second=0, microsecond=0)
+        return clock.astimezone(dt.timezone.utc)
+    return parse_time(text, tz)
+
+
 def convert(value, f: n.Field, tz: dt.tzinfo, from_csv: bool):
     """Check (and for CSV, parse) one value of a declared field; raise DataError if it does not fit."""
     kind = f.type.name
