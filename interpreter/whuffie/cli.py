@@ -339,7 +339,7 @@ def _warn_if_later_than_clock(as_of, where: str) -> None:
 
     from .report import iso
 
-    clock = dt.datetime.now(dt.timezone.utc)
+    clock = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     if as_of is not None and as_of > clock:
         _print_diagnostics([diag.warning(
             "W083", f"the default as-of instant, {iso(as_of)} (the latest event), is later than the clock, "

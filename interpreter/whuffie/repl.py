@@ -317,7 +317,7 @@ COMMANDS = [
     Command("reload", ":reload", "read the rule, events and subjects files again; typed declarations are kept"),
     Command("events", ":events FILE", "load events (JSONL, or CSV by the .csv suffix)"),
     Command("subjects", ":subjects FILE", "load subjects and their attributes"),
-    Command("as-of", ":as-of [T|latest]", "evaluate at instant T (a date means its local midnight); no T: show it"),
+    Command("as-of", ":as-of [T|now|today|latest]", "evaluate at instant T (a date means its local midnight; now, today: the clock); no T: show it"),
     Command("explain", ":explain SUBJECT", "a subject's ledger, cuts, scores and the reasons that lowered them"),
     Command("ledger", ":ledger SUBJECT [RULE]", "every contribution to a subject's points (of one rule)"),
     Command("scores", ":scores", "the score table of every subject, as `whuffie score` prints it"),
@@ -825,10 +825,10 @@ class Session:
         self._report_data(reply, failing=True)
 
     def cmd_as_of(self, args: list[str], reply: Reply) -> None:
-        """:as-of [T|latest]"""
+        """:as-of [T|now|today|latest]"""
         from .report import iso
 
-        if not self._arity(args, 0, 1, ":as-of [T|latest]", reply):
+        if not self._arity(args, 0, 1, ":as-of [T|now|today|latest]", reply):
             return
         if args:
             if args[0] == "latest":
