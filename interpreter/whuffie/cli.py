@@ -759,7 +759,7 @@ def _handle_rejects(load, rejects_path: Path | None, source, unit: str, verbose:
         print(f"{source}: {count} bad {unit}{'s' * (count != 1)} of {load.read}; nothing scored "
               "(fix them, or use --rejects FILE to set them aside and score the rest)", file=sys.stderr)
         raise typer.Exit(EXIT_USAGE)
-    _write_rejects(rejects_path, getattr(load, "header", None), load.rejects)
+    _write_rejects(rejects_path, getattr(load, "header", None), load.rejects, getattr(load, "header_end", "\n"))
 
 
 def _print_capped(items: list, verbose: bool, code: str | None = None) -> None:
@@ -800,14 +800,14 @@ def _kind_of(message: str) -> str:
     return message
 
 
-def _write_rejects(rejects_path: Path, header: str | None, rejects: list) -> None:
-    """The rejects file: the CSV header (if any) once, then every bad line verbatim."""
+def _write_rejects(rejects_path: Path, header: str | None, rejects: list, header_end: str = "\n") -> None:
+    """The rejects file: the CSV header (if any) once, then every bad line verbatim, with its own line end."""
     try:  # surrogateescape: a line that was not UTF-8 is written back as the very bytes it had
         with open(rejects_path, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
             if header is not None and rejects:
-                fh.write(header + "\n")
+                fh.write(header + header_end)
             for r in rejects:
-                fh.write(r.text + "\n")
+                fh.write(r.text + getattr(r, "end", "\n"))
     except OSError as exc:
         _usage(f"cannot write {rejects_path}: {exc.strerror}")
 

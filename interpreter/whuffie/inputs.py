@@ -49,7 +49,8 @@ class Reject:
 
     where: str  # "file:line"
     message: str
-    text: str  # the line verbatim (without its newline)
+    text: str  # the line verbatim (without its line end)
+    end: str = "\n"  # its line end as it was (\r\n in a CRLF file), so the rejects file keeps the bytes
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
@@ -62,6 +63,7 @@ class EventLoad:
     events: list[Event] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     header: str | None = None  # CSV header, repeated at the top of a rejects file
+    header_end: str = "\n"
     read: int = 0
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (file:line, message), W082
 
@@ -73,6 +75,7 @@ class SubjectLoad:
     subjects: dict[str, dict] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
     header: str | None = None
+    header_end: str = "\n"
     read: int = 0
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (file:line, message), W082
 
@@ -403,7 +406,8 @@ _DECODE_CAREFULLY = json.JSONDecoder(object_pairs_hook=_object_without_duplicate
 def _json_rows(source, numbered: bool):
     """(line number, line, dict or error message) for each non-blank JSONL line."""
     loads, carefully = json.loads, _DECODE_CAREFULLY
-    lines = source if numbered else enumerate((line.rstrip("\r\n") for line in _raw_lines(source)), 1)
+    # lines keep their line ends (JSON ignores them): a rejected line is written back as it came
+    lines = source if numbered else enumerate(_raw_lines(source), 1)
     for number, line in lines:
         try:
             obj = loads(line)
@@ -518,12 +522,11 @@ def _csv_records(source):
 
 def _csv_rows(path: Path, source):
     header: list[str] | None = None
-    for number, text, cells in _csv_records(source):
-        line = text.rstrip("\r\n")
+    for number, line, cells in _csv_records(source):
         if cells is None:  # no quotes: the common case, split here
             if not line.strip():
                 continue
-            cells = line.split(",")
+            cells = line.rstrip("\r\n").split(",")
         bad = _bad_bytes(line)
         if header is None:
             if bad is not None:
@@ -585,6 +588,17 @@ def _fast_checker(f: n.Field):
 
 
 _SLOW = object()
+
+
+def _split_end(line: str) -> tuple[str, str]:
+    """A physical line (or CSV record) and its line end, apart."""
+    text = line.rstrip("\r\n")
+    return text, line[len(text):] or "\n"
+
+
+def _reject(where: str, message: str, line: str) -> Reject:
+    text, end = _split_end(line)
+    return Reject(where, message, text, end)
 
 
 # ---------------------------------------------------------------- events
@@ -717,12 +731,12 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
                 out.events.append(event)
                 continue
         if isinstance(row, tuple):  # the CSV header
-            out.header = line
+            out.header, out.header_end = _split_end(line)
             _check_header(row[1], ("subject", "type", "at"), where, line)
             continue
         out.read += 1
         if isinstance(row, str):
-            out.rejects.append(Reject(where, row, line))
+            out.rejects.append(_reject(where, row, line))
             continue
         problems: list[str] = []
         for key in ("subject", "type", "at"):
@@ -766,7 +780,7 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
             problems.append(f"unknown {kind_name} {_describe(subject)}: not in the subjects file"
                             + (f" (did you mean {hint}?)" if hint else ""))
         if problems:
-            out.rejects.append(Reject(where, "; ".join(problems), line))
+            out.rejects.append(_reject(where, "; ".join(problems), line))
             continue
         if isinstance(event_id, str) and event_id != where:
             seen_ids[event_id] = where
@@ -799,12 +813,12 @@ def parse_subjects(text, path: Path, ruleset: Ruleset) -> SubjectLoad:
     for number, line, row in _rows(path, text):
         where = f"{path.name}:{number}"
         if isinstance(row, tuple):
-            out.header = line
+            out.header, out.header_end = _split_end(line)
             _check_header(row[1], ("id",), where, line)
             continue
         out.read += 1
         if isinstance(row, str):
-            out.rejects.append(Reject(where, row, line))
+            out.rejects.append(_reject(where, row, line))
             continue
         problems: list[str] = []
         subject_id = row.get("id")
@@ -817,7 +831,7 @@ def parse_subjects(text, path: Path, ruleset: Ruleset) -> SubjectLoad:
                                  unknown=f"unknown attribute {{}} of {kind_name}",
                                  missing=f"missing required attribute {{}} of {kind_name}")
         if problems:
-            out.rejects.append(Reject(where, "; ".join(problems), line))
+            out.rejects.append(_reject(where, "; ".join(problems), line))
             continue
         first_seen[subject_id] = where
         out.subjects[subject_id] = values
