@@ -415,10 +415,10 @@ def _json_rows(source, numbered: bool):
             # commas + 1: when the two agree there is no duplicate; else parse again, checking.
             if type(obj) is dict and len(obj) != line.count(",") + 1:
                 obj = carefully(line)
-        except json.JSONDecodeError as exc:
+        except json.JSONDecodeError:
             if not line.strip():
                 continue
-            yield number, line, _bad_bytes(line) or f"malformed JSON: {exc.msg} at column {exc.colno}"
+            yield number, line, _bad_bytes(line) or _json_error(line.rstrip("\r\n"))
             continue
         except _DuplicateKey as exc:
             yield number, line, f"malformed JSON: key {_describe(exc.key)} given twice"
@@ -437,6 +437,17 @@ def _json_rows(source, numbered: bool):
             yield number, line, bad
             continue
         yield number, line, obj
+
+
+def _json_error(text: str) -> str:
+    """Where JSON parsing of a line (without its line end, as columns are counted) fails."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"malformed JSON: {exc.msg} at column {exc.colno}"
+    except ValueError:
+        pass
+    return "malformed JSON"
 
 
 def _rows(path: Path, source, numbered: bool = False, from_csv: bool | None = None):
