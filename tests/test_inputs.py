@@ -333,3 +333,32 @@ def test_every_line_is_either_accepted_or_rejected(rows):
     for event in load.events:
         assert event.type in LIBRARY.events
         assert set(event.fields) == {f.name for f in LIBRARY.events[event.type].fields}
+
+
+csv_cells = st.text(alphabet=st.sampled_from('ab ,"\n\r\t'), max_size=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(csv_cells, csv_cells), min_size=1, max_size=6))
+def test_csv_records_read_back_as_written_with_their_first_line_numbers(rows):
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["a", "b"])
+    for row in rows:
+        writer.writerow(row)
+    text = out.getvalue()
+    from whuffie.inputs import _csv_rows
+
+    got = [(number, row) for number, _, row in _csv_rows(Path("x.csv"), text)][1:]
+    assert [(r.get("a", ""), r.get("b", "")) for _, r in got] == rows
+    # each record's number is the physical line it starts on
+    starts, line = [], 2
+    for a, b in rows:
+        starts.append(line)
+        record = io.StringIO()
+        csv.writer(record, lineterminator="\r\n").writerow((a, b))
+        line += sum(1 for _ in io.StringIO(record.getvalue(), newline=""))
+    assert [number for number, _ in got] == starts

@@ -117,8 +117,11 @@ class DataError(Exception):
 
 
 def _describe(value) -> str:
+    """A value as a message shows it: JSON-like, control characters escaped, long values shortened."""
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(value if len(value) <= 80 else value[:60] + "…", ensure_ascii=False)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**80:
+        return f"an integer of {len(str(abs(value))):,} digits"
     if value is None:
         return "null"
     if isinstance(value, bool):
