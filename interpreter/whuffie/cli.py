@@ -533,7 +533,9 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
             load = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes, only=only)
     except sqlengine.ColumnarError as exc:
         _usage(str(exc))
-    _handle_rejects(load, rejects_path, spec, "row", verbose=verbose)
+    if only is None:
+        _warn_each("W082", _look_alikes_in_sql(load, ruleset), verbose)
+    _handle_rejects(load, rejects_path, spec, "row" if sqlengine.is_columnar(spec) else "line", verbose=verbose)
     instant = _as_of_instant(as_of, ruleset)
     if only is None:
         _refuse_nothing_to_score(spec, load.accepted, len(load.rejects), subjects, instant)
@@ -576,6 +578,19 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
     return loaded, program, load, results
 
 
+def _look_alikes_in_sql(load, ruleset) -> list[tuple[str, str]]:
+    """W082 for input DuckDB validated: each distinct subject id with its first row, checked as inputs.py does."""
+    from .inputs import look_alike_ids
+
+    try:
+        rows = load.con.execute("SELECT subject, arg_min(line, pos) FROM events GROUP BY subject "
+                                "ORDER BY min(pos)").fetchall()
+    except Exception:  # the rows were left to Python (no events table): nothing to compare here
+        return []
+    kind = ruleset.subject_kind.name if ruleset.subject_kind else "subject"
+    return look_alike_ids(dict(rows), kind)
+
+
 @app.command(cls=_Command)
 def sql(
     rules: Path = typer.Argument(..., metavar="RULES", help="The rule file (*.whuf)."),
@@ -584,12 +599,9 @@ def sql(
     pretty: bool = typer.Option(True, "--pretty/--compact", help="Indent the query."),
 ) -> None:
     """Print the rule file compiled to one SQL query over the relations `events` and `subjects`."""
-    from zoneinfo import ZoneInfo
-
     import sqlglot
 
     from . import sqlengine
-    from .inputs import DataError, parse_time
     from .plan import lower
 
     if dialect not in sqlglot.Dialect.classes:
@@ -597,10 +609,7 @@ def sql(
     loaded, _ = _load_rules(rules)
     as_of_us = None
     if as_of is not None:
-        try:
-            as_of_us = sqlengine._us(parse_time(as_of, ZoneInfo(loaded.ruleset.timezone)))
-        except DataError:
-            _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime")
+        as_of_us = sqlengine._us(_as_of_instant(as_of, loaded.ruleset))
     try:
         compiled = sqlengine.compile_query(lower(loaded.ruleset), as_of_us)
     except sqlengine.SqlUnsupported as exc:
@@ -756,7 +765,7 @@ def _handle_rejects(load, rejects_path: Path | None, source, unit: str, verbose:
     _print_capped(load.rejects, verbose)
     if rejects_path is None:
         count = len(load.rejects)
-        print(f"{source}: {count} bad {unit}{'s' * (count != 1)} of {load.read}; nothing scored "
+        print(f"{source}: {count:,} bad {unit}{'s' * (count != 1)} of {load.read:,}; nothing scored "
               "(fix them, or use --rejects FILE to set them aside and score the rest)", file=sys.stderr)
         raise typer.Exit(EXIT_USAGE)
     _write_rejects(rejects_path, getattr(load, "header", None), load.rejects, getattr(load, "header_end", "\n"))
