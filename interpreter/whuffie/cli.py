@@ -594,7 +594,7 @@ def _look_alikes_in_sql(load, ruleset) -> list[tuple[str, str]]:
 @app.command(cls=_Command)
 def sql(
     rules: Path = typer.Argument(..., metavar="RULES", help="The rule file (*.whuf)."),
-    dialect: str = typer.Option("duckdb", "--dialect", help="SQL dialect: duckdb, spark, trino, postgres (any SQLGlot dialect)."),
+    dialect: str = typer.Option("duckdb", "--dialect", metavar="DIALECT", help="SQL dialect: duckdb, spark, trino, postgres (any SQLGlot dialect)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="T", help="Evaluate at this instant; default: the latest event (a subquery)."),
     pretty: bool = typer.Option(True, "--pretty/--compact", help="Indent the query."),
 ) -> None:
@@ -627,9 +627,9 @@ def sql(
 @app.command("test", cls=_Command)
 def test_command(
     files: list[Path] = typer.Argument(..., metavar="FILES", help="Rule files (*.whuf) whose tests and properties to run."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for generated histories; the same seed gives the same report. Default: a random seed, printed."),
-    max_examples: int = typer.Option(100, "--max-examples", help="Histories generated per property (before shrinking)."),
-    save_counterexamples: Optional[Path] = typer.Option(None, "--save-counterexamples", help="Write each failing property's minimal history here as DIR/<property>.jsonl (and .subjects.jsonl)."),
+    seed: Optional[int] = typer.Option(None, "--seed", metavar="N", help="Seed for generated histories; the same seed gives the same report. Default: a random seed, printed."),
+    max_examples: int = typer.Option(100, "--max-examples", metavar="N", help="Histories generated per property (before shrinking)."),
+    save_counterexamples: Optional[Path] = typer.Option(None, "--save-counterexamples", metavar="DIR", help="Write each failing property's minimal history here as DIR/<property>.jsonl (and .subjects.jsonl)."),
 ) -> None:
     """Run the test blocks and check the properties of rule files (properties with Hypothesis)."""
     import random
