@@ -374,7 +374,7 @@ class Translator:
     def _binary(self, node: n.Binary, scope):
         op = node.op
         if op in ("and", "or"):
-            return three_valued([self.expr(o, scope) for o in _chain(node, op)], op)
+            return self.connect([(self.expr(o, scope), _faultable(o, self.rs)) for o in _chain(node, op)], op)
         a, b = self.expr(node.left, scope), self.expr(node.right, scope)
         ta, tb = self.base(node.left), self.base(node.right)
         numeric = ta in ("int", "number") and tb in ("int", "number")
@@ -421,13 +421,47 @@ class Translator:
             operands.append(value if i in (0, last) else self.reuse(value))  # a middle operand is read twice
         tests = [self._OPS[op](this=paren(a.copy()), expression=paren(b.copy()))
                  for op, a, b in zip(node.ops, operands, operands[1:])]
-        return tests[0] if len(tests) == 1 else three_valued(tests, "and")
+        if len(tests) == 1:
+            return tests[0]
+        faults = [_faultable(o, self.rs) for o in node.operands]
+        return self.connect([(t, faults[i] or faults[i + 1]) for i, t in enumerate(tests)], "and")
+
+    def connect(self, operands: list[tuple[exp.Expression, bool]], op: str) -> exp.Expression:
+        """Conditions (each with "it may fault") joined by ``and`` / ``or`` as the reference reads them.
+
+        SQL's own AND and OR differ from the reference only when a fault (NULL)
+        comes before a deciding operand: NULL AND FALSE is FALSE in SQL, a fault
+        in the reference. So each run of operands in which only the last may
+        fault is SQL's plain, fast AND (OR), and the runs are joined by the
+        n-ary three-valued form.
+        """
+        runs, run = [], []
+        for e, may_fault in operands:
+            run.append(e)
+            if may_fault:
+                runs.append(run)
+                run = []
+        if run:
+            runs.append(run)
+        joined = [_balanced(run, exp.And if op == "and" else exp.Or) for run in runs]
+        return joined[0] if len(joined) == 1 else three_valued(joined, op)
 
     def _in(self, node: n.In, scope):
         value = self.finite(self.expr(node.value, scope), self.base(node.value))
         options = [self.finite(self.expr(o, scope), self.base(o)) for o in node.options]
+        # the reference evaluates every option: a fault in any is the result (SQL's IN may skip it)
+        faulty = [i for i, o in enumerate(node.options) if _faultable(o, self.rs)]
+        for i in faulty:
+            options[i] = self.reuse(options[i])
         test = exp.In(this=paren(value), expressions=options)
-        return exp.Not(this=paren(test)) if node.negated else paren(test)
+        test = exp.Not(this=paren(test)) if node.negated else paren(test)
+        return self.strict(test, [options[i] for i in faulty])
+
+    def strict(self, result: exp.Expression, args: list[exp.Expression]) -> exp.Expression:
+        """``result``, or NULL when one of ``args`` (evaluated first in the reference) is NULL, a fault."""
+        if not args:
+            return result
+        return case(*[(is_null(a.copy()), null()) for a in args], default=result)
 
     def _coalesce(self, node: n.Coalesce, scope):
         if _faultable(node.left, self.rs):
@@ -488,20 +522,33 @@ class Translator:
             raise SqlUnsupported(f"the recursive def {name}", node.span)
         shared = self.call_sites[name] > 1
         uses = Counter(x.id for x in _walk(decl.body) if isinstance(x, n.Name))
-        args = []
+        args, faulty = [], []
         for p, a in zip(decl.params, node.args):
             value = self.expr(a, scope)
-            args.append(self.reuse(value) if shared or uses[p.name] > 1 else value)
+            # an argument that faults faults the call, whatever the body does with it
+            must_check = _faultable(a, self.rs)
+            args.append(self.reuse(value) if shared or must_check or uses[p.name] > 1 else value)
+            if must_check:
+                faulty.append(args[-1])
         key = (name, tuple(a.sql() for a in args)) if shared else None
         if key in self.calls:
             return self.calls[key].copy()
         self.inlining.append(name)
         body = self.expr(decl.body, Scope("def", params={p.name: a for p, a in zip(decl.params, args)}, outer=scope))
         self.inlining.pop()
+        body = self.strict(paren(body), faulty)
         if shared:
             body = self.reuse(body)
             self.calls[key] = body
         return paren(body)
+
+
+def _balanced(parts: list[exp.Expression], cls) -> exp.Expression:
+    """An associative SQL operator over many operands as a balanced tree (shallow for any count)."""
+    if len(parts) == 1:
+        return paren(parts[0])
+    middle = len(parts) // 2
+    return exp.Paren(this=cls(this=_balanced(parts[:middle], cls), expression=_balanced(parts[middle:], cls)))
 
 
 def _known_finite(e: exp.Expression, finite_columns: set[str]) -> bool:
