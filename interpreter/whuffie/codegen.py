@@ -671,6 +671,7 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
         elif w.typed(r.award, "number"):
             w.emit(award_at + 1, f"if not {-values.NUMBER_MAX!r} <= raw <= {values.NUMBER_MAX!r}: "
                                  f"raise _number_fault(raw, {award_span})")
+            w.emit(award_at + 1, "if type(raw) is not float: raw = float(raw)  # however the data spelled it")
         else:
             w.emit(award_at + 1, f"raw = _check(raw, {award_span})")
     w.emit(award_at, "except _RuntimeFault as exc:")
