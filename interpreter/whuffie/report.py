@@ -14,9 +14,11 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from dataclasses import dataclass, replace
 
 from . import nodes as n
+from . import sourcelines
 from .evaluator import LedgerEntry, Results, SubjectResult, round_half_away
 from .inputs import paused_gc
 from .symbols import Ruleset
@@ -156,17 +158,59 @@ def score_csv(results: Results, ruleset: Ruleset, precision: int = 2) -> str:
 
 
 def plain_table(header: list[str], rows: list[list[str]]) -> str:
-    """An aligned text table (for pipes: no colour, no box drawing)."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    """An aligned text table (for pipes: no colour, no box drawing).
+
+    Cells are aligned by their width on a terminal (a CJK character or an
+    emoji takes two columns), and control characters in them are escaped, so
+    an id holding a newline or an escape sequence cannot break the table.
+    """
+    header = [escape_controls(h) for h in header]
+    rows = [[escape_controls(cell) for cell in row] for row in rows]
+    widths = [max(display_width(h), *(display_width(r[i]) for r in rows)) if rows else display_width(h)
+              for i, h in enumerate(header)]
 
     def line(cells):
         parts = []
         for i, cell in enumerate(cells):
             numeric = i > 0 and _looks_numeric(cell)
-            parts.append(cell.rjust(widths[i]) if numeric else cell.ljust(widths[i]))
+            pad = " " * (widths[i] - display_width(cell))
+            parts.append(pad + cell if numeric else cell + pad)
         return "  ".join(parts).rstrip()
 
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]) + "\n"
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal (wide characters count two, combining marks none)."""
+    from wcwidth import wcswidth
+
+    if text.isascii():
+        return len(text)
+    width = wcswidth(text)
+    return width if width >= 0 else len(text)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control, line-separator and bidi-override characters written as escapes (\\n, \\x1b, \\u202e).
+
+    Such characters in an id would start a new line, recolour the terminal or
+    reorder what follows; escaped, the id shows what it really holds.
+    """
+    if text.isprintable():  # no control, format or separator character at all
+        return text
+    return _CONTROL.sub(_escape_one, text)
+
+
+def _escape_one(found) -> str:
+    char = found.group()
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    if char in named:
+        return named[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _looks_numeric(cell: str) -> bool:
@@ -245,7 +289,7 @@ def source_of(span: n.Span, source: str | None) -> str | None:
         source = source.get(span.file)
     if source is None or not span.line:
         return None
-    lines = source.splitlines()
+    lines = sourcelines.split(source)
     if span.end_line > len(lines):
         return None
     if span.line == span.end_line:
@@ -281,7 +325,7 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
     p = precision
     result = replace(result, scores=typed_scores(result, ruleset), measures=typed_measures(result, ruleset))
     out: list[str] = []
-    out.append(f"{result.subject} as of {iso(as_of)} ({result.events} event{'' if result.events == 1 else 's'})")
+    out.append(f"{escape_controls(result.subject)} as of {iso(as_of)} ({result.events} event{'' if result.events == 1 else 's'})")
     out.append("")
     scores = ", ".join(f"{k} {text_value(v, p)}" for k, v in result.scores.items())
     out.append(f"  {scores}" if scores else "  (no scores)")
