@@ -603,6 +603,10 @@ def _ranges(body: str, tz: str = "UTC", allow: tuple[str, ...] = ()):
     loaded = load_text(text, "r.whuf")
     errors = [f"{d.code} {d.message}" for d in loaded.diagnostics if d.is_error and d.code not in allow]
     assert not errors, errors
+    if loaded.ruleset is None:  # only allowed errors (W060): the ruleset an engine would get past the checker
+        from whuffie.checker import _Checker
+        from whuffie.parser import parse
+        return _Checker(parse(text, "r.whuf").program).run(), text
     return loaded.ruleset, text
 
 
