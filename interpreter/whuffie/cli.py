@@ -204,7 +204,8 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
          verbose: bool = False):
     """The shared front half of score / explain / authors: rules, inputs, evaluation."""
     from .evaluator import EvaluationError
-    from .inputs import DataError, check_input, is_stdin, load_events, load_subjects
+    from .datafiles import check_input, is_stdin
+    from .inputs import DataError, load_events
     from .sqlengine import is_columnar
 
     if engine not in ENGINE_NAMES:
@@ -263,9 +264,9 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
 
 def _summary(source, read: int, only: str | None, results, rejected: int, rejects_path: Path | None) -> None:
     """The closing count line: every line read is scored, rejected or after the as-of instant."""
+    from .datafiles import is_stdin
+    from .inputs import STDIN_NAME
     from .report import iso
-
-    from .inputs import STDIN_NAME, is_stdin
 
     source = STDIN_NAME if is_stdin(source) else source
     print(f"{source}: read {read}{f' rows of {only}' if only is not None else ''}, scored {results.scored}, "
