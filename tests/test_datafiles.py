@@ -26,7 +26,6 @@ def test_inputs_over_the_size_limit_are_refused(tmp_path):
     assert refuse_unreadable(path, 10_000) is None
 
 
-
 def test_an_unclosed_quote_costs_one_line_and_the_rest_is_read_again():
     text = 'a,"b\nc,d\ne,f\n'
     assert [(number, cells) for number, _, cells in csv_records(text)] == [
