@@ -737,7 +737,12 @@ def repl(
         given = Reply()
         session.cmd_as_of([as_of], given)
         if not given.ok:
-            _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z)")
+            from .inputs import OUT_OF_RANGE
+
+            if OUT_OF_RANGE in given.text("err"):
+                _usage(f"--as-of {as_of!r} is {OUT_OF_RANGE}")
+            _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z), "
+                   "`now` or `today`")
         startup.chunks += given.chunks
     for stream, text in startup.chunks:
         (sys.stdout if stream == "out" and interactive else sys.stderr).write(text)
