@@ -63,13 +63,14 @@ def test_csv_and_jsonl_inputs_score_the_same():
 def test_score_csv_jsonl_and_table():
     csv_out = whuffie("score", RULES, EVENTS, "--format", "csv").stdout.splitlines()
     assert csv_out[0] == "subject,standing,tier,privileges,hours_volunteered,active_days"
-    assert csv_out[2] == "bob,72,member,reserve_new_books,0,3"
-    assert csv_out[3] == "carol,35,restricted,,0,1"
+    # every value prints in its checked type: standing and hours_volunteered are numbers
+    assert csv_out[2] == "bob,72.00,member,reserve_new_books,0.00,3"
+    assert csv_out[3] == "carol,35.00,restricted,,0.00,1"
     lines = whuffie("score", RULES, EVENTS, "--format", "jsonl").stdout.splitlines()
     assert [json.loads(line)["subject"] for line in lines] == ["alice", "bob", "carol", "erin"]
     table = whuffie("score", RULES, EVENTS).stdout.splitlines()  # not a terminal: plain text
     assert table[0].split() == ["subject", "standing", "tier", "privileges", "hours_volunteered", "active_days"]
-    assert table[2].split() == ["alice", "152.00", "trusted", "reserve_new_books", "14", "12"]
+    assert table[2].split() == ["alice", "152.00", "trusted", "reserve_new_books", "14.00", "12"]
 
 
 def test_precision_rounds_half_away_from_zero():
@@ -275,7 +276,7 @@ def test_no_events_needs_an_as_of_when_there_are_subjects(tmp_path):
     assert result.exit_code == 2 and "give --as-of T" in result.stderr
     result = whuffie("score", RULES, empty, "--subjects", SUBJECTS, "--as-of", "2026-01-01", "--format", "csv")
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[1:] == [f"{s},100,member,reserve_new_books,0,0"
+    assert result.stdout.splitlines()[1:] == [f"{s},100.00,member,reserve_new_books,0.00,0"
                                               for s in ("alice", "bob", "carol", "dan", "erin")]
 
 

@@ -15,6 +15,7 @@ from typing import Optional
 import typer
 
 from . import diagnostics as diag
+from . import sourcelines
 from .frontend import load_file
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -137,7 +138,7 @@ def fmt(
             _print_diagnostics(loaded.diagnostics, {str(path): loaded.source or ""})
             broken += 1
             continue
-        formatted = format_program(loaded.program)
+        formatted = format_program(loaded.program, newline=sourcelines.line_ending(loaded.source))
         if formatted == loaded.source:
             continue
         # Never write a file whose meaning the formatter changed (that would be a whuffie bug).
@@ -150,7 +151,7 @@ def fmt(
         unformatted += 1
         if diff:
             sys.stdout.writelines(difflib.unified_diff(
-                loaded.source.splitlines(keepends=True), formatted.splitlines(keepends=True),
+                sourcelines.split_keeping_ends(loaded.source), sourcelines.split_keeping_ends(formatted),
                 fromfile=f"{path} (original)", tofile=f"{path} (formatted)"))
         if check_only:
             print(f"would reformat {path}", file=sys.stderr)
@@ -385,9 +386,9 @@ def score(
                                  verbose=verbose)
     ruleset = loaded.ruleset
     if format == "json":
-        sys.stdout.write(report.score_json(results, precision))
+        sys.stdout.write(report.score_json(results, precision, ruleset))
     elif format == "jsonl":
-        sys.stdout.write(report.score_jsonl(results, precision))
+        sys.stdout.write(report.score_jsonl(results, precision, ruleset))
     elif format == "csv":
         sys.stdout.write(report.score_csv(results, ruleset, precision))
     else:
@@ -436,7 +437,7 @@ def explain(
                                  verbose=verbose)
     result = results.subjects[0]
     if format == "json":
-        sys.stdout.write(report.explain_json(result, precision, reasons))
+        sys.stdout.write(report.explain_json(result, precision, reasons, loaded.ruleset))
     else:
         sys.stdout.write(report.explain_text(result, loaded.ruleset, loaded.source, results.as_of,
                                              precision, reasons))

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from . import diagnostics as diag
 from . import nodes as n
+from . import sourcelines
 from . import types as ty
 from .checker import check, check_expression
 from .diagnostics import Diagnostic, error
@@ -167,7 +168,7 @@ def open_brackets(text: str) -> int:
 
 
 def _first_word(text: str) -> str:
-    for line in text.splitlines():
+    for line in sourcelines.split(text):
         stripped = line.split("#", 1)[0].strip()
         if stripped:
             word = ""
@@ -531,7 +532,7 @@ class Session:
     def execute(self, text: str, file: str | None = None, first_line: int = 1) -> Reply:
         """Run one input: an expression, declarations or a :command. Never raises for bad input."""
         reply = Reply()
-        if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+        if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in sourcelines.split(text)):
             return reply
         self.inputs += 1
         file = file or f"<in {self.inputs}>"
@@ -1082,7 +1083,7 @@ class Session:
         before = self._format(self.base)
         after = self._format(self.program())
         name = str(self.rules_path) if self.rules_path else "(empty)"
-        diff = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+        diff = difflib.unified_diff(sourcelines.split_keeping_ends(before), sourcelines.split_keeping_ends(after),
                                     fromfile=f"{name} (loaded)", tofile=f"{name} (session)")
         reply.out("".join(diff).rstrip("\n"))
 
@@ -1136,7 +1137,8 @@ class _SourceMap(dict):
 
     def splitlines(self, keepends: bool = False) -> list[str]:
         """The lines of the main file."""
-        return self.get(self.main, "").splitlines(keepends)
+        text = self.get(self.main, "")
+        return sourcelines.split_keeping_ends(text) if keepends else sourcelines.split(text)
 
 
 # ---------------------------------------------------------------- piped input

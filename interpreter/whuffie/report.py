@@ -1,9 +1,11 @@
 """Rendering results: score tables and records, explanations with reasons, the authors report.
 
 Every function here is pure: results in, text or plain data out. Numbers are
-rounded half away from zero to ``precision`` decimals; ints stay ints. Keys
-of every record come in the documented order, so the same results always
-render to the same bytes.
+rounded half away from zero to ``precision`` decimals; ints stay ints. A
+score's or measure's value is printed in the checker's type of that score or
+measure (``int`` as ``10``, ``number`` as ``10.0`` / ``10.00``), whatever the
+engine or the spelling of the data. Keys of every record come in the
+documented order, so the same results always render to the same bytes.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import datetime as dt
 import io
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import nodes as n
+from . import sourcelines
 from .evaluator import LedgerEntry, Results, SubjectResult, round_half_away
 from .inputs import paused_gc
 from .symbols import Ruleset
@@ -47,6 +50,32 @@ def number(value, precision: int = 2):
     return str(value)
 
 
+def typed(value, t):
+    """A value in its checked type ``t`` (types.Type or None): a number is a float, a whole int-typed value an int."""
+    base = getattr(t, "base", None)
+    if value is None or isinstance(value, bool):
+        return value
+    if base == "number" and isinstance(value, int):
+        return float(value)
+    if base == "int" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def typed_scores(result: SubjectResult, ruleset: Ruleset | None) -> dict:
+    """A subject's scores in their checked types (as they are when no ruleset is given)."""
+    if ruleset is None:
+        return result.scores
+    return {k: typed(v, ruleset.score_types.get(k)) for k, v in result.scores.items()}
+
+
+def typed_measures(result: SubjectResult, ruleset: Ruleset | None) -> dict:
+    """A subject's measures in their checked types (an optional measure keeps its none)."""
+    if ruleset is None:
+        return result.measures
+    return {k: typed(v, ruleset.measure_types.get(k)) for k, v in result.measures.items()}
+
+
 def iso(at: dt.datetime) -> str:
     """An instant as ISO 8601 in UTC with a Z."""
     at = at.astimezone(dt.timezone.utc)
@@ -72,27 +101,29 @@ def text_value(value, precision: int = 2) -> str:
 # ---------------------------------------------------------------- score records
 
 
-def record(result: SubjectResult, precision: int = 2) -> dict:
-    """The documented score record of one subject."""
+def record(result: SubjectResult, precision: int = 2, ruleset: Ruleset | None = None) -> dict:
+    """The documented score record of one subject (values in their checked types, given the ruleset)."""
     return {
         "subject": result.subject,
-        "scores": {k: number(v, precision) for k, v in result.scores.items()},
+        "scores": {k: number(v, precision) for k, v in typed_scores(result, ruleset).items()},
         "tier": result.tier,
         "privileges": list(result.privileges),
-        "measures": {k: number(v, precision) for k, v in result.measures.items()},
+        "measures": {k: number(v, precision) for k, v in typed_measures(result, ruleset).items()},
     }
 
 
-def score_json(results: Results, precision: int = 2) -> str:
+def score_json(results: Results, precision: int = 2, ruleset: Ruleset | None = None) -> str:
     """``score --format json``: a list of records sorted by subject."""
     with paused_gc():
-        return json.dumps([record(r, precision) for r in results.subjects], indent=2, ensure_ascii=False) + "\n"
+        return json.dumps([record(r, precision, ruleset) for r in results.subjects], indent=2,
+                          ensure_ascii=False) + "\n"
 
 
-def score_jsonl(results: Results, precision: int = 2) -> str:
+def score_jsonl(results: Results, precision: int = 2, ruleset: Ruleset | None = None) -> str:
     """``score --format jsonl``: one record per line."""
     with paused_gc():
-        return "".join(json.dumps(record(r, precision), ensure_ascii=False) + "\n" for r in results.subjects)
+        return "".join(json.dumps(record(r, precision, ruleset), ensure_ascii=False) + "\n"
+                       for r in results.subjects)
 
 
 def score_columns(ruleset: Ruleset) -> list[str]:
@@ -105,12 +136,13 @@ def score_rows(results: Results, ruleset: Ruleset, precision: int = 2) -> list[l
     rows = []
     with paused_gc():
         for r in results.subjects:
+            scores, measures = typed_scores(r, ruleset), typed_measures(r, ruleset)
             rows.append([
                 r.subject,
-                *(text_value(r.scores.get(s), precision) for s in ruleset.scores),
+                *(text_value(scores.get(s), precision) for s in ruleset.scores),
                 r.tier or "-",
                 " ".join(r.privileges) or "-",
-                *(text_value(r.measures.get(m), precision) for m in ruleset.measures),
+                *(text_value(measures.get(m), precision) for m in ruleset.measures),
             ])
     return rows
 
@@ -237,9 +269,10 @@ def reasons(result: SubjectResult, limit: int = DEFAULT_REASONS) -> list[Reason]
     return ordered[:max(limit, 0)]
 
 
-def explain_json(result: SubjectResult, precision: int = 2, limit: int = DEFAULT_REASONS) -> str:
+def explain_json(result: SubjectResult, precision: int = 2, limit: int = DEFAULT_REASONS,
+                 ruleset: Ruleset | None = None) -> str:
     """``explain --format json``: the score record plus its ledger and reasons."""
-    data = record(result, precision)
+    data = record(result, precision, ruleset)
     data["points"] = number(result.points, precision)
     data["ledger"] = [ledger_entry(e, precision) for e in result.ledger]
     data["reasons"] = [
@@ -256,7 +289,7 @@ def source_of(span: n.Span, source: str | None) -> str | None:
         source = source.get(span.file)
     if source is None or not span.line:
         return None
-    lines = source.splitlines()
+    lines = sourcelines.split(source)
     if span.end_line > len(lines):
         return None
     if span.line == span.end_line:
@@ -290,6 +323,7 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
                  precision: int = 2, limit: int = DEFAULT_REASONS) -> str:
     """``explain``: ledger by rule, cuts, measures, how each score was computed, and the reasons."""
     p = precision
+    result = replace(result, scores=typed_scores(result, ruleset), measures=typed_measures(result, ruleset))
     out: list[str] = []
     out.append(f"{escape_controls(result.subject)} as of {iso(as_of)} ({result.events} event{'' if result.events == 1 else 's'})")
     out.append("")
