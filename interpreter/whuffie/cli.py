@@ -21,7 +21,7 @@ from .frontend import load_file
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
 EVENTS_HELP = ("Events: JSONL, CSV (by the .csv suffix), Parquet (.parquet), a DuckDB table duckdb:PATH#TABLE, "
-               "or - for standard input (JSONL, or CSV when it starts with a header line).")
+               "or - for standard input (JSONL, or CSV when its first line is a header naming subject).")
 VERBOSE_HELP = "Print every bad line and warning (by default the first few of each kind, then a count)."
 
 
@@ -206,7 +206,7 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     """The shared front half of score / explain / authors: rules, inputs, evaluation."""
     from .evaluator import EvaluationError
     from .datafiles import check_input, is_stdin
-    from .inputs import DataError, load_events
+    from .inputs import STDIN_NAME, DataError, load_events
     from .sqlengine import is_columnar
 
     if engine not in ENGINE_NAMES:
@@ -241,12 +241,13 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     except DataError as exc:
         _data_error(exc)
     _warn_each("W082", load.warnings, verbose)
-    _handle_rejects(load, rejects_path, events_path, "line", verbose=verbose)
+    shown = STDIN_NAME if is_stdin(events_path) else events_path  # standard input is `<stdin>` in messages
+    _handle_rejects(load, rejects_path, shown, "line", verbose=verbose)
     instant = _as_of_instant(as_of, ruleset)
     _refuse_nothing_to_score(events_path, len(load.events), len(load.rejects), subjects, instant)
     known = {e.subject for e in load.events} | set(subjects or {})
     if only is not None and only not in known:
-        _unknown_subject(only, sorted(known), events_path, subjects_path)
+        _unknown_subject(only, sorted(known), shown, subjects_path)
     try:
         from . import engines
 
@@ -321,6 +322,10 @@ def _refuse_nothing_to_score(events_path, accepted: int, rejected: int, subjects
     """W084: no event and no subject (nothing to score), or subjects but no instant to score them at."""
     if accepted:
         return
+    from .datafiles import is_stdin
+    from .inputs import STDIN_NAME
+
+    events_path = STDIN_NAME if is_stdin(events_path) else events_path
     why = ("its only line was rejected" if rejected == 1 else f"all {rejected:,} lines were rejected") if rejected \
         else "it has no events"
     if not subjects:

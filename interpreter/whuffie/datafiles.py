@@ -244,7 +244,7 @@ def is_csv(path: Path) -> bool:
 
 
 def sniff(source) -> tuple[bool, "iter[str]"]:
-    """Standard input's format from its first line: CSV when it reads like a CSV header, else JSONL."""
+    """Standard input's format from its first line: CSV when it is a CSV header naming `subject`, else JSONL."""
     import itertools
 
     lines = raw_lines(source)
@@ -252,8 +252,8 @@ def sniff(source) -> tuple[bool, "iter[str]"]:
     if first is None:
         return False, iter(())
     head = first.lstrip("\ufeff").strip()
-    looks_csv = not head.startswith("{") and bool(head) and all(
-        cell.strip().isidentifier() for cell in next(csv.reader([head])))
+    # an events CSV header names the subject column; anything else is read (and reported) as JSON Lines
+    looks_csv = not head.startswith("{") and "subject" in (cell.strip() for cell in next(csv.reader([head])))
     return looks_csv, itertools.chain([first], lines)
 
 
