@@ -214,6 +214,8 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     _refuse_rejects_over_inputs(rejects_path, rules, events_path, subjects_path)
     from .engines import text_log_on_duckdb
 
+    if subjects_path is not None and is_stdin(subjects_path):
+        _usage("--subjects - is not supported: standard input is for the events (give the subjects as a file)")
     try:  # a FIFO or a device would hang the reader (ours or DuckDB's): refuse it before reading
         for given in (events_path, subjects_path):
             if given is not None and not str(given).startswith("duckdb:"):
