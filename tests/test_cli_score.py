@@ -448,6 +448,10 @@ def test_events_from_standard_input():
     from_csv = runner.invoke(app, ["score", RULES, "-", "--subjects", SUBJECTS, "--format", "json"], input=csv_text)
     assert from_csv.exit_code == 0 and from_csv.stdout == result.stdout
     assert "<stdin>: read 28, scored 28" in from_csv.stderr
+    assert runner.invoke(app, ["score", RULES, EVENTS, "--subjects", "-"], input="").exit_code == 2
+    not_a_header = runner.invoke(app, ["score", RULES, "-"], input="ann,returned\n")
+    assert not_a_header.exit_code == 2
+    assert "<stdin>:1: malformed JSON" in not_a_header.stderr and "<stdin>: 1 bad line of 1" in not_a_header.stderr
 
 
 @pytest.mark.parametrize("engine", ["codegen", "duckdb"])

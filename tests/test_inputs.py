@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from whuffie.frontend import load_file
-from whuffie.inputs import DataError, load_events, load_subjects, parse_events, parse_subjects, refuse_unreadable
+from whuffie.inputs import DataError, load_events, load_subjects, parse_events, parse_subjects
 
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = load_file(ROOT / "examples" / "library" / "rules.whuf").ruleset
@@ -252,14 +252,6 @@ def test_inputs_that_are_not_regular_files_are_refused_before_reading(tmp_path):
         assert caught.value.code == "W080"
     with pytest.raises(DataError, match="is a device"):
         load_events(Path("/dev/zero"), LIBRARY)
-    assert refuse_unreadable(tmp_path, 10) == "is a directory, not a file"
-
-
-def test_inputs_over_the_size_limit_are_refused(tmp_path):
-    path = tmp_path / "big.jsonl"
-    path.write_text(jsonl(GOOD) * 3)
-    assert "is too large" in refuse_unreadable(path, 100)
-    assert refuse_unreadable(path, 10_000) is None
 
 
 def test_standard_input_is_jsonl_unless_it_starts_like_a_csv_header(monkeypatch):
@@ -333,32 +325,3 @@ def test_every_line_is_either_accepted_or_rejected(rows):
     for event in load.events:
         assert event.type in LIBRARY.events
         assert set(event.fields) == {f.name for f in LIBRARY.events[event.type].fields}
-
-
-csv_cells = st.text(alphabet=st.sampled_from('ab ,"\n\r\t'), max_size=6)
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(csv_cells, csv_cells), min_size=1, max_size=6))
-def test_csv_records_read_back_as_written_with_their_first_line_numbers(rows):
-    import csv
-    import io
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["a", "b"])
-    for row in rows:
-        writer.writerow(row)
-    text = out.getvalue()
-    from whuffie.inputs import _csv_rows
-
-    got = [(number, row) for number, _, row in _csv_rows(Path("x.csv"), text)][1:]
-    assert [(r.get("a", ""), r.get("b", "")) for _, r in got] == rows
-    # each record's number is the physical line it starts on
-    starts, line = [], 2
-    for a, b in rows:
-        starts.append(line)
-        record = io.StringIO()
-        csv.writer(record, lineterminator="\r\n").writerow((a, b))
-        line += sum(1 for _ in io.StringIO(record.getvalue(), newline=""))
-    assert [number for number, _ in got] == starts

@@ -274,6 +274,8 @@ def test_missing_files_are_usage_errors():
     done = repl("", "--as-of", "yesterday")
     assert done.returncode == 2
     assert "--as-of 'yesterday' is not an ISO 8601 date" in done.stderr
+    edge = repl("", "--as-of", "0001-01-01T00:00:00+01:00")
+    assert edge.returncode == 2 and "outside the supported range" in edge.stderr and "Traceback" not in edge.stderr
 
 
 def test_a_rejected_declaration_leaves_the_rule_set_unchanged():

@@ -21,7 +21,7 @@ from .frontend import load_file
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
 EVENTS_HELP = ("Events: JSONL, CSV (by the .csv suffix), Parquet (.parquet), a DuckDB table duckdb:PATH#TABLE, "
-               "or - for standard input (JSONL, or CSV when it starts with a header line).")
+               "or - for standard input (JSONL, or CSV when its first line is a header naming subject).")
 VERBOSE_HELP = "Print every bad line and warning (by default the first few of each kind, then a count)."
 
 
@@ -205,7 +205,8 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
          verbose: bool = False):
     """The shared front half of score / explain / authors: rules, inputs, evaluation."""
     from .evaluator import EvaluationError
-    from .inputs import DataError, check_input, is_stdin, load_events, load_subjects
+    from .datafiles import check_input, is_stdin
+    from .inputs import STDIN_NAME, DataError, load_events
     from .sqlengine import is_columnar
 
     if engine not in ENGINE_NAMES:
@@ -213,6 +214,8 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     _refuse_rejects_over_inputs(rejects_path, rules, events_path, subjects_path)
     from .engines import text_log_on_duckdb
 
+    if subjects_path is not None and is_stdin(subjects_path):
+        _usage("--subjects - is not supported: standard input is for the events (give the subjects as a file)")
     try:  # a FIFO or a device would hang the reader (ours or DuckDB's): refuse it before reading
         for given in (events_path, subjects_path):
             if given is not None and not str(given).startswith("duckdb:"):
@@ -240,12 +243,13 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     except DataError as exc:
         _data_error(exc)
     _warn_each("W082", load.warnings, verbose)
-    _handle_rejects(load, rejects_path, events_path, "line", verbose=verbose)
+    shown = STDIN_NAME if is_stdin(events_path) else events_path  # standard input is `<stdin>` in messages
+    _handle_rejects(load, rejects_path, shown, "line", verbose=verbose)
     instant = _as_of_instant(as_of, ruleset)
     _refuse_nothing_to_score(events_path, len(load.events), len(load.rejects), subjects, instant)
     known = {e.subject for e in load.events} | set(subjects or {})
     if only is not None and only not in known:
-        _unknown_subject(only, sorted(known), events_path, subjects_path)
+        _unknown_subject(only, sorted(known), shown, subjects_path)
     try:
         from . import engines
 
@@ -264,9 +268,9 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
 
 def _summary(source, read: int, only: str | None, results, rejected: int, rejects_path: Path | None) -> None:
     """The closing count line: every line read is scored, rejected or after the as-of instant."""
+    from .datafiles import is_stdin
+    from .inputs import STDIN_NAME
     from .report import iso
-
-    from .inputs import STDIN_NAME, is_stdin
 
     source = STDIN_NAME if is_stdin(source) else source
     print(f"{source}: read {read}{f' rows of {only}' if only is not None else ''}, scored {results.scored}, "
@@ -320,6 +324,10 @@ def _refuse_nothing_to_score(events_path, accepted: int, rejected: int, subjects
     """W084: no event and no subject (nothing to score), or subjects but no instant to score them at."""
     if accepted:
         return
+    from .datafiles import is_stdin
+    from .inputs import STDIN_NAME
+
+    events_path = STDIN_NAME if is_stdin(events_path) else events_path
     why = ("its only line was rejected" if rejected == 1 else f"all {rejected:,} lines were rejected") if rejected \
         else "it has no events"
     if not subjects:
@@ -737,7 +745,12 @@ def repl(
         given = Reply()
         session.cmd_as_of([as_of], given)
         if not given.ok:
-            _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z)")
+            from .inputs import OUT_OF_RANGE
+
+            if OUT_OF_RANGE in given.text("err"):
+                _usage(f"--as-of {as_of!r} is {OUT_OF_RANGE}")
+            _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z), "
+                   "`now` or `today`")
         startup.chunks += given.chunks
     for stream, text in startup.chunks:
         (sys.stdout if stream == "out" and interactive else sys.stderr).write(text)

@@ -191,7 +191,7 @@ class ParseResult:
 
 def read_source(path: str | Path) -> tuple[str | None, list[Diagnostic]]:
     """Read a rule file as UTF-8 text, or explain why it cannot be read."""
-    from .inputs import not_a_regular_file
+    from .datafiles import not_a_regular_file
     from .limits import MAX_RULE_FILE_BYTES
 
     name = str(path)

@@ -39,8 +39,9 @@ from .evaluator import Compiler, Env, EvaluationError, Program, Results, Runtime
 from .evaluator import Scope as EvalScope
 from .evaluator import evaluate
 from .highlight import BUILTIN_FUNCTIONS, CLAUSE_KEYWORDS, DECLARATION_KEYWORDS, TYPE_NAMES, WORD_OPERATORS
+from .datafiles import read_data_text
 from .inputs import (OUT_OF_RANGE, DataError, Event, EventLoad, SubjectLoad, as_of_instant, parse_events,
-                     parse_subjects, parse_time, read_data_text)
+                     parse_subjects, parse_time)
 from .parser import parse, parse_expression, read_source
 from .symbols import Ruleset
 

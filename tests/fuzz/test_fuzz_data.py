@@ -122,10 +122,10 @@ def _records(kept: bytes, fmt: str) -> list[bytes]:
         return [line for line in kept.splitlines(keepends=True) if line.strip()]
     # CSV records as the reader splits them (docs/language.md, Input formats): a quoted cell may span
     # lines, but a quote never closed costs only its own line, so the rejects file reads back the same
-    from whuffie.inputs import _csv_records
+    from whuffie.datafiles import csv_records
 
     text = kept.decode("utf-8", "surrogateescape")
-    return [record.encode("utf-8", "surrogateescape") for _, record, _ in _csv_records(text) if record.strip()]
+    return [record.encode("utf-8", "surrogateescape") for _, record, _ in csv_records(text) if record.strip()]
 
 
 # ---------------------------------------------------------------- Parquet
