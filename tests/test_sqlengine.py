@@ -570,3 +570,20 @@ def test_duckdb_errors_on_jsonl_and_parquet_give_the_outcome_of_generated_python
         assert (got.returncode, got.stdout) == (expected.returncode, expected.stdout), got.stderr
         codes = sorted(set(re.findall(r"\[(W\d+)\]", got.stderr)) - {"W091"})
         assert codes == sorted(set(re.findall(r"\[(W\d+)\]", expected.stderr))), got.stderr
+
+
+def test_a_log_whose_every_line_is_rejected_has_the_same_outcome_on_every_engine(tmp_path) -> None:
+    rules = tmp_path / "r.whuf"
+    rules.write_text('ruleset r "r"\nauthor ada "Ada"\nevent e { n: int }\n'
+                     'rule a by ada because "x" on e award n\nscore s = points\n')
+    events = tmp_path / "bad.jsonl"
+    events.write_text('{"subject": "u", "type": "zzz", "at": "2026-01-01T00:00:00Z"}\nnot json\n')
+    subjects = tmp_path / "subjects.jsonl"
+    subjects.write_text('{"id": "u"}\n{"id": "v"}\n')
+    outcomes = {}
+    for engine in ("reference", "codegen", "duckdb"):
+        got = whuffie("score", str(rules), str(events), "--subjects", str(subjects), "--engine", engine,
+                      "--rejects", str(tmp_path / f"rejects_{engine}.jsonl"))
+        outcomes[engine] = (got.returncode, got.stdout, got.stderr.splitlines()[-1])
+    assert outcomes["duckdb"] == outcomes["codegen"] == outcomes["reference"]
+    assert outcomes["duckdb"][0] == 2

@@ -405,6 +405,8 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
         _usage(str(exc))
     _handle_rejects(load, rejects_path, spec, "row", shown=50)
     instant = _as_of_instant(as_of, ruleset)
+    if instant is None and only is None and not load.accepted and subjects:  # as _run: no as-of instant
+        _usage(f"{spec} has no event to take the as-of instant from; give --as-of T")
     notes = lambda d: _print_diagnostics([d], {str(rules): loaded.source or ""})  # noqa: E731
     try:
         if only is not None:
