@@ -66,7 +66,7 @@ def test_golden_file_reports_its_code(path: Path) -> None:
 
 def test_every_checker_code_has_a_failing_file_a_near_miss_and_a_page() -> None:
     stems = {p.stem for p in GOLDEN_FILES}
-    checker_codes = {c for c in CODES if "W010" <= c <= "W059"}
+    checker_codes = {c for c in CODES if "W010" <= c <= "W069"}
     for code in checker_codes:
         assert any(s.startswith(code + "_") and not s.endswith("nearmiss") for s in stems), code
         assert f"{code}_nearmiss" in stems, code
@@ -322,3 +322,70 @@ def test_error_pages_show_the_code_and_a_fix_that_checks(page: Path) -> None:
     blocks = dict((kind, code) for kind, code in re.findall(r"^```([\w-]+)\n(.*?)^```$", text, re.M | re.S))
     assert page.stem in codes(blocks["whuffie-invalid"], with_header=False)
     assert codes(blocks["whuffie"], with_header=False) == []
+
+
+# ---------------------------------------------------------------- W060 durations, W062 caps
+
+
+@pytest.mark.parametrize("duration", ["1.0e300 days", "99999999999 days", "3652060 days", "521723 weeks"])
+@pytest.mark.parametrize("place", ["within", "decay", "expression"])
+def test_durations_past_the_supported_dates_are_w060(duration: str, place: str) -> None:
+    text = {
+        "within": f"measure m = count returned within {duration}\nscore s = m\n",
+        "decay": f'rule r by ada because "x" on returned award 1 decay half_life {duration}\n',
+        "expression": f'rule r by ada because "x" on returned award days({duration})\n',
+    }[place]
+    found = [d for d in run(text).diagnostics if d.is_error]
+    assert [d.code for d in found] == ["W060"]
+    assert duration.split()[1] in found[0].message
+
+
+@pytest.mark.parametrize("duration", ["3652058 days", "521722 weeks", "3650 days"])
+def test_durations_within_the_supported_dates_pass(duration: str) -> None:
+    text = f"measure m = count returned within {duration}\nscore s = m\n" \
+        f'rule r by ada because "x" on returned award days({duration}) decay half_life {duration}\n'
+    assert [d for d in run(text).diagnostics if d.is_error] == []
+
+
+@pytest.mark.parametrize("award", ["-5", "-min(days_late, 10)", "-clamp(days_late, 1, 5)", "0 - days_late",
+                                   "if damaged then -2 else 0", "-(days_late * 2) - 1"])
+def test_a_cap_on_a_rule_that_only_takes_points_away_is_w062(award: str) -> None:
+    found = run(f'rule r by ada because "x" on returned award {award} cap 30 per week\n').diagnostics
+    assert [(d.code, d.is_error) for d in found] == [("W062", False)]
+
+
+@pytest.mark.parametrize("award", ["5", "5 - days_late", "-hours", "max(-days_late, 1)",
+                                   "if damaged then -2 else 1", "-clamp(days_late - 3, -1, 5)"])
+def test_a_cap_on_a_rule_that_may_give_points_is_not_w062(award: str) -> None:
+    text = 'event shift { hours: number }\n' \
+        f'rule r by ada because "x" on {"shift" if "hours" in award else "returned"} award {award} cap 30 per week\n'
+    assert [d.code for d in run(text).diagnostics] == []
+
+
+def test_a_rule_without_cap_that_takes_points_away_is_fine() -> None:
+    assert codes('rule r by ada because "x" on returned award -5\n') == []
+
+
+# ---------------------------------------------------------------- imports stay inside the stdlib
+
+
+def test_an_import_name_too_long_for_the_file_system_is_w019() -> None:
+    found = run(f'import "std/{"a" * 300}"\n').diagnostics
+    assert [d.code for d in found if d.is_error] == ["W019"]
+
+
+def test_a_stdlib_symlink_pointing_outside_the_stdlib_is_refused(tmp_path: Path, monkeypatch) -> None:
+    import whuffie.symbols as symbols
+
+    outside = tmp_path / "secret.whuf"
+    outside.write_text("def leaked(x: int) = x\n", encoding="utf-8")
+    (tmp_path / "stdlib" / "std").mkdir(parents=True)
+    (tmp_path / "stdlib" / "std" / "math.whuf").write_text("def sign(x: int) = x\n", encoding="utf-8")
+    (tmp_path / "stdlib" / "std" / "evil.whuf").symlink_to(outside)
+    (tmp_path / "stdlib" / "std" / "alias.whuf").symlink_to(tmp_path / "stdlib" / "std" / "math.whuf")
+    monkeypatch.setattr(symbols, "stdlib_root", lambda: tmp_path / "stdlib")
+    assert symbols.stdlib_module_path("std/evil") is None
+    assert symbols.stdlib_module_path("std/alias") is not None
+    assert symbols.stdlib_modules() == ["std/alias", "std/math"]
+    found = run('import "std/evil"\n').diagnostics
+    assert [d.code for d in found if d.is_error] == ["W019"]

@@ -330,3 +330,56 @@ def test_comments_between_any_two_tokens(program: n.Program, data) -> None:
     kept = [m for c in parsed(formatted).comments for m in _NOTE.findall(c.text)]
     assert kept == [f"note{i}" for i in range(count)]
     assert fmt(formatted) == formatted
+
+
+# ---------------------------------------------------------------- comments in defs, line endings
+
+DEF_HEAD = 'ruleset t\nauthor a "A"\nsubject member { joined: date }\nevent ev { x: int }\n'
+
+
+@pytest.mark.parametrize("body", [
+    "def f(x: int) =\n  # the doubling\n  2 * x\n",
+    "def f(x: int) = # after the equals sign\n  2 * x\n",
+    "def f(x: int) = # c1\n  # c2\n  2 * # c3\n  x\n",
+    "def f(x: int,\n      y: int): int =\n  # between\n  x + y\n",
+])
+def test_fmt_keeps_a_comment_between_the_equals_sign_and_a_def_body(tmp_path: Path, body: str) -> None:
+    path = tmp_path / "d.whuf"
+    path.write_text(DEF_HEAD + body, encoding="utf-8")
+    result = run_fmt(str(path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    formatted = path.read_text(encoding="utf-8")
+    assert [c.text for c in parsed(formatted).comments] == [c.text for c in parsed(DEF_HEAD + body).comments]
+    assert parsed(formatted) == parsed(DEF_HEAD + body)
+    assert fmt(formatted) == formatted
+
+
+def test_an_own_line_comment_above_a_def_body_stays_on_its_own_line() -> None:
+    formatted = fmt(DEF_HEAD + "def f(x: int) =\n  # the doubling\n  2 * x\n")
+    assert "def f(x: int) =\n  # the doubling\n  2 * x\n" in formatted
+
+
+def test_fmt_accepts_an_own_line_comment_inside_a_folded_expression(tmp_path: Path) -> None:
+    path = tmp_path / "e.whuf"
+    path.write_text(DEF_HEAD + 'rule r by a because "x" on ev award 1 +\n  # mid\n  2\n', encoding="utf-8")
+    result = run_fmt(str(path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "# mid" in path.read_text(encoding="utf-8")
+
+
+def test_fmt_keeps_crlf_line_endings(tmp_path: Path) -> None:
+    path = tmp_path / "crlf.whuf"
+    formatted = fmt(DEF_HEAD + "def f(x: int) = 2 * x  # doubled\n")
+    crlf = formatted.replace("\n", "\r\n")
+    path.write_bytes(crlf.encode("utf-8"))
+    check = run_fmt("--check", str(path), cwd=tmp_path)
+    assert check.returncode == 0, check.stderr
+    messy = DEF_HEAD.replace("\n", "\r\n") + "def f(x: int)   =   2*x  # doubled\r\n"
+    path.write_bytes(messy.encode("utf-8"))
+    assert run_fmt(str(path), cwd=tmp_path).returncode == 0
+    assert path.read_bytes() == crlf.encode("utf-8")
+
+
+def test_format_program_writes_the_line_ending_asked_for() -> None:
+    once = fmt(DEF_HEAD)
+    assert format_program(parsed(DEF_HEAD), newline="\r\n") == once.replace("\n", "\r\n")

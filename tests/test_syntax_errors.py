@@ -319,3 +319,40 @@ def test_unrepresentable_literal_is_w004(award, message):
     codes = [(d.code, d.span.line, d.span.col) for d in loaded.diagnostics]
     assert ("W004", 7, 9 if not award.startswith("-") else 10) in codes
     assert any(message in d.message for d in loaded.diagnostics)
+
+
+RULE_HEAD = 'ruleset t\nauthor a "A"\nevent ev { x: int }\nrule r by a because "x" on ev '
+
+
+@pytest.mark.parametrize("window", ["day", "week", "month", "year"])
+@pytest.mark.parametrize("clause", ["award 1 cap 30 per {}s", "award 1 once per {}s"])
+def test_a_plural_window_names_the_word_written_and_hints_the_singular(window: str, clause: str) -> None:
+    text = RULE_HEAD + clause.format(window) + "\n"
+    [d] = parse(text, "t.whuf").diagnostics
+    assert d.code == "W001"
+    assert f'unexpected "{window}s"' in d.message
+    assert f"per {window}" in d.hint and "singular" in d.hint
+    assert d.span.end_col - d.span.col == len(window) + 1
+    assert text.splitlines()[d.span.line - 1][d.span.col - 1:d.span.end_col - 1] == f"{window}s"
+
+
+@pytest.mark.parametrize("clause", ["award 1 decay half_life 1 month", "award 1 decay half_life 2 years",
+                                    "where x > 1 year award 1", "award 1 decay half_life 3 months"])
+def test_months_and_years_as_durations_hint_days(clause: str) -> None:
+    [d] = parse(RULE_HEAD + clause + "\n", "t.whuf").diagnostics
+    assert "no fixed length" in d.hint
+    assert ("30 days" if "month" in clause else "365 days") in d.hint
+
+
+@pytest.mark.parametrize("clause, rewrite", [
+    ("award -5 if x > 1 else -2", "award if x > 1 then -5 else -2"),
+    ("award 3 if x == 2 else 0  # python habit", "award if x == 2 then 3 else 0"),
+])
+def test_a_python_style_conditional_hints_if_then_else(clause: str, rewrite: str) -> None:
+    [d] = parse(RULE_HEAD + clause + "\n", "t.whuf").diagnostics
+    assert rewrite in d.hint
+
+
+def test_a_python_style_conditional_in_a_score_hints_if_then_else() -> None:
+    [d] = parse('ruleset t\nscore s = points if points > 0 else 0\n', "t.whuf").diagnostics
+    assert "= if points > 0 then points else 0" in d.hint

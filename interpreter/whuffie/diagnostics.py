@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from . import sourcelines
 from .nodes import Span
 
 ERROR = "error"
@@ -69,6 +70,16 @@ CODES: dict[str, str] = {
     "W057": "rule named twice in a shared cap",
     "W058": "invalid range",
     "W059": "invalid timezone",
+    # limits
+    "W060": "duration too long",
+    "W061": "expression too large once defs are expanded",
+    "W062": "cap that can never cut",
+    # input data
+    "W080": "input file cannot be read",
+    "W081": "rejects file would overwrite an input",
+    "W082": "look-alike subject ids",
+    "W083": "as-of instant later than the clock",
+    "W084": "nothing to score",
     # run time
     "W090": "run-time fault",
     "W091": "engine cannot express a construct",
@@ -126,9 +137,9 @@ def render_one(d: Diagnostic, source: str | None, color: bool = False) -> str:
     head = f"{d.span}: " if d.span.line else f"{d.span.file}: "
     out = [paint(_BOLD, head) + paint(_STYLE[d.severity], f"{d.severity}[{d.code}]")
            + paint(_BOLD, f": {d.message}") + "\n"]
-    lines = source.splitlines() if source is not None else []
-    if d.span.line and 0 < d.span.line <= len(lines):
-        text = lines[d.span.line - 1].expandtabs(1)
+    line = sourcelines.line(source, d.span.line) if source is not None and d.span.line else None
+    if line is not None:
+        text = sourcelines.shown(line)
         number = str(d.span.line)
         gutter = " " * len(number)
         start = max(d.span.col, 1)

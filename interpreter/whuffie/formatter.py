@@ -389,7 +389,12 @@ class _Layout:
             if len(head) + 1 + len(body) <= LINE_WIDTH and not self.spread:
                 return [_Line(f"{head} {body}", first, last)]
             body_first, body_last = _lines_of(d.body.span)
-            return [_Line(head, first, max(first, body_first - 1)),
+            # The head ends on the line of its last parameter or return type, so that an own-line
+            # comment between `=` and the body stays on its own line, above the body.
+            head_spans = [d.name_span, *(p.span for p in d.params)] + \
+                ([d.return_type.span] if d.return_type is not None else [])
+            head_last = min(max(s.end_line for s in head_spans), body_first)
+            return [_Line(head, first, max(first, head_last)),
                     _Line(body, body_first, body_last, depth=1, tail=d.body)]
         if kind is n.TestDecl:
             return self._test(d)
@@ -515,8 +520,11 @@ class _Entry:
         return not self.is_comment and len(self.lines) > 1
 
 
-def format_program(program: n.Program) -> str:
-    """The whole file in canonical layout: one blank line between groups, one final newline."""
+def format_program(program: n.Program, newline: str = "\n") -> str:
+    """The whole file in canonical layout: one blank line between groups, one final newline.
+
+    ``newline`` is the line break to write: a file keeps its own (sourcelines.line_ending).
+    """
     comments = list(program.comments)
     items = list(program.items)
     # Which declaration (if any) each comment sits inside.
@@ -556,7 +564,7 @@ def format_program(program: n.Program) -> str:
             out.append("")
         for line in entry.lines:
             out.append(_render(line))
-    return "\n".join(out) + "\n" if out else ""
+    return newline.join(out) + newline if out else ""
 
 
 def _layout_with_comments(d, own: list[n.Comment]) -> list[_Line]:

@@ -572,10 +572,14 @@ Decl = Union[
 
 @dataclass(frozen=True, slots=True)
 class Comment:
-    """A ``#`` comment; ``trailing`` when code precedes it on its line."""
+    """A ``#`` comment; ``trailing`` when code precedes it on its line.
+
+    Like a span, ``trailing`` is layout, not meaning: the formatter may move an
+    own-line comment from inside a folded expression to the end of its line.
+    """
 
     text: str
-    trailing: bool = False
+    trailing: bool = field(default=False, compare=False)
     span: Span = _span()
 
 

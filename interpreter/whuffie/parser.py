@@ -26,6 +26,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
+from . import sourcelines
 from .diagnostics import Diagnostic, error, warning
 from .limits import MAX_DEPTH
 
@@ -190,8 +191,14 @@ class ParseResult:
 
 def read_source(path: str | Path) -> tuple[str | None, list[Diagnostic]]:
     """Read a rule file as UTF-8 text, or explain why it cannot be read."""
+    from .inputs import not_a_regular_file
+    from .limits import MAX_RULE_FILE_BYTES
+
     name = str(path)
     span = n.Span(name, 0, 0, 0, 0)
+    refused = not_a_regular_file(path, MAX_RULE_FILE_BYTES)  # a FIFO or /dev/zero would hang or fill memory
+    if refused is not None:
+        return None, [error("W080", f"{name} {refused}", span)]
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
@@ -270,7 +277,7 @@ def parse(text: str, file: str = "<input>") -> ParseResult:
         diags.append(warning("W007", "the rule file has no declarations, only comments", n.Span(file, 1, 1, 1, 1),
                              hint='start with a header such as: ruleset my_club "My club"'))
     comments = tuple(_comment(tok, text, file) for tok in comment_tokens)
-    last = text.count("\n") + 1
+    last = text.count("\n") + 1  # the line after the last line break, as the lexer counts
     program = n.Program(tuple(items), comments, span=n.Span(file, 1, 1, last, 1))
     return ParseResult(program, diags)
 
@@ -289,8 +296,7 @@ def parse_expression(text: str, file: str = "<input>") -> tuple[n.Expr | None, l
 
 
 def _comment(tok: Token, text: str, file: str) -> n.Comment:
-    line_start = text.rfind("\n", 0, tok.start_pos) + 1
-    trailing = bool(text[line_start:tok.start_pos].strip())
+    trailing = bool(text[sourcelines.line_start(text, tok.start_pos):tok.start_pos].strip())
     return n.Comment(tok.value[1:].rstrip(), trailing, span=_token_span(tok, file))
 
 
@@ -405,7 +411,7 @@ def _token_span(tok: Token, file: str) -> n.Span:
 
 
 def _end_span(text: str, file: str) -> n.Span:
-    lines = text.splitlines() or [""]
+    lines = sourcelines.split(text) or [""]
     while len(lines) > 1 and not lines[-1].strip():
         lines.pop()
     line = len(lines)
@@ -415,7 +421,7 @@ def _end_span(text: str, file: str) -> n.Span:
 
 def _context(text: str, line: int) -> str | None:
     """Name the declaration that contains a line, e.g. 'rule late_return'."""
-    lines = text.splitlines()
+    lines = sourcelines.split(text)
     for i in range(min(line, len(lines)) - 1, -1, -1):
         match = re.match(r"(shared\s+cap|[a-z]+)\s+(\w+|\"[^\"\n]*\")", lines[i])
         if match and lines[i][:1].isalpha() and match.group(1).split()[0] in DECLARATION_KEYWORDS:
@@ -449,9 +455,7 @@ def _open_bracket(text: str, upto: int) -> tuple[str, int] | None:
     return stack[-1] if stack else None
 
 
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+_line_col = sourcelines.line_col
 
 
 def _previous_words(text: str, offset: int, count: int = 2) -> list[str]:
@@ -517,6 +521,15 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, next_text: st
     inside = f" in {where}" if where else ""
     before = _previous_words(text, offset)
     previous = before[-1] if before else ""
+    # `per weeks`: the lexer takes the keyword `week` and leaves a name `s`; speak of the word written.
+    if not at_end and previous in n.WINDOWS and tok.type == "NAME" and text[offset - 1:offset].isalnum():
+        start = offset - len(previous)
+        written = previous + tok.value
+        line, col = _line_col(text, start)
+        return error("W001", f'unexpected "{written}"{inside}; expected {_join(_expected_words(_WINDOW_WORDS))}',
+                     n.Span(file, line, col, line, col + len(written)),
+                     hint=f"windows are written in the singular: per {previous} (one calendar {previous} "
+                          "at a time, in the ruleset's timezone)")
 
     # An unclosed bracket shows up as an unexpected declaration keyword or end of file.
     closing = expected_text & {")", "]", "}"}
@@ -566,6 +579,12 @@ def _hint(tok: Token, at_end: bool, expected: set[str], expected_text: set[str],
     value = tok.value
     previous = before[-1] if before else ""
     declaration = (where or "").split(" ")[0]
+    if value in ("month", "months", "year", "years") and ("days" in expected_text or _NUMBER.fullmatch(previous)):
+        unit = value.rstrip("s")
+        return (f"{unit}s are not durations, as they have no fixed length: use days, e.g. "
+                f"{'30 days' if unit == 'month' else '365 days'} (calendar {unit}s exist as windows: per {unit})")
+    if value == "if" and "if" not in expected_text and not at_end:
+        return _if_hint(text, tok)
     if expected_text == {":"} and declaration in ("subject", "event", "test", "def"):
         return {"test": "a value is written name: value",
                 "def": "a parameter is written name: type, e.g. x: number"}.get(declaration,
@@ -636,6 +655,20 @@ def _hint(tok: Token, at_end: bool, expected: set[str], expected_text: set[str],
     if at_end and opener:
         return f'the "{opener[0]}" at line {_line_col(text, opener[1])[0]} is still open'
     return None
+
+
+_WINDOW_WORDS = {f'"{w}"' for w in n.WINDOWS}
+_NUMBER = re.compile(r"\d[\d.]*")
+
+
+def _if_hint(text: str, tok: Token) -> str:
+    """`award -5 if c else -2` is Python's order; whuffie's `if` comes first and says `then`."""
+    line = sourcelines.line(text, tok.line or 1) or ""
+    written = re.search(r"(?:^|\s)(award|where|when|=)\s+(.+?)\s+if\s+(.+?)\s+else\s+(.+?)\s*(?:#.*)?$", line)
+    if written:
+        keyword, a, cond, b = written.groups()
+        return f"an if expression starts with if and says then: {keyword} if {cond} then {a} else {b}"
+    return "an if expression starts with if and says then: if condition then a else b"
 
 
 def _error_offset(exc: UnexpectedInput, text: str) -> int:

@@ -30,19 +30,27 @@ def stdlib_root() -> Path:
 def stdlib_module_path(name: str) -> Path | None:
     """The file of a standard-library module such as "std/math", or None.
 
-    Only names of the form std/<word> resolve, and only inside stdlib/, so an
-    import can never reach an arbitrary path.
+    Only names of the form std/<word> resolve, and only to a regular file whose
+    real path (symlinks followed) stays inside stdlib/, so an import can never
+    reach an arbitrary path. A name the file system rejects (too long, say) is
+    simply not a module.
     """
     parts = name.split("/")
     if len(parts) != 2 or parts[0] != "std" or not parts[1].isidentifier():
         return None
-    path = stdlib_root() / "std" / f"{parts[1]}.whuf"
-    return path if path.is_file() else None
+    try:
+        root = stdlib_root().resolve()
+        path = (root / "std" / f"{parts[1]}.whuf").resolve()
+        inside = path.is_relative_to(root / "std")
+        return path if inside and path.is_file() else None
+    except (OSError, RuntimeError):  # name too long, symlink loop, unreadable folder
+        return None
 
 
 def stdlib_modules() -> list[str]:
     """Names of every standard-library module, for hints and completion."""
-    return sorted(f"std/{p.stem}" for p in (stdlib_root() / "std").glob("*.whuf"))
+    return sorted(name for name in (f"std/{p.stem}" for p in (stdlib_root() / "std").glob("*.whuf"))
+                  if stdlib_module_path(name) is not None)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from . import nodes as n
+from . import sourcelines
 from .evaluator import (
     Compiler, Env, EvaluationError, Program, Results, RuntimeFault, Scope, SubjectResult, compile_ruleset,
     evaluate,
@@ -196,7 +197,9 @@ def actual_text(expr: n.Expr, source: str | None, parts, env) -> str | None:
     span = expr.span
     if source is None or not span.line or span.line != span.end_line:
         return None
-    line = source.splitlines()[span.line - 1]
+    if isinstance(source, dict):  # the REPL's rule set mixes the file and typed declarations
+        source = source.get(span.file, "")
+    line = sourcelines.line(source, span.line) or ""
     pieces = []
     for node, compiled in parts:
         s = node.span

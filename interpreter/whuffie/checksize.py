@@ -1,0 +1,170 @@
+"""Expansion bounds: how deep and how large expressions become once def calls are inlined.
+
+The engines expand def calls: the evaluator recurses into a def's body for
+every call, the SQL engine substitutes the arguments into the body. A short
+file can therefore stand for an expression far deeper than its text (a chain
+of defs each calling the next) or exponentially larger (each def calling the
+next twice). Both are bounded here, before any engine runs, without expanding
+anything: every def's figures are computed once, callees first, and a call
+combines its def's figures with its arguments'.
+
+Depth beyond limits.MAX_DEPTH is W005 at the expression where the expansion
+crosses the limit; size beyond limits.MAX_EXPANDED_NODES is W061 at the
+declaration. Each is reported once, where it starts, not again at every caller.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from . import nodes as n
+from .checkbase import CheckerBase, children
+from .limits import MAX_DEPTH, MAX_EXPANDED_NODES
+
+_EXPR_TYPES = tuple(getattr(n.Expr, "__args__", ()))
+
+# Sizes saturate just past the limit: the comparison stays exact, the numbers stay small.
+_SATURATED = MAX_EXPANDED_NODES + 1
+
+
+def _cap(x: int) -> int:
+    return min(x, _SATURATED)
+
+
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    """The figures of one expression with every def call inlined.
+
+    ``size`` counts nodes other than parameter reads; ``uses[i]`` is how many
+    times parameter i is read, so a call can charge each argument for every
+    place it is substituted. ``reported`` marks a figure already over its limit
+    and reported further down, so that callers do not report it again.
+    """
+
+    depth: int
+    size: int
+    uses: tuple[int, ...]
+    depth_reported: bool = False
+    size_reported: bool = False
+
+
+def callees_first(calls: dict[str, set[str]]) -> list[str]:
+    """Every def, each after the defs it calls (iterative post-order; cycles are cut anywhere)."""
+    order: list[str] = []
+    seen: set[str] = set()
+    for root in calls:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(sorted(calls[root])))]
+        while stack:
+            name, pending = stack[-1]
+            callee = next((c for c in pending if c not in seen and c in calls), None)
+            if callee is None:
+                stack.pop()
+                order.append(name)
+            else:
+                seen.add(callee)
+                stack.append((callee, iter(sorted(calls[callee]))))
+    return order
+
+
+def declaration_expressions(decl) -> list[n.Expr]:
+    """The top-level expressions held anywhere inside a declaration (its clauses, bodies, values)."""
+    found: list[n.Expr] = []
+    pending = [decl]
+    while pending:
+        x = pending.pop()
+        if isinstance(x, _EXPR_TYPES):
+            found.append(x)
+        elif isinstance(x, (tuple, list)):
+            pending.extend(x)
+        elif dataclasses.is_dataclass(x) and not isinstance(x, n.Span):
+            pending.extend(getattr(x, f.name) for f in dataclasses.fields(x))
+    return found
+
+
+class SizeChecks(CheckerBase):
+    """W005 and W061 for expressions whose def calls expand past the limits."""
+
+    def expansion_bounds(self, order: list[str]) -> None:
+        """Compute every def's expansion (``order``: callees first), then check every other expression."""
+        self.expansions: dict[str, Expansion] = {}
+        for name in order:
+            d = self.rs.defs[name]
+            if name in self.recursive_defs:
+                continue
+            params = {p.name: i for i, p in enumerate(d.params)}
+            self.expansions[name] = self.expand(d.body, params, d, f"def {name}")
+        for item in self.program.items:
+            if isinstance(item, (n.DefDecl, n.ImportDecl)):
+                continue
+            label = f"{_kind_word(item)} {getattr(item, 'name', '')}".strip()
+            for expr in declaration_expressions(item):
+                self.expand(expr, {}, item, label)
+
+    def expand(self, root: n.Expr, params: dict[str, int], decl, what: str) -> Expansion:
+        """The expansion of one expression, post-order over an explicit stack (no Python recursion)."""
+        done: dict[int, Expansion] = {}
+        stack: list[tuple[n.Expr, bool]] = [(root, False)]
+        while stack:
+            e, ready = stack.pop()
+            if not ready:
+                stack.append((e, True))
+                stack.extend((c, False) for c in children(e))
+                continue
+            done[id(e)] = self.expand_node(e, [done[id(c)] for c in children(e)], params)
+        result = done[id(root)]
+        return self.report(result, root, decl, what)
+
+    def expand_node(self, e: n.Expr, parts: list[Expansion], params: dict[str, int]) -> Expansion:
+        width = len(params)
+        if isinstance(e, n.Name) and e.id in params:
+            uses = [0] * width
+            uses[params[e.id]] = 1
+            return Expansion(0, 0, tuple(uses))
+        depth_reported = any(p.depth_reported for p in parts)
+        size_reported = any(p.size_reported for p in parts)
+        callee = self.expansions.get(e.func) if isinstance(e, n.Call) else None
+        if callee is None:
+            uses = tuple(_cap(sum(p.uses[i] for p in parts)) for i in range(width))
+            depth = 1 + max(p.depth for p in parts) if parts else 0  # as the parser counts: a leaf is 0
+            size = _cap(1 + sum(p.size for p in parts))
+            found = self.over_depth(e, depth, depth_reported)
+            return Expansion(depth, size, uses, depth_reported or found, size_reported)
+        # An argument is built once even when unused, and once more for every further read of its parameter.
+        reads = [max(1, u) for u in callee.uses] + [1] * max(0, len(parts) - len(callee.uses))
+        size = _cap(1 + callee.size + sum(r * p.size for r, p in zip(reads, parts)))
+        uses = tuple(_cap(sum(r * p.uses[i] for r, p in zip(reads, parts))) for i in range(width))
+        depth = 1 + callee.depth + max((p.depth for p in parts), default=0)
+        depth_reported = depth_reported or callee.depth_reported
+        found = self.over_depth(e, depth, depth_reported)
+        return Expansion(depth, size, uses, depth_reported or found,
+                         size_reported or callee.size_reported)
+
+    def over_depth(self, e: n.Expr, depth: int, already: bool) -> bool:
+        if depth <= MAX_DEPTH or already:
+            return False
+        self.err("W005", f"expression nested too deeply once def calls are expanded: {depth} levels, "
+                 f"more than {MAX_DEPTH}", e.span,
+                 "every def call adds the depth of the def's body; compute part of the value in a "
+                 "measure or score, or call fewer defs inside each other")
+        return True
+
+    def report(self, result: Expansion, root: n.Expr, decl, what: str) -> Expansion:
+        if result.size > MAX_EXPANDED_NODES and not result.size_reported:
+            size = "more than " + format(MAX_EXPANDED_NODES, ",") if result.size >= _SATURATED \
+                else format(result.size, ",")
+            self.err("W061", f"{what} is too large once its def calls are expanded: {size} nodes "
+                     f"(the limit is {MAX_EXPANDED_NODES:,})", getattr(decl, "name_span", root.span),
+                     "a def that calls another def several times multiplies its size; bind the repeated "
+                     "value once with a measure or score, or simplify the defs")
+            return dataclasses.replace(result, size_reported=True)
+        return result
+
+
+def _kind_word(item) -> str:
+    return {n.RuleDecl: "rule", n.SharedCapDecl: "shared cap", n.MeasureDecl: "measure", n.ScoreDecl: "score",
+            n.TierDecl: "tier", n.PrivilegeDecl: "privilege", n.PropertyDecl: "property",
+            n.TestDecl: "test"}.get(type(item), "declaration")
