@@ -31,6 +31,7 @@ reference raises. Constructs the query cannot express raise ``SqlUnsupported``
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -766,18 +767,13 @@ def run_query(compiled: Compiled, con, as_of: dt.datetime, scored: int, after: i
                 total = rec[f"rsum{r.index}"]
                 by_rule[r.name] = _whole_or_float(total, as_float)
         points = _whole_or_float(rec["points"], points_float)
+        if not all(math.isfinite(v) for v in (points, *by_rule.values())):
+            raise SqlFault(rec["subject"])  # a sum beyond the doubles: generated Python names the rule
         measures = {}
         for i, m in enumerate(plan.measures):
-            kind = measure_kinds[m.name]
             raw = rec[f"m{i}"]
-            whole = m.field is not None and layout.field_columns.get((m.event, m.field)) in layout.int_numbers
-            if m.kind == "sum" and raw == 0 and not rec[f"n{i}"]:
-                measures[m.name] = 0  # the reference's empty sum is the int 0, whatever the field
-            elif kind == "number" and m.kind in ("sum", "min", "max") and raw is not None \
-                    and float(raw).is_integer() and (whole or rec.get(f"mf{i}") == 0):
-                measures[m.name] = int(raw)
-            else:
-                measures[m.name] = values.from_sql(raw, kind)
+            # finish() turns each measure into its checked type (values.as_output), faults included
+            measures[m.name] = 0 if m.kind == "sum" and not rec[f"n{i}"] else values.from_sql(raw, measure_kinds[m.name])
         sid = rec["subject"]
         try:
             scores, tier, privileges = finish(sid, subjects.get(sid, {}), as_of, points, by_rule, measures)
