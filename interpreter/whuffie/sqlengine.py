@@ -125,6 +125,9 @@ class Compiled:
     query: exp.Expression
     score_columns: dict[str, str]
     privilege_columns: dict[str, str]
+    # per subject, every row's rule values in ledger order (time, then input position): float totals
+    # are summed from it in that order, as the reference sums them (SQL's SUM has no order)
+    ledger_order: exp.Expression | None = None
 
     def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         """The query as text in a SQLGlot dialect (duckdb, spark, trino, postgres…)."""
@@ -332,7 +335,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
 
     # 7. decay, then per subject: points, each rule's sum and firings, joined to the measures
     if plan.rules:
-        cols = [_col("sk")]
+        cols = [_col("sk"), _col("at_us"), _col("pos")]
         for r in plan.rules:
             col = _case((slots.is_type(r), _col(value[r.index])))
             if r.half_life is not None:
@@ -413,9 +416,18 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
         privilege_columns[p.name] = f"p{i}"
         current = layer(f"privilege{i}", exp.select(exp.Star(), cond.as_(f"p{i}")).from_(current))
     query = exp.select(exp.Star()).from_(current).order_by(_col("subject"))
+    ordered = None
+    if plan.rules:
+        import sqlglot
+
+        finals = ", ".join(f"final{r.index}" for r in plan.rules)  # generated names only, no data
+        ordered = sqlglot.parse_one(f"SELECT k.subject, list(list_value({finals}) ORDER BY f.at_us, f.pos) AS entries "
+                                    "FROM final AS f JOIN keys AS k ON f.sk = k.sk GROUP BY k.subject", read="duckdb")
     for name, select in ctes:
-        query = query.with_(name, as_=select, copy=False)
-    return Compiled(plan, layout, query, score_columns, privilege_columns)
+        query = query.with_(name, as_=select, copy=True)
+        if ordered is not None:
+            ordered = ordered.with_(name, as_=select, copy=False)
+    return Compiled(plan, layout, query, score_columns, privilege_columns, ordered)
 
 
 def _measure_aggregate(m, test: exp.Expression, layout: Layout) -> exp.Expression:
@@ -752,12 +764,14 @@ def run_query(compiled: Compiled, con, as_of: dt.datetime, scored: int, after: i
     rows = cursor.fetchall()
     values = _Values(ZoneInfo(plan.timezone))
     float_rules = {r.index: _rule_may_float(plan, r, compiled.layout) for r in plan.rules}
+    in_order = _ledger_order_sums(compiled, con) if any(float_rules.values()) else {}
     measure_kinds = {m.name: _type_name(rs.measure_types.get(m.name), "number") for m in plan.measures}
     out = []
     for row in rows:
         rec = dict(zip(names, row))
         if rec["faults"]:
             raise SqlFault(rec["subject"])
+        rec.update(in_order.get(rec["subject"], {}))
         by_rule = {}
         points_float = False
         for r in plan.rules:
@@ -781,6 +795,32 @@ def run_query(compiled: Compiled, con, as_of: dt.datetime, scored: int, after: i
             raise SqlFault(sid) from None
         out.append(SubjectResult(sid, scores, tier, privileges, measures, points, by_rule, [], int(rec["n_events"])))
     return Results(as_of, out, scored, after)
+
+
+def _ledger_order_sums(compiled: Compiled, con) -> dict[str, dict]:
+    """Per subject: points and each rule's total summed one value at a time in ledger order.
+
+    The order of the reference's running sums: rows by time, then input
+    position; on one row, the rules in declaration order. Floating-point
+    addition is not associative, so this is the only order that gives the
+    reference's last bits (``1e16 + 1 - 1e16 + 1`` is 1.0 in it, 0.0 or 2.0 in
+    others). Used only when some rule may be float-valued: integer sums are
+    exact in any order.
+    """
+    rules = compiled.plan.rules
+    out = {}
+    for subject, entries in con.execute(compiled.ledger_order.sql("duckdb")).fetchall():
+        points = 0
+        totals = [0] * len(rules)
+        for row in entries:
+            for j, v in enumerate(row):
+                if v is not None:
+                    points += v
+                    totals[j] += v
+        sums = {f"rsum{r.index}": totals[j] for j, r in enumerate(rules)}
+        sums["points"] = points
+        out[subject] = sums
+    return out
 
 
 def _whole_or_float(value, as_float: bool):
