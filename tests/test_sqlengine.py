@@ -630,3 +630,19 @@ def test_csv_through_duckdb_sums_1e16_1_minus_1e16_1_to_1_as_jsonl(tmp_path) -> 
     outputs = {engine: whuffie("score", str(rules), str(csv), "--engine", engine, "--format", "json").stdout
                for engine in ("reference", "duckdb")}
     assert outputs["duckdb"] == outputs["reference"]
+
+
+def test_a_parquet_integer_beyond_int64_in_an_int_field_is_a_bad_row_not_a_traceback(tmp_path) -> None:
+    import duckdb
+
+    parquet = tmp_path / "u64.parquet"
+    duckdb.connect().execute(f"""COPY (SELECT 'u' AS subject, 'e' AS type, '2026-01-01T00:00:00Z' AS "at",
+        18446744073709551615::UBIGINT AS n UNION ALL SELECT 'v', 'e', '2026-01-01T00:00:01Z', 5::UBIGINT)
+        TO '{parquet}' (FORMAT parquet)""").fetchall()
+    rules = tmp_path / "r.whuf"
+    rules.write_text('ruleset r "r"\nauthor ada "Ada"\nevent e { n: int }\n'
+                     'rule a by ada because "x" on e award n\nscore s = points\n')
+    got = whuffie("score", str(rules), str(parquet), "--rejects", str(tmp_path / "rejects.jsonl"), "--format", "json")
+    assert got.returncode == 0 and "Traceback" not in got.stderr, got.stderr
+    assert "u64.parquet:1" in got.stderr and "read 2, scored 1, rejected 1" in got.stderr
+    assert [s["subject"] for s in json.loads(got.stdout)] == ["v"]

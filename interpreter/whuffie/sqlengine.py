@@ -1411,15 +1411,18 @@ def _text_log_in_python(spec: str, plan: Plan, subjects, attributes_needed: bool
 
 def _columnar_value(src: str, ctype: str, kind: str) -> tuple[str | None, str]:
     """(SQL for the value in the query's representation, SQL for "the value fits") or (None, "") if never."""
+    # an integer beyond int64 (a UBIGINT or HUGEINT column, a huge whole double) is a bad row, not an error
+    fits = f"TRY_CAST({src} AS BIGINT) IS NOT NULL"
     if kind == "int":
         if ctype in _INTEGER_TYPES:
-            return f"CAST({src} AS BIGINT)", "true"
+            return f"TRY_CAST({src} AS BIGINT)", fits
         if ctype in ("DOUBLE", "FLOAT") or ctype.startswith("DECIMAL"):
-            return f"CAST({src} AS BIGINT)", f"{src} = floor({src}) AND isfinite(CAST({src} AS DOUBLE))"
+            return (f"TRY_CAST({src} AS BIGINT)", f"isfinite(CAST({src} AS DOUBLE)) AND {src} = floor({src}) "
+                    f"AND {fits}")
         return None, ""
     if kind == "number":
         if ctype in _INTEGER_TYPES:
-            return f"CAST({src} AS BIGINT)", "true"
+            return f"TRY_CAST({src} AS BIGINT)", fits
         if ctype in ("DOUBLE", "FLOAT") or ctype.startswith("DECIMAL"):
             return f"CAST({src} AS DOUBLE)", f"isfinite(CAST({src} AS DOUBLE))"
         return None, ""
