@@ -646,3 +646,18 @@ def test_a_parquet_integer_beyond_int64_in_an_int_field_is_a_bad_row_not_a_trace
     assert got.returncode == 0 and "Traceback" not in got.stderr, got.stderr
     assert "u64.parquet:1" in got.stderr and "read 2, scored 1, rejected 1" in got.stderr
     assert [s["subject"] for s in json.loads(got.stdout)] == ["v"]
+
+
+@pytest.mark.parametrize("award", ["days(event.at - 0001-01-01) * 1.0e300", "y * 1.0e300", "y * 1.0e14 - 3.5"])
+def test_huge_float_awards_under_a_cap_score_as_the_reference_never_a_lost_cap(award: str) -> None:
+    text = f"""ruleset r "r"
+author ada "Ada"
+event e {{ y: number }}
+rule a by ada because "x" on e award {award}
+  cap 20 per day
+score s = points
+"""
+    rs = load_text(text, "r.whuf").ruleset
+    evs = parse_events("".join(json.dumps({"subject": "u", "type": "e", "at": f"2026-01-01T00:0{i}:00Z", "y": y}) + "\n"
+                               for i, y in enumerate([3.0, -1.0, 2.5, 7.0])), Path("e.jsonl"), rs).events
+    assert _outcome("duckdb", rs, evs) == _outcome("reference", rs, evs)

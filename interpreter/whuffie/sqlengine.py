@@ -244,6 +244,12 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     all_faults = faults + measure_faults
     aggs.append(exp.Sum(this=_sum_exprs(all_faults) if all_faults else exp.Literal.number(0)).as_("faults"))
     aggs.append(exp.Max(this=_col("sk")).as_("sk"))
+    # the barrier levels take prefix sums of doubles: exact enough only while they stay far below 2^53
+    # (min(1e306 + x, 20) is 20, the prefix form loses the 20); the caller hands larger masses over
+    barred = [r for r in plan.rules if tr.base(r.award) != "int" and (r.caps or plan.bound is not None)]
+    mass = _sum_exprs([_coalesce0(exp.Abs(this=_col(f"award{r.index}"))) for r in barred]) if barred \
+        else exp.Literal.number(0)
+    aggs.append(exp.Sum(this=mass).as_("float_mass"))
     layer("measured", exp.select(*aggs).from_(evaluated).group_by(_col("subject")))
 
     # which windows the levels partition by: only those calendar keys are carried
@@ -364,7 +370,8 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
                     exp.select(_col("id").as_("subject")).from_("subjects"), distinct=True)
     layer("ids", ids)
     cols = [_col("subject", "ids"), _coalesce0(_col("n_events", "p")).as_("n_events"),
-            _coalesce0(_col("pts", "p")).as_("points"), _coalesce0(_col("faults", "p")).as_("faults")]
+            _coalesce0(_col("pts", "p")).as_("points"), _coalesce0(_col("faults", "p")).as_("faults"),
+            _coalesce0(_col("float_mass", "p")).as_("float_mass")]
     for r in plan.rules:
         cols += [_col(f"rsum{r.index}", "p").as_(f"rsum{r.index}"),
                  _coalesce0(_col(f"rcount{r.index}", "p")).as_(f"rcount{r.index}")]
@@ -769,7 +776,7 @@ def run_query(compiled: Compiled, con, as_of: dt.datetime, scored: int, after: i
     out = []
     for row in rows:
         rec = dict(zip(names, row))
-        if rec["faults"]:
+        if rec["faults"] or not rec["float_mass"] <= _EXACT_MASS:  # (NaN too)
             raise SqlFault(rec["subject"])
         rec.update(in_order.get(rec["subject"], {}))
         by_rule = {}
@@ -795,6 +802,9 @@ def run_query(compiled: Compiled, con, as_of: dt.datetime, scored: int, after: i
             raise SqlFault(sid) from None
         out.append(SubjectResult(sid, scores, tier, privileges, measures, points, by_rule, [], int(rec["n_events"])))
     return Results(as_of, out, scored, after)
+
+
+_EXACT_MASS = 2.0 ** 50  # largest sum of |award| a double barrier level takes on one subject
 
 
 def _ledger_order_sums(compiled: Compiled, con) -> dict[str, dict]:
