@@ -50,6 +50,16 @@ def same_numbers(a: evaluator.Results, b: evaluator.Results) -> list[str]:
     return out
 
 
+def same_types(a: evaluator.Results, b: evaluator.Results) -> list[str]:
+    """Every score or measure whose Python type (int, float) differs: output follows the checker's type."""
+    out = []
+    for x, y in zip(a.subjects, b.subjects):
+        for part in ("scores", "measures"):
+            dx, dy = getattr(x, part), getattr(y, part)
+            out += [f"{x.subject} {part} {k}: {dx[k]!r} vs {dy[k]!r}" for k in dx if k in dy and type(dx[k]) is not type(dy[k])]
+    return out
+
+
 def ledger_json(results: evaluator.Results) -> list[dict]:
     return [report.ledger_entry(e, 12) for s in results.subjects for e in s.ledger]
 
@@ -130,6 +140,7 @@ def test_generated_rule_sets_and_histories_agree_on_every_engine(data) -> None:
         assert report.score_json(fast, 12) == report.score_json(reference, 12)
         assert ledger_json(fast) == ledger_json(reference)
         assert same_numbers(reference, sql) == [], generated.text + events_text
+        assert same_types(fast, sql) == [], generated.text + events_text
 
 
 FAULTY = """ruleset f "faults"

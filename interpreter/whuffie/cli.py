@@ -567,13 +567,7 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
             results.after_as_of = load.accepted - results.scored
         elif engines.choose(engine, load.accepted, True, ledger) == "duckdb":
             with _progress(f"scoring {load.accepted} rows on DuckDB"):
-                try:
-                    results = sqlengine.evaluate_columnar(load, subjects, instant)
-                except sqlengine.SqlUnsupported as exc:
-                    notes(exc.diagnostic())
-                    results = engines.evaluate("codegen", ruleset, load.events(), subjects, instant, ledger=ledger)
-                except sqlengine.SqlFault:
-                    results = engines.evaluate("codegen", ruleset, load.events(), subjects, instant, ledger=ledger)
+                results = engines.evaluate_columnar(load, ruleset, subjects, instant, notes=notes)
         else:
             with _progress(f"scoring {load.accepted} rows") as bar:
                 results = engines.evaluate(engine, ruleset, load.events(), subjects, instant, ledger=ledger,

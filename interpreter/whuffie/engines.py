@@ -70,16 +70,9 @@ def evaluate(engine: str, ruleset: Ruleset, events: list[Event], subjects: dict[
         from . import sqlengine
         from .plan import lower
 
-        try:
-            return sqlengine.evaluate(lower(ruleset), events, subjects, as_of)
-        except sqlengine.SqlUnsupported as exc:
-            if notes:
-                notes(exc.diagnostic())
-        except sqlengine.SqlFault:
-            pass  # generated Python meets the same fault and names it exactly
-        except Exception as exc:  # noqa: BLE001 - any database error: never a wrong number, fall back
-            if notes:
-                notes(engine_error(exc))
+        results = on_duckdb(lambda: sqlengine.evaluate(lower(ruleset), events, subjects, as_of), notes)
+        if results is not None:
+            return results
     try:
         return codegen.evaluate(ruleset, events, subjects, as_of, ledger=ledger, only=only, progress=progress)
     except codegen.CodegenUnsupported as exc:
@@ -87,6 +80,60 @@ def evaluate(engine: str, ruleset: Ruleset, events: list[Event], subjects: dict[
             notes(warning("W091", f"the generated-Python engine cannot compile {exc}; using the reference",
                           ruleset.program.items[0].span if ruleset.program.items else None))
         return evaluator.evaluate(ruleset, events, subjects, as_of, ledger=ledger, only=only)
+
+
+def evaluate_columnar(load, ruleset: Ruleset, subjects: dict[str, dict] | None = None,
+                      as_of: dt.datetime | None = None, *,
+                      notes: Callable[[Diagnostic], None] | None = None) -> Results:
+    """Score rows DuckDB read and validated (Parquet, a DuckDB table, a JSONL log) on DuckDB, or hand over.
+
+    The one place where the SQL engine's refusals become the other engines'
+    outcome: what the query cannot express (W091 through ``notes``), a fault it
+    met or a DuckDB error all rerun the accepted rows on generated Python, which
+    gives the reference's result or raises its exact W090.
+    """
+    from . import sqlengine
+
+    results = on_duckdb(lambda: sqlengine.evaluate_columnar(load, subjects, as_of), notes)
+    if results is not None:
+        return results
+    return evaluate("codegen", ruleset, load.events(), subjects, as_of, ledger=False, notes=notes)
+
+
+# DuckDB's errors for values beyond its types: a run-time fault (W090) in every other engine
+_FAULT_ERRORS = ("OutOfRangeException", "ConversionException", "InvalidInputException")
+
+
+def on_duckdb(run: Callable[[], Results], notes: Callable[[Diagnostic], None] | None) -> Results | None:
+    """``run()``'s results, or None when the run must go to generated Python (after a W091 note if any).
+
+    A fault the query met (SqlFault) and a DuckDB error about a value beyond
+    its range (an int64 overflow, a double that no integer holds) are faults:
+    generated Python meets them too and names them, so no note. A construct the
+    query cannot express, a query too deep to print, or any other database
+    error is a W091 note: the same result, from another engine.
+    """
+    import duckdb
+
+    from . import sqlengine
+
+    try:
+        return run()
+    except sqlengine.SqlUnsupported as exc:
+        note = exc.diagnostic()
+    except sqlengine.SqlFault:
+        return None
+    except duckdb.Error as exc:
+        if type(exc).__name__ in _FAULT_ERRORS:
+            return None
+        note = engine_error(exc)
+    except RecursionError:
+        note = sqlengine.SqlUnsupported("an expression nested this deeply").diagnostic()
+    except Exception as exc:  # noqa: BLE001 - any other library error: never a wrong number, hand over
+        note = engine_error(exc)
+    if notes:
+        notes(note)
+    return None
 
 
 def engine_error(exc: Exception) -> Diagnostic:

@@ -31,6 +31,7 @@ reference raises. Constructs the query cannot express raise ``SqlUnsupported``
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -124,6 +125,9 @@ class Compiled:
     query: exp.Expression
     score_columns: dict[str, str]
     privilege_columns: dict[str, str]
+    # per subject, every row's rule values in ledger order (time, then input position): float totals
+    # are summed from it in that order, as the reference sums them (SQL's SUM has no order)
+    ledger_order: exp.Expression | None = None
 
     def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         """The query as text in a SQLGlot dialect (duckdb, spark, trino, postgres…)."""
@@ -240,6 +244,12 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     all_faults = faults + measure_faults
     aggs.append(exp.Sum(this=_sum_exprs(all_faults) if all_faults else exp.Literal.number(0)).as_("faults"))
     aggs.append(exp.Max(this=_col("sk")).as_("sk"))
+    # the barrier levels take prefix sums of doubles: exact enough only while they stay far below 2^53
+    # (min(1e306 + x, 20) is 20, the prefix form loses the 20); the caller hands larger masses over
+    barred = [r for r in plan.rules if tr.base(r.award) != "int" and (r.caps or plan.bound is not None)]
+    mass = _sum_exprs([_coalesce0(exp.Abs(this=_col(f"award{r.index}"))) for r in barred]) if barred \
+        else exp.Literal.number(0)
+    aggs.append(exp.Sum(this=mass).as_("float_mass"))
     layer("measured", exp.select(*aggs).from_(evaluated).group_by(_col("subject")))
 
     # which windows the levels partition by: only those calendar keys are carried
@@ -331,7 +341,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
 
     # 7. decay, then per subject: points, each rule's sum and firings, joined to the measures
     if plan.rules:
-        cols = [_col("sk")]
+        cols = [_col("sk"), _col("at_us"), _col("pos")]
         for r in plan.rules:
             col = _case((slots.is_type(r), _col(value[r.index])))
             if r.half_life is not None:
@@ -360,7 +370,8 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
                     exp.select(_col("id").as_("subject")).from_("subjects"), distinct=True)
     layer("ids", ids)
     cols = [_col("subject", "ids"), _coalesce0(_col("n_events", "p")).as_("n_events"),
-            _coalesce0(_col("pts", "p")).as_("points"), _coalesce0(_col("faults", "p")).as_("faults")]
+            _coalesce0(_col("pts", "p")).as_("points"), _coalesce0(_col("faults", "p")).as_("faults"),
+            _coalesce0(_col("float_mass", "p")).as_("float_mass")]
     for r in plan.rules:
         cols += [_col(f"rsum{r.index}", "p").as_(f"rsum{r.index}"),
                  _coalesce0(_col(f"rcount{r.index}", "p")).as_(f"rcount{r.index}")]
@@ -412,9 +423,18 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
         privilege_columns[p.name] = f"p{i}"
         current = layer(f"privilege{i}", exp.select(exp.Star(), cond.as_(f"p{i}")).from_(current))
     query = exp.select(exp.Star()).from_(current).order_by(_col("subject"))
+    ordered = None
+    if plan.rules:
+        import sqlglot
+
+        finals = ", ".join(f"final{r.index}" for r in plan.rules)  # generated names only, no data
+        ordered = sqlglot.parse_one(f"SELECT k.subject, list(list_value({finals}) ORDER BY f.at_us, f.pos) AS entries "
+                                    "FROM final AS f JOIN keys AS k ON f.sk = k.sk GROUP BY k.subject", read="duckdb")
     for name, select in ctes:
-        query = query.with_(name, as_=select, copy=False)
-    return Compiled(plan, layout, query, score_columns, privilege_columns)
+        query = query.with_(name, as_=select, copy=True)
+        if ordered is not None:
+            ordered = ordered.with_(name, as_=select, copy=False)
+    return Compiled(plan, layout, query, score_columns, privilege_columns, ordered)
 
 
 def _measure_aggregate(m, test: exp.Expression, layout: Layout) -> exp.Expression:
@@ -751,12 +771,14 @@ def run_query(compiled: Compiled, con, as_of: dt.datetime, scored: int, after: i
     rows = cursor.fetchall()
     values = _Values(ZoneInfo(plan.timezone))
     float_rules = {r.index: _rule_may_float(plan, r, compiled.layout) for r in plan.rules}
+    in_order = _ledger_order_sums(compiled, con) if any(float_rules.values()) else {}
     measure_kinds = {m.name: _type_name(rs.measure_types.get(m.name), "number") for m in plan.measures}
     out = []
     for row in rows:
         rec = dict(zip(names, row))
-        if rec["faults"]:
+        if rec["faults"] or not rec["float_mass"] <= _EXACT_MASS:  # (NaN too)
             raise SqlFault(rec["subject"])
+        rec.update(in_order.get(rec["subject"], {}))
         by_rule = {}
         points_float = False
         for r in plan.rules:
@@ -766,18 +788,13 @@ def run_query(compiled: Compiled, con, as_of: dt.datetime, scored: int, after: i
                 total = rec[f"rsum{r.index}"]
                 by_rule[r.name] = _whole_or_float(total, as_float)
         points = _whole_or_float(rec["points"], points_float)
+        if not all(math.isfinite(v) for v in (points, *by_rule.values())):
+            raise SqlFault(rec["subject"])  # a sum beyond the doubles: generated Python names the rule
         measures = {}
         for i, m in enumerate(plan.measures):
-            kind = measure_kinds[m.name]
             raw = rec[f"m{i}"]
-            whole = m.field is not None and layout.field_columns.get((m.event, m.field)) in layout.int_numbers
-            if m.kind == "sum" and raw == 0 and not rec[f"n{i}"]:
-                measures[m.name] = 0  # the reference's empty sum is the int 0, whatever the field
-            elif kind == "number" and m.kind in ("sum", "min", "max") and raw is not None \
-                    and float(raw).is_integer() and (whole or rec.get(f"mf{i}") == 0):
-                measures[m.name] = int(raw)
-            else:
-                measures[m.name] = values.from_sql(raw, kind)
+            # finish() turns each measure into its checked type (values.as_output), faults included
+            measures[m.name] = 0 if m.kind == "sum" and not rec[f"n{i}"] else values.from_sql(raw, measure_kinds[m.name])
         sid = rec["subject"]
         try:
             scores, tier, privileges = finish(sid, subjects.get(sid, {}), as_of, points, by_rule, measures)
@@ -785,6 +802,35 @@ def run_query(compiled: Compiled, con, as_of: dt.datetime, scored: int, after: i
             raise SqlFault(sid) from None
         out.append(SubjectResult(sid, scores, tier, privileges, measures, points, by_rule, [], int(rec["n_events"])))
     return Results(as_of, out, scored, after)
+
+
+_EXACT_MASS = 2.0 ** 50  # largest sum of |award| a double barrier level takes on one subject
+
+
+def _ledger_order_sums(compiled: Compiled, con) -> dict[str, dict]:
+    """Per subject: points and each rule's total summed one value at a time in ledger order.
+
+    The order of the reference's running sums: rows by time, then input
+    position; on one row, the rules in declaration order. Floating-point
+    addition is not associative, so this is the only order that gives the
+    reference's last bits (``1e16 + 1 - 1e16 + 1`` is 1.0 in it, 0.0 or 2.0 in
+    others). Used only when some rule may be float-valued: integer sums are
+    exact in any order.
+    """
+    rules = compiled.plan.rules
+    out = {}
+    for subject, entries in con.execute(compiled.ledger_order.sql("duckdb")).fetchall():
+        points = 0
+        totals = [0] * len(rules)
+        for row in entries:
+            for j, v in enumerate(row):
+                if v is not None:
+                    points += v
+                    totals[j] += v
+        sums = {f"rsum{r.index}": totals[j] for j, r in enumerate(rules)}
+        sums["points"] = points
+        out[subject] = sums
+    return out
 
 
 def _whole_or_float(value, as_float: bool):
@@ -1375,15 +1421,18 @@ def _text_log_in_python(spec: str, plan: Plan, subjects, attributes_needed: bool
 
 def _columnar_value(src: str, ctype: str, kind: str) -> tuple[str | None, str]:
     """(SQL for the value in the query's representation, SQL for "the value fits") or (None, "") if never."""
+    # an integer beyond int64 (a UBIGINT or HUGEINT column, a huge whole double) is a bad row, not an error
+    fits = f"TRY_CAST({src} AS BIGINT) IS NOT NULL"
     if kind == "int":
         if ctype in _INTEGER_TYPES:
-            return f"CAST({src} AS BIGINT)", "true"
+            return f"TRY_CAST({src} AS BIGINT)", fits
         if ctype in ("DOUBLE", "FLOAT") or ctype.startswith("DECIMAL"):
-            return f"CAST({src} AS BIGINT)", f"{src} = floor({src}) AND isfinite(CAST({src} AS DOUBLE))"
+            return (f"TRY_CAST({src} AS BIGINT)", f"isfinite(CAST({src} AS DOUBLE)) AND {src} = floor({src}) "
+                    f"AND {fits}")
         return None, ""
     if kind == "number":
         if ctype in _INTEGER_TYPES:
-            return f"CAST({src} AS BIGINT)", "true"
+            return f"TRY_CAST({src} AS BIGINT)", fits
         if ctype in ("DOUBLE", "FLOAT") or ctype.startswith("DECIMAL"):
             return f"CAST({src} AS DOUBLE)", f"isfinite(CAST({src} AS DOUBLE))"
         return None, ""

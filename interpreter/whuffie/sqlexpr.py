@@ -28,24 +28,25 @@ from zoneinfo import ZoneInfo
 
 from sqlglot import exp
 
+from . import limits, values
 from . import nodes as n
 from .diagnostics import Diagnostic, warning
 from .evaluator import UTC
 
 US = 1_000_000
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
-MAX_INT = 2 ** 63 - 1
-# the supported datetime range (shared runtime contract), as epoch microseconds
-MIN_US = (dt.datetime(1, 1, 1, tzinfo=UTC) - EPOCH) // dt.timedelta(microseconds=1)
-MAX_US = (dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC) - EPOCH) // dt.timedelta(microseconds=1)
-MAX_SPAN_US = MAX_US - MIN_US  # a duration longer than the whole datetime range is a fault
+MAX_INT = values.INT_MAX
+# the supported datetime range (values.py, the shared runtime contract), as epoch microseconds
+MIN_US = (values.INSTANT_MIN - EPOCH) // dt.timedelta(microseconds=1)
+MAX_US = (values.INSTANT_MAX - EPOCH) // dt.timedelta(microseconds=1)
+MAX_SPAN_US = values.DURATION_MAX // dt.timedelta(microseconds=1)  # longer than the datetime range: a fault
 EXP_LIMIT = 709.782712893384  # math.exp overflows above this
 # A SQL expression deeper than this is bound as a column: SQLGlot's generator and DuckDB's parser
 # recurse over the tree, and a column resets the depth.
 MAX_SQL_DEPTH = 48
-# Rule-file nodes translated for one query (defs counted once per distinct call): beyond this the
-# query is not built, and the run is handed to generated Python (W091).
-MAX_TRANSLATED = 200_000
+# Rule-file nodes translated for one top-level expression (a def counted at each distinct call):
+# beyond this the query is not built, and the run is handed to generated Python (W091).
+MAX_TRANSLATED = limits.MAX_EXPANDED_NODES  # the front end's W061 stops larger expansions first
 
 
 class SqlUnsupported(Exception):
@@ -251,7 +252,8 @@ class Translator:
         self.finite_columns: set[str] = set()  # bound columns known to hold only finite numbers
         self.calls: dict[tuple, exp.Expression] = {}  # (def, argument SQL) -> its bound result
         self.call_sites = Counter(x.func for x in _walk_all(self.rs) if isinstance(x, n.Call))
-        self.translated = 0
+        self.translated = 0  # nodes of the current top-level expression
+        self.nesting = 0
 
     def flush(self, layer, current: str) -> str:
         """The pending bindings as layers over ``current``; the next expressions start afresh."""
@@ -266,11 +268,15 @@ class Translator:
         method = getattr(self, "_" + type(node).__name__.lower(), None)
         if method is None:
             raise SqlUnsupported(f"a {type(node).__name__} expression", node.span)
-        self.translated += 1
+        self.translated = self.translated + 1 if self.nesting else 1
         if self.translated > MAX_TRANSLATED:
-            raise SqlUnsupported(f"an expression this large once defs are expanded (over {MAX_TRANSLATED:,} "
+            raise SqlUnsupported(f"an expression too large once defs are expanded (over {MAX_TRANSLATED:,} "
                                  "nodes)", node.span)
-        result = method(node, scope)
+        self.nesting += 1
+        try:
+            result = method(node, scope)
+        finally:
+            self.nesting -= 1
         if sql_depth(result, MAX_SQL_DEPTH) > MAX_SQL_DEPTH:
             result = self.bindings.bind(result)
         return result
