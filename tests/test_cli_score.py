@@ -63,13 +63,14 @@ def test_csv_and_jsonl_inputs_score_the_same():
 def test_score_csv_jsonl_and_table():
     csv_out = whuffie("score", RULES, EVENTS, "--format", "csv").stdout.splitlines()
     assert csv_out[0] == "subject,standing,tier,privileges,hours_volunteered,active_days"
-    assert csv_out[2] == "bob,72,member,reserve_new_books,0,3"
-    assert csv_out[3] == "carol,35,restricted,,0,1"
+    # every value prints in its checked type: standing and hours_volunteered are numbers
+    assert csv_out[2] == "bob,72.00,member,reserve_new_books,0.00,3"
+    assert csv_out[3] == "carol,35.00,restricted,,0.00,1"
     lines = whuffie("score", RULES, EVENTS, "--format", "jsonl").stdout.splitlines()
     assert [json.loads(line)["subject"] for line in lines] == ["alice", "bob", "carol", "erin"]
     table = whuffie("score", RULES, EVENTS).stdout.splitlines()  # not a terminal: plain text
     assert table[0].split() == ["subject", "standing", "tier", "privileges", "hours_volunteered", "active_days"]
-    assert table[2].split() == ["alice", "152.00", "trusted", "reserve_new_books", "14", "12"]
+    assert table[2].split() == ["alice", "152.00", "trusted", "reserve_new_books", "14.00", "12"]
 
 
 def test_precision_rounds_half_away_from_zero():
@@ -234,7 +235,17 @@ def test_explain_reasons_limit_and_stackoverflow_floor():
 
 def test_explain_unknown_subject():
     result = whuffie("explain", RULES, EVENTS, "alcie")
-    assert result.exit_code == 2 and "unknown subject 'alcie' (did you mean 'alice'?)" in result.stderr
+    assert result.exit_code == 2 and "unknown subject 'alcie'" in result.stderr
+    assert "(did you mean 'alice'?)" in result.stderr
+
+
+def test_explain_unknown_subject_without_a_subjects_file_blames_only_the_events():
+    result = whuffie("explain", RULES, EVENTS, "zed")
+    assert result.exit_code == 2
+    assert f"unknown subject 'zed': no event in {EVENTS} names it" in result.stderr
+    assert "subjects file" not in result.stderr
+    with_subjects = whuffie("explain", RULES, EVENTS, "bobb", "--subjects", SUBJECTS)
+    assert f"no event in {EVENTS} and no line in {SUBJECTS} names it (did you mean 'bob'?)" in with_subjects.stderr
 
 
 # ---------------------------------------------------------------- authors
@@ -265,7 +276,7 @@ def test_no_events_needs_an_as_of_when_there_are_subjects(tmp_path):
     assert result.exit_code == 2 and "give --as-of T" in result.stderr
     result = whuffie("score", RULES, empty, "--subjects", SUBJECTS, "--as-of", "2026-01-01", "--format", "csv")
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[1:] == [f"{s},100,member,reserve_new_books,0,0"
+    assert result.stdout.splitlines()[1:] == [f"{s},100.00,member,reserve_new_books,0.00,0"
                                               for s in ("alice", "bob", "carol", "dan", "erin")]
 
 
@@ -281,7 +292,7 @@ def test_unreadable_events_file(tmp_path):
     path = tmp_path / "bin.jsonl"
     path.write_bytes(b'\xff\xfe{"a": 1}\n')
     result = whuffie("score", RULES, path)
-    assert result.exit_code == 2 and "not UTF-8 text" in result.stderr
+    assert result.exit_code == 2 and "error[W080]: is UTF-16 text" in result.stderr
     assert whuffie("score", RULES, tmp_path).exit_code == 2
 
 
@@ -368,3 +379,168 @@ def test_explain_reasons_zero_does_not_claim_nothing_took_points_away():
     assert shown.exit_code == 0
     assert "no rule took points away" not in shown.stdout
     assert "none asked for (--reasons 0)" in shown.stdout
+
+
+# ---------------------------------------------------------------- whole inputs that cannot be read (W080, W084)
+
+
+def test_csv_lacking_a_required_column_stops_with_exit_2_naming_it(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("subject,type,days_late,damaged\nann,returned,2,false\nann,returned,1,false\n")
+    rejects = tmp_path / "bad.csv"
+    for extra in ((), ("--rejects", rejects)):
+        result = whuffie("score", RULES, path, *extra)
+        assert result.exit_code == 2 and result.stdout == ""
+        assert "events.csv:1: error[W080]: the CSV header lacks the required column at" in result.stderr
+        assert "as-of" not in result.stderr
+    semicolons = tmp_path / "semi.csv"
+    semicolons.write_text("subject;type;at;days_late;damaged\nann;returned;2026-01-01;2;false\n")
+    result = whuffie("score", RULES, semicolons)
+    assert result.exit_code == 2 and "looks separated by ';'" in result.stderr
+
+
+def test_an_invalid_byte_is_one_bad_line_kept_as_bytes_in_the_rejects(tmp_path):
+    path = tmp_path / "events.jsonl"
+    bad = GOOD_LINES[1].encode().replace(b"ann", b"a\xffn")
+    path.write_bytes(GOOD_LINES[0].encode() + b"\n" + bad + b"\n" + GOOD_LINES[2].encode() + b"\n")
+    result = whuffie("score", RULES, path)
+    assert result.exit_code == 2 and "events.jsonl:2: not valid UTF-8 (byte 0xff" in result.stderr
+    rejects = tmp_path / "bad.jsonl"
+    result = whuffie("score", RULES, path, "--rejects", rejects)
+    assert result.exit_code == 0 and counts(result.stderr) == (3, 2, 1, 0)
+    assert rejects.read_bytes() == bad + b"\n"
+
+
+def test_a_quoted_newline_in_csv_is_one_record(tmp_path):
+    rules = tmp_path / "notes.whuf"
+    rules.write_text('ruleset n\nauthor a "A"\nevent note { text: text }\n'
+                     'rule r by a because "b" on note award 1\nscore s = points\n')
+    path = tmp_path / "events.csv"
+    path.write_text('subject,type,at,text\nann,note,2026-01-01,"two\nlines"\nann,note,2026-01-02,one\n')
+    result = whuffie("score", rules, path, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)[0]["scores"] == {"s": 2} and counts(result.stderr) == (2, 2, 0, 0)
+
+
+def test_a_fifo_or_a_device_is_refused_not_read(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    for args in (("score", RULES, fifo), ("score", RULES, EVENTS, "--subjects", fifo),
+                 ("score", RULES, "/dev/zero"), ("score", fifo, EVENTS), ("check", "/dev/zero")):
+        result = whuffie(*args)
+        assert result.exit_code in (1, 2) and "error[W080]" in result.stderr
+        assert "not a regular file" in result.stderr
+    big = tmp_path / "big.whuf"
+    with open(big, "wb") as fh:
+        fh.truncate(17 * 1024 * 1024)
+    result = whuffie("check", big)
+    assert result.exit_code == 1 and "error[W080]" in result.stderr and "too large" in result.stderr
+
+
+def test_events_from_standard_input():
+    text = (LIB / "events.jsonl").read_text()
+    result = runner.invoke(app, ["score", RULES, "-", "--subjects", SUBJECTS, "--format", "json"], input=text)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == whuffie("score", RULES, EVENTS, "--subjects", SUBJECTS, "--format", "json").stdout
+    csv_text = (LIB / "events.csv").read_text()
+    from_csv = runner.invoke(app, ["score", RULES, "-", "--subjects", SUBJECTS, "--format", "json"], input=csv_text)
+    assert from_csv.exit_code == 0 and from_csv.stdout == result.stdout
+    assert "<stdin>: read 28, scored 28" in from_csv.stderr
+
+
+@pytest.mark.parametrize("engine", ["codegen", "duckdb"])
+def test_an_empty_events_file_is_nothing_to_score(tmp_path, engine):
+    path = write_events(tmp_path, [])
+    result = whuffie("score", RULES, path, "--engine", engine)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "error[W084]: nothing to score: it has no events and no subjects file names a subject" in result.stderr
+    assert "1970" not in result.stderr
+    all_bad = tmp_path / "bad.jsonl"
+    all_bad.write_text('{"subject": "ann"}\n')
+    result = whuffie("score", RULES, all_bad, "--rejects", tmp_path / "r.jsonl", "--engine", engine)
+    path.write_text("")
+    assert result.exit_code == 2 and "nothing to score: its only line was rejected" in result.stderr
+    result = whuffie("score", RULES, path, "--subjects", SUBJECTS, "--engine", engine)
+    assert result.exit_code == 2 and "error[W084]: no instant to score the subjects at" in result.stderr
+    result = whuffie("score", RULES, path, "--subjects", SUBJECTS, "--as-of", "2026-03-01", "--format", "json",
+                     "--engine", engine)
+    assert result.exit_code == 0 and len(json.loads(result.stdout)) == 5
+
+
+# ---------------------------------------------------------------- many bad lines, warnings
+
+
+def test_thousands_of_bad_lines_print_a_few_of_each_kind_and_a_count(tmp_path):
+    bad = [json.dumps({"subject": "ann", "type": "returned", "at": "2026-01-01", "days_late": "x%d" % i,
+                       "damaged": False}) for i in range(2000)]
+    path = write_events(tmp_path, GOOD_LINES + bad + ["{"] * 3)
+    result = whuffie("score", RULES, path)
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 2 and len(lines) < 15
+    assert "  … and 1,995 more like this (field days_late: expected int in 0..3650, got …)" in result.stderr
+    assert sum(": malformed JSON" in line for line in lines) == 3
+    verbose = whuffie("score", RULES, path, "--verbose")
+    assert len(verbose.stderr.splitlines()) == 2003 + 1
+    rejects = tmp_path / "bad.jsonl"
+    kept = whuffie("score", RULES, path, "--rejects", rejects)
+    assert kept.exit_code == 0 and len(rejects.read_text().splitlines()) == 2003
+
+
+@pytest.mark.parametrize("engine", ["codegen", "duckdb"])
+def test_look_alike_subject_ids_warn_naming_both_lines(tmp_path, engine):
+    line = GOOD_LINES[0]
+    path = write_events(tmp_path, [line, line.replace('"ann"', '"ann "')])
+    result = whuffie("score", RULES, path, "--engine", engine)
+    assert result.exit_code == 0
+    assert 'events.jsonl:2: warning[W082]: member id "ann " looks like "ann" (at events.jsonl:1)' in result.stderr
+
+
+@pytest.mark.parametrize("engine", ["codegen", "duckdb"])
+def test_a_far_future_event_warns_that_the_default_as_of_is_later_than_the_clock(tmp_path, engine):
+    future = GOOD_LINES[0].replace("2026-01-01T10:00:00Z", "9999-12-31T00:00:00Z")
+    path = write_events(tmp_path, [GOOD_LINES[0], future])
+    result = whuffie("score", RULES, path, "--engine", engine)
+    assert result.exit_code == 0
+    assert "warning[W083]: the default as-of instant, 9999-12-31T00:00:00Z" in result.stderr
+    assert "W083" not in whuffie("score", RULES, path, "--as-of", "now").stderr
+    assert "W083" not in whuffie("score", RULES, EVENTS).stderr
+
+
+def test_datetimes_at_the_edge_of_the_range_are_bad_lines_not_tracebacks(tmp_path):
+    edge = GOOD_LINES[0].replace("2026-01-01T10:00:00Z", "9999-12-31T23:00:00-05:00")
+    path = write_events(tmp_path, [GOOD_LINES[0], edge])
+    result = whuffie("score", RULES, path, "--rejects", tmp_path / "r.jsonl")
+    assert result.exit_code == 0 and result.exception is None or isinstance(result.exception, SystemExit)
+    assert "events.jsonl:2: at: \"9999-12-31T23:00:00-05:00\" is outside the supported range" in result.stderr
+    result = whuffie("score", RULES, EVENTS, "--as-of", "0001-01-01T00:00:00+01:00")
+    assert result.exit_code == 2 and "outside the supported range" in result.stderr
+
+
+# ---------------------------------------------------------------- help, tables
+
+
+def test_help_names_the_arguments_and_every_kind_of_events_input():
+    result = runner.invoke(app, ["score", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "score [OPTIONS] RULES EVENTS" in result.stdout
+    assert "{rules}" not in result.stdout and "<bool>" not in result.stdout
+    assert "Parquet" in result.stdout and "duckdb:PATH#TABLE" in result.stdout and "standard input" in result.stdout
+    for command in ([], ["check"], ["fmt"], ["explain"], ["authors"], ["sql"], ["test"], ["repl"]):
+        shown = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"}).stdout
+        assert not re.search(r"<(bool|str|int|path)>|\{[a-z]+\}", shown), (command, shown)
+
+
+def test_table_aligns_wide_ids_and_escapes_control_characters(tmp_path):
+    ids = ["李小龙", "😀x", "a\nb", "plain"]
+    lines = [GOOD_LINES[0].replace('"ann"', json.dumps(i)) for i in ids]
+    path = write_events(tmp_path, lines)
+    result = whuffie("score", RULES, path)
+    assert result.exit_code == 0, result.stderr
+    from wcwidth import wcswidth
+
+    rows = result.stdout.splitlines()
+    assert len(rows) == 2 + len(ids) and "a\\nb" in result.stdout
+    assert len({wcswidth(row[:row.index(" member")]) for row in rows[2:]}) == 1
+    assert len({wcswidth(row) for row in rows[2:]}) == 1

@@ -146,3 +146,46 @@ def test_skipping_the_ledger_changes_no_number_and_the_ledger_is_the_references(
     assert [report.ledger_entry(e, 12) for s in with_ledger.subjects for e in s.ledger] == \
         [report.ledger_entry(e, 12) for s in reference.subjects for e in s.ledger]
     assert all(not s.ledger for s in without.subjects)
+
+
+# ---------------------------------------------------------------- float sums in ledger order
+
+SUMS = '''ruleset sums "float sums"
+author ada "Ada"
+event did { x: number }
+rule r by ada because "x" on did award x
+measure total = sum did.x
+score s = points
+'''
+
+_FLOATS = st.one_of(st.sampled_from([1e16, -1e16, 1.0, -1.0, 0.1, 1e308, -1e308, 5e-324]),
+                    st.floats(-1e17, 1e17, allow_nan=False, allow_infinity=False))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_FLOATS, st.integers(0, 3)), min_size=1, max_size=12))
+def test_float_sums_are_taken_in_ledger_order_on_both_python_engines(rows) -> None:
+    # ledger order: event time, then input position (ties keep input order); the sum is a left fold in it
+    import datetime as dt
+
+    from whuffie.inputs import Event
+    rs = ruleset(SUMS)
+    base = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    evs = [Event("u", "did", base + dt.timedelta(hours=hour), f"e{i}", f"e.jsonl:{i + 1}", i, {"x": x})
+           for i, (x, hour) in enumerate(rows)]
+    expected = 0
+    for e in sorted(evs, key=lambda e: (e.at, e.position)):
+        expected = expected + e.fields["x"]
+    outcomes = []
+    for engine in (evaluator.evaluate, codegen.evaluate):
+        try:
+            outcomes.append(engine(rs, evs).subjects[0])
+        except EvaluationError as exc:  # 1e308 + 1e308 overflows: the same W090 on both
+            outcomes.append(exc.diagnostics)
+    reference, generated = outcomes
+    if isinstance(reference, list):
+        assert generated == reference and not -1.8e308 < expected < 1.8e308
+        return
+    assert reference.points == generated.points == expected
+    assert reference.scores == generated.scores == {"s": float(expected)}
+    assert reference.measures == generated.measures == {"total": float(expected)}

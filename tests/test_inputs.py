@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from whuffie.frontend import load_file
-from whuffie.inputs import load_events, parse_events, parse_subjects
+from whuffie.inputs import DataError, load_events, load_subjects, parse_events, parse_subjects, refuse_unreadable
 
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = load_file(ROOT / "examples" / "library" / "rules.whuf").ruleset
@@ -123,9 +123,155 @@ def test_bad_csv_line(line, message):
     assert messages(CSV_HEADER + line + "\n", "events.csv") == [f"events.csv:2: {message}"]
 
 
-def test_csv_header_must_name_the_required_columns():
-    assert messages("who,type,at\nalice,returned,2026-01-10\n", "events.csv") == [
-        "events.csv:1: CSV header lacks column subject"]
+def test_csv_header_lacking_a_required_column_stops_the_file_naming_the_columns():
+    with pytest.raises(DataError) as caught:
+        parse_events("who,type\nalice,returned\n", Path("events.csv"), LIBRARY)
+    assert caught.value.code == "W080" and caught.value.where == "events.csv:1"
+    assert "lacks the required columns subject, at (it has who, type)" in str(caught.value)
+    with pytest.raises(DataError, match="lacks the required column id"):
+        parse_subjects("name,age\nalice,3\n", Path("s.csv"), LIBRARY)
+
+
+def test_semicolon_separated_csv_is_recognised():
+    with pytest.raises(DataError, match="looks separated by ';'"):
+        parse_events("subject;type;at\nalice;returned;2026-01-10\n", Path("events.csv"), LIBRARY)
+
+
+def test_csv_header_naming_a_column_twice_is_refused():
+    with pytest.raises(DataError, match="names column at more than once"):
+        parse_events("subject,type,at,at\n", Path("events.csv"), LIBRARY)
+
+
+def test_a_quoted_csv_cell_may_hold_a_newline_and_lines_count_from_the_record_start():
+    rules = load_file_text('ruleset n\nauthor a "A"\nevent note { text: text }\n'
+                           'rule r by a because "b" on note award 1\nscore s = points\n')
+    text = 'subject,type,at,text\nann,note,2026-01-01,"two\r\nlines"\nann,note,2026-01-02,x,extra\n'
+    load = parse_events(text, Path("events.csv"), rules)
+    assert [e.fields["text"] for e in load.events] == ["two\r\nlines"]
+    assert [str(r) for r in load.rejects] == ["events.csv:4: malformed CSV: 5 columns, the header has 4"]
+    assert load.events[0].id == "events.csv:2"
+
+
+def test_an_unclosed_quote_costs_its_own_line_only():
+    text = CSV_HEADER + 'alice,"returned,2026-01-10,,0,false,,\n' + "alice,returned,2026-01-10,,0,false,,\n"
+    load = parse_events(text, Path("events.csv"), LIBRARY)
+    assert [str(r) for r in load.rejects] == ["events.csv:2: malformed CSV: unexpected end of data"]
+    assert len(load.events) == 1 and load.events[0].line == "events.csv:3"
+
+
+def load_file_text(source: str):
+    from whuffie.frontend import load_text
+
+    return load_text(source, "t.whuf").ruleset
+
+
+# ---------------------------------------------------------------- bytes, keys, numbers, time range
+
+
+def test_an_invalid_utf8_byte_is_one_bad_line_kept_verbatim(tmp_path):
+    path = tmp_path / "events.jsonl"
+    good = json.dumps(GOOD).encode()
+    bad = good.replace(b"alice", b"al\xffce")
+    path.write_bytes(good + b"\n" + bad + b"\n" + good + b"\n")
+    load = load_events(path, LIBRARY)
+    assert len(load.events) == 2 and load.read == 3
+    [reject] = load.rejects
+    assert str(reject) == "events.jsonl:2: not valid UTF-8 (byte 0xff at column 16); save the file as UTF-8"
+    assert reject.text.encode("utf-8", "surrogateescape") == bad
+
+
+def test_an_invalid_utf8_byte_in_csv_is_one_bad_line(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_bytes(CSV_HEADER.encode() + b"al\xe9,returned,2026-01-10,,0,false,,\n"
+                     + b"alice,returned,2026-01-10,,0,false,,\n")
+    load = load_events(path, LIBRARY)
+    assert [r.where for r in load.rejects] == ["events.csv:2"] and len(load.events) == 1
+
+
+def test_a_utf16_file_is_refused_as_a_whole(tmp_path):
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(jsonl(GOOD).encode("utf-16"))
+    with pytest.raises(DataError, match="UTF-16") as caught:
+        load_events(path, LIBRARY)
+    assert caught.value.code == "W080"
+
+
+def test_a_key_given_twice_rejects_the_line_naming_it():
+    line = json.dumps(GOOD)[:-1] + ', "days_late": 3}'
+    assert messages(jsonl(GOOD, line)) == ['events.jsonl:2: malformed JSON: key "days_late" given twice']
+    assert subject_messages('{"id": "a", "id": "b"}\n') == ['subjects.jsonl:1: malformed JSON: key "id" given twice']
+
+
+def test_an_integer_of_thousands_of_digits_is_a_bad_line():
+    line = json.dumps(GOOD)[:-1].replace('"days_late": 0', '"days_late": ' + "9" * 5000) + "}"
+    assert messages(jsonl(line, GOOD)) == ["events.jsonl:1: malformed JSON: integer too large"]
+    assert subject_messages('{"id": "a", "age": ' + "1" * 5000 + "}\n") == [
+        "subjects.jsonl:1: malformed JSON: integer too large"]
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00"])
+def test_datetimes_past_the_supported_range_are_bad_lines(at):
+    expected = f'at: "{at}" is outside the supported range 0001-01-01..9999-12-31 UTC'
+    assert messages(jsonl({**GOOD, "at": at})) == [f"events.jsonl:1: {expected}"]
+    assert messages(CSV_HEADER + f"alice,returned,{at},,0,false,,\n", "events.csv") == [f"events.csv:2: {expected}"]
+
+
+def test_naive_year_one_in_berlin_is_a_bad_line():
+    rules = load_file_text('ruleset n\ntimezone "Europe/Berlin"\nauthor a "A"\nevent e { when: datetime }\n'
+                           'rule r by a because "b" on e award 1\nscore s = points\n')
+    text = jsonl({"subject": "a", "type": "e", "at": "0001-01-01T00:30:00", "when": "2026-01-01"},
+                 {"subject": "a", "type": "e", "at": "2026-01-01", "when": "0001-01-01T00:00:00"})
+    assert [str(r) for r in parse_events(text, Path("e.jsonl"), rules).rejects] == [
+        'e.jsonl:1: at: "0001-01-01T00:30:00" is outside the supported range 0001-01-01..9999-12-31 UTC',
+        'e.jsonl:2: field when: "0001-01-01T00:00:00" is outside the supported range 0001-01-01..9999-12-31 UTC']
+
+
+def test_look_alike_subject_ids_are_warned_about_naming_both_lines():
+    text = jsonl({**GOOD, "subject": "Zoe\u0301"}, GOOD, {**GOOD, "subject": "Zo\u00e9"}, {**GOOD, "subject": "bob "})
+    load = parse_events(text, Path("events.jsonl"), LIBRARY)
+    assert len(load.events) == 4
+    assert load.warnings == [
+        ("events.jsonl:3", 'member id "Zo\\u00e9" looks like "Zoe\\u0301" (at events.jsonl:1) but is a different id'),
+        ("events.jsonl:4", 'member id "bob " has leading or trailing spaces')]
+    subjects = parse_subjects(jsonl({**GOOD_SUBJECT, "id": "ann"}, {**GOOD_SUBJECT, "id": " ann"}),
+                              Path("s.jsonl"), LIBRARY)
+    assert [w for w, _ in subjects.warnings] == ["s.jsonl:2"]
+
+
+# ---------------------------------------------------------------- files that are not files
+
+
+def test_inputs_that_are_not_regular_files_are_refused_before_reading(tmp_path):
+    import os
+
+    fifo = tmp_path / "events.jsonl"
+    os.mkfifo(fifo)
+    for reader in (load_events, load_subjects):
+        with pytest.raises(DataError, match="named pipe") as caught:
+            reader(fifo, LIBRARY)
+        assert caught.value.code == "W080"
+    with pytest.raises(DataError, match="is a device"):
+        load_events(Path("/dev/zero"), LIBRARY)
+    assert refuse_unreadable(tmp_path, 10) == "is a directory, not a file"
+
+
+def test_inputs_over_the_size_limit_are_refused(tmp_path):
+    path = tmp_path / "big.jsonl"
+    path.write_text(jsonl(GOOD) * 3)
+    assert "is too large" in refuse_unreadable(path, 100)
+    assert refuse_unreadable(path, 10_000) is None
+
+
+def test_standard_input_is_jsonl_unless_it_starts_like_a_csv_header(monkeypatch):
+    import io
+    import sys
+
+    for text, name in ((jsonl(GOOD, {**GOOD, "days_late": "x"}), "<stdin>:2"),
+                       (CSV_HEADER + "alice,returned,2026-01-10,,0,false,,\nalice,returned,x,,0,false,,\n",
+                        "<stdin>:3")):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+        load = load_events(Path("-"), LIBRARY)
+        assert len(load.events) == 1 and [r.where for r in load.rejects] == [name]
 
 
 def test_csv_and_jsonl_examples_load_the_same_events():
@@ -187,3 +333,32 @@ def test_every_line_is_either_accepted_or_rejected(rows):
     for event in load.events:
         assert event.type in LIBRARY.events
         assert set(event.fields) == {f.name for f in LIBRARY.events[event.type].fields}
+
+
+csv_cells = st.text(alphabet=st.sampled_from('ab ,"\n\r\t'), max_size=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(csv_cells, csv_cells), min_size=1, max_size=6))
+def test_csv_records_read_back_as_written_with_their_first_line_numbers(rows):
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["a", "b"])
+    for row in rows:
+        writer.writerow(row)
+    text = out.getvalue()
+    from whuffie.inputs import _csv_rows
+
+    got = [(number, row) for number, _, row in _csv_rows(Path("x.csv"), text)][1:]
+    assert [(r.get("a", ""), r.get("b", "")) for _, r in got] == rows
+    # each record's number is the physical line it starts on
+    starts, line = [], 2
+    for a, b in rows:
+        starts.append(line)
+        record = io.StringIO()
+        csv.writer(record, lineterminator="\r\n").writerow((a, b))
+        line += sum(1 for _ in io.StringIO(record.getvalue(), newline=""))
+    assert [number for number, _ in got] == starts

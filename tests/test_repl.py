@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -397,6 +398,33 @@ def test_results_are_cached_and_invalidated_on_change():
     assert session.subject_result("bob") is not first
     earlier = scores_json(RULES, "--as-of", "2026-03-01")["bob"]["scores"]["standing"]
     assert session.subject_result("bob").scores["standing"] == earlier != first.scores["standing"]
+
+
+def test_as_of_takes_now_and_today_and_refuses_instants_beyond_the_range():
+    import datetime as dt
+
+    session = library_session()
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    reply = session.execute(":as-of now")
+    assert reply.ok, reply.text("err")
+    instant = session.derived().as_of
+    assert before <= instant <= dt.datetime.now(dt.timezone.utc)
+    assert session.derived().as_of == instant  # read once: the session's instant stays put
+    assert session.execute(":as-of today").ok
+    today = session.derived().as_of.astimezone(ZoneInfo("Europe/London"))
+    assert (today.hour, today.minute, today.second) == (0, 0, 0)
+    for edge in ("9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00"):
+        reply = session.execute(f":as-of {edge}")
+        assert not reply.ok and "outside the supported range 0001-01-01..9999-12-31 UTC" in reply.text("err")
+
+
+def test_a_fifo_is_refused_as_a_data_file(tmp_path):
+    import os
+
+    fifo = tmp_path / "events.jsonl"
+    os.mkfifo(fifo)
+    reply = library_session().execute(f":events {fifo}")
+    assert not reply.ok and "not a regular file" in reply.text("err")
 
 
 def test_bare_values_need_a_subject_and_errors_name_it():

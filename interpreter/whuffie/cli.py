@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Optional
@@ -19,12 +20,50 @@ from .frontend import load_file
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
+EVENTS_HELP = ("Events: JSONL, CSV (by the .csv suffix), Parquet (.parquet), a DuckDB table duckdb:PATH#TABLE, "
+               "or - for standard input (JSONL, or CSV when it starts with a header line).")
+VERBOSE_HELP = "Print every bad line and warning (by default the first few of each kind, then a count)."
+
+
+def _plain_placeholders(params: list) -> list:
+    """No `<bool>` after a flag (it takes no value) and no `<path>` after an argument named RULES or EVENTS."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+        elif param.param_type_name == "argument":
+            param.display_type_rich = lambda ctx: None
+    return params
+
+
+class _Group(typer.core.TyperGroup):
+    def get_params(self, ctx):
+        return _plain_placeholders(super().get_params(ctx))
+
+
+class _Command(typer.core.TyperCommand):
+    """Help in the usual Unix shape: `score [OPTIONS] RULES EVENTS`, with no type placeholders that mislead."""
+
+    def get_params(self, ctx):
+        return _plain_placeholders(super().get_params(ctx))
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name != "argument":
+                continue
+            name = param.metavar or param.name.upper()
+            name = name if param.required else f"[{name}]"
+            pieces.append(name + ("..." if param.nargs != 1 else ""))
+        return pieces
+
+
 app = typer.Typer(
     name="whuffie",
     help="whuffie: community scores whose every point is traceable to a rule, an author and an event.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_Group,
 )
 
 
@@ -51,10 +90,10 @@ def _print_diagnostics(diags: list[diag.Diagnostic], sources: dict[str, str]) ->
         sys.stderr.write(diag.render(diags, sources, color=_color(sys.stderr)))
 
 
-@app.command()
+@app.command(cls=_Command)
 def check(
-    files: list[Path] = typer.Argument(..., help="Rule files (*.whuf) to check."),
-    format: str = typer.Option("text", "--format", help="Output format: text or json."),
+    files: list[Path] = typer.Argument(..., metavar="FILES", help="Rule files (*.whuf) to check."),
+    format: str = typer.Option("text", "--format", metavar="FORMAT", help="Output format: text or json."),
     strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors."),
 ) -> None:
     """Check rule files: syntax, names, types, provenance and fairness."""
@@ -81,9 +120,9 @@ def check(
     raise typer.Exit(EXIT_ERRORS if failed else EXIT_OK)
 
 
-@app.command()
+@app.command(cls=_Command)
 def fmt(
-    files: list[Path] = typer.Argument(..., help="Rule files to format in place."),
+    files: list[Path] = typer.Argument(..., metavar="FILES", help="Rule files to format in place."),
     check_only: bool = typer.Option(False, "--check", help="Only report files that are not formatted; change nothing."),
     diff: bool = typer.Option(False, "--diff", help="Print a unified diff instead of writing."),
 ) -> None:
@@ -162,10 +201,11 @@ def _load_rules(path: Path):
 
 
 def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_of: str | None,
-         rejects_path: Path | None, only: str | None = None, ledger: bool = True, engine: str = "auto"):
+         rejects_path: Path | None, only: str | None = None, ledger: bool = True, engine: str = "auto",
+         verbose: bool = False):
     """The shared front half of score / explain / authors: rules, inputs, evaluation."""
     from .evaluator import EvaluationError
-    from .inputs import DataError, load_events, load_subjects
+    from .inputs import DataError, check_input, is_stdin, load_events, load_subjects
     from .sqlengine import is_columnar
 
     if engine not in ENGINE_NAMES:
@@ -173,23 +213,23 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     _refuse_rejects_over_inputs(rejects_path, rules, events_path, subjects_path)
     from .engines import text_log_on_duckdb
 
-    if events_path is not None and (is_columnar(str(events_path))
-                                    or text_log_on_duckdb(str(events_path), engine, ledger, only)):
-        return _run_columnar(rules, str(events_path), subjects_path, as_of, rejects_path, only, ledger, engine)
+    try:  # a FIFO or a device would hang the reader (ours or DuckDB's): refuse it before reading
+        for given in (events_path, subjects_path):
+            if given is not None and not str(given).startswith("duckdb:"):
+                check_input(given)
+    except DataError as exc:
+        _data_error(exc)
+    if events_path is not None and not is_stdin(events_path) and (
+            is_columnar(str(events_path)) or text_log_on_duckdb(str(events_path), engine, ledger, only)):
+        return _run_columnar(rules, str(events_path), subjects_path, as_of, rejects_path, only, ledger, engine,
+                             verbose)
 
     loaded, program = _load_rules(rules)
     ruleset = loaded.ruleset
     subjects = None
     try:
         if subjects_path is not None:
-            subj = load_subjects(subjects_path, ruleset)
-            if subj.rejects:
-                for r in subj.rejects:
-                    print(r, file=sys.stderr)
-                print(f"{subjects_path}: {len(subj.rejects)} bad line{'s' * (len(subj.rejects) != 1)}; "
-                      "nothing scored (fix the subjects file)", file=sys.stderr)
-                raise typer.Exit(EXIT_USAGE)
-            subjects = subj.subjects
+            subjects = _load_subjects_or_stop(subjects_path, ruleset, verbose)
         if events_path is None:
             return loaded, program, None, None
         if program.reads_attributes and subjects is None:
@@ -198,16 +238,14 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
         with _progress(f"reading {events_path.name}"):
             load = load_events(events_path, ruleset, subjects, program.reads_attributes)
     except DataError as exc:
-        _usage(str(exc))
-    _handle_rejects(load, rejects_path, events_path, "line")
+        _data_error(exc)
+    _warn_each("W082", load.warnings, verbose)
+    _handle_rejects(load, rejects_path, events_path, "line", verbose=verbose)
     instant = _as_of_instant(as_of, ruleset)
+    _refuse_nothing_to_score(events_path, len(load.events), len(load.rejects), subjects, instant)
     known = {e.subject for e in load.events} | set(subjects or {})
     if only is not None and only not in known:
-        close = difflib.get_close_matches(only, sorted(known), n=1)
-        _usage(f"unknown subject {only!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-               + f": no event in {events_path} and no line in the subjects file names it")
-    if instant is None and not load.events and subjects:
-        _usage(f"{events_path} has no event to take the as-of instant from; give --as-of T")
+        _unknown_subject(only, sorted(known), events_path, subjects_path)
     try:
         from . import engines
 
@@ -218,13 +256,106 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     except EvaluationError as exc:
         _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
         raise typer.Exit(EXIT_ERRORS)
-    from .report import iso
-    rejected = len(load.rejects)
-    print(f"{events_path}: read {load.read}, scored {results.scored}, rejected {rejected}, "
-          f"after as-of {results.after_as_of} (as of {iso(results.as_of)})"
-          + (f"; rejects in {rejects_path}" if rejects_path is not None and rejected else ""),
-          file=sys.stderr)
+    if instant is None and load.events:
+        _warn_if_later_than_clock(results.as_of, max(load.events, key=lambda e: e.at).line)
+    _summary(events_path, load.read, None, results, len(load.rejects), rejects_path)
     return loaded, program, load, results
+
+
+def _summary(source, read: int, only: str | None, results, rejected: int, rejects_path: Path | None) -> None:
+    """The closing count line: every line read is scored, rejected or after the as-of instant."""
+    from .report import iso
+
+    from .inputs import STDIN_NAME, is_stdin
+
+    source = STDIN_NAME if is_stdin(source) else source
+    print(f"{source}: read {read}{f' rows of {only}' if only is not None else ''}, scored {results.scored}, "
+          f"rejected {rejected}, after as-of {results.after_as_of} (as of {iso(results.as_of)})"
+          + (f"; rejects in {rejects_path}" if rejects_path is not None and rejected else ""), file=sys.stderr)
+
+
+def _load_subjects_or_stop(subjects_path: Path, ruleset, verbose: bool) -> dict:
+    """The subjects file; a bad line in it stops the run (exit 2), whatever --rejects says."""
+    from .inputs import load_subjects
+
+    subj = load_subjects(subjects_path, ruleset)
+    _warn_each("W082", subj.warnings, verbose)
+    if subj.rejects:
+        _print_capped(subj.rejects, verbose)
+        print(f"{subjects_path}: {len(subj.rejects)} bad line{'s' * (len(subj.rejects) != 1)}; "
+              "nothing scored (fix the subjects file)", file=sys.stderr)
+        raise typer.Exit(EXIT_USAGE)
+    return subj.subjects
+
+
+def _data_error(exc) -> None:
+    """A whole input that cannot be read: its diagnostic (W080) when it has one, then exit 2."""
+    if getattr(exc, "code", None):
+        _print_diagnostics([diag.error(exc.code, exc.message, _place(exc.where or ""))], {})
+        raise typer.Exit(EXIT_USAGE)
+    _usage(str(exc))
+
+
+def _place(where: str):
+    """A span for a data location, "file" or "file:line": shown as it is written."""
+    from .nodes import Span
+
+    return Span(where, 0, 0, 0, 0)
+
+
+def _warn_each(code: str, found: list[tuple[str, str]], verbose: bool) -> None:
+    """Warnings about input lines, (file:line, message) each: the first few of each kind unless verbose."""
+    if found:
+        _print_capped([_Note(where, message) for where, message in found], verbose, code)
+
+
+class _Note:
+    """A located input message, printed as a warning with a code."""
+
+    def __init__(self, where: str, message: str):
+        self.where, self.message = where, message
+
+
+def _refuse_nothing_to_score(events_path, accepted: int, rejected: int, subjects: dict | None, instant) -> None:
+    """W084: no event and no subject (nothing to score), or subjects but no instant to score them at."""
+    if accepted:
+        return
+    why = ("its only line was rejected" if rejected == 1 else f"all {rejected:,} lines were rejected") if rejected \
+        else "it has no events"
+    if not subjects:
+        _print_diagnostics([diag.error("W084", f"nothing to score: {why} and no subjects file names a subject",
+                                       _place(str(events_path)),
+                                       "check that this is the right events file, or give --subjects FILE")], {})
+        raise typer.Exit(EXIT_USAGE)
+    if instant is None:
+        _print_diagnostics([diag.error("W084", f"no instant to score the subjects at: {why}, and the as-of instant "
+                                       "defaults to the latest event", _place(str(events_path)),
+                                       "give --as-of T (a date, a datetime, `now` or `today`)")], {})
+        raise typer.Exit(EXIT_USAGE)
+
+
+def _warn_if_later_than_clock(as_of, where: str) -> None:
+    """W083: the default as-of instant (the latest event) is in the future, so every score is as of then."""
+    import datetime as dt
+
+    from .report import iso
+
+    clock = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    if as_of is not None and as_of > clock:
+        _print_diagnostics([diag.warning(
+            "W083", f"the default as-of instant, {iso(as_of)} (the latest event), is later than the clock, "
+                    f"{iso(clock)}: every score is computed as of then",
+            _place(where), "check that event's time, or give --as-of now")], {})
+
+
+def _unknown_subject(only: str, known: list[str], events_path, subjects_path) -> None:
+    """`explain ID` for an id no input names: say where it was looked for, and suggest close ids."""
+    from .report import escape_controls
+
+    close = difflib.get_close_matches(only, known, n=3)
+    where = f"no event in {events_path}" + (f" and no line in {subjects_path}" if subjects_path else "")
+    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    _usage(f"unknown subject {escape_controls(repr(only))}: {where} names it{hint}")
 
 
 def _check_precision(precision: int) -> None:
@@ -232,16 +363,17 @@ def _check_precision(precision: int) -> None:
         _usage(f"--precision must be between 0 and 12, not {precision}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def score(
-    rules: Path = typer.Argument(..., help="The rule file (*.whuf)."),
-    events: Path = typer.Argument(..., help="Events, JSONL or CSV (by the .csv suffix)."),
-    subjects: Optional[Path] = typer.Option(None, "--subjects", help="Subjects with their attributes, JSONL or CSV."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this instant (a date means its local midnight; `now` and `today` read the clock); default: the latest event."),
-    format: str = typer.Option("table", "--format", help="table, csv, json or jsonl."),
-    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write bad event lines here (verbatim) and score the rest."),
-    precision: int = typer.Option(2, "--precision", help="Decimals in the output (rounded half away from zero)."),
-    engine: str = typer.Option("auto", "--engine", help="auto, codegen (generated Python), duckdb or reference. auto: DuckDB for Parquet or duckdb:PATH#TABLE input, else codegen."),
+    rules: Path = typer.Argument(..., metavar="RULES", help="The rule file (*.whuf)."),
+    events: Path = typer.Argument(..., metavar="EVENTS", help=EVENTS_HELP),
+    subjects: Optional[Path] = typer.Option(None, "--subjects", metavar="FILE", help="Subjects with their attributes, JSONL or CSV."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="T", help="Evaluate at this instant (a date means its local midnight; `now` and `today` read the clock); default: the latest event."),
+    format: str = typer.Option("table", "--format", metavar="FORMAT", help="table, csv, json or jsonl."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here (verbatim) and score the rest."),
+    precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output (rounded half away from zero)."),
+    engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen (generated Python), duckdb or reference. auto: DuckDB for Parquet or duckdb:PATH#TABLE input, else codegen."),
+    verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
 ) -> None:
     """Score every subject: scores, tier, privileges and measures."""
     from . import report
@@ -249,12 +381,13 @@ def score(
     if format not in ("table", "csv", "json", "jsonl"):
         _usage(f"--format must be table, csv, json or jsonl, not {format!r}")
     _check_precision(precision)
-    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=False, engine=engine)
+    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=False, engine=engine,
+                                 verbose=verbose)
     ruleset = loaded.ruleset
     if format == "json":
-        sys.stdout.write(report.score_json(results, precision))
+        sys.stdout.write(report.score_json(results, precision, ruleset))
     elif format == "jsonl":
-        sys.stdout.write(report.score_jsonl(results, precision))
+        sys.stdout.write(report.score_jsonl(results, precision, ruleset))
     elif format == "csv":
         sys.stdout.write(report.score_csv(results, ruleset, precision))
     else:
@@ -262,6 +395,7 @@ def score(
         rows = report.score_rows(results, ruleset, precision)
         if sys.stdout.isatty():
             from rich.console import Console
+            from rich.markup import escape as rich_escape
             from rich.table import Table
 
             table = Table(title=f"{ruleset.title or ruleset.name} as of {report.iso(results.as_of)}")
@@ -269,25 +403,26 @@ def score(
                 numeric = 0 < i <= len(ruleset.scores) or i >= len(ruleset.scores) + 3
                 table.add_column(column, justify="right" if numeric else "left")
             for row in rows:
-                table.add_row(*row)
+                table.add_row(*(rich_escape(report.escape_controls(cell)) for cell in row))
             Console().print(table)
         else:
             sys.stdout.write(report.plain_table(header, rows))
     raise typer.Exit(EXIT_OK)
 
 
-@app.command()
+@app.command(cls=_Command)
 def explain(
-    rules: Path = typer.Argument(..., help="The rule file (*.whuf)."),
-    events: Path = typer.Argument(..., help="Events, JSONL or CSV."),
-    subject: str = typer.Argument(..., help="The subject id to explain."),
-    subjects: Optional[Path] = typer.Option(None, "--subjects", help="Subjects with their attributes, JSONL or CSV."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this instant; default: the latest event."),
-    format: str = typer.Option("text", "--format", help="text or json."),
-    reasons: int = typer.Option(4, "--reasons", help="How many reasons (rules that lowered the score most) to list."),
-    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write bad event lines here and explain with the rest."),
-    precision: int = typer.Option(2, "--precision", help="Decimals in the output."),
-    engine: str = typer.Option("auto", "--engine", help="auto, codegen, duckdb or reference. The ledger comes from generated Python (or the reference); with Parquet/DuckDB input only the subject's rows are read."),
+    rules: Path = typer.Argument(..., metavar="RULES", help="The rule file (*.whuf)."),
+    events: Path = typer.Argument(..., metavar="EVENTS", help=EVENTS_HELP),
+    subject: str = typer.Argument(..., metavar="SUBJECT", help="The subject id to explain."),
+    subjects: Optional[Path] = typer.Option(None, "--subjects", metavar="FILE", help="Subjects with their attributes, JSONL or CSV."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="T", help="Evaluate at this instant; default: the latest event."),
+    format: str = typer.Option("text", "--format", metavar="FORMAT", help="text or json."),
+    reasons: int = typer.Option(4, "--reasons", metavar="N", help="How many reasons (rules that lowered the score most) to list."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here and explain with the rest."),
+    precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
+    engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb or reference. The ledger comes from generated Python (or the reference); with Parquet/DuckDB input only the subject's rows are read."),
+    verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
 ) -> None:
     """Explain one subject's scores: every contribution, the cuts, and the key reasons."""
     from . import report
@@ -297,25 +432,28 @@ def explain(
     _check_precision(precision)
     if reasons < 0:
         _usage("--reasons must be 0 or more")
-    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, only=subject, engine=engine)
+    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, only=subject, engine=engine,
+                                 verbose=verbose)
     result = results.subjects[0]
     if format == "json":
-        sys.stdout.write(report.explain_json(result, precision, reasons))
+        sys.stdout.write(report.explain_json(result, precision, reasons, loaded.ruleset))
     else:
         sys.stdout.write(report.explain_text(result, loaded.ruleset, loaded.source, results.as_of,
                                              precision, reasons))
     raise typer.Exit(EXIT_OK)
 
 
-@app.command()
+@app.command(cls=_Command)
 def authors(
-    rules: Path = typer.Argument(..., help="The rule file (*.whuf)."),
-    events: Optional[Path] = typer.Argument(None, help="Events (optional): adds each author's share of the points."),
-    subjects: Optional[Path] = typer.Option(None, "--subjects", help="Subjects with their attributes."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this instant; default: the latest event."),
-    format: str = typer.Option("text", "--format", help="text or json."),
-    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write bad event lines here and use the rest."),
-    precision: int = typer.Option(2, "--precision", help="Decimals in the output."),
+    rules: Path = typer.Argument(..., metavar="RULES", help="The rule file (*.whuf)."),
+    events: Optional[Path] = typer.Argument(None, metavar="EVENTS",
+                                            help="Events (optional, in any form `score` reads): adds each author's share of the points."),
+    subjects: Optional[Path] = typer.Option(None, "--subjects", metavar="FILE", help="Subjects with their attributes."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="T", help="Evaluate at this instant; default: the latest event."),
+    format: str = typer.Option("text", "--format", metavar="FORMAT", help="text or json."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here and use the rest."),
+    precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
+    verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
 ) -> None:
     """List every author with the rules, caps, tiers, privileges and properties they own."""
     from . import report
@@ -323,7 +461,7 @@ def authors(
     if format not in ("text", "json"):
         _usage(f"--format must be text or json, not {format!r}")
     _check_precision(precision)
-    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects)
+    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, verbose=verbose)
     data = report.authors_data(loaded.ruleset, results, precision)
     if format == "json":
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
@@ -373,29 +511,21 @@ class _progress:
 
 
 def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str | None,
-                  rejects_path: Path | None, only: str | None, ledger: bool, engine: str):
+                  rejects_path: Path | None, only: str | None, ledger: bool, engine: str, verbose: bool = False):
     """_run for a Parquet file or duckdb:PATH#TABLE: validated in SQL, scored on DuckDB or pushed down."""
     from . import engines, sqlengine
     from .evaluator import EvaluationError
-    from .inputs import DataError, load_subjects
+    from .inputs import DataError
     from .plan import lower
-    from .report import iso
 
     loaded, program = _load_rules(rules)
     ruleset = loaded.ruleset
     subjects = None
     if subjects_path is not None:
         try:
-            subj = load_subjects(subjects_path, ruleset)
+            subjects = _load_subjects_or_stop(subjects_path, ruleset, verbose)
         except DataError as exc:
-            _usage(str(exc))
-        if subj.rejects:
-            for r in subj.rejects:
-                print(r, file=sys.stderr)
-            print(f"{subjects_path}: {len(subj.rejects)} bad line{'s' * (len(subj.rejects) != 1)}; "
-                  "nothing scored (fix the subjects file)", file=sys.stderr)
-            raise typer.Exit(EXIT_USAGE)
-        subjects = subj.subjects
+            _data_error(exc)
     if program.reads_attributes and subjects is None:
         _usage(f"the rules read {ruleset.subject_kind.name} attributes; give them with --subjects FILE")
     plan = lower(ruleset)
@@ -404,19 +534,24 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
             load = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes, only=only)
     except sqlengine.ColumnarError as exc:
         _usage(str(exc))
-    _handle_rejects(load, rejects_path, spec, "row", shown=50)
+    if only is None:
+        _warn_each("W082", _look_alikes_in_sql(load, ruleset), verbose)
+    _handle_rejects(load, rejects_path, spec, "row" if sqlengine.is_columnar(spec) else "line", verbose=verbose)
     instant = _as_of_instant(as_of, ruleset)
+    if only is None:
+        _refuse_nothing_to_score(spec, load.accepted, len(load.rejects), subjects, instant)
     notes = lambda d: _print_diagnostics([d], {str(rules): loaded.source or ""})  # noqa: E731
     try:
         if only is not None:
             # the subject filter is pushed down into the scan: only that subject's rows are read
             events = load.events(only)
             if not events and only not in (subjects or {}):
-                _usage(f"unknown subject {only!r}: no row of {spec} and no line in the subjects file names it")
+                _unknown_subject(only, sorted(subjects or {}), spec, subjects_path)
             if instant is None:  # the default as-of is the latest event of the whole input: one cheap max()
                 latest = sqlengine.latest_at(spec, load.con)
                 if latest is not None:
                     instant = latest
+                    _warn_if_later_than_clock(latest, spec)
             results = engines.evaluate("codegen" if engine in ("auto", "duckdb") else engine, ruleset, events,
                                        subjects, instant, ledger=ledger, only=only, notes=notes)
             results.scored = load.accepted - load.con.execute(
@@ -438,28 +573,36 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
     except EvaluationError as exc:
         _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
         raise typer.Exit(EXIT_ERRORS)
-    rejected = len(load.rejects)
-    print(f"{spec}: read {load.read}{f' rows of {only}' if only is not None else ''}, scored {results.scored}, "
-          f"rejected {rejected}, "
-          f"after as-of {results.after_as_of} (as of {iso(results.as_of)})"
-          + (f"; rejects in {rejects_path}" if rejects_path is not None and rejected else ""), file=sys.stderr)
+    if instant is None and only is None:
+        _warn_if_later_than_clock(results.as_of, spec)
+    _summary(spec, load.read, only, results, len(load.rejects), rejects_path)
     return loaded, program, load, results
 
 
-@app.command()
+def _look_alikes_in_sql(load, ruleset) -> list[tuple[str, str]]:
+    """W082 for input DuckDB validated: each distinct subject id with its first row, checked as inputs.py does."""
+    from .inputs import look_alike_ids
+
+    try:
+        rows = load.con.execute("SELECT subject, arg_min(line, pos) FROM events GROUP BY subject "
+                                "ORDER BY min(pos)").fetchall()
+    except Exception:  # the rows were left to Python (no events table): nothing to compare here
+        return []
+    kind = ruleset.subject_kind.name if ruleset.subject_kind else "subject"
+    return look_alike_ids(dict(rows), kind)
+
+
+@app.command(cls=_Command)
 def sql(
-    rules: Path = typer.Argument(..., help="The rule file (*.whuf)."),
-    dialect: str = typer.Option("duckdb", "--dialect", help="SQL dialect: duckdb, spark, trino, postgres (any SQLGlot dialect)."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this instant; default: the latest event (a subquery)."),
+    rules: Path = typer.Argument(..., metavar="RULES", help="The rule file (*.whuf)."),
+    dialect: str = typer.Option("duckdb", "--dialect", metavar="DIALECT", help="SQL dialect: duckdb, spark, trino, postgres (any SQLGlot dialect)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="T", help="Evaluate at this instant; default: the latest event (a subquery)."),
     pretty: bool = typer.Option(True, "--pretty/--compact", help="Indent the query."),
 ) -> None:
     """Print the rule file compiled to one SQL query over the relations `events` and `subjects`."""
-    from zoneinfo import ZoneInfo
-
     import sqlglot
 
     from . import sqlengine
-    from .inputs import DataError, parse_time
     from .plan import lower
 
     if dialect not in sqlglot.Dialect.classes:
@@ -467,10 +610,7 @@ def sql(
     loaded, _ = _load_rules(rules)
     as_of_us = None
     if as_of is not None:
-        try:
-            as_of_us = sqlengine._us(parse_time(as_of, ZoneInfo(loaded.ruleset.timezone)))
-        except DataError:
-            _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime")
+        as_of_us = sqlengine._us(_as_of_instant(as_of, loaded.ruleset))
     try:
         compiled = sqlengine.compile_query(lower(loaded.ruleset), as_of_us)
     except sqlengine.SqlUnsupported as exc:
@@ -485,12 +625,12 @@ def sql(
 # ---------------------------------------------------------------- test
 
 
-@app.command("test")
+@app.command("test", cls=_Command)
 def test_command(
-    files: list[Path] = typer.Argument(..., help="Rule files (*.whuf) whose tests and properties to run."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for generated histories; the same seed gives the same report. Default: a random seed, printed."),
-    max_examples: int = typer.Option(100, "--max-examples", help="Histories generated per property (before shrinking)."),
-    save_counterexamples: Optional[Path] = typer.Option(None, "--save-counterexamples", help="Write each failing property's minimal history here as DIR/<property>.jsonl (and .subjects.jsonl)."),
+    files: list[Path] = typer.Argument(..., metavar="FILES", help="Rule files (*.whuf) whose tests and properties to run."),
+    seed: Optional[int] = typer.Option(None, "--seed", metavar="N", help="Seed for generated histories; the same seed gives the same report. Default: a random seed, printed."),
+    max_examples: int = typer.Option(100, "--max-examples", metavar="N", help="Histories generated per property (before shrinking)."),
+    save_counterexamples: Optional[Path] = typer.Option(None, "--save-counterexamples", metavar="DIR", help="Write each failing property's minimal history here as DIR/<property>.jsonl (and .subjects.jsonl)."),
 ) -> None:
     """Run the test blocks and check the properties of rule files (properties with Hypothesis)."""
     import random
@@ -571,12 +711,12 @@ def test_command(
     raise typer.Exit(EXIT_ERRORS if failed else EXIT_OK)
 
 
-@app.command()
+@app.command(cls=_Command)
 def repl(
-    rules: Optional[Path] = typer.Argument(None, help="A rule file to start from (optional)."),
-    events: Optional[Path] = typer.Option(None, "--events", help="Events, JSONL or CSV."),
-    subjects: Optional[Path] = typer.Option(None, "--subjects", help="Subjects with their attributes."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this instant; default: the latest event."),
+    rules: Optional[Path] = typer.Argument(None, metavar="RULES", help="A rule file to start from (optional)."),
+    events: Optional[Path] = typer.Option(None, "--events", metavar="FILE", help="Events, JSONL or CSV."),
+    subjects: Optional[Path] = typer.Option(None, "--subjects", metavar="FILE", help="Subjects with their attributes."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="T", help="Evaluate at this instant; default: the latest event."),
 ) -> None:
     """Explore a rule set interactively: evaluate expressions, try declarations, explain scores."""
     from .repl import Reply, Session, run_interactive, run_piped
@@ -609,34 +749,75 @@ def repl(
 
 
 
-def _handle_rejects(load, rejects_path: Path | None, source, unit: str, shown: int | None = None) -> None:
+SHOWN_PER_KIND = 5  # bad lines printed per kind of problem, unless --verbose
+
+
+def _handle_rejects(load, rejects_path: Path | None, source, unit: str, verbose: bool = False) -> None:
     """Bad input lines: without --rejects, report them and stop (exit 2); with it, write them there and go on.
 
     The rejects file is always (re)written, empty when no line was bad, so an old
-    file never passes for this run's rejects.
+    file never passes for this run's rejects; it holds every bad line, however
+    few are printed.
     """
     if not load.rejects:
         if rejects_path is not None:
             _write_rejects(rejects_path, None, [])
         return
-    for r in load.rejects[:shown]:
-        print(r, file=sys.stderr)
+    _print_capped(load.rejects, verbose)
     if rejects_path is None:
         count = len(load.rejects)
-        print(f"{source}: {count} bad {unit}{'s' * (count != 1)} of {load.read}; nothing scored "
+        print(f"{source}: {count:,} bad {unit}{'s' * (count != 1)} of {load.read:,}; nothing scored "
               "(fix them, or use --rejects FILE to set them aside and score the rest)", file=sys.stderr)
         raise typer.Exit(EXIT_USAGE)
-    _write_rejects(rejects_path, getattr(load, "header", None), load.rejects)
+    _write_rejects(rejects_path, getattr(load, "header", None), load.rejects, getattr(load, "header_end", "\n"))
 
 
-def _write_rejects(rejects_path: Path, header: str | None, rejects: list) -> None:
-    """The rejects file: the CSV header (if any) once, then every bad line verbatim."""
-    try:
-        with open(rejects_path, "w", encoding="utf-8", newline="") as fh:
+def _print_capped(items: list, verbose: bool, code: str | None = None) -> None:
+    """Located messages (rejects or notes), the first SHOWN_PER_KIND of each kind, then a count per kind.
+
+    Twenty thousand lines with one mistake make one kind: five examples and
+    "… and 19,995 more like this" say as much as twenty thousand lines would.
+    """
+    from .report import escape_controls
+
+    per_kind: dict[str, int] = {}
+    for item in items:
+        kind = _kind_of(item.message)
+        seen = per_kind[kind] = per_kind.get(kind, 0) + 1
+        if verbose or seen <= SHOWN_PER_KIND:
+            label = f"warning[{code}]: " if code else ""
+            print(f"{escape_controls(item.where)}: {label}{escape_controls(item.message)}", file=sys.stderr)
+    if verbose:
+        return
+    for kind, count in per_kind.items():
+        if count > SHOWN_PER_KIND:
+            print(f"  … and {count - SHOWN_PER_KIND:,} more like this ({escape_controls(kind)}); "
+                  "--verbose prints them all" + ("" if code else ", --rejects FILE keeps them"), file=sys.stderr)
+
+
+_VARIABLE_PARTS = [
+    (re.compile(r'"(?:[^"\\]|\\.)*"'), '"…"'),
+    (re.compile(r"\bgot [^;]*"), "got …"),
+    (re.compile(r"\b(column|byte|first at) [^;) ]+"), r"\1 …"),
+    (re.compile(r"\b\d+ columns\b"), "… columns"),
+]
+
+
+def _kind_of(message: str) -> str:
+    """A message with its particulars (values, columns, lines) left out: lines with one kind of mistake."""
+    for pattern, replacement in _VARIABLE_PARTS:
+        message = pattern.sub(replacement, message)
+    return message
+
+
+def _write_rejects(rejects_path: Path, header: str | None, rejects: list, header_end: str = "\n") -> None:
+    """The rejects file: the CSV header (if any) once, then every bad line verbatim, with its own line end."""
+    try:  # surrogateescape: a line that was not UTF-8 is written back as the very bytes it had
+        with open(rejects_path, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
             if header is not None and rejects:
-                fh.write(header + "\n")
+                fh.write(header + header_end)
             for r in rejects:
-                fh.write(r.text + "\n")
+                fh.write(r.text + getattr(r, "end", "\n"))
     except OSError as exc:
         _usage(f"cannot write {rejects_path}: {exc.strerror}")
 
@@ -654,8 +835,10 @@ def _refuse_rejects_over_inputs(rejects_path: Path | None, *inputs) -> None:
         if given is None or str(given) == "-" or str(given).startswith("duckdb:"):
             continue
         if Path(given).resolve() == target:
-            _usage(f"--rejects {rejects_path} names an input file ({given}); "
-                   "choose another file so that no input is overwritten")
+            _print_diagnostics([diag.error("W081", f"--rejects {rejects_path} names an input file ({given}); "
+                                           "writing it would overwrite that input", _place(str(rejects_path)),
+                                           "choose another file for the rejects")], {})
+            raise typer.Exit(EXIT_USAGE)
 
 
 def _as_of_instant(as_of: str | None, ruleset):
@@ -666,16 +849,14 @@ def _as_of_instant(as_of: str | None, ruleset):
 
     import datetime as dt
 
-    from .inputs import DataError, parse_time
+    from .inputs import OUT_OF_RANGE, DataError, as_of_instant
 
     zone = ZoneInfo(ruleset.timezone)
-    if as_of in ("now", "today"):
-        # The run's clock, read once; `today` is the local midnight that began it.
-        clock = dt.datetime.now(zone)
-        return clock if as_of == "now" else clock.replace(hour=0, minute=0, second=0, microsecond=0)
     try:
-        return parse_time(as_of, zone)
-    except DataError:
+        return as_of_instant(as_of, zone)
+    except DataError as exc:
+        if str(exc) == OUT_OF_RANGE:
+            _usage(f"--as-of {as_of!r} is {OUT_OF_RANGE}")
         _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z), `now` or `today`")
 
 def _usage(message: str) -> None:

@@ -25,13 +25,13 @@ import sys
 from dataclasses import dataclass, field
 
 from . import nodes as n
+from . import values
 from .diagnostics import error
-from .evaluator import (
-    _HOST_FAULTS, BUILTINS, UTC, Cut, EvaluationError, LedgerEntry, Results, RuntimeFault, SubjectResult, _fault,
-    _host, round_half_away)
+from .evaluator import BUILTINS, UTC, Cut, EvaluationError, LedgerEntry, Results, SubjectResult, _fault, check_points
 from .inputs import Event, paused_gc
 from .plan import Plan, lower
 from .symbols import Ruleset
+from .values import HOST_FAULTS, RuntimeFault, host_fault, round_half_away
 
 
 class CodegenUnsupported(Exception):
@@ -57,22 +57,36 @@ class Generated:
 
 
 def _make_helpers(tz) -> dict:
-    def as_instant(v):
+    """The run-time helpers of a generated module: every operation Python could fault in takes a span."""
+    def as_instant(v, span):
         if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
-            return dt.datetime(v.year, v.month, v.day, tzinfo=tz).astimezone(UTC)
+            try:
+                return dt.datetime(v.year, v.month, v.day, tzinfo=tz).astimezone(UTC)
+            except OverflowError:  # the local midnight of 0001-01-01 east of UTC is before year 1
+                raise values.instant_fault(span) from None
         return v
 
-    def add(a, b):
+    def host(fn):
+        """``fn(a, b, span)`` with Python's faults as RuntimeFaults at the span and the result checked."""
+        def run(a, b, span):
+            try:
+                v = fn(a, b, span)
+            except HOST_FAULTS as exc:
+                raise host_fault(exc, span) from None
+            return values.check_any(v, span)
+        return run
+
+    def add(a, b, span):
         try:
             return a + b
         except TypeError:
-            return as_instant(a) + b
+            return as_instant(a, span) + b
 
-    def sub(a, b):
+    def sub(a, b, span):
         try:
             return a - b
         except TypeError:
-            return as_instant(a) - as_instant(b)
+            return as_instant(a, span) - as_instant(b, span)
 
     def div(a, b, span):
         if not b:
@@ -84,9 +98,9 @@ def _make_helpers(tz) -> dict:
             raise RuntimeFault("modulo by zero", span)
         return a % b
 
-    def equal(a, b):
+    def equal(a, b, span):
         if type(a) is not type(b) and isinstance(a, dt.date) and isinstance(b, dt.date):
-            return as_instant(a) == as_instant(b)
+            return as_instant(a, span) == as_instant(b, span)
         return a == b
 
     def order(op):
@@ -95,26 +109,79 @@ def _make_helpers(tz) -> dict:
                 return op(a, b)
             except TypeError:
                 if isinstance(a, dt.date) and isinstance(b, dt.date):
-                    return op(as_instant(a), as_instant(b))
+                    return op(as_instant(a, span), as_instant(b, span))
                 raise RuntimeFault(f"cannot compare {type(a).__name__} with {type(b).__name__}", span) from None
         return compare
 
     def clamp(x, lo, hi):
         return lo if x < lo else hi if x > hi else x
 
+    def floor(x, span):
+        try:
+            return values.check_int(math.floor(x), span)
+        except HOST_FAULTS as exc:
+            raise host_fault(exc, span) from None
+
+    def ceil(x, span):
+        try:
+            return values.check_int(math.ceil(x), span)
+        except HOST_FAULTS as exc:
+            raise host_fault(exc, span) from None
+
+    def round_(x, *rest):
+        *digits, span = rest
+        try:
+            return values.check_any(round_half_away(x, *digits), span)
+        except HOST_FAULTS as exc:
+            raise host_fault(exc, span) from None
+
+    def average(total, count, span):
+        try:
+            return total / count
+        except OverflowError:  # a mean of ints beyond the float range
+            raise values.number_fault(float("inf"), span) from None
+
+    def fail(fault):
+        raise fault
+
+    def local_far(at):
+        return values.far_local(at, tz)
+
     return {
-        "_add": add, "_sub": sub, "_div": div, "_mod": mod, "_eq": equal,
+        "_add": host(add), "_sub": host(sub), "_mul": host(lambda a, b, span: a * b), "_div": host(div),
+        "_mod": host(mod), "_eq": equal,
         "_lt": order(lambda a, b: a < b), "_le": order(lambda a, b: a <= b),
         "_gt": order(lambda a, b: a > b), "_ge": order(lambda a, b: a >= b),
-        "_clamp": clamp, "_floor": math.floor, "_ceil": math.ceil, "_round": round_half_away,
+        "_clamp": clamp, "_floor": floor, "_ceil": ceil, "_round": round_, "_avg": average, "_fail": fail,
         "_sqrt": BUILTINS["sqrt"][2], "_log": BUILTINS["log"][2], "_exp": BUILTINS["exp"][2],
         "_days": lambda d: d.total_seconds() / 86400, "_hours": lambda d: d.total_seconds() / 3600,
-        "_isfinite": math.isfinite, "_RuntimeFault": RuntimeFault, "_HOST_FAULTS": _HOST_FAULTS,
-        "_fault": _fault, "_host": _host, "_Cut": Cut, "_LedgerEntry": LedgerEntry,
-        "_SubjectResult": SubjectResult, "_tz": tz, "_timedelta": dt.timedelta,
+        "_RuntimeFault": RuntimeFault, "_HOST_FAULTS": HOST_FAULTS,
+        "_int_fault": values.int_fault, "_number_fault": values.number_fault, "_check": values.check_any,
+        "_check_int": values.check_int, "_check_number": values.check_number,
+        "_as_output": values.as_output, "_window_start": values.window_start, "_far_local": local_far,
+        "_check_points": check_points,
+        "_fault": _fault, "_host": host_fault, "_Cut": Cut, "_LedgerEntry": LedgerEntry,
+        "_SubjectResult": SubjectResult, "_tz": tz,
     }
 
 
+# An expression at most this many nodes high gets its range checks inline (three levels of
+# parentheses per operation, with room for what encloses it under Python's 200).
+_INLINE_HEIGHT = 50
+
+
+def _height(root: n.Expr) -> int:
+    """The number of nodes on the longest path down from ``root`` (without recursion)."""
+    best = 0
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        best = max(best, depth)
+        stack.extend((child, depth + 1) for child in n.children(node))
+    return best
+
+
+_TIME_HELPERS = {"+": "_add", "-": "_sub", "*": "_mul"}
 _ORDER_HELPERS = {"<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
 _NUMERIC = ("int", "number")
 _WINDOW_KEY = {
@@ -149,6 +216,7 @@ class _Writer:
         self.temp = 0
         self.def_names = {name: f"_d{i}" for i, name in enumerate(self.rs.defs)}
         self.tier_ranks = {name: self.rs.tier_rank(name) for name in self.rs.tiers}
+        self.inline_checks: bool | None = None  # set while one whole expression is written
 
     def emit(self, indent: int, text: str) -> None:
         self.lines.append("    " * indent + text)
@@ -180,9 +248,39 @@ class _Writer:
         t = self.plan.type_of(node)
         return t is not None and t.base in bases
 
+    def checked(self, node: n.Expr, code: str) -> str:
+        """``code`` with its result checked against the range of its type.
+
+        Inline (no call unless it faults) in a shallow expression; in a deep one the
+        inline form's three levels of parentheses per operation would pass Python's
+        limit of 200, so the check is a call, one level like the operation itself.
+        """
+        span = self.span(node.span)
+        if self.typed(node, "int"):
+            low, high, fault, call = values.INT_MIN, values.INT_MAX, "_int_fault", "_check_int"
+        elif self.typed(node, "number"):
+            low, high, fault, call = -values.NUMBER_MAX, values.NUMBER_MAX, "_number_fault", "_check_number"
+        else:
+            return f"_check({code}, {span})"
+        if not self.inline_checks:
+            return f"{call}({code}, {span})"
+        temp = self.fresh()
+        return f"({temp} if {low!r} <= ({temp} := {code}) <= {high!r} else _fail({fault}({temp}, {span})))"
+
+    def failing(self, fault: RuntimeFault) -> str:
+        """An expression that raises ``fault`` when it is evaluated (a literal beyond the supported range)."""
+        self.consts.append(fault)
+        return f"_fail(_K[{len(self.consts) - 1}])"
+
     # -- translation
 
     def expr(self, node: n.Expr, scope: _Scope) -> str:
+        if self.inline_checks is None:  # a whole expression: choose how its checks are written
+            self.inline_checks = _height(node) <= _INLINE_HEIGHT
+            try:
+                return self.expr(node, scope)
+            finally:
+                self.inline_checks = None
         method = getattr(self, "_" + type(node).__name__.lower(), None)
         if method is None:
             raise CodegenUnsupported(f"{type(node).__name__} cannot be compiled")
@@ -198,7 +296,10 @@ class _Writer:
         return repr(node.value)
 
     def _duration(self, node, scope):
-        return self.const(dt.timedelta(seconds=node.seconds()))
+        try:
+            return self.const(values.duration(node.seconds(), node.span))
+        except RuntimeFault as exc:
+            return self.failing(exc)
 
     def _date(self, node, scope):
         return self.const(node.value)
@@ -207,7 +308,10 @@ class _Writer:
         v = node.value
         if v.tzinfo is None:
             v = v.replace(tzinfo=self.plan_tz)
-        return self.const(v.astimezone(UTC))
+        try:
+            return self.const(v.astimezone(UTC))
+        except OverflowError:  # a local time whose instant is before year 1 or after 9999
+            return self.failing(values.instant_fault(node.span))
 
     def _name(self, node: n.Name, scope: _Scope):
         name = node.id
@@ -248,20 +352,19 @@ class _Writer:
 
     def _unary(self, node: n.Unary, scope):
         operand = self.expr(node.operand, scope)
-        return f"(not {operand})" if node.op == "not" else f"(-{operand})"
+        if node.op == "not":
+            return f"(not {operand})"
+        return self.checked(node, f"-{operand}") if self.typed(node, "int") else f"(-{operand})"
 
     def _binary(self, node: n.Binary, scope):
         a, b = self.expr(node.left, scope), self.expr(node.right, scope)
         op = node.op
         if op in ("and", "or"):
             return f"({a} {op} {b})"
-        if op == "*":
-            return f"({a} * {b})"
-        if op in ("+", "-"):
-            if self.numeric(node.left, node.right) or (
-                    op == "+" and self.typed(node.left, "duration") and self.typed(node.right, "duration")):
-                return f"({a} {op} {b})"
-            return f"{'_add' if op == '+' else '_sub'}({a}, {b})"
+        if op in ("+", "-", "*"):
+            if self.numeric(node.left, node.right):
+                return self.checked(node, f"{a} {op} {b}")  # checked() encloses it
+            return f"{_TIME_HELPERS[op]}({a}, {b}, {self.span(node.span)})"
         if op in ("/", "%"):
             return f"{'_div' if op == '/' else '_mod'}({a}, {b}, {self.span(node.span)})"
         raise CodegenUnsupported(f"unknown operator {op}")
@@ -273,7 +376,7 @@ class _Writer:
             a, b = operands
             if fast:
                 return f"({a} {node.ops[0]} {b})"
-            test = f"_eq({a}, {b})"
+            test = f"_eq({a}, {b}, {self.span(node.span)})"
             return test if node.ops[0] == "==" else f"(not {test})"
         span = self.span(node.span)
         parts = []
@@ -285,7 +388,7 @@ class _Writer:
             else:
                 right_first = right
             if op in ("==", "!="):
-                test = f"({left} {op} {right_first})" if fast else f"_eq({left}, {right_first})"
+                test = f"({left} {op} {right_first})" if fast else f"_eq({left}, {right_first}, {span})"
                 if op == "!=" and not fast:
                     test = f"(not {test})"
             elif fast:
@@ -327,9 +430,11 @@ class _Writer:
             low, high, _ = BUILTINS[name]
             if len(args) < low or (high is not None and len(args) > high):
                 raise CodegenUnsupported(f"{name} with {len(args)} arguments")
-            if name in ("min", "max", "abs"):
+            if name in ("min", "max"):
                 return f"{name}({joined})"
-            if name in ("floor", "ceil", "round", "clamp", "days", "hours"):
+            if name == "abs":
+                return self.checked(node, f"abs({joined})") if self.typed(node, "int") else f"abs({joined})"
+            if name in ("clamp", "days", "hours"):
                 return f"_{name}({joined})"
             return f"_{name}({joined}, {self.span(node.span)})"
         raise CodegenUnsupported(f"unknown function {name!r}")
@@ -398,7 +503,7 @@ def _subject_function(w: _Writer, plan: Plan, keep: bool) -> None:
         if m.kind == "avg":
             w.emit(body, f"{var}n = 0")
         if m.within is not None:
-            w.emit(body, f"{var}w = now - _timedelta(seconds={m.within!r})")
+            w.emit(body, f"{var}w = _window_start(now, {m.within!r})")
     utc_zone = plan.timezone in ("UTC", "Etc/UTC")
     w.emit(body, "for ev in evs:")
     w.emit(body + 1, "f = ev.fields")
@@ -412,7 +517,13 @@ def _subject_function(w: _Writer, plan: Plan, keep: bool) -> None:
         first = False
         inner = body + 2
         if plan.needs_local:
-            w.emit(inner, "local = ev.at" if utc_zone else "local = ev.at.astimezone(_tz)")
+            if utc_zone:
+                w.emit(inner, "local = ev.at")
+            else:
+                w.emit(inner, "try:")
+                w.emit(inner + 1, "local = ev.at.astimezone(_tz)")
+                w.emit(inner, "except OverflowError:  # local time in year 0 or 10000")
+                w.emit(inner + 1, "local = _far_local(ev.at)")
         fields = frozenset(f.name for f in rs.events[etype].fields) if etype in rs.events else frozenset()
         scope = _Scope("event", fields=fields)
         for r in rules:
@@ -421,24 +532,38 @@ def _subject_function(w: _Writer, plan: Plan, keep: bool) -> None:
             _measure_block(w, m, measure_var[m.name], scope, inner)
         w.emit(inner, "pass")
     w.construct = None
-    # measures, then scores in order, tiers top-down, privileges
+    # the totals, checked once; then measures, scores in order, tiers top-down, privileges
+    w.emit(body, "try:")
+    first_rule = w.span(plan.rules[0].span if plan.rules else n.NO_SPAN)
+    w.emit(body + 1, f"points = _check_points(points, {first_rule})")
+    for r in plan.rules:
+        w.emit(body + 1, f"if r{r.index} is not None: r{r.index} = _check_points(r{r.index}, {w.span(r.span)})")
+    w.emit(body, "except _RuntimeFault as exc:")
+    w.emit(body + 1, "raise _fault(exc, 'the points', None, None, sid) from None")
     w.emit(body, "measures = {}")
     for m in plan.measures:
         var = measure_var[m.name]
+        span = w.span(m.span)
         if m.kind in ("count_days", "count_distinct"):
             value = f"len({var})"
         elif m.kind == "avg":
-            value = f"({var} / {var}n if {var}n else None)"
+            value = f"(_avg({var}, {var}n, {span}) if {var}n else None)"
         elif m.kind == "sum":
             value = f"(0 if {var} is None else {var})"
         else:
             value = var
-        w.emit(body, f"value = {value}")
+        w.construct = (f"measure {m.name}", m.span)
+        what = repr(f"measure {m.name}")
+        w.emit(body, "try:")
+        w.emit(body + 1, f"value = {value}")
         if m.default is not None:
-            w.construct = (f"measure {m.name}", m.span)
-            w.emit(body, f"if value is None: value = {w.expr(m.default, _Scope('default'))}")
-            w.construct = None
-        w.emit(body, f"measures[{m.name!r}] = value")
+            w.emit(body + 1, f"if value is None: value = {w.expr(m.default, _Scope('default'))}")
+        w.emit(body + 1, f"measures[{m.name!r}] = value")
+        w.emit(body, "except _RuntimeFault as exc:")
+        w.emit(body + 1, f"raise _fault(exc, {what}, None, None, sid) from None")
+        w.emit(body, "except _HOST_FAULTS as exc:")
+        w.emit(body + 1, f"raise _fault(_host(exc, {span}), {what}, None, None, sid) from None")
+        w.construct = None
     pairs = ", ".join(f"({r.name!r}, r{r.index})" for r in plan.rules)
     w.emit(body, f"by_rule = {{name: total for name, total in ({pairs}{',' if len(plan.rules) == 1 else ''}) "
                  "if total is not None}")
@@ -452,6 +577,17 @@ def _finish_function(w: _Writer, plan: Plan) -> None:
     w.construct = None
     w.emit(0, "def finish(sid, attrs, now, points, by_rule, measures):")
     body = 1
+    # each measure in its checked type, in place, so that every engine's record holds the same values
+    for m in plan.measures:
+        w.construct = (f"measure {m.name}", m.span)
+        span = w.span(m.span)
+        what = repr(f"measure {m.name}")
+        base = _base(w.rs.measure_types.get(m.name))
+        w.emit(body, "try:")
+        w.emit(body + 1, f"measures[{m.name!r}] = _as_output(measures[{m.name!r}], {base!r}, {span})")
+        w.emit(body, "except _RuntimeFault as exc:")
+        w.emit(body + 1, f"raise _fault(exc, {what}, None, None, sid) from None")
+    w.construct = None
     w.emit(body, "scores = {}")
     above: list[str] = []
     for s in plan.scores:
@@ -460,9 +596,8 @@ def _finish_function(w: _Writer, plan: Plan) -> None:
         span = w.span(s.expr.span)
         what = repr(f"score {s.name}")
         w.emit(body, "try:")
-        w.emit(body + 1, f"value = scores[{s.name!r}] = {code}")
-        w.emit(body + 1, "if isinstance(value, float) and not _isfinite(value):")
-        w.emit(body + 2, f"raise _RuntimeFault(f'the score is not a finite number ({{value}})', {span})")
+        base = _base(w.rs.score_types.get(s.name))
+        w.emit(body + 1, f"scores[{s.name!r}] = _as_output({code}, {base!r}, {span})")
         w.emit(body, "except _RuntimeFault as exc:")
         w.emit(body + 1, f"raise _fault(exc, {what}, {s.author!r}, None, sid) from None")
         w.emit(body, "except _HOST_FAULTS as exc:")
@@ -516,19 +651,32 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
     where = w.expr(r.where, scope) if r.where is not None else None
     award = w.expr(r.award, scope)
     w.emit(ind, "raw = None")
-    w.emit(ind, "try:")
+    award_at = ind
     if where is not None:
-        w.emit(ind + 1, f"if {where}:")
-        w.emit(ind + 2, f"raw = {award}")
-    else:
-        w.emit(ind + 1, f"raw = {award}")
-    if not _FINITE_LITERAL.fullmatch(award):  # a literal award is finite: no test per event
-        w.emit(ind + 1, "if raw is not None and not _isfinite(raw):")
-        w.emit(ind + 2, f"raise _RuntimeFault(f'the award is not a finite number ({{raw}})', {award_span})")
-    w.emit(ind, "except _RuntimeFault as exc:")
-    w.emit(ind + 1, f"raise _fault(exc, {what}, {r.author!r}, ev, sid) from None")
-    w.emit(ind, "except _HOST_FAULTS as exc:")
-    w.emit(ind + 1, f"raise _fault(_host(exc, {award_span}), {what}, {r.author!r}, ev, sid) from None")
+        # the where and the award each have their handler, so a fault points at its own clause
+        w.emit(ind, "try:")
+        w.emit(ind + 1, f"hit = {where}")
+        w.emit(ind, "except _RuntimeFault as exc:")
+        w.emit(ind + 1, f"raise _fault(exc, {what}, {r.author!r}, ev, sid) from None")
+        w.emit(ind, "except _HOST_FAULTS as exc:")
+        w.emit(ind + 1, f"raise _fault(_host(exc, {w.span(r.where.span)}), {what}, {r.author!r}, ev, sid) from None")
+        w.emit(ind, "if hit:")
+        award_at = ind + 1
+    w.emit(award_at, "try:")
+    w.emit(award_at + 1, f"raw = {award}")
+    if not _SMALL_LITERAL.fullmatch(award):  # a small literal award is in range: no test per event
+        if w.typed(r.award, "int"):
+            w.emit(award_at + 1, f"if not {values.INT_MIN} <= raw <= {values.INT_MAX}: "
+                                 f"raise _int_fault(raw, {award_span})")
+        elif w.typed(r.award, "number"):
+            w.emit(award_at + 1, f"if not {-values.NUMBER_MAX!r} <= raw <= {values.NUMBER_MAX!r}: "
+                                 f"raise _number_fault(raw, {award_span})")
+        else:
+            w.emit(award_at + 1, f"raw = _check(raw, {award_span})")
+    w.emit(award_at, "except _RuntimeFault as exc:")
+    w.emit(award_at + 1, f"raise _fault(exc, {what}, {r.author!r}, ev, sid) from None")
+    w.emit(award_at, "except _HOST_FAULTS as exc:")
+    w.emit(award_at + 1, f"raise _fault(_host(exc, {award_span}), {what}, {r.author!r}, ev, sid) from None")
     w.emit(ind, "if raw is not None:")
     i = ind + 1
     w.emit(i, "value = raw")
@@ -597,14 +745,14 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
                   "raw, capped, cuts, factor, value, span))")
 
 
-_FINITE_LITERAL = re.compile(r"\(?-?([0-9]{1,15}|[0-9]+\.[0-9]+)\)?")  # small ints: isfinite cannot overflow
+_SMALL_LITERAL = re.compile(r"\(?-?([0-9]{1,15}|[0-9]{1,15}\.[0-9]+)\)?")  # a literal that is surely in range
 
 
 def _measure_block(w: _Writer, m, var: str, scope: _Scope, ind: int) -> None:
     w.construct = (f"measure {m.name}", m.span)
     what = repr(f"measure {m.name}")
-    if m.within is not None:
-        w.emit(ind, f"if ev.at > {var}w:")
+    if m.within is not None:  # None: the window reaches before year 1 and covers every event
+        w.emit(ind, f"if {var}w is None or ev.at > {var}w:")
         ind += 1
     if m.where is not None:
         w.emit(ind, "try:")
@@ -624,15 +772,32 @@ def _measure_block(w: _Writer, m, var: str, scope: _Scope, ind: int) -> None:
         w.emit(ind, "if v is not None:")
         if m.kind == "count_distinct":
             w.emit(ind + 1, f"{var}.add(v)")
-        elif m.kind in ("sum", "avg"):
+        elif m.kind == "sum":  # the running sum is a value of the field's type: it may not leave its range
+            span = w.span(m.span)
+            base = _base(w.rs.measure_types.get(m.name))
+            if base in ("int", "number"):
+                low, high, fault = ((values.INT_MIN, values.INT_MAX, "_int_fault") if base == "int"
+                                    else (-values.NUMBER_MAX, values.NUMBER_MAX, "_number_fault"))
+                w.emit(ind + 1, f"{var} = v if {var} is None else {var} + v")
+                w.emit(ind + 1, f"if not {low!r} <= {var} <= {high!r}:")
+                w.emit(ind + 2, f"raise _fault({fault}({var}, {span}), {what}, None, ev, sid)")
+            else:
+                w.emit(ind + 1, "try:")
+                w.emit(ind + 2, f"{var} = v if {var} is None else _add({var}, v, {span})")
+                w.emit(ind + 1, "except _RuntimeFault as exc:")
+                w.emit(ind + 2, f"raise _fault(exc, {what}, None, ev, sid) from None")
+        elif m.kind == "avg":  # exact for ints; only the mean is a value
             w.emit(ind + 1, f"{var} = v if {var} is None else {var} + v")
-            if m.kind == "avg":
-                w.emit(ind + 1, f"{var}n += 1")
+            w.emit(ind + 1, f"{var}n += 1")
         elif m.kind == "min":
             w.emit(ind + 1, f"if {var} is None or v < {var}: {var} = v")
         elif m.kind == "max":
             w.emit(ind + 1, f"if {var} is None or v > {var}: {var} = v")
     w.emit(ind, "pass")
+
+
+def _base(t) -> str | None:
+    return None if t is None or t.base == "error" else t.base
 
 
 def _fmt(x) -> str:

@@ -74,6 +74,12 @@ CODES: dict[str, str] = {
     "W060": "duration too long",
     "W061": "expression too large once defs are expanded",
     "W062": "cap that can never cut",
+    # input data
+    "W080": "input file cannot be read",
+    "W081": "rejects file would overwrite an input",
+    "W082": "look-alike subject ids",
+    "W083": "as-of instant later than the clock",
+    "W084": "nothing to score",
     # run time
     "W090": "run-time fault",
     "W091": "engine cannot express a construct",

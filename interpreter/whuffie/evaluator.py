@@ -15,13 +15,14 @@ import datetime as dt
 import math
 import operator
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from . import nodes as n
+from . import values
 from .diagnostics import Diagnostic, error
 from .inputs import Event, paused_gc
 from .symbols import Ruleset
+from .values import HOST_FAULTS, RuntimeFault, check_for, check_int, check_number, host_fault, round_half_away
 
 UTC = dt.timezone.utc
 
@@ -90,15 +91,6 @@ class EvaluationError(Exception):
         self.diagnostics = diagnostics
 
 
-class RuntimeFault(Exception):
-    """A fault inside one expression (division by zero, sqrt of a negative…), with its span."""
-
-    def __init__(self, message: str, span: n.Span):
-        super().__init__(message)
-        self.message = message
-        self.span = span
-
-
 class _CompileError(Exception):
     def __init__(self, code: str, message: str, span: n.Span, hint: str | None = None):
         super().__init__(message)
@@ -106,17 +98,6 @@ class _CompileError(Exception):
 
 
 # ---------------------------------------------------------------- built-ins
-
-
-def round_half_away(x, digits: int | None = None):
-    """Round half away from zero (as spreadsheets do); without digits the result is an int."""
-    if isinstance(x, int) and not isinstance(x, bool) and (digits is None or digits >= 0):
-        return x if digits is None else float(x)
-    if isinstance(x, float) and math.isfinite(x) and abs(x) >= 2.0 ** 52 and (digits or 0) >= 0:
-        return int(x) if digits is None else x  # already a whole number; too long for Decimal's context
-    exponent = Decimal(1).scaleb(-(digits or 0))
-    rounded = Decimal(repr(float(x))).quantize(exponent, rounding=ROUND_HALF_UP)
-    return int(rounded) if digits is None else float(rounded)
 
 
 def _sqrt(x, span):
@@ -239,7 +220,15 @@ class Compiler:
         return lambda env: v
 
     def _duration(self, node, scope):
-        v = dt.timedelta(seconds=node.seconds())
+        span = node.span
+        try:
+            v = values.duration(node.seconds(), span)
+        except RuntimeFault as exc:  # a literal too long for the range faults where it is evaluated
+            fault = exc
+
+            def too_long(env):
+                raise fault
+            return too_long
         return lambda env: v
 
     def _date(self, node, scope):
@@ -250,7 +239,14 @@ class Compiler:
         v = node.value
         if v.tzinfo is None:
             v = v.replace(tzinfo=self.tz)
-        v = v.astimezone(UTC)
+        try:
+            v = v.astimezone(UTC)
+        except OverflowError:  # a local time whose instant is before year 1 or after 9999
+            fault = values.instant_fault(node.span)
+
+            def outside(env):
+                raise fault
+            return outside
         return lambda env: v
 
     def _name(self, node: n.Name, scope: Scope):
@@ -294,11 +290,15 @@ class Compiler:
                 return lambda env: env.attrs[attr]
         raise _CompileError("W015", f"cannot read {attr!r} here", node.span)
 
+    def type_of(self, node: n.Expr):
+        """The checker's type of an expression (None where it was not recorded)."""
+        return self.rs.types.get(id(node))
+
     def _unary(self, node: n.Unary, scope):
         operand = self.expr(node.operand, scope)
         if node.op == "not":
             return lambda env: not operand(env)
-        return lambda env: -operand(env)
+        return _checked1(operator.neg, operand, check_for(self.type_of(node)), node.span)
 
     def _binary(self, node: n.Binary, scope):
         left = self.expr(node.left, scope)
@@ -308,44 +308,49 @@ class Compiler:
             return lambda env: left(env) and right(env)
         if op == "or":
             return lambda env: left(env) or right(env)
+        as_instant = self._as_instant
         if op == "+":
-            def add(env):
-                a, b = left(env), right(env)
+            def add(a, b):
                 try:
                     return a + b
-                except TypeError:
-                    return self._as_instant(a) + b
-            return add
-        if op == "-":
-            def sub(env):
-                a, b = left(env), right(env)
+                except TypeError:  # a date is its local midnight
+                    return as_instant(a) + b
+            fn = add
+        elif op == "-":
+            def sub(a, b):
                 try:
                     return a - b
                 except TypeError:
-                    return self._as_instant(a) - self._as_instant(b)
-            return sub
-        if op == "*":
-            return lambda env: left(env) * right(env)
-        if op == "/":
-            def div(env):
-                a, b = left(env), right(env)
+                    return as_instant(a) - as_instant(b)
+            fn = sub
+        elif op == "*":
+            fn = operator.mul
+        elif op == "/":
+            def div(a, b):
                 if not b:
                     raise RuntimeFault("division by zero", span)
                 return a / b
-            return div
-        if op == "%":
-            def mod(env):
-                a, b = left(env), right(env)
+            fn = div
+        elif op == "%":
+            def mod(a, b):
                 if not b:
                     raise RuntimeFault("modulo by zero", span)
                 return a % b
-            return mod
-        raise _CompileError("W025", f"unknown operator {op}", span)
+            fn = mod
+        else:
+            raise _CompileError("W025", f"unknown operator {op}", span)
+        return _checked2(fn, left, right, check_for(self.type_of(node)), span)
 
     def _compare(self, node: n.Compare, scope):
         operands = [self.expr(o, scope) for o in node.operands]
         ops = [_COMPARE[o] for o in node.ops]
-        as_instant = self._as_instant
+        to_instant = self._as_instant
+
+        def as_instant(v):
+            try:
+                return to_instant(v)
+            except OverflowError:  # the local midnight of 0001-01-01 east of UTC is before year 1
+                raise values.instant_fault(node.span) from None
 
         def slow(a, op, b):
             if isinstance(a, dt.date) and isinstance(b, dt.date):
@@ -444,13 +449,20 @@ class Compiler:
             low, high, fn = BUILTINS[name]
             if len(args) < low or (high is not None and len(args) > high):
                 raise _CompileError("W023", f"{name} takes {low}{'' if high == low else ' or more' if high is None else f' to {high}'} arguments, not {len(args)}", span)
+            check = check_for(self.type_of(node))
             if len(args) == 1:
-                a0 = args[0]
-                return lambda env: fn(a0(env), span)
+                return _checked1(lambda a: fn(a, span), args[0], check, span)
             if len(args) == 2:
-                a0, a1 = args
-                return lambda env: fn(a0(env), a1(env), span)
-            return lambda env: fn(*[a(env) for a in args], span)
+                return _checked2(lambda a, b: fn(a, b, span), args[0], args[1], check, span)
+
+            def call_builtin(env):
+                values_in = [a(env) for a in args]
+                try:
+                    v = fn(*values_in, span)
+                except HOST_FAULTS as exc:
+                    raise host_fault(exc, span) from None
+                return check(v, span)
+            return call_builtin
         raise _CompileError("W016", f"unknown function {name!r}", span)
 
     def _def_body(self, decl: n.DefDecl):
@@ -464,6 +476,30 @@ class Compiler:
         self._compiling.discard(decl.name)
         self._defs[decl.name] = body
         return body
+
+
+def _checked1(fn, operand, check, span):
+    """``fn(operand)`` with Python's faults as RuntimeFaults at ``span`` and the result checked."""
+    def checked(env):
+        a = operand(env)
+        try:
+            v = fn(a)
+        except HOST_FAULTS as exc:
+            raise host_fault(exc, span) from None
+        return check(v, span)
+    return checked
+
+
+def _checked2(fn, left, right, check, span):
+    """``fn(left, right)`` with Python's faults as RuntimeFaults at ``span`` and the result checked."""
+    def checked(env):
+        a, b = left(env), right(env)
+        try:
+            v = fn(a, b)
+        except HOST_FAULTS as exc:
+            raise host_fault(exc, span) from None
+        return check(v, span)
+    return checked
 
 
 _COMPARE = {
@@ -515,6 +551,8 @@ class _Rule:
     half_life: float | None  # seconds
     span: n.Span
     award_span: n.Span = n.NO_SPAN
+    where_span: n.Span = n.NO_SPAN
+    check_award: object = values.check_any
 
 
 @dataclass
@@ -524,9 +562,10 @@ class _Measure:
     event: str
     field: str | None
     where: object
-    within: dt.timedelta | None
+    within: float | None  # seconds
     default: object
     span: n.Span = n.NO_SPAN
+    base: str | None = None  # the checked type: int, number, ... (None when unknown)
 
 
 @dataclass
@@ -553,6 +592,9 @@ def compile_ruleset(ruleset: Ruleset) -> Program:
         return _compile(ruleset)
     except _CompileError as exc:
         raise EvaluationError([exc.diagnostic]) from None
+    except RuntimeFault as exc:  # a constant (a running floor or ceiling) out of range
+        raise EvaluationError([error("W090", f"run-time fault in a constant: {exc.message}", exc.span,
+                                     exc.hint)]) from None
 
 
 def _compile(rs: Ruleset) -> Program:
@@ -591,7 +633,8 @@ def _compile(rs: Ruleset) -> Program:
             decl, decl.name, decl.by, decl.because, decl.cites,
             c.expr(where.cond, scope) if where else None,
             c.expr(award.value, scope), once_spec, caps,
-            decay.half_life.seconds() if decay else None, decl.span, award.value.span)
+            decay.half_life.seconds() if decay else None, decl.span, award.value.span,
+            where.cond.span if where else n.NO_SPAN, check_for(rs.types.get(id(award.value))))
         rules_by_type.setdefault(on.event.name, []).append(rule)
 
     measures = []
@@ -606,8 +649,9 @@ def _compile(rs: Ruleset) -> Program:
         m = _Measure(
             decl.name, agg.kind, etype, agg.field.name if agg.field else None,
             c.expr(where.cond, Scope("event", event_fields=fields)) if where else None,
-            dt.timedelta(seconds=within.duration.seconds()) if within else None,
-            c.expr(default.value, Scope("default")) if default else None, decl.span)
+            within.duration.seconds() if within else None,
+            c.expr(default.value, Scope("default")) if default else None, decl.span,
+            _base(rs.measure_types.get(decl.name)))
         needs_local |= agg.kind == "count_days"
         measures.append(m)
         measures_by_type.setdefault(etype, []).append(m)
@@ -656,6 +700,11 @@ def _bound_start(expr: n.Expr, c: Compiler):
                 return c.expr(other, Scope("const"))(None)
     raise _CompileError("W025", "a score with a running floor or ceiling must be points, C + points or points + C",
                         expr.span)
+
+
+def _base(t) -> str | None:
+    """The base name of a checked type (int, number…), None when unknown."""
+    return None if t is None or t.base == "error" else t.base
 
 
 def _reads_attributes(rs: Ruleset) -> bool:
@@ -726,16 +775,11 @@ def _evaluate(program: Program, events: list[Event], subjects: dict[str, dict], 
 _by_time = operator.attrgetter("at")
 
 
-# Faults of the host arithmetic that the built-ins do not catch themselves (a float
-# overflowing in floor(), a huge round()); they become W090 like any other fault.
-# TypeError can only come from a program the checker should have refused; it is
-# still reported as a fault of the construct rather than as a traceback.
-_HOST_FAULTS = (ArithmeticError, ValueError, TypeError)
+# Kept for the modules that import them from here; values.py is their home.
+_HOST_FAULTS = HOST_FAULTS
+_host = host_fault
 
-
-def _host(exc: Exception, span: n.Span) -> RuntimeFault:
-    text = str(exc) or type(exc).__name__
-    return RuntimeFault(f"arithmetic fault ({text})", span)
+_GUARD_HINT = "guard the expression (e.g. `if d == 0 then 0 else x / d`) or narrow the field's declared range"
 
 
 def _fault(exc: RuntimeFault, what: str, author: str | None, event: Event | None, subject: str) -> EvaluationError:
@@ -748,7 +792,7 @@ def _fault(exc: RuntimeFault, what: str, author: str | None, event: Event | None
     by = f" by {author}" if author else ""
     return EvaluationError([error(
         "W090", f"run-time fault in {what}{by}{where}: {exc.message}", exc.span,
-        hint="guard the expression (e.g. `if d == 0 then 0 else x / d`) or narrow the field's declared range")])
+        hint=getattr(exc, "hint", None) or _GUARD_HINT)])
 
 
 def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, now: dt.datetime,
@@ -769,23 +813,28 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
     by_rule: dict[str, int | float] = {}
     entries: list[LedgerEntry] = []
     acc = {m.name: _new_acc(m.kind) for m in p.measures}
+    starts = {m.name: values.window_start(now, m.within) for m in p.measures if m.within is not None}
     rules_by_type = p.rules_by_type
     measures_by_type = p.measures_by_type
     for ev in events:
         env.fields = ev.fields
         env.event = ev
-        local = ev.at.astimezone(tz) if needs_local else ev.at if same_zone else None
+        local = values.local_time(ev.at, tz) if needs_local else ev.at if same_zone else None
         for r in rules_by_type.get(ev.type, ()):
+            if r.where is not None:
+                try:
+                    if not r.where(env):
+                        continue
+                except RuntimeFault as exc:
+                    raise _fault(exc, f"rule {r.name}", r.author, ev, sid) from None
+                except HOST_FAULTS as exc:
+                    raise _fault(host_fault(exc, r.where_span), f"rule {r.name}", r.author, ev, sid) from None
             try:
-                if r.where is not None and not r.where(env):
-                    continue
-                raw = r.award(env)
-                if not math.isfinite(raw):
-                    raise RuntimeFault(f"the award is not a finite number ({raw})", r.award_span)
+                raw = r.check_award(r.award(env), r.award_span)
             except RuntimeFault as exc:
                 raise _fault(exc, f"rule {r.name}", r.author, ev, sid) from None
-            except _HOST_FAULTS as exc:
-                raise _fault(_host(exc, r.award_span), f"rule {r.name}", r.author, ev, sid) from None
+            except HOST_FAULTS as exc:
+                raise _fault(host_fault(exc, r.award_span), f"rule {r.name}", r.author, ev, sid) from None
             value = raw
             cuts = None
             if r.once is not None:
@@ -835,42 +884,60 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
                     r.name, r.author, r.because, r.cites, ev.id, ev.type, ev.at, ev.line,
                     raw, capped, cuts or [], factor, value, r.span))
         for m in measures_by_type.get(ev.type, ()):
-            if m.within is not None and ev.at <= now - m.within:
-                continue
+            if m.within is not None:
+                start = starts[m.name]
+                if start is not None and ev.at <= start:
+                    continue
             if m.where is not None:
                 try:
                     if not m.where(env):
                         continue
                 except RuntimeFault as exc:
                     raise _fault(exc, f"measure {m.name}", None, ev, sid) from None
-                except _HOST_FAULTS as exc:
-                    raise _fault(_host(exc, m.span), f"measure {m.name}", None, ev, sid) from None
+                except HOST_FAULTS as exc:
+                    raise _fault(host_fault(exc, m.span), f"measure {m.name}", None, ev, sid) from None
             if m.kind == "count":
                 acc[m.name][0] += 1
             else:
-                _accumulate(acc[m.name], m, ev, local)
+                try:
+                    _accumulate(acc[m.name], m, ev, local)
+                except RuntimeFault as exc:
+                    raise _fault(exc, f"measure {m.name}", None, ev, sid) from None
+                except HOST_FAULTS as exc:
+                    raise _fault(host_fault(exc, m.span), f"measure {m.name}", None, ev, sid) from None
     env.event = None
     env.fields = {}
+    try:
+        first_rule = next(iter(p.ruleset.rules.values()), None)
+        points = check_points(points, first_rule.span if first_rule else n.NO_SPAN)
+        for name, total in by_rule.items():
+            by_rule[name] = check_points(total, p.ruleset.rules[name].span)
+    except RuntimeFault as exc:
+        raise _fault(exc, "the points", None, None, sid) from None
     measures = {}
     for m in p.measures:
-        value = _finish(acc[m.name], m.kind)
-        if value is None and m.default is not None:
-            value = m.default(env)
-        measures[m.name] = value
+        try:
+            value = _finish(acc[m.name], m)
+            if value is None and m.default is not None:
+                value = m.default(env)
+            measures[m.name] = values.as_output(value, m.base, m.span)
+        except RuntimeFault as exc:
+            raise _fault(exc, f"measure {m.name}", None, None, sid) from None
+        except HOST_FAULTS as exc:
+            raise _fault(host_fault(exc, m.span), f"measure {m.name}", None, None, sid) from None
     env.points = points
     env.by_rule = by_rule
     env.measures = measures
     scores: dict[str, object] = {}
     env.scores = scores
+    score_types = p.ruleset.score_types
     for name, fn, decl in p.scores:
         try:
-            value = scores[name] = fn(env)
-            if isinstance(value, float) and not math.isfinite(value):
-                raise RuntimeFault(f"the score is not a finite number ({value})", decl.expr.span)
+            scores[name] = values.as_output(fn(env), _base(score_types.get(name)), decl.expr.span)
         except RuntimeFault as exc:
             raise _fault(exc, f"score {name}", decl.by, None, sid) from None
-        except _HOST_FAULTS as exc:
-            raise _fault(_host(exc, decl.expr.span), f"score {name}", decl.by, None, sid) from None
+        except HOST_FAULTS as exc:
+            raise _fault(host_fault(exc, decl.expr.span), f"score {name}", decl.by, None, sid) from None
     tier_name, tier_rank = None, 0
     for name, cond, rank in p.tiers:
         try:
@@ -879,9 +946,9 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
                 break
         except RuntimeFault as exc:
             raise _fault(exc, f"tier {name}", p.ruleset.tiers[name].by, None, sid) from None
-        except _HOST_FAULTS as exc:
+        except HOST_FAULTS as exc:
             decl = p.ruleset.tiers[name]
-            raise _fault(_host(exc, decl.span), f"tier {name}", decl.by, None, sid) from None
+            raise _fault(host_fault(exc, decl.span), f"tier {name}", decl.by, None, sid) from None
     env.tier = tier_rank
     privileges = {}
     env.privileges = privileges
@@ -890,11 +957,16 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
             privileges[name] = bool(cond(env))
         except RuntimeFault as exc:
             raise _fault(exc, f"privilege {name}", p.ruleset.privileges[name].by, None, sid) from None
-        except _HOST_FAULTS as exc:
+        except HOST_FAULTS as exc:
             decl = p.ruleset.privileges[name]
-            raise _fault(_host(exc, decl.span), f"privilege {name}", decl.by, None, sid) from None
+            raise _fault(host_fault(exc, decl.span), f"privilege {name}", decl.by, None, sid) from None
     return SubjectResult(sid, scores, tier_name, [k for k, v in privileges.items() if v], measures,
                          points, by_rule, entries, len(events))
+
+
+def check_points(total, span: n.Span):
+    """A sum of contributions, checked: ints in 64 bits, floats finite (each engine sums in ledger order)."""
+    return check_number(total, span) if isinstance(total, float) else check_int(total, span)
 
 
 def _new_acc(kind: str):
@@ -920,9 +992,10 @@ def _accumulate(acc: list, m: _Measure, ev: Event, local):
     if kind == "count_distinct":
         acc[0].add(value)
     elif kind == "sum":
-        acc[0] = value if acc[0] is None else acc[0] + value
+        # the running sum is a value of the measure's type: it may not leave its range
+        acc[0] = value if acc[0] is None else values.CHECKS.get(m.base, values.check_any)(acc[0] + value, m.span)
     elif kind == "avg":
-        acc[0] = value if acc[0] is None else acc[0] + value
+        acc[0] = value if acc[0] is None else acc[0] + value  # exact for ints; only the mean is a value
         acc[1] += 1
     elif kind == "min":
         if acc[0] is None or value < acc[0]:
@@ -932,11 +1005,17 @@ def _accumulate(acc: list, m: _Measure, ev: Event, local):
             acc[0] = value
 
 
-def _finish(acc: list, kind: str):
+def _finish(acc: list, m: _Measure):
+    kind = m.kind
     if kind in ("count_days", "count_distinct"):
         return len(acc[0])
     if kind == "avg":
-        return acc[0] / acc[1] if acc[1] else None
+        if not acc[1]:
+            return None
+        try:
+            return acc[0] / acc[1]
+        except OverflowError:  # a mean of ints beyond the float range
+            raise values.number_fault(float("inf"), m.span) from None
     if kind == "sum" and acc[0] is None:
         return 0
     return acc[0]

@@ -52,3 +52,14 @@ def stack_for_nesting() -> Iterator[None]:
     finally:
         if needed > before:
             sys.setrecursionlimit(before)
+
+# Input files (rule files, events, subjects): anything else than a regular file
+# (a FIFO, /dev/zero, a terminal) could hang or fill memory, so only regular
+# files are read (and `-`, standard input, for events), up to these sizes.
+# Generous: a million-event JSONL log is about 150 MiB.
+MAX_RULE_FILE_BYTES = 16 * 1024 * 1024
+MAX_DATA_FILE_BYTES = 4 * 1024 * 1024 * 1024
+
+# A quoted CSV cell may hold line breaks; one that is never closed would
+# otherwise swallow the rest of the file into one record.
+MAX_CSV_RECORD_LINES = 1000

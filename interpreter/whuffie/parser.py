@@ -191,8 +191,14 @@ class ParseResult:
 
 def read_source(path: str | Path) -> tuple[str | None, list[Diagnostic]]:
     """Read a rule file as UTF-8 text, or explain why it cannot be read."""
+    from .inputs import not_a_regular_file
+    from .limits import MAX_RULE_FILE_BYTES
+
     name = str(path)
     span = n.Span(name, 0, 0, 0, 0)
+    refused = not_a_regular_file(path, MAX_RULE_FILE_BYTES)  # a FIFO or /dev/zero would hang or fill memory
+    if refused is not None:
+        return None, [error("W080", f"{name} {refused}", span)]
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:

@@ -39,7 +39,8 @@ from .evaluator import Compiler, Env, EvaluationError, Program, Results, Runtime
 from .evaluator import Scope as EvalScope
 from .evaluator import evaluate
 from .highlight import BUILTIN_FUNCTIONS, CLAUSE_KEYWORDS, DECLARATION_KEYWORDS, TYPE_NAMES, WORD_OPERATORS
-from .inputs import DataError, Event, EventLoad, SubjectLoad, parse_events, parse_subjects, parse_time
+from .inputs import (OUT_OF_RANGE, DataError, Event, EventLoad, SubjectLoad, as_of_instant, parse_events,
+                     parse_subjects, parse_time, read_data_text)
 from .parser import parse, parse_expression, read_source
 from .symbols import Ruleset
 
@@ -317,7 +318,7 @@ COMMANDS = [
     Command("reload", ":reload", "read the rule, events and subjects files again; typed declarations are kept"),
     Command("events", ":events FILE", "load events (JSONL, or CSV by the .csv suffix)"),
     Command("subjects", ":subjects FILE", "load subjects and their attributes"),
-    Command("as-of", ":as-of [T|latest]", "evaluate at instant T (a date means its local midnight); no T: show it"),
+    Command("as-of", ":as-of [T|now|today|latest]", "evaluate at instant T (a date means its local midnight; now, today: the clock); no T: show it"),
     Command("explain", ":explain SUBJECT", "a subject's ledger, cuts, scores and the reasons that lowered them"),
     Command("ledger", ":ledger SUBJECT [RULE]", "every contribution to a subject's points (of one rule)"),
     Command("scores", ":scores", "the score table of every subject, as `whuffie score` prints it"),
@@ -392,12 +393,19 @@ class Session:
             d.problem = "the rule set cannot be compiled; :check lists why"
             return d
         tz = ZoneInfo(d.ruleset.timezone)
+        unreadable = None  # a file none of whose lines can be read (a CSV header without a required column)
         if self.subjects_file is not None:
-            d.subject_load = parse_subjects(self.subjects_file.text, self.subjects_file.path, d.ruleset)
+            try:
+                d.subject_load = parse_subjects(self.subjects_file.text, self.subjects_file.path, d.ruleset)
+            except DataError as exc:
+                d.subject_load, unreadable = SubjectLoad(), exc
             d.subjects = d.subject_load.subjects
         if self.events_file is not None:
-            d.event_load = parse_events(self.events_file.text, self.events_file.path, d.ruleset, d.subjects,
-                                        d.compiled.reads_attributes)
+            try:
+                d.event_load = parse_events(self.events_file.text, self.events_file.path, d.ruleset, d.subjects,
+                                            d.compiled.reads_attributes)
+            except DataError as exc:
+                d.event_load, unreadable = EventLoad(), exc
         if self.as_of_text is not None:
             try:
                 d.as_of = parse_time(self.as_of_text, tz).astimezone(dt.timezone.utc)
@@ -405,7 +413,9 @@ class Session:
                 d.as_of = max((e.at for e in d.events), default=EPOCH)
         else:
             d.as_of = max((e.at for e in d.events), default=EPOCH).astimezone(dt.timezone.utc)
-        if d.compiled.reads_attributes and d.subjects is None and (d.events or self.events_file):
+        if unreadable is not None:
+            d.problem = f"{unreadable} [{unreadable.code}]; fix the file and load it again"
+        elif d.compiled.reads_attributes and d.subjects is None and (d.events or self.events_file):
             kind = d.ruleset.subject_kind.name
             d.problem = f"the rules read {kind} attributes; load them with :subjects FILE"
         return d
@@ -799,19 +809,10 @@ class Session:
 
     def load_data(self, label: str, path: Path, reply: Reply) -> None:
         """Load an events or subjects file; validated now and again whenever the schema changes."""
-        try:
-            data = _DataFile(path, path.read_text(encoding="utf-8-sig"))
-        except FileNotFoundError:
-            reply.fail(f"error: {path}: no such file")
-            return
-        except IsADirectoryError:
-            reply.fail(f"error: {path}: is a directory, not a data file")
-            return
-        except UnicodeDecodeError as exc:
-            reply.fail(f"error: {path}: not UTF-8 text (byte {exc.start})")
-            return
-        except OSError as exc:
-            reply.fail(f"error: {path}: cannot read: {exc.strerror}")
+        try:  # the same checks as `whuffie score`: a FIFO or a device is refused, bad bytes are bad lines
+            data = _DataFile(path, read_data_text(path))
+        except DataError as exc:
+            reply.fail(f"error: {exc}" + (f" [{exc.code}]" if exc.code else ""))
             return
         setattr(self, f"{label}_file", data)
         self._invalidate()
@@ -825,10 +826,10 @@ class Session:
         self._report_data(reply, failing=True)
 
     def cmd_as_of(self, args: list[str], reply: Reply) -> None:
-        """:as-of [T|latest]"""
+        """:as-of [T|now|today|latest]"""
         from .report import iso
 
-        if not self._arity(args, 0, 1, ":as-of [T|latest]", reply):
+        if not self._arity(args, 0, 1, ":as-of [T|now|today|latest]", reply):
             return
         if args:
             if args[0] == "latest":
@@ -837,12 +838,14 @@ class Session:
                 d = self.derived()
                 tz = ZoneInfo(d.ruleset.timezone if d.ruleset else "UTC")
                 try:
-                    parse_time(args[0], tz)
-                except DataError:
-                    reply.fail(f"error: {args[0]!r} is not an ISO 8601 date or datetime "
-                               "(e.g. 2026-03-01 or 2026-03-01T12:00:00Z)")
+                    instant = as_of_instant(args[0], tz)
+                except DataError as exc:
+                    reply.fail(f"error: {args[0]!r} is {OUT_OF_RANGE}" if str(exc) == OUT_OF_RANGE else
+                               f"error: {args[0]!r} is not an ISO 8601 date or datetime "
+                               "(e.g. 2026-03-01 or 2026-03-01T12:00:00Z), `now` or `today`")
                     return
-                self.as_of_text = args[0]
+                # `now` and `today` are read once, when given: the session's instant then stays put
+                self.as_of_text = iso(instant) if args[0] in ("now", "today") else args[0]
             self._invalidate()
         d = self.derived()
         how = "given" if self.as_of_text else ("the latest event" if d.events else "no events yet")

@@ -1,9 +1,11 @@
 """Rendering results: score tables and records, explanations with reasons, the authors report.
 
 Every function here is pure: results in, text or plain data out. Numbers are
-rounded half away from zero to ``precision`` decimals; ints stay ints. Keys
-of every record come in the documented order, so the same results always
-render to the same bytes.
+rounded half away from zero to ``precision`` decimals; ints stay ints. A
+score's or measure's value is printed in the checker's type of that score or
+measure (``int`` as ``10``, ``number`` as ``10.0`` / ``10.00``), whatever the
+engine or the spelling of the data. Keys of every record come in the
+documented order, so the same results always render to the same bytes.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import csv
 import datetime as dt
 import io
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from . import nodes as n
 from . import sourcelines
@@ -47,6 +50,32 @@ def number(value, precision: int = 2):
     return str(value)
 
 
+def typed(value, t):
+    """A value in its checked type ``t`` (types.Type or None): a number is a float, a whole int-typed value an int."""
+    base = getattr(t, "base", None)
+    if value is None or isinstance(value, bool):
+        return value
+    if base == "number" and isinstance(value, int):
+        return float(value)
+    if base == "int" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def typed_scores(result: SubjectResult, ruleset: Ruleset | None) -> dict:
+    """A subject's scores in their checked types (as they are when no ruleset is given)."""
+    if ruleset is None:
+        return result.scores
+    return {k: typed(v, ruleset.score_types.get(k)) for k, v in result.scores.items()}
+
+
+def typed_measures(result: SubjectResult, ruleset: Ruleset | None) -> dict:
+    """A subject's measures in their checked types (an optional measure keeps its none)."""
+    if ruleset is None:
+        return result.measures
+    return {k: typed(v, ruleset.measure_types.get(k)) for k, v in result.measures.items()}
+
+
 def iso(at: dt.datetime) -> str:
     """An instant as ISO 8601 in UTC with a Z."""
     at = at.astimezone(dt.timezone.utc)
@@ -72,27 +101,29 @@ def text_value(value, precision: int = 2) -> str:
 # ---------------------------------------------------------------- score records
 
 
-def record(result: SubjectResult, precision: int = 2) -> dict:
-    """The documented score record of one subject."""
+def record(result: SubjectResult, precision: int = 2, ruleset: Ruleset | None = None) -> dict:
+    """The documented score record of one subject (values in their checked types, given the ruleset)."""
     return {
         "subject": result.subject,
-        "scores": {k: number(v, precision) for k, v in result.scores.items()},
+        "scores": {k: number(v, precision) for k, v in typed_scores(result, ruleset).items()},
         "tier": result.tier,
         "privileges": list(result.privileges),
-        "measures": {k: number(v, precision) for k, v in result.measures.items()},
+        "measures": {k: number(v, precision) for k, v in typed_measures(result, ruleset).items()},
     }
 
 
-def score_json(results: Results, precision: int = 2) -> str:
+def score_json(results: Results, precision: int = 2, ruleset: Ruleset | None = None) -> str:
     """``score --format json``: a list of records sorted by subject."""
     with paused_gc():
-        return json.dumps([record(r, precision) for r in results.subjects], indent=2, ensure_ascii=False) + "\n"
+        return json.dumps([record(r, precision, ruleset) for r in results.subjects], indent=2,
+                          ensure_ascii=False) + "\n"
 
 
-def score_jsonl(results: Results, precision: int = 2) -> str:
+def score_jsonl(results: Results, precision: int = 2, ruleset: Ruleset | None = None) -> str:
     """``score --format jsonl``: one record per line."""
     with paused_gc():
-        return "".join(json.dumps(record(r, precision), ensure_ascii=False) + "\n" for r in results.subjects)
+        return "".join(json.dumps(record(r, precision, ruleset), ensure_ascii=False) + "\n"
+                       for r in results.subjects)
 
 
 def score_columns(ruleset: Ruleset) -> list[str]:
@@ -105,12 +136,13 @@ def score_rows(results: Results, ruleset: Ruleset, precision: int = 2) -> list[l
     rows = []
     with paused_gc():
         for r in results.subjects:
+            scores, measures = typed_scores(r, ruleset), typed_measures(r, ruleset)
             rows.append([
                 r.subject,
-                *(text_value(r.scores.get(s), precision) for s in ruleset.scores),
+                *(text_value(scores.get(s), precision) for s in ruleset.scores),
                 r.tier or "-",
                 " ".join(r.privileges) or "-",
-                *(text_value(r.measures.get(m), precision) for m in ruleset.measures),
+                *(text_value(measures.get(m), precision) for m in ruleset.measures),
             ])
     return rows
 
@@ -126,17 +158,59 @@ def score_csv(results: Results, ruleset: Ruleset, precision: int = 2) -> str:
 
 
 def plain_table(header: list[str], rows: list[list[str]]) -> str:
-    """An aligned text table (for pipes: no colour, no box drawing)."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    """An aligned text table (for pipes: no colour, no box drawing).
+
+    Cells are aligned by their width on a terminal (a CJK character or an
+    emoji takes two columns), and control characters in them are escaped, so
+    an id holding a newline or an escape sequence cannot break the table.
+    """
+    header = [escape_controls(h) for h in header]
+    rows = [[escape_controls(cell) for cell in row] for row in rows]
+    widths = [max(display_width(h), *(display_width(r[i]) for r in rows)) if rows else display_width(h)
+              for i, h in enumerate(header)]
 
     def line(cells):
         parts = []
         for i, cell in enumerate(cells):
             numeric = i > 0 and _looks_numeric(cell)
-            parts.append(cell.rjust(widths[i]) if numeric else cell.ljust(widths[i]))
+            pad = " " * (widths[i] - display_width(cell))
+            parts.append(pad + cell if numeric else cell + pad)
         return "  ".join(parts).rstrip()
 
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]) + "\n"
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal (wide characters count two, combining marks none)."""
+    from wcwidth import wcswidth
+
+    if text.isascii():
+        return len(text)
+    width = wcswidth(text)
+    return width if width >= 0 else len(text)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control, line-separator and bidi-override characters written as escapes (\\n, \\x1b, \\u202e).
+
+    Such characters in an id would start a new line, recolour the terminal or
+    reorder what follows; escaped, the id shows what it really holds.
+    """
+    if text.isprintable():  # no control, format or separator character at all
+        return text
+    return _CONTROL.sub(_escape_one, text)
+
+
+def _escape_one(found) -> str:
+    char = found.group()
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    if char in named:
+        return named[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _looks_numeric(cell: str) -> bool:
@@ -195,9 +269,10 @@ def reasons(result: SubjectResult, limit: int = DEFAULT_REASONS) -> list[Reason]
     return ordered[:max(limit, 0)]
 
 
-def explain_json(result: SubjectResult, precision: int = 2, limit: int = DEFAULT_REASONS) -> str:
+def explain_json(result: SubjectResult, precision: int = 2, limit: int = DEFAULT_REASONS,
+                 ruleset: Ruleset | None = None) -> str:
     """``explain --format json``: the score record plus its ledger and reasons."""
-    data = record(result, precision)
+    data = record(result, precision, ruleset)
     data["points"] = number(result.points, precision)
     data["ledger"] = [ledger_entry(e, precision) for e in result.ledger]
     data["reasons"] = [
@@ -248,8 +323,9 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
                  precision: int = 2, limit: int = DEFAULT_REASONS) -> str:
     """``explain``: ledger by rule, cuts, measures, how each score was computed, and the reasons."""
     p = precision
+    result = replace(result, scores=typed_scores(result, ruleset), measures=typed_measures(result, ruleset))
     out: list[str] = []
-    out.append(f"{result.subject} as of {iso(as_of)} ({result.events} event{'' if result.events == 1 else 's'})")
+    out.append(f"{escape_controls(result.subject)} as of {iso(as_of)} ({result.events} event{'' if result.events == 1 else 's'})")
     out.append("")
     scores = ", ".join(f"{k} {text_value(v, p)}" for k, v in result.scores.items())
     out.append(f"  {scores}" if scores else "  (no scores)")

@@ -31,109 +31,26 @@ reference raises. Constructs the query cannot express raise ``SqlUnsupported``
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlglot import exp
 
 from . import nodes as n
-from .diagnostics import Diagnostic, warning
 from .evaluator import UTC, Results, SubjectResult
 from .plan import Plan
 
-US = 1_000_000
+from .sqlexpr import EPOCH, MAX_INT as _MAX_INT, US, Scope as _Scope, SqlUnsupported, Translator
+from .sqlexpr import case as _case, coalesce0 as _coalesce0, col as _col, double as _double, eq as _eq
+from .sqlexpr import greatest as _greatest, is_null as _is_null, mul as _mul, not_null as _not_null
+from .sqlexpr import null as _null, num as _num, paren as _paren, sub as _sub, total as _sum_exprs
+
 DAY_US = 86_400 * US
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_DATE = dt.date(1970, 1, 1)
-_MAX_INT = 2 ** 63 - 1
-_EXP_LIMIT = 709.782712893384  # math.exp overflows above this
-
-
-class SqlUnsupported(Exception):
-    """A construct the SQL engine cannot express exactly; the caller falls back to generated Python."""
-
-    def __init__(self, message: str, span: n.Span = n.NO_SPAN):
-        super().__init__(message)
-        self.message = message
-        self.span = span
-
-    def diagnostic(self) -> Diagnostic:
-        """The finding as a diagnostic (W091, a warning: the run goes on with another engine)."""
-        return warning("W091", f"the SQL engine cannot express {self.message}; "
-                               "scoring with the generated-Python engine instead", self.span,
-                       hint="nothing to fix: the result is the same, only slower on very large logs")
 
 
 class SqlFault(Exception):
     """The query met a run-time fault (W090 in the reference); rerun another engine for the exact message."""
-
-
-# ---------------------------------------------------------------- small builders
-
-
-def _col(name: str, table: str | None = None) -> exp.Column:
-    return exp.column(name, table=table)
-
-
-def _num(value) -> exp.Expression:
-    if isinstance(value, bool):
-        return exp.Boolean(this=value)
-    if isinstance(value, int):
-        if abs(value) > _MAX_INT:
-            raise SqlUnsupported(f"the integer {value} (beyond 64 bits)")
-        return exp.Cast(this=exp.Literal.number(value), to=exp.DataType.build("BIGINT"))
-    if not math.isfinite(value):
-        raise SqlUnsupported(f"the number {value}")
-    return exp.Cast(this=exp.Literal.number(repr(float(value))), to=exp.DataType.build("DOUBLE"))
-
-
-def _double(e: exp.Expression) -> exp.Expression:
-    return exp.Cast(this=e, to=exp.DataType.build("DOUBLE"))
-
-
-def _case(*branches: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None) -> exp.Case:
-    return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in branches], default=default)
-
-
-def _null() -> exp.Null:
-    return exp.Null()
-
-
-def _is_null(e: exp.Expression) -> exp.Expression:
-    return exp.Is(this=_paren(e.copy()), expression=exp.Null())
-
-
-def _not_null(e: exp.Expression) -> exp.Expression:
-    return exp.Not(this=_is_null(e))
-
-
-def _eq(a, b) -> exp.Expression:
-    return exp.EQ(this=a, expression=b)
-
-
-def _paren(e: exp.Expression) -> exp.Expression:
-    return exp.Paren(this=e)
-
-
-def _add(a, b) -> exp.Expression:
-    return _paren(exp.Add(this=a, expression=b))
-
-
-def _sub(a, b) -> exp.Expression:
-    return _paren(exp.Sub(this=a, expression=b))
-
-
-def _mul(a, b) -> exp.Expression:
-    return _paren(exp.Mul(this=a, expression=b))
-
-
-def _greatest(*args: exp.Expression) -> exp.Expression:
-    return exp.Greatest(this=args[0], expressions=list(args[1:])) if len(args) > 1 else args[0]
-
-
-def _coalesce0(e: exp.Expression) -> exp.Expression:
-    return exp.Coalesce(this=e, expressions=[exp.Literal.number(0)])
 
 
 def _window(func: exp.Expression, partition: list[exp.Expression], upto_previous: bool = False) -> exp.Window:
@@ -195,227 +112,6 @@ SQL_TYPES = {"int": "BIGINT", "number": "DOUBLE", "bool": "BOOLEAN", "text": "VA
 # ---------------------------------------------------------------- expressions
 
 
-@dataclass
-class _Scope:
-    kind: str  # event | default | score | tier | privilege
-    event: str | None = None
-    scores: dict[str, str] = field(default_factory=dict)  # visible score -> column
-    privileges: dict[str, str] = field(default_factory=dict)
-    params: dict[str, exp.Expression] = field(default_factory=dict)
-
-
-class _Translator:
-    def __init__(self, plan: Plan, layout: Layout, now: exp.Expression):
-        self.plan = plan
-        self.rs = plan.ruleset
-        self.layout = layout
-        self.now = now
-        self.tz = ZoneInfo(plan.timezone)
-        self.measure_columns = {m.name: f"m{i}" for i, m in enumerate(plan.measures)}
-        self.rule_index = {r.name: r.index for r in plan.rules}
-        self.tier_ranks = {name: self.rs.tier_rank(name) for name in self.rs.tiers}
-        self.inlining: list[str] = []
-
-    def base(self, node: n.Expr) -> str | None:
-        t = self.plan.type_of(node)
-        return t.base if t is not None else None
-
-    def expr(self, node: n.Expr, scope: _Scope) -> exp.Expression:
-        method = getattr(self, "_" + type(node).__name__.lower(), None)
-        if method is None:
-            raise SqlUnsupported(f"a {type(node).__name__} expression", node.span)
-        return method(node, scope)
-
-    # literals: times and durations become microseconds
-    def _number(self, node, scope):
-        return _num(node.value)
-
-    def _string(self, node, scope):
-        return exp.Literal.string(node.value)
-
-    def _bool(self, node, scope):
-        return exp.Boolean(this=node.value)
-
-    def _duration(self, node, scope):
-        return _num(dt.timedelta(seconds=node.seconds()) // dt.timedelta(microseconds=1))
-
-    def _date(self, node, scope):
-        return _num(self.date_us(node.value))
-
-    def _datetime(self, node, scope):
-        v = node.value if node.value.tzinfo is not None else node.value.replace(tzinfo=self.tz)
-        return _num((v.astimezone(UTC) - EPOCH) // dt.timedelta(microseconds=1))
-
-    def date_us(self, d: dt.date) -> int:
-        """A date as the epoch microseconds of its local midnight."""
-        midnight = dt.datetime(d.year, d.month, d.day, tzinfo=self.tz).astimezone(UTC)
-        return (midnight - EPOCH) // dt.timedelta(microseconds=1)
-
-    def _name(self, node: n.Name, scope: _Scope):
-        name = node.id
-        if name in scope.params:
-            return scope.params[name].copy()
-        if scope.kind == "event" and (scope.event, name) in self.layout.field_columns:
-            return _col(self.layout.field_columns[(scope.event, name)])
-        if name == "now":
-            return self.now.copy()
-        if scope.kind in ("score", "tier", "privilege"):
-            if name == "points":
-                return _col("points")
-            if scope.kind == "privilege" and name == "tier":
-                return _col("tier_rank")
-            if scope.kind == "privilege" and name in self.tier_ranks:
-                return _num(self.tier_ranks[name])
-            if scope.kind == "privilege" and name in scope.privileges:
-                return _col(scope.privileges[name])
-            if name in scope.scores:
-                return _col(scope.scores[name])
-            if name in self.measure_columns:
-                return _col(self.measure_columns[name])
-        raise SqlUnsupported(f"the name {name!r} here", node.span)
-
-    def _attribute(self, node: n.Attribute, scope: _Scope):
-        obj, attr = node.obj, node.name
-        if isinstance(obj, n.Name) and obj.id not in scope.params:
-            if obj.id == "event" and scope.kind == "event":
-                if attr == "at":
-                    return _col("at_us")
-                if attr == "id":
-                    return _col("id")
-                if (scope.event, attr) in self.layout.field_columns:
-                    return _col(self.layout.field_columns[(scope.event, attr)])
-            if obj.id == self.plan.subject_kind and scope.kind != "default":
-                if attr == "id":
-                    return _col("subject")
-                if attr in self.layout.attr_columns:
-                    return _col(self.layout.attr_columns[attr])
-        raise SqlUnsupported(f"reading {attr!r} here", node.span)
-
-    def _unary(self, node: n.Unary, scope):
-        operand = self.expr(node.operand, scope)
-        if node.op == "not":
-            return exp.Not(this=_paren(operand))
-        return _paren(exp.Neg(this=_paren(operand)))
-
-    def _binary(self, node: n.Binary, scope):
-        op = node.op
-        a, b = self.expr(node.left, scope), self.expr(node.right, scope)
-        if op == "and":
-            # lazy like the reference, and NULL (a fault) when `a` faulted
-            return _case((a, b), (exp.Not(this=_paren(a.copy())), exp.Boolean(this=False)))
-        if op == "or":
-            return _case((a, exp.Boolean(this=True)), (exp.Not(this=_paren(a.copy())), b))
-        ta, tb = self.base(node.left), self.base(node.right)
-        numeric = ta in ("int", "number") and tb in ("int", "number")
-        if op in ("+", "-"):
-            if numeric or (ta in ("datetime", "duration") and tb in ("duration", "datetime")
-                           and not (op == "+" and ta == tb == "datetime")):
-                return _add(a, b) if op == "+" else _sub(a, b)
-            if op == "-" and {ta, tb} <= {"datetime", "date"} and not (ta == tb == "date"):
-                return _sub(a, b)  # both are instants (a date is its local midnight)
-            raise SqlUnsupported(f"`{op}` on {ta} and {tb}", node.span)
-        if op == "*":
-            if numeric:
-                return _mul(a, b)
-            raise SqlUnsupported(f"`*` on {ta} and {tb}", node.span)
-        if op == "/":
-            if numeric or (ta == tb == "duration"):
-                return _case((_eq(b.copy(), exp.Literal.number(0)), _null()),
-                             default=exp.Div(this=_double(a), expression=_double(b)))
-            raise SqlUnsupported(f"`/` on {ta} and {tb}", node.span)
-        if op == "%":
-            if ta == tb == "int":
-                # Python's modulo takes the sign of the divisor; SQL's that of the dividend
-                inner = exp.Mod(this=_add(exp.Mod(this=a, expression=b.copy()), b.copy()), expression=b.copy())
-                return _case((_eq(b.copy(), exp.Literal.number(0)), _null()), default=_paren(inner))
-            raise SqlUnsupported(f"`%` on {ta} and {tb}", node.span)
-        raise SqlUnsupported(f"the operator {op}", node.span)
-
-    _OPS = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
-
-    def _compare(self, node: n.Compare, scope):
-        operands = [self.expr(o, scope) for o in node.operands]
-        tests = [self._OPS[op](this=_paren(a.copy()), expression=_paren(b.copy()))
-                 for op, a, b in zip(node.ops, operands, operands[1:])]
-        result = tests[-1]
-        for test in reversed(tests[:-1]):
-            result = _case((test, result), (exp.Not(this=_paren(test.copy())), exp.Boolean(this=False)))
-        return result
-
-    def _in(self, node: n.In, scope):
-        value = self.expr(node.value, scope)
-        test = exp.In(this=_paren(value), expressions=[self.expr(o, scope) for o in node.options])
-        return exp.Not(this=_paren(test)) if node.negated else _paren(test)
-
-    def _coalesce(self, node: n.Coalesce, scope):
-        if _faultable(node.left, self.rs):
-            raise SqlUnsupported("`??` around an expression that can fault", node.span)
-        return exp.Coalesce(this=self.expr(node.left, scope), expressions=[self.expr(node.right, scope)])
-
-    def _if(self, node: n.If, scope):
-        c = self.expr(node.cond, scope)
-        return _case((c, self.expr(node.then, scope)), (exp.Not(this=_paren(c.copy())), self.expr(node.orelse, scope)))
-
-    def _call(self, node: n.Call, scope: _Scope):
-        name = node.func
-        if name == "points" and scope.kind in ("score", "tier", "privilege") and "points" not in self.rs.defs:
-            rule = node.args[0].id
-            return _coalesce0(_col(f"rsum{self.rule_index[rule]}"))
-        args = [self.expr(a, scope) for a in node.args]
-        if name in self.rs.defs:
-            decl = self.rs.defs[name]
-            if name in self.inlining:
-                raise SqlUnsupported(f"the recursive def {name}", node.span)
-            self.inlining.append(name)
-            body = self.expr(decl.body, _Scope("def", params={p.name: a for p, a in zip(decl.params, args)}))
-            self.inlining.pop()
-            return _paren(body)
-        kinds = [self.base(a) for a in node.args]
-        if name in ("min", "max"):
-            if not all(k in ("int", "number") for k in kinds):
-                raise SqlUnsupported(f"{name} of {', '.join(map(str, kinds))}", node.span)
-            cls = exp.Least if name == "min" else exp.Greatest
-            return cls(this=args[0], expressions=args[1:])
-        if name == "abs":
-            return exp.Abs(this=args[0])
-        if name in ("floor", "ceil"):
-            fn = exp.Floor if name == "floor" else exp.Ceil
-            return exp.Cast(this=fn(this=args[0]), to=exp.DataType.build("BIGINT"))
-        if name == "round" and len(args) == 1:
-            return exp.Cast(this=exp.Round(this=args[0]), to=exp.DataType.build("BIGINT"))
-        if name == "clamp":
-            x, lo, hi = args
-            return _case((exp.LT(this=x, expression=lo), lo.copy()), (exp.GT(this=x.copy(), expression=hi),
-                                                                         hi.copy()), default=x.copy())
-        if name == "sqrt":
-            return _case((exp.LT(this=args[0], expression=exp.Literal.number(0)), _null()),
-                         default=exp.Sqrt(this=args[0].copy()))
-        if name == "log":
-            return _case((exp.LTE(this=args[0], expression=exp.Literal.number(0)), _null()),
-                         default=exp.Ln(this=_double(args[0].copy())))
-        if name == "exp":
-            return _case((exp.GT(this=args[0], expression=_num(_EXP_LIMIT)), _null()),
-                         default=exp.Exp(this=_double(args[0].copy())))
-        if name in ("days", "hours"):
-            per = 86400 if name == "days" else 3600
-            return exp.Div(this=_paren(exp.Div(this=_double(args[0]), expression=_num(float(US)))),
-                           expression=_num(float(per)))
-        raise SqlUnsupported(f"the function {name}({len(args)} arguments)", node.span)
-
-
-def _faultable(node, rs) -> bool:
-    """Whether an expression contains an operation that can fault (and so yield NULL in SQL)."""
-    stack = [node]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, n.Binary) and x.op in ("/", "%"):
-            return True
-        if isinstance(x, n.Call) and (x.func in ("sqrt", "log", "exp") or x.func in rs.defs):
-            return True
-        stack.extend(n.children(x))
-    return False
-
-
 # ---------------------------------------------------------------- the query
 
 
@@ -451,7 +147,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
         now = exp.Subquery(this=exp.select(exp.Max(this=_col("at_us"))).from_("events"))
     else:
         now = _num(as_of_us)
-    tr = _Translator(plan, layout, now)
+    tr = Translator(plan, layout, now)
     ctes: list[tuple[str, exp.Select]] = []
 
     def layer(name: str, select: exp.Select) -> str:
@@ -475,31 +171,44 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
 
     # 2. raw awards: one column per rule (NULL where it does not fire), and the faults met.
     # `where` and `award` are columns of their own so that each is written once; the award is
-    # only computed where `where` holds, as in the reference.
+    # only computed where `where` holds, as in the reference. Subexpressions they read more than
+    # once are bound in layers before them.
     where_cols: list[exp.Expression] = [exp.Star()]
     award_cols: list[exp.Expression] = [exp.Star()]
     raw_exprs: dict[int, exp.Expression] = {}
     faults: list[exp.Expression] = []
     value = {}  # rule index -> current column name
+    awards = []
     for r in plan.rules:
         scope = _Scope("event", event=r.event)
         is_type = _eq(_col("type"), exp.Literal.string(r.event))
         where = tr.expr(r.where, scope) if r.where is not None else exp.Boolean(this=True)
         where_cols.append(_case((is_type, where)).as_(f"where{r.index}"))
-        award_cols.append(_case((_col(f"where{r.index}"), tr.expr(r.award, scope))).as_(f"award{r.index}"))
+        awards.append(tr.expr(r.award, scope))
+    measure_tests = {}
+    for i, m in enumerate(plan.measures):
+        if m.where is not None:
+            where = tr.expr(m.where, _Scope("event", event=m.event))
+            is_type = _eq(_col("type"), exp.Literal.string(m.event))
+            where_cols.append(_case((is_type, where)).as_(f"mwhere{i}"))
+            measure_tests[i] = _col(f"mwhere{i}")
+    current = tr.flush(layer, current)
+    for r, award_expr in zip(plan.rules, awards):
+        award_cols.append(_case((_col(f"where{r.index}"), award_expr)).as_(f"award{r.index}"))
         award = _col(f"award{r.index}")
         if tr.base(r.award) == "int":
             raw = award
         else:  # x - x is 0 for every finite x and NaN for inf and NaN: a portable isfinite
             raw = _case((_eq(_sub(award.copy(), award.copy()), exp.Literal.number(0)), award.copy()))
         raw_exprs[r.index] = raw
-        faults.append(_case((exp.And(this=is_type.copy(), expression=_paren(exp.Or(
+        faults.append(_case((exp.And(this=_eq(_col("type"), exp.Literal.string(r.event)), expression=_paren(exp.Or(
             this=_is_null(_col(f"where{r.index}")), expression=_paren(exp.And(
                 this=_col(f"where{r.index}"), expression=_is_null(raw.copy())))))),
             exp.Literal.number(1)), default=exp.Literal.number(0)))
         value[r.index] = f"raw{r.index}"
-    if plan.rules:
+    if len(where_cols) > 1:
         current = layer("wh", exp.select(*where_cols).from_(current))
+    if plan.rules:
         current = layer("aw", exp.select(*award_cols).from_(current))
     evaluated = current
 
@@ -508,16 +217,15 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     aggs: list[exp.Expression] = [_col("subject"), exp.Count(this=exp.Star()).as_("n_events")]
     measure_faults = []
     for i, m in enumerate(plan.measures):
-        scope = _Scope("event", event=m.event)
         cond = _eq(_col("type"), exp.Literal.string(m.event))
         if m.within is not None:
             within_us = round(m.within * US)
             cond = exp.And(this=cond, expression=exp.GT(this=_col("at_us"),
                                                          expression=_sub(now.copy(), _num(within_us))))
-        if m.where is not None:
-            where = tr.expr(m.where, scope)
-            measure_faults.append(_case((exp.And(this=cond.copy(), expression=_is_null(where)), exp.Literal.number(1)),
-                                        default=exp.Literal.number(0)))
+        if i in measure_tests:
+            where = measure_tests[i]
+            measure_faults.append(_case((exp.And(this=cond.copy(), expression=_is_null(where.copy())),
+                                         exp.Literal.number(1)), default=exp.Literal.number(0)))
             test = _case((cond, where), default=exp.Boolean(this=False))
         else:
             test = cond
@@ -662,6 +370,8 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
             value_col = _coalesce0(value_col)
         if m.default is not None:
             value_col = exp.Coalesce(this=value_col, expressions=[tr.expr(m.default, _Scope("default"))])
+            if tr.bindings.pending:
+                raise SqlUnsupported(f"the default of measure {m.name} (it needs a value computed once)", m.span)
         cols.append(value_col.as_(f"m{i}"))
         if m.kind == "sum":
             cols.append(_coalesce0(_col(f"n{i}", "p")).as_(f"n{i}"))
@@ -680,6 +390,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     score_columns: dict[str, str] = {}
     for i, s in enumerate(plan.scores):
         value_expr = tr.expr(s.expr, _Scope("score", scores=dict(score_columns)))
+        current = tr.flush(layer, current)
         score_columns[s.name] = f"s{i}"
         current = layer(f"score{i}", exp.select(exp.Star(), value_expr.as_(f"s{i}")).from_(current))
     branches = []
@@ -688,27 +399,22 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
         if t.condition is None:
             default = _num(t.rank)
             break
-        cond = tr.expr(t.condition, _Scope("tier", scores=dict(score_columns)))
-        branches += [(_is_null(cond), _null()), (cond, _num(t.rank))]
+        cond = tr.reuse(tr.expr(t.condition, _Scope("tier", scores=dict(score_columns))))
+        branches += [(_is_null(cond), _null()), (cond.copy(), _num(t.rank))]
     tier = _case(*branches, default=default) if branches else default
+    current = tr.flush(layer, current)
     current = layer("tiered", exp.select(exp.Star(), tier.as_("tier_rank")).from_(current))
     privilege_columns: dict[str, str] = {}
     for i, p in enumerate(plan.privileges):
         cond = tr.expr(p.condition, _Scope("privilege", scores=dict(score_columns),
                                            privileges=dict(privilege_columns)))
+        current = tr.flush(layer, current)
         privilege_columns[p.name] = f"p{i}"
         current = layer(f"privilege{i}", exp.select(exp.Star(), cond.as_(f"p{i}")).from_(current))
     query = exp.select(exp.Star()).from_(current).order_by(_col("subject"))
     for name, select in ctes:
         query = query.with_(name, as_=select, copy=False)
     return Compiled(plan, layout, query, score_columns, privilege_columns)
-
-
-def _sum_exprs(parts: list[exp.Expression]) -> exp.Expression:
-    total = parts[0]
-    for p in parts[1:]:
-        total = exp.Add(this=total, expression=p)
-    return _paren(total)
 
 
 def _measure_aggregate(m, test: exp.Expression, layout: Layout) -> exp.Expression:
