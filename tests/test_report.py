@@ -87,3 +87,13 @@ def test_year_one_prints_as_four_digit_iso_in_the_ledger_and_explanations() -> N
             ["0001-01-01T00:00:00Z"] * 2
         text = report.explain_text(u, rs, RULES, results.as_of)
         assert "u as of 0001-01-01T00:00:00Z" in text and "    0001-01-01T00:00:00Z  e.jsonl:1" in text
+
+
+@pytest.mark.parametrize("engine", [evaluator.evaluate, codegen.evaluate])
+def test_a_number_award_is_a_float_in_the_ledger_whatever_the_data_spelled(engine) -> None:
+    rs, evs = _load()
+    u = engine(rs, evs).subjects[0]  # x spelled 2
+    by_x = [e for e in u.ledger if e.rule == "by_x"]
+    assert [type(v) for e in by_x for v in (e.raw, e.capped, e.value)] == [float] * 3
+    assert [type(e.raw) for e in u.ledger if e.rule == "by_n"] == [int]
+    assert json.loads(report.explain_json(u, 2, ruleset=rs))["ledger"][0]["raw"] == 2.0

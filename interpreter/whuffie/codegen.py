@@ -158,6 +158,7 @@ def _make_helpers(tz) -> dict:
         "_RuntimeFault": RuntimeFault, "_HOST_FAULTS": HOST_FAULTS,
         "_int_fault": values.int_fault, "_number_fault": values.number_fault, "_check": values.check_any,
         "_check_int": values.check_int, "_check_number": values.check_number,
+        "_abs_int": lambda x, span: values.check_int(abs(x), span),
         "_as_output": values.as_output, "_window_start": values.window_start, "_far_local": local_far,
         "_check_points": check_points,
         "_fault": _fault, "_host": host_fault, "_Cut": Cut, "_LedgerEntry": LedgerEntry,
@@ -433,7 +434,8 @@ class _Writer:
             if name in ("min", "max"):
                 return f"{name}({joined})"
             if name == "abs":
-                return self.checked(node, f"abs({joined})") if self.typed(node, "int") else f"abs({joined})"
+                # one call, one level of parentheses: abs of -2**63 is the only int abs that leaves 64 bits
+                return f"_abs_int({joined}, {self.span(node.span)})" if self.typed(node, "int") else f"abs({joined})"
             if name in ("clamp", "days", "hours"):
                 return f"_{name}({joined})"
             return f"_{name}({joined}, {self.span(node.span)})"
@@ -671,6 +673,7 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
         elif w.typed(r.award, "number"):
             w.emit(award_at + 1, f"if not {-values.NUMBER_MAX!r} <= raw <= {values.NUMBER_MAX!r}: "
                                  f"raise _number_fault(raw, {award_span})")
+            w.emit(award_at + 1, "if type(raw) is not float: raw = float(raw)  # however the data spelled it")
         else:
             w.emit(award_at + 1, f"raw = _check(raw, {award_span})")
     w.emit(award_at, "except _RuntimeFault as exc:")

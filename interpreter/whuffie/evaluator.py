@@ -634,7 +634,7 @@ def _compile(rs: Ruleset) -> Program:
             c.expr(where.cond, scope) if where else None,
             c.expr(award.value, scope), once_spec, caps,
             decay.half_life.seconds() if decay else None, decl.span, award.value.span,
-            where.cond.span if where else n.NO_SPAN, check_for(rs.types.get(id(award.value))))
+            where.cond.span if where else n.NO_SPAN, values.award_check(rs.types.get(id(award.value))))
         rules_by_type.setdefault(on.event.name, []).append(rule)
 
     measures = []

@@ -163,6 +163,11 @@ def as_number(v, span: n.Span):
         raise number_fault(float("inf"), span) from None
 
 
+def award_check(t) -> object:
+    """The check of an award of checked type ``t``: a number award is a float whatever the data spelled."""
+    return as_number if t is not None and t.base == "number" else check_for(t)
+
+
 def as_output(v, base: str | None, span: n.Span):
     """A score or measure value in its checked type: int stays int, number becomes a float."""
     if base == "int":
