@@ -389,3 +389,12 @@ def test_a_stdlib_symlink_pointing_outside_the_stdlib_is_refused(tmp_path: Path,
     assert symbols.stdlib_modules() == ["std/alias", "std/math"]
     found = run('import "std/evil"\n').diagnostics
     assert [d.code for d in found if d.is_error] == ["W019"]
+
+
+def test_a_long_recursive_cycle_is_w056_on_every_def_with_a_short_message() -> None:
+    length = 400
+    defs = "".join(f"def f{i}(x: int) = f{i % length + 1}(x)\n" for i in range(1, length + 1))
+    found = [d for d in run(defs).diagnostics if d.is_error]
+    assert [d.code for d in found] == ["W056"] * length
+    assert all(len(d.message) < 200 for d in found)
+    assert "(f1 -> f2 -> f3 -> f4 -> … -> f400 -> f1)" in found[0].message

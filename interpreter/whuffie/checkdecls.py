@@ -5,10 +5,10 @@ from __future__ import annotations
 import zoneinfo
 from functools import lru_cache
 
+from . import callgraph
 from . import nodes as n
 from . import types as ty
 from .checkbase import CheckerBase, DefInfo, Scope, suggest, walk
-from .checksize import callees_first
 from .symbols import BUILTIN_FUNCTIONS, RESERVED_NAMES, stdlib_module_path, stdlib_modules
 from .types import ERROR, TIER, Type
 
@@ -201,32 +201,17 @@ class DeclChecks(CheckerBase):
         """Check every def, callees before callers; return that order."""
         calls = {name: {c.func for c in walk(d.body) if isinstance(c, n.Call) and c.func in self.rs.defs}
                  for name, d in self.rs.defs.items()}
-        for name, d in self.rs.defs.items():
-            path = self.cycle_from(name, calls)
-            if path:
-                self.recursive_defs.add(name)
-                self.err("W056", f"def {name} is recursive ({' -> '.join(path)}): defs may not call themselves",
-                         d.name_span, "compute the value without recursion, e.g. with min/max/clamp")
+        for name, loop in callgraph.cycles(calls).items():
+            self.recursive_defs.add(name)
+            shown = loop.names(most=7)  # a message stays one line, however long the cycle
+            self.err("W056", f"def {name} is recursive ({' -> '.join(shown)}): defs may not call themselves",
+                     self.rs.defs[name].name_span, "compute the value without recursion, e.g. with min/max/clamp")
         # Callees first, so typing a body finds every callee's signature ready instead of recursing
         # into it: a long chain of defs costs no Python stack.
-        order = callees_first(calls)
+        order = callgraph.callees_first(calls)
         for name in order:
             self.def_info(name)
         return order
-
-    @staticmethod
-    def cycle_from(start: str, calls: dict[str, set[str]]) -> list[str] | None:
-        stack = [(start, [start])]
-        seen: set[str] = set()
-        while stack:
-            name, path = stack.pop()
-            for callee in sorted(calls.get(name, ())):
-                if callee == start:
-                    return path + [start]
-                if callee not in seen:
-                    seen.add(callee)
-                    stack.append((callee, path + [callee]))
-        return None
 
     def def_info(self, name: str) -> DefInfo | None:
         if name in self.def_infos:

@@ -49,27 +49,6 @@ class Expansion:
     size_reported: bool = False
 
 
-def callees_first(calls: dict[str, set[str]]) -> list[str]:
-    """Every def, each after the defs it calls (iterative post-order; cycles are cut anywhere)."""
-    order: list[str] = []
-    seen: set[str] = set()
-    for root in calls:
-        if root in seen:
-            continue
-        seen.add(root)
-        stack = [(root, iter(sorted(calls[root])))]
-        while stack:
-            name, pending = stack[-1]
-            callee = next((c for c in pending if c not in seen and c in calls), None)
-            if callee is None:
-                stack.pop()
-                order.append(name)
-            else:
-                seen.add(callee)
-                stack.append((callee, iter(sorted(calls[callee]))))
-    return order
-
-
 def declaration_expressions(decl) -> list[n.Expr]:
     """The top-level expressions held anywhere inside a declaration (its clauses, bodies, values)."""
     found: list[n.Expr] = []

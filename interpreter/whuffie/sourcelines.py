@@ -10,6 +10,8 @@ them; nothing that shows or locates rule-file text may use it.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 
 def split(text: str) -> list[str]:
     """The lines of a text, without their line breaks; like splitlines(), no empty last line."""
@@ -30,8 +32,14 @@ def split_keeping_ends(text: str) -> list[str]:
 
 def line(text: str, number: int) -> str | None:
     """Line ``number`` (from 1) without its line break, or None past the end."""
-    lines = split(text)
+    lines = _lines(text)
     return lines[number - 1] if 0 < number <= len(lines) else None
+
+
+@lru_cache(maxsize=16)
+def _lines(text: str) -> tuple[str, ...]:
+    # Rendering a thousand diagnostics of one file splits it once (a str keeps its hash).
+    return tuple(split(text))
 
 
 def count(text: str) -> int:
