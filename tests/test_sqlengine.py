@@ -661,3 +661,24 @@ score s = points
     evs = parse_events("".join(json.dumps({"subject": "u", "type": "e", "at": f"2026-01-01T00:0{i}:00Z", "y": y}) + "\n"
                                for i, y in enumerate([3.0, -1.0, 2.5, 7.0])), Path("e.jsonl"), rs).events
     assert _outcome("duckdb", rs, evs) == _outcome("reference", rs, evs)
+
+
+@pytest.mark.parametrize("engine", ["reference", "codegen", "duckdb"])
+@pytest.mark.parametrize("at", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00"])
+def test_a_parquet_time_beyond_the_supported_range_is_a_bad_row_on_every_engine(tmp_path, engine, at) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from whuffie.cli import app
+
+    lib = Path(__file__).resolve().parents[1] / "examples" / "library"
+    events = tmp_path / "events.parquet"
+    pq.write_table(pa.table({"subject": ["alice", "bob"], "type": ["returned", "returned"],
+                             "at": [at, "2026-02-02T10:00:00Z"], "days_late": [0, 0], "damaged": [False, False]}),
+                   events)
+    result = CliRunner().invoke(app, ["score", str(lib / "rules.whuf"), str(events), "--engine", engine,
+                                      "--rejects", str(tmp_path / "rejects.jsonl"), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert f'events.parquet:1: at: "{at}" is outside the supported range' in result.stderr
+    assert "read 2, scored 1, rejected 1, after as-of 0" in result.stderr

@@ -39,6 +39,7 @@ from sqlglot import exp
 
 from . import nodes as n
 from .evaluator import UTC, Results, SubjectResult
+from .inputs import OUT_OF_RANGE
 from .plan import Plan
 
 from .sqlexpr import EPOCH, MAX_INT as _MAX_INT, US, Scope as _Scope, SqlUnsupported, Translator
@@ -1039,6 +1040,9 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     at_expr = "TRY_CAST(__at AS TIMESTAMPTZ)"
     check(f"{at_expr} IS NULL", "'at: expected an ISO 8601 datetime such as 2026-01-10T09:30:00Z, got ' || "
                                 "coalesce(CAST(__at AS VARCHAR), 'none')")
+    # DuckDB holds instants past year 9999 that no engine may score: the same bad row as inputs.py's
+    check(f"{at_expr} NOT BETWEEN TIMESTAMPTZ '0001-01-01 00:00:00+00' AND TIMESTAMPTZ '9999-12-31 23:59:59.999999+00'",
+          f"'at: \"' || CAST(__at AS VARCHAR) || '\" is {_quote(OUT_OF_RANGE)}'")
     has_id = "id" in column_types
     if has_id:
         check("id IS NOT NULL AND CAST(id AS VARCHAR) = ''", "'id: expected text, got \"\"'")
