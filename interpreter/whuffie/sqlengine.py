@@ -1179,13 +1179,16 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     line = ("CASE WHEN number = 1 OR ends_with(raw, chr(13)) THEN (CASE WHEN number = 1 AND "
             "starts_with(rtrim(raw, chr(13)), chr(65279)) THEN substr(rtrim(raw, chr(13)), 2) "
             "ELSE rtrim(raw, chr(13)) END) ELSE raw END")
-    con.execute(f"""CREATE TEMP TABLE __parsed AS SELECT number, line, ty, sv, k FROM (
-        SELECT number, line,
+    # ``kept``: the line as inputs.py sees it, line end included (a rejected line is written back verbatim)
+    kept = ("CASE WHEN number = 1 AND starts_with(raw, chr(65279)) THEN substr(raw, 2) ELSE raw END || "
+            "CASE WHEN number < (SELECT max(number) FROM __raw) THEN chr(10) ELSE '' END")
+    con.execute(f"""CREATE TEMP TABLE __parsed AS SELECT number, line, kept, ty, sv, k FROM (
+        SELECT number, line, kept,
                CASE WHEN valid THEN try(json_type(line, [{paths}])) END AS ty,
                CASE WHEN valid THEN try(json_extract_string(line, [{paths}])) END AS sv,
                CASE WHEN valid THEN try(json_keys(line)) END AS k
-        FROM (SELECT number, line, json_valid(line) AND NOT regexp_matches(line, ',\\s*[}}\\]]') AS valid
-              FROM (SELECT number, {line} AS line FROM __raw)))""").fetchall()
+        FROM (SELECT number, line, kept, json_valid(line) AND NOT regexp_matches(line, ',\\s*[}}\\]]') AS valid
+              FROM (SELECT number, {line} AS line, {kept} AS kept FROM __raw)))""").fetchall()
     con.execute("DROP TABLE __raw").fetchall()
     con.execute("DELETE FROM __parsed WHERE line = ''").fetchall()
 
@@ -1245,7 +1248,7 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     con.execute("ALTER TABLE __staged DROP COLUMN explicit_id").fetchall()
 
     # the rest, through inputs.py in line order: exact messages, and whatever it accepts
-    rest = con.execute("""SELECT number, line FROM __parsed
+    rest = con.execute("""SELECT number, kept FROM __parsed
         WHERE number NOT IN (SELECT pos FROM __staged) ORDER BY number""").fetchall()
     sql_read = con.execute("SELECT count(*) FROM __staged").fetchall()[0][0]
     con.execute("DROP TABLE __parsed").fetchall()
