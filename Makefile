@@ -20,7 +20,7 @@ demo: $(BIN)/whuffie
 test: $(BIN)/whuffie
 	$(BIN)/python -m pytest
 
-# The fuzzers of tests/fuzz searching 50 times longer than in `make test`
+# The fuzzers of tests/fuzz searching 12 times longer than in `make test` (about ten minutes)
 # (WHUFFIE_FUZZ_FACTOR=N to change), with fresh seeds on every run.
 fuzz: $(BIN)/whuffie
 	WHUFFIE_FUZZ=deep $(BIN)/python -m pytest tests/fuzz -q

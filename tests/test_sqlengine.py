@@ -682,3 +682,22 @@ def test_a_parquet_time_beyond_the_supported_range_is_a_bad_row_on_every_engine(
     assert result.exit_code == 0, result.stderr
     assert f'events.parquet:1: at: "{at}" is outside the supported range' in result.stderr
     assert "read 2, scored 1, rejected 1, after as-of 0" in result.stderr
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_a_required_field_left_empty_in_a_column_of_the_wrong_type_is_a_bad_row(tmp_path, engine) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from whuffie.cli import app
+
+    lib = Path(__file__).resolve().parents[1] / "examples" / "library"
+    events = tmp_path / "events.parquet"
+    pq.write_table(pa.table({"subject": ["alice", "bob"], "type": ["returned", "returned"],
+                             "at": ["2026-02-02T10:00:00Z", "2026-02-02T10:00:00Z"], "days_late": pa.array(["0", None]),
+                             "damaged": [False, False]}), events)
+    result = CliRunner().invoke(app, ["score", str(lib / "rules.whuf"), str(events), "--engine", engine,
+                                      "--rejects", str(tmp_path / "rejects.jsonl")])
+    assert "events.parquet:2: missing required field days_late of returned" in result.stderr
+    assert result.exit_code == 2 and "W084" in result.stderr  # every row rejected: nothing to score

@@ -1060,13 +1060,13 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
             src = f'"{_ident(f.name)}"'
             ctype = column_types[f.name]
             value, valid = _columnar_value(src, ctype, kind)
+            if not f.optional:  # also in a column of the wrong type: an empty cell is still a missing value
+                check(f"{is_type} AND {src} IS NULL", f"'missing required field {_quote(f.name)} of {_quote(etype)}'")
             if value is None:
                 check(f"{is_type} AND {src} IS NOT NULL", f"'field {_quote(f.name)}: expected {kind}, "
                                                            f"the column is {_quote(ctype)}'")
                 field_sql[column] = "NULL"
                 continue
-            if not f.optional:
-                check(f"{is_type} AND {src} IS NULL", f"'missing required field {_quote(f.name)} of {_quote(etype)}'")
             check(f"{is_type} AND {src} IS NOT NULL AND NOT ({valid})",
                   f"'field {_quote(f.name)}: expected {kind}, got ' || CAST({src} AS VARCHAR)")
             if f.range is not None and kind in ("int", "number"):
