@@ -701,3 +701,24 @@ def test_a_required_field_left_empty_in_a_column_of_the_wrong_type_is_a_bad_row(
                                       "--rejects", str(tmp_path / "rejects.jsonl")])
     assert "events.parquet:2: missing required field days_late of returned" in result.stderr
     assert result.exit_code == 2 and "W084" in result.stderr  # every row rejected: nothing to score
+
+
+def test_a_float_measure_is_summed_in_ledger_order_on_duckdb(tmp_path) -> None:
+    # Input order -1e16, 1e16, 1, 1 sums to 2.0; ledger (time) order 1e16, 1, -1e16, 1 sums to 1.0.
+    from typer.testing import CliRunner
+
+    from whuffie.cli import app
+
+    rules = tmp_path / "r.whuf"
+    rules.write_text('ruleset r "r"\nauthor ada "Ada"\nevent post { x: number }\n'
+                     'rule r by ada because "r" on post award 1\nmeasure total = sum post.x\nscore s = points\n')
+    rows = [("2026-01-03", -1e16), ("2026-01-01", 1e16), ("2026-01-02", 1.0), ("2026-01-04", 1.0)]
+    events = tmp_path / "e.jsonl"
+    events.write_text("".join(json.dumps({"subject": "a", "type": "post", "at": f"{d}T00:00:00Z", "x": x}) + "\n"
+                              for d, x in rows))
+    totals = {}
+    for engine in ("reference", "duckdb"):
+        result = CliRunner().invoke(app, ["score", str(rules), str(events), "--engine", engine, "--format", "json"])
+        assert result.exit_code == 0, result.stderr
+        totals[engine] = json.loads(result.stdout)[0]["measures"]["total"]
+    assert totals == {"reference": 1.0, "duckdb": 1.0}

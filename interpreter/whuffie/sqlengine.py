@@ -447,6 +447,10 @@ def _measure_aggregate(m, test: exp.Expression, layout: Layout) -> exp.Expressio
     picked = _case((test, column))
     if m.kind == "count_distinct":
         return exp.Count(this=exp.Distinct(expressions=[picked]))
+    if m.kind == "sum" and layout.field_types.get((m.event, m.field)) == "number":
+        # floats are summed in ledger order, as the Python engines sum them (SUM alone has no order)
+        return exp.Sum(this=exp.Order(this=picked, expressions=[exp.Ordered(this=_col("at_us")),
+                                                                 exp.Ordered(this=_col("pos"))]))
     if m.kind == "sum":
         return exp.Sum(this=picked)
     if m.kind == "min":
