@@ -646,6 +646,14 @@ def _finish_function(w: _Writer, plan: Plan) -> None:
     w.emit(0, "")
 
 
+def _emit_fault_handlers(w, at: int, what: str, author: str, span: str) -> None:
+    """The except clauses closing a `try:` at ``at``: a fault names the rule, its author and the clause's span."""
+    w.emit(at, "except _RuntimeFault as exc:")
+    w.emit(at + 1, f"raise _fault(exc, {what}, {author!r}, ev, sid) from None")
+    w.emit(at, "except _HOST_FAULTS as exc:")
+    w.emit(at + 1, f"raise _fault(_host(exc, {span}), {what}, {author!r}, ev, sid) from None")
+
+
 def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) -> None:
     w.construct = (f"rule {r.name}", r.span)
     what = repr(f"rule {r.name}")
@@ -658,10 +666,7 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
         # the where and the award each have their handler, so a fault points at its own clause
         w.emit(ind, "try:")
         w.emit(ind + 1, f"hit = {where}")
-        w.emit(ind, "except _RuntimeFault as exc:")
-        w.emit(ind + 1, f"raise _fault(exc, {what}, {r.author!r}, ev, sid) from None")
-        w.emit(ind, "except _HOST_FAULTS as exc:")
-        w.emit(ind + 1, f"raise _fault(_host(exc, {w.span(r.where.span)}), {what}, {r.author!r}, ev, sid) from None")
+        _emit_fault_handlers(w, ind, what, r.author, w.span(r.where.span))
         w.emit(ind, "if hit:")
         award_at = ind + 1
     w.emit(award_at, "try:")
@@ -676,10 +681,7 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
             w.emit(award_at + 1, "if type(raw) is not float: raw = float(raw)  # however the data spelled it")
         else:
             w.emit(award_at + 1, f"raw = _check(raw, {award_span})")
-    w.emit(award_at, "except _RuntimeFault as exc:")
-    w.emit(award_at + 1, f"raise _fault(exc, {what}, {r.author!r}, ev, sid) from None")
-    w.emit(award_at, "except _HOST_FAULTS as exc:")
-    w.emit(award_at + 1, f"raise _fault(_host(exc, {award_span}), {what}, {r.author!r}, ev, sid) from None")
+    _emit_fault_handlers(w, award_at, what, r.author, award_span)
     w.emit(ind, "if raw is not None:")
     i = ind + 1
     w.emit(i, "value = raw")
