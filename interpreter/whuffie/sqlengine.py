@@ -132,7 +132,33 @@ class Compiled:
 
     def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         """The query as text in a SQLGlot dialect (duckdb, spark, trino, postgres…)."""
-        return self.query.sql(dialect=dialect, pretty=pretty)
+        query = self.query
+        if dialect in _NO_ORDERED_AGGREGATES:
+            query = query.transform(_ordered_sum_as_fold)
+        return query.sql(dialect=dialect, pretty=pretty)
+
+
+# dialects whose aggregates take no ORDER BY: an ordered float sum is folded over the sorted values
+_NO_ORDERED_AGGREGATES = {"spark", "spark2", "databricks", "hive"}
+
+
+def _ordered_sum_as_fold(node: exp.Expression) -> exp.Expression:
+    """SUM(x ORDER BY at_us, pos) as a left fold over x sorted by (at_us, pos), NULL when no x."""
+    if not (isinstance(node, exp.Sum) and isinstance(node.this, exp.Order)):
+        return node
+    value = node.this.this
+    keys = [ordered.this for ordered in node.this.expressions]
+    fields = [exp.PropertyEQ(this=exp.to_identifier(f"k{i}"), expression=key.copy()) for i, key in enumerate(keys)]
+    fields.append(exp.PropertyEQ(this=exp.to_identifier("v"), expression=value.copy()))
+    entry = _case((_not_null(value.copy()), exp.Struct(expressions=fields)))
+    fold = exp.Anonymous(this="AGGREGATE", expressions=[
+        exp.Anonymous(this="ARRAY_SORT", expressions=[exp.Anonymous(this="COLLECT_LIST", expressions=[entry])]),
+        exp.cast(exp.Literal.number(0), "DOUBLE"),
+        exp.Lambda(this=exp.Add(this=exp.column("acc"), expression=exp.Dot(this=exp.column("entry"),
+                                                                          expression=exp.to_identifier("v"))),
+                   expressions=[exp.to_identifier("acc"), exp.to_identifier("entry")])])
+    none = exp.EQ(this=exp.Count(this=value.copy()), expression=exp.Literal.number(0))
+    return exp.Case(ifs=[exp.If(this=none, true=exp.null())], default=fold)
 
 
 _WINDOW_COLUMN = {"day": "local_day", "week": "local_week", "month": "local_month", "year": "local_year"}
