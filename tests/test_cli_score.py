@@ -512,12 +512,15 @@ def test_a_far_future_event_warns_that_the_default_as_of_is_later_than_the_clock
     assert "W083" not in whuffie("score", RULES, EVENTS).stderr
 
 
-def test_datetimes_at_the_edge_of_the_range_are_bad_lines_not_tracebacks(tmp_path):
+@pytest.mark.parametrize("engine", ["reference", "codegen", "duckdb"])
+def test_datetimes_at_the_edge_of_the_range_are_bad_lines_not_tracebacks(tmp_path, engine):
+    # 9999-12-31T23:00:00-05:00 is in year 10000 UTC: a bad line on every reader, never "after as-of"
     edge = GOOD_LINES[0].replace("2026-01-01T10:00:00Z", "9999-12-31T23:00:00-05:00")
     path = write_events(tmp_path, [GOOD_LINES[0], edge])
-    result = whuffie("score", RULES, path, "--rejects", tmp_path / "r.jsonl")
+    result = whuffie("score", RULES, path, "--rejects", tmp_path / "r.jsonl", "--engine", engine)
     assert result.exit_code == 0 and result.exception is None or isinstance(result.exception, SystemExit)
     assert "events.jsonl:2: at: \"9999-12-31T23:00:00-05:00\" is outside the supported range" in result.stderr
+    assert (tmp_path / "r.jsonl").read_text() == edge + "\n"
     result = whuffie("score", RULES, EVENTS, "--as-of", "0001-01-01T00:00:00+01:00")
     assert result.exit_code == 2 and "outside the supported range" in result.stderr
 

@@ -953,6 +953,11 @@ def evaluate(plan: Plan, events, subjects: dict[str, dict] | None = None,
 # ---------------------------------------------------------------- columnar input: Parquet and DuckDB tables
 
 
+# the instants inputs.py accepts (Python's datetime, in UTC): one definition for both SQL readers
+_FIRST_INSTANT = "TIMESTAMPTZ '0001-01-01 00:00:00+00'"
+_LAST_INSTANT = "TIMESTAMPTZ '9999-12-31 23:59:59.999999+00'"
+
+
 def is_columnar(spec: str) -> bool:
     """Whether an events argument is read by DuckDB itself: a .parquet file or duckdb:PATH#TABLE."""
     return spec.startswith("duckdb:") or spec.lower().endswith(".parquet")
@@ -1071,7 +1076,7 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     check(f"{at_expr} IS NULL", "'at: expected an ISO 8601 datetime such as 2026-01-10T09:30:00Z, got ' || "
                                 "coalesce(CAST(__at AS VARCHAR), 'none')")
     # DuckDB holds instants past year 9999 that no engine may score: the same bad row as inputs.py's
-    check(f"{at_expr} NOT BETWEEN TIMESTAMPTZ '0001-01-01 00:00:00+00' AND TIMESTAMPTZ '9999-12-31 23:59:59.999999+00'",
+    check(f"{at_expr} NOT BETWEEN {_FIRST_INSTANT} AND {_LAST_INSTANT}",
           f"'at: \"' || CAST(__at AS VARCHAR) || '\" is {_quote(OUT_OF_RANGE)}'")
     has_id = "id" in column_types
     if has_id:
@@ -1235,7 +1240,9 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
         f"{t('subject')} = 'VARCHAR'", f"{s('subject')} <> ''",
         f"{t('type')} = 'VARCHAR'", f"{s('type')} IN ({known})",
         f"{t('at')} = 'VARCHAR'", f"regexp_full_match({s('at')}, '{at_re}')",
-        f"TRY_CAST({s('at')} AS TIMESTAMPTZ) IS NOT NULL",
+        # a time past the range Python's datetime holds (9999-12-31T23:00:00-05:00 is in year 10000
+        # UTC) goes to inputs.py, which rejects it with its message
+        f"TRY_CAST({s('at')} AS TIMESTAMPTZ) BETWEEN {_FIRST_INSTANT} AND {_LAST_INSTANT}",
         f"({t('id')} IS NULL OR ({t('id')} = 'VARCHAR' AND {s('id')} <> ''))",
     ]
     if attributes_needed and subjects is not None:
