@@ -507,7 +507,7 @@ def test_a_far_future_event_warns_that_the_default_as_of_is_later_than_the_clock
     path = write_events(tmp_path, [GOOD_LINES[0], future])
     result = whuffie("score", RULES, path, "--engine", engine)
     assert result.exit_code == 0
-    assert "warning[W083]: the default as-of instant, 9999-12-31T00:00:00Z" in result.stderr
+    assert "events.jsonl:2: warning[W083]: the default as-of instant, 9999-12-31T00:00:00Z" in result.stderr
     assert "W083" not in whuffie("score", RULES, path, "--as-of", "now").stderr
     assert "W083" not in whuffie("score", RULES, EVENTS).stderr
 

@@ -576,7 +576,7 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
         _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
         raise typer.Exit(EXIT_ERRORS)
     if instant is None and only is None:
-        _warn_if_later_than_clock(results.as_of, spec)
+        _warn_if_later_than_clock(results.as_of, sqlengine.latest_line(load) or spec)
     _summary(spec, load.read, only, results, len(load.rejects), rejects_path)
     return loaded, program, load, results
 

@@ -1531,6 +1531,12 @@ def evaluate_columnar(load: ColumnarLoad, subjects: dict[str, dict] | None = Non
     return run_query(compiled, con, as_of, load.accepted - after, after, subjects)
 
 
+def latest_line(load: ColumnarLoad) -> str | None:
+    """Where the latest accepted event is (`file:line`), the first such in input order, as inputs.py finds it."""
+    row = load.con.execute("SELECT line FROM events ORDER BY at_us DESC, pos LIMIT 1").fetchall()
+    return row[0][0] if row else None
+
+
 def latest_at(spec: str, con) -> dt.datetime | None:
     """The latest valid `at` of a whole columnar input (the default as-of), read with one aggregate."""
     if spec.startswith("duckdb:"):
