@@ -69,3 +69,18 @@ def test_a_syntax_error_after_an_odd_line_break_is_located_and_shown(odd: str) -
     assert d.span.line in (4, 5)
     shown = render([d], {"t.whuf": text})
     assert "score s = 1 +" in shown or d.span.line == 5
+
+
+# extra: the columns the terminal adds (wide characters) or takes away (a combining mark) before the span
+@pytest.mark.parametrize(("because", "extra"), [("规则", 2), ("ルール説明", 5), ("plain", 0), ("e\u0301", -1)])
+def test_the_caret_sits_under_the_span_as_a_terminal_draws_wide_characters(because: str, extra: int) -> None:
+    text = f'ruleset t\nauthor a "A"\nsubject member {{ joined: date }}\nevent ev {{ x: int }}\n' \
+           f'rule r by a because "{because}" on ev award zz\n'
+    [d] = [d for d in load_text(text, "t.whuf").diagnostics if d.code == "W010"]
+    shown = render([d], {"t.whuf": text}).splitlines()
+    source_line = next(s for s in shown if s.startswith("5 |"))
+    caret_line = next(s for s in shown if s.lstrip(" |").startswith("^"))
+    before = source_line[:source_line.index("zz")]
+    assert caret_line.index("^") == sourcelines.display_width(before)
+    assert caret_line.index("^") - source_line.index("zz") == extra
+    assert caret_line.endswith("^^")

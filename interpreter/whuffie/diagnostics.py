@@ -150,7 +150,10 @@ def render_one(d: Diagnostic, source: str | None, color: bool = False) -> str:
         width = max(1, min(width, max(len(text) - start + 1, 1)))
         out.append(paint(_BLUE, f"{gutter} |") + "\n")
         out.append(paint(_BLUE, f"{number} |") + f" {text}\n")
-        out.append(paint(_BLUE, f"{gutter} |") + " " * start
+        # the caret sits under the span as a terminal draws the line: wide (CJK) characters take two columns
+        indent = sourcelines.display_width(text[:start - 1])
+        width = max(1, sourcelines.display_width(text[start - 1:start - 1 + width]))
+        out.append(paint(_BLUE, f"{gutter} |") + " " * (indent + 1)
                    + paint(_STYLE[d.severity], "^" * width) + "\n")
         if d.hint:
             out.append(paint(_BLUE, f"{gutter} =") + f" hint: {d.hint}\n")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from . import nodes as n
 from . import sourcelines
+from .sourcelines import display_width
 from .evaluator import LedgerEntry, Results, SubjectResult, round_half_away
 from .inputs import paused_gc
 from .symbols import Ruleset
@@ -180,14 +181,6 @@ def plain_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]) + "\n"
 
 
-def display_width(text: str) -> int:
-    """Columns ``text`` takes on a terminal (wide characters count two, combining marks none)."""
-    from wcwidth import wcswidth
-
-    if text.isascii():
-        return len(text)
-    width = wcswidth(text)
-    return width if width >= 0 else len(text)
 
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")

@@ -74,3 +74,13 @@ def shown(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal (wide characters count two, combining marks none)."""
+    from wcwidth import wcswidth
+
+    if text.isascii():
+        return len(text)
+    width = wcswidth(text)
+    return width if width >= 0 else len(text)
