@@ -722,3 +722,29 @@ def test_a_float_measure_is_summed_in_ledger_order_on_duckdb(tmp_path) -> None:
         assert result.exit_code == 0, result.stderr
         totals[engine] = json.loads(result.stdout)[0]["measures"]["total"]
     assert totals == {"reference": 1.0, "duckdb": 1.0}
+
+
+@pytest.mark.parametrize(("kind", "rows", "mean"), [
+    ("int", [(1, 2**63 - 1), (2, -(2**63))], -0.5),  # AVG converted each to a double first and gave 0.0
+    # input order sums to 2.0, ledger (time) order 1e16, 1, -1e16, 1 to 1.0: the mean is 1.0 / 4
+    ("number", [(3, -1e16), (1, 1e16), (2, 1.0), (4, 1.0)], 0.25),
+    ("int", [(1, 1), (2, 2)], 1.5),
+])
+def test_an_average_is_the_exact_or_ledger_order_sum_over_the_count_on_duckdb(tmp_path, kind, rows, mean) -> None:
+    from typer.testing import CliRunner
+
+    from whuffie.cli import app
+
+    rules = tmp_path / "r.whuf"
+    rules.write_text(f'ruleset r "r"\nauthor ada "Ada"\nevent post {{ x: {kind} }}\n'
+                     'rule r by ada because "r" on post award 1\nmeasure mean = avg post.x default 0\n'
+                     'score s = points\n')
+    events = tmp_path / "e.jsonl"
+    events.write_text("".join(json.dumps({"subject": "a", "type": "post", "at": f"2026-01-0{day}T00:00:00Z",
+                                          "x": x}) + "\n" for day, x in rows))
+    means = {}
+    for engine in ("reference", "codegen", "duckdb"):
+        result = CliRunner().invoke(app, ["score", str(rules), str(events), "--engine", engine, "--format", "json"])
+        assert result.exit_code == 0, result.stderr
+        means[engine] = json.loads(result.stdout)[0]["measures"]["mean"]
+    assert means == {"reference": mean, "codegen": mean, "duckdb": mean}

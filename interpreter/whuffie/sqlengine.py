@@ -473,18 +473,24 @@ def _measure_aggregate(m, test: exp.Expression, layout: Layout) -> exp.Expressio
     picked = _case((test, column))
     if m.kind == "count_distinct":
         return exp.Count(this=exp.Distinct(expressions=[picked]))
-    if m.kind == "sum" and layout.field_types.get((m.event, m.field)) == "number":
-        # floats are summed in ledger order, as the Python engines sum them (SUM alone has no order)
-        return exp.Sum(this=exp.Order(this=picked, expressions=[exp.Ordered(this=_col("at_us")),
-                                                                 exp.Ordered(this=_col("pos"))]))
-    if m.kind == "sum":
-        return exp.Sum(this=picked)
+    floats = layout.field_types.get((m.event, m.field)) == "number"
+    if m.kind in ("sum", "avg"):
+        # floats are summed in ledger order, as the Python engines sum them (SUM alone has no order);
+        # ints exactly (DuckDB's SUM of BIGINT is a HUGEINT)
+        total = exp.Sum(this=exp.Order(this=picked, expressions=[exp.Ordered(this=_col("at_us")),
+                                                                  exp.Ordered(this=_col("pos"))])) \
+            if floats else exp.Sum(this=picked)
+        if m.kind == "sum":
+            return total
+        # the mean of the exact sum, as the Python engines take it: AVG converts each value to a double
+        # first (the mean of 2^63-1 and -2^63 came out 0.0, not -0.5)
+        count = exp.Count(this=picked.copy())
+        return _case((exp.EQ(this=count, expression=exp.Literal.number(0)), _null()),
+                     default=exp.Div(this=_double(total), expression=_double(count.copy())))
     if m.kind == "min":
         return exp.Min(this=picked)
     if m.kind == "max":
         return exp.Max(this=picked)
-    if m.kind == "avg":
-        return exp.Avg(this=_double(picked))
     raise SqlUnsupported(f"the aggregate {m.kind}", m.span)
 
 
