@@ -748,3 +748,22 @@ def test_an_average_is_the_exact_or_ledger_order_sum_over_the_count_on_duckdb(tm
         assert result.exit_code == 0, result.stderr
         means[engine] = json.loads(result.stdout)[0]["measures"]["mean"]
     assert means == {"reference": mean, "codegen": mean, "duckdb": mean}
+
+
+def test_an_int_rule_whose_total_leaves_64_bits_faults_on_duckdb_too(tmp_path) -> None:
+    # DuckDB sums BIGINTs in 128 bits: 2 * (2^63 - 1) came back as a total where the others fault
+    from typer.testing import CliRunner
+
+    from whuffie.cli import app
+
+    rules = tmp_path / "r.whuf"
+    rules.write_text('ruleset r "r"\nauthor ada "Ada"\nevent post { n: int, x: number }\n'
+                     'rule big by ada because "r" on post award n\nrule small by ada because "s" on post award x\n'
+                     'score s = points\n')
+    events = tmp_path / "e.jsonl"
+    events.write_text("".join(json.dumps({"subject": "a", "type": "post", "at": f"2026-01-0{day}T00:00:00Z",
+                                          "n": 2**63 - 1, "x": 0.5}) + "\n" for day in (1, 2)))
+    for engine in ("reference", "codegen", "duckdb"):
+        result = CliRunner().invoke(app, ["score", str(rules), str(events), "--engine", engine])
+        assert result.exit_code == 1, (engine, result.stdout)
+        assert "r.whuf:4:1: error[W090]" in result.stderr and "18446744073709551614" in result.stderr

@@ -42,7 +42,7 @@ from .evaluator import UTC, Results, SubjectResult
 from .inputs import OUT_OF_RANGE
 from .plan import Plan
 
-from .sqlexpr import EPOCH, MAX_INT as _MAX_INT, US, Scope as _Scope, SqlUnsupported, Translator
+from .sqlexpr import EPOCH, MAX_INT as _MAX_INT, MIN_INT as _MIN_INT, US, Scope as _Scope, SqlUnsupported, Translator
 from .sqlexpr import case as _case, coalesce0 as _coalesce0, col as _col, double as _double, eq as _eq
 from .sqlexpr import greatest as _greatest, is_null as _is_null, mul as _mul, not_null as _not_null
 from .sqlexpr import null as _null, num as _num, paren as _paren, sub as _sub, total as _sum_exprs
@@ -825,8 +825,11 @@ def run_query(compiled: Compiled, con, as_of: dt.datetime, scored: int, after: i
                 total = rec[f"rsum{r.index}"]
                 by_rule[r.name] = _whole_or_float(total, as_float)
         points = _whole_or_float(rec["points"], points_float)
-        if not all(math.isfinite(v) for v in (points, *by_rule.values())):
-            raise SqlFault(rec["subject"])  # a sum beyond the doubles: generated Python names the rule
+        if not all(math.isfinite(v) if isinstance(v, float) else _MIN_INT <= v <= _MAX_INT
+                   for v in (points, *by_rule.values())):
+            # a sum beyond the doubles, or an int rule's total beyond 64 bits (DuckDB sums BIGINTs
+            # in 128): generated Python names the rule
+            raise SqlFault(rec["subject"])
         measures = {}
         for i, m in enumerate(plan.measures):
             raw = rec[f"m{i}"]

@@ -36,6 +36,7 @@ from .evaluator import UTC
 US = 1_000_000
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 MAX_INT = values.INT_MAX
+MIN_INT = values.INT_MIN
 # the supported datetime range (values.py, the shared runtime contract), as epoch microseconds
 MIN_US = (values.INSTANT_MIN - EPOCH) // dt.timedelta(microseconds=1)
 MAX_US = (values.INSTANT_MAX - EPOCH) // dt.timedelta(microseconds=1)
