@@ -462,6 +462,7 @@ def authors(
     rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here and use the rest."),
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+    verify_git: bool = typer.Option(False, "--verify-git", help="Compare each declaration's author with the authors of the commits that last changed its lines (git blame); exit 1 on a mismatch."),
 ) -> None:
     """List every author with the rules, caps, tiers, privileges and properties they own."""
     from . import report
@@ -469,6 +470,8 @@ def authors(
     if format not in ("text", "json"):
         _usage(f"--format must be text or json, not {format!r}")
     _check_precision(precision)
+    if verify_git:
+        _verify_git(rules, format)
     loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, verbose=verbose)
     data = report.authors_data(loaded.ruleset, results, precision)
     if format == "json":
@@ -557,6 +560,20 @@ def diff_command(
     else:
         sys.stdout.write(diff_text(result, precision, color=_color(sys.stdout)))
     raise typer.Exit(EXIT_OK)
+
+
+def _verify_git(rules: Path, format: str) -> None:
+    """authors --verify-git: the gitauthors report; exit 1 when someone changed another author's declaration."""
+    from .gitauthors import authorship_json, authorship_text, verify_authorship
+    from .gitfiles import GitError
+
+    loaded, _ = _load_rules(rules)
+    try:
+        result = verify_authorship(loaded)
+    except GitError as exc:
+        _usage(str(exc))
+    sys.stdout.write(authorship_json(result) if format == "json" else authorship_text(result))
+    raise typer.Exit(EXIT_ERRORS if result.mismatches else EXIT_OK)
 
 
 # ---------------------------------------------------------------- engines: columnar input, progress, sql
