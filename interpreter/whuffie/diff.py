@@ -49,7 +49,9 @@ class DeclChange:
     clauses: tuple[ClauseChange, ...]
     old_line: int | None
     new_line: int | None
-    text: str  # the declaration as it stands on the deciding side, canonically formatted
+    text: str
+    old_file: str | None = None  # the files of those lines (a REPL session's typed input is a file of its own)
+    new_file: str | None = None  # the declaration as it stands on the deciding side, canonically formatted
 
 
 # The kind of each declaration as reports name it.
@@ -165,7 +167,7 @@ def declaration_changes(old: n.Program, new: n.Program) -> list[DeclChange]:
         previous = before.get(key)
         if previous is None:
             changes.append(DeclChange(kind, name, "added", _by(decl), None, (), None, decl.span.line,
-                                      f.format_decl(decl)))
+                                      f.format_decl(decl), new_file=decl.span.file))
             continue
         clauses = _clause_changes(previous, decl)
         if kind == "tier" and name in moved_tiers:
@@ -174,11 +176,12 @@ def declaration_changes(old: n.Program, new: n.Program) -> list[DeclChange]:
             clauses += (ClauseChange("order", f"tier {old_place}", f"tier {new_place}"),)
         if clauses:
             changes.append(DeclChange(kind, name, "changed", _by(decl), _by(previous), clauses,
-                                      previous.span.line, decl.span.line, f.format_decl(decl)))
+                                      previous.span.line, decl.span.line, f.format_decl(decl),
+                                      previous.span.file, decl.span.file))
     for key, decl in before.items():
         if key not in after:
             changes.append(DeclChange(key[0], key[1], "removed", _by(decl), _by(decl), (), decl.span.line, None,
-                                      f.format_decl(decl)))
+                                      f.format_decl(decl), old_file=decl.span.file))
     return changes
 
 

@@ -1,6 +1,7 @@
 """One history read by two versions of a rule set, each with its own schema.
 
-Entry point: ``read_both(events_path, subjects_path, old_ruleset, new_ruleset)``.
+Entry points: ``read_both(events_path, subjects_path, old_ruleset, new_ruleset)`` for files,
+``parse_both`` for text already read (the REPL's loaded files).
 An event line one version accepts and the other rejects is the visible effect
 of a schema change; lines both reject are bad data, as they are for `score`.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .inputs import EventLoad, Reject, SubjectLoad, load_events, load_subjects
+from .inputs import EventLoad, Reject, SubjectLoad, load_events, load_subjects, parse_events, parse_subjects
 from .symbols import Ruleset
 
 
@@ -59,4 +60,16 @@ def read_both(events_path: Path, subjects_path: Path | None, old: Ruleset, new: 
                              old_reads_attributes)
     new_events = load_events(events_path, new, new_subjects.subjects if new_subjects else None,
                              new_reads_attributes)
+    return BothSides(old_events, new_events, old_subjects, new_subjects)
+
+
+def parse_both(events: tuple[str, Path], subjects: tuple[str, Path] | None, old: Ruleset, new: Ruleset,
+               old_reads_attributes: bool = False, new_reads_attributes: bool = False) -> BothSides:
+    """``read_both`` for inputs already in memory: (text, path) of the events and of the subjects."""
+    old_subjects = parse_subjects(subjects[0], subjects[1], old) if subjects is not None else None
+    new_subjects = parse_subjects(subjects[0], subjects[1], new) if subjects is not None else None
+    old_events = parse_events(events[0], events[1], old, old_subjects.subjects if old_subjects else None,
+                              old_reads_attributes)
+    new_events = parse_events(events[0], events[1], new, new_subjects.subjects if new_subjects else None,
+                              new_reads_attributes)
     return BothSides(old_events, new_events, old_subjects, new_subjects)

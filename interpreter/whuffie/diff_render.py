@@ -89,7 +89,7 @@ def diff_text(result: RuleDiff, precision: int = 2, color: bool = False) -> str:
                    f"{'s' * (len(result.changes) != 1)} ({summary})")
     for c in result.changes:
         out.append("")
-        out.extend(_change_lines(c, color))
+        out.extend(_change_lines(c, color, result.old_label, result.new_label))
     if result.schema is not None and result.schema.any:
         out.append("")
         out.extend(_schema_lines(result))
@@ -103,13 +103,21 @@ def _paint(text: str, change: str, color: bool) -> str:
     return f"{_COLOURS[change]}{text}{_RESET}" if color else text
 
 
-def _change_lines(c, color: bool) -> list[str]:
-    who = f"by {c.by}" if c.by else "no author"
+def _at(file: str | None, line: int | None, label: str) -> str:
+    """A declaration's place: `line N` in the side's own file, else `FILE:N` (a REPL input, an import)."""
+    return f"line {line}" if file in (None, label) else f"{file}:{line}"
+
+
+def _change_lines(c, color: bool, old_label: str, new_label: str) -> list[str]:
+    who = f", by {c.by}" if c.by else ""
     if c.change == "changed" and c.old_by != c.by:
-        who += f" (was {c.old_by or 'no author'})"
-    place = {"added": f"line {c.new_line}", "removed": f"was line {c.old_line}",
-             "changed": f"line {c.old_line} -> {c.new_line}"}[c.change]
-    head = f"{_MARKS[c.change]} {c.kind} {c.name} {c.change}, {who}  [{place}]"
+        who = f", by {c.by or 'nobody'} (was {c.old_by or 'nobody'})"
+    old_at, new_at = _at(c.old_file, c.old_line, old_label), _at(c.new_file, c.new_line, new_label)
+    if c.change == "changed" and old_at.startswith("line ") and new_at.startswith("line "):
+        new_at = new_at.removeprefix("line ")
+    place = {"added": new_at, "removed": f"was {old_at}", "changed": f"{old_at} -> {new_at}"}[c.change]
+    name = f'"{c.name}"' if c.kind in ("test", "property", "import") else c.name
+    head = f"{_MARKS[c.change]} {c.kind} {name} {c.change}{who}  [{place}]"
     lines = [_paint(head, c.change, color)]
     if c.change == "changed":
         for k in c.clauses:

@@ -222,28 +222,65 @@ class SessionEdits:
 
     def cmd_diff(self, args: list[str], reply: Reply) -> None:
         """:diff"""
+        from .diff_render import diff_text
+
         if not self._arity(args, 0, 0, ":diff", reply):
             return
-        changes = self.changes()
         against = str(self.rules_path) if self.rules_path else "the empty rule set"
-        if not changes:
+        if not self.changes():
             reply.out(f"no changes against {against}")
             return
-        marks = {"added": "+", "replaced": "~", "removed": "-"}
-        lines = [f"{len(changes)} change{'s' * (len(changes) != 1)} against {against}:"]
-        for what, old, new in changes:
-            item = new if new is not None else old
-            was = ""
-            if what == "replaced" and getattr(old, "by", None) != getattr(new, "by", None):
-                was = f" (was by {getattr(old, 'by', None) or 'nobody'})"
-            lines.append(f"  {marks[what]} {what} {describe(item)}{was}")
-        reply.out("\n".join(lines))
+        result, no_impact = self.rule_diff()
+        reply.out(diff_text(result, self.precision, color=self.color).rstrip("\n"))
+        if no_impact:
+            reply.err(f"note: no impact shown: {no_impact}")
         before = self._format(self.base)
         after = self._format(self.program())
         name = str(self.rules_path) if self.rules_path else "(empty)"
         diff = difflib.unified_diff(sourcelines.split_keeping_ends(before), sourcelines.split_keeping_ends(after),
                                     fromfile=f"{name} (loaded)", tofile=f"{name} (session)")
         reply.out("".join(diff).rstrip("\n"))
+
+    def rule_diff(self):
+        """The session's rule set against the file as loaded (diff.RuleDiff), scored on the loaded events.
+
+        Returns the diff and, when its impact cannot be shown, why (no
+        events loaded, an error on either side, a run-time fault). Lines of
+        the data files that neither side accepts are set aside, as the session
+        does everywhere.
+        """
+        from .diff import diff_rulesets
+        from .diff_inputs import parse_both
+        from .evaluator import EvaluationError, compile_ruleset
+        from .frontend import Loaded
+
+        label = str(self.rules_path) if self.rules_path else "the empty rule set"
+        old = Loaded(label, self.sources.get(label), self.base, check(self.base).ruleset)
+        d = self.derived()
+        new = Loaded("session", None, d.program, d.ruleset)
+        if self.events_file is None:
+            return diff_rulesets(old, new), None
+        if old.ruleset is None or d.ruleset is None:
+            side = "the loaded file" if old.ruleset is None else "the session's rule set"
+            return diff_rulesets(old, new), f"{side} has errors (:check lists those of the session)"
+        if d.problem:
+            return diff_rulesets(old, new), d.problem
+        try:
+            old_compiled = compile_ruleset(old.ruleset)
+        except EvaluationError:
+            return diff_rulesets(old, new), "the loaded file cannot be compiled"
+        if old_compiled.reads_attributes and self.subjects_file is None:
+            return diff_rulesets(old, new), "the loaded file's rules read subject attributes; load :subjects FILE"
+        subjects = (self.subjects_file.text, self.subjects_file.path) if self.subjects_file else None
+        both = parse_both((self.events_file.text, self.events_file.path), subjects, old.ruleset, d.ruleset,
+                          old_compiled.reads_attributes, d.compiled.reads_attributes)
+        try:
+            return diff_rulesets(old, new, (both.old_events.events, both.new_events.events),
+                                 (both.old_subjects and both.old_subjects.subjects,
+                                  both.new_subjects and both.new_subjects.subjects),
+                                 d.as_of, engine="reference", schema=both.schema_effect()), None
+        except EvaluationError as exc:
+            return diff_rulesets(old, new), "a run-time fault:\n" + self._render(exc.diagnostics)
 
     def _format(self, program: n.Program) -> str:
         """The canonical text of a program whose declarations may come from several inputs."""
