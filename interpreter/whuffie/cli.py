@@ -494,12 +494,13 @@ def diff_command(
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
 ) -> None:
     """Compare two versions of a rule set: what changed, by whom, and (with events) whom it moves."""
-    from .datafiles import is_stdin
+    from .datafiles import check_input, is_stdin
     from .diff import VersionError, diff_rulesets, read_version
     from .diff_inputs import read_both
     from .diff_render import diff_json, diff_text
     from .evaluator import EvaluationError, compile_ruleset
     from .inputs import DataError
+    from .sqlengine import is_columnar
 
     if format not in ("text", "json"):
         _usage(f"--format must be text or json, not {format!r}")
@@ -508,6 +509,14 @@ def diff_command(
     _check_precision(precision)
     if events is not None and is_stdin(events):
         _usage("diff reads the events once per version: give them as a file, not standard input")
+    if events is not None and (is_columnar(str(events)) or str(events).startswith("duckdb:")):
+        _usage("diff reads events from JSONL or CSV (export the Parquet or DuckDB rows to JSONL first)")
+    try:  # a FIFO or a device would hang the reader: refuse it before reading, as score does
+        for given in (events, subjects):
+            if given is not None:
+                check_input(given)
+    except DataError as exc:
+        _data_error(exc)
     sides = []
     for spec in (old, new):
         try:
@@ -525,6 +534,9 @@ def diff_command(
             _print_diagnostics(exc.diagnostics, {spec: loaded.source or ""})
             raise typer.Exit(EXIT_ERRORS)
     (old_loaded, old_program), (new_loaded, new_program) = sides
+    if events is not None and subjects is None and (old_program.reads_attributes or new_program.reads_attributes):
+        _usage(f"the rules read {(new_loaded.ruleset.subject_kind or old_loaded.ruleset.subject_kind).name} "
+               "attributes; give them with --subjects FILE")
     if events is None:
         result = diff_rulesets(old_loaded, new_loaded)
     else:
