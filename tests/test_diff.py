@@ -307,6 +307,57 @@ def test_usage_errors_exit_2(tmp_path):
     assert bad.exit_code == 2 and "--engine must be one of" in bad.stderr
 
 
+def test_a_run_time_fault_exits_1_as_score_does(tmp_path):
+    o, n, e = write(tmp_path, BASE, BASE.replace("award 1", "award 10 / (likes - 20)"))
+    result = whuffie("diff", o, n, e)
+    assert result.exit_code == 1 and "W090" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_rules_that_read_attributes_need_subjects(tmp_path):
+    with_level = BASE.replace("subject member { }", "subject member { level: int in 0..10 }")
+    o, n, e = write(tmp_path, with_level, with_level.replace("award 2", "award 2 + member.level"))
+    result = whuffie("diff", o, n, e)
+    assert result.exit_code == 2 and "give them with --subjects FILE" in result.stderr
+    (tmp_path / "subjects.jsonl").write_text('{"id": "alice", "level": 1}\n{"id": "bob", "level": 3}\n')
+    data = json.loads(whuffie("diff", o, n, e, "--subjects", tmp_path / "subjects.jsonl", "--format", "json").stdout)
+    # alice's posts earn 3 each now, but her cap of 6 a month still holds her at 6; bob's one post earns
+    # 2 + 3 = 5: standing 105, which makes him trusted, and trusted members vote
+    assert standing(data) == {"bob": (102, 105)}
+    assert data["summary"]["tier_changes"] == [{"from": "member", "to": "trusted", "subjects": 1}]
+    assert data["summary"]["privileges"] == [{"privilege": "vote", "gained": 1, "lost": 0}]
+    assert by_rule(data) == {"posting": ("ada", "changed", 3)}
+
+
+def test_columnar_events_are_refused(tmp_path):
+    o, n, _ = write(tmp_path, BASE, BASE)
+    result = whuffie("diff", o, n, tmp_path / "events.parquet")
+    assert result.exit_code == 2 and "JSONL or CSV" in result.stderr
+
+
+def test_every_engine_gives_the_same_impact(tmp_path):
+    new = BASE.replace("cap 6 per month", "cap 3 per month").replace("standing >= 105", "standing >= 104")
+    outputs = {engine: diff_json_with(tmp_path, new, "--engine", engine)
+               for engine in ("reference", "codegen", "duckdb", "auto")}
+    assert len({json.dumps(o, sort_keys=True) for o in outputs.values()}) == 1
+
+
+def diff_json_with(tmp_path: Path, new: str, *options: str) -> dict:
+    o, n, e = write(tmp_path, BASE, new)
+    result = whuffie("diff", o, n, e, "--format", "json", *options)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_colour_only_when_asked():
+    from whuffie.diff_render import diff_text
+
+    old, new = load_text(BASE, "old.whuf"), load_text(BASE.replace("award 1", "award 3"), "new.whuf")
+    result = diff_rulesets(old, new)
+    assert "\x1b[" not in diff_text(result)
+    coloured = diff_text(result, color=True)
+    assert "\x1b[33m~ rule liked changed, by ben" in coloured and "\x1b[32m      + award 3\x1b[0m" in coloured
+
+
 def test_lines_both_versions_reject_stop_the_run(tmp_path):
     o, n, e = write(tmp_path, BASE, BASE, EVENTS + '{"subject": "x", "type": "nope", "at": "2026-01-01"}\n')
     result = whuffie("diff", o, n, e)
@@ -423,6 +474,13 @@ def test_points_moved_by_rule_add_up_to_the_change_in_points(pair):
             assert rule.points != 0  # unchanged rules are listed only when they move
     changed = {c.name for c in result.changes if c.kind == "rule"}
     assert {r.rule for r in impact.by_rule if r.change != "unchanged"} == changed
+    # the movers are exactly the subjects whose scores, tier or privileges differ between the two runs
+    before = {r.subject: r for r in impact.old_results.subjects}
+    after = {r.subject: r for r in impact.new_results.subjects}
+    differ = {s for s in set(before) | set(after) if s not in before or s not in after
+              or (before[s].scores, before[s].tier, before[s].privileges) !=
+              (after[s].scores, after[s].tier, after[s].privileges)}
+    assert {m.subject for m in impact.movers} == differ
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

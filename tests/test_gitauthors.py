@@ -153,3 +153,8 @@ def test_the_module_gives_one_check_per_declaration_with_an_author(repo):
     result = verify_authorship(load_file(repo / "rules.whuf"))
     assert [(c.kind, c.name, c.status) for c in result.checks] == [
         ("rule", "posting", "ok"), ("rule", "liked", "ok"), ("tier", "member", "no email")]
+
+
+def test_verify_git_reads_no_events(repo):
+    result = verify(repo / "rules.whuf", str(repo / "rules.whuf"))
+    assert result.exit_code == 2 and "reads no events" in result.stderr

@@ -471,6 +471,8 @@ def authors(
         _usage(f"--format must be text or json, not {format!r}")
     _check_precision(precision)
     if verify_git:
+        if events is not None:
+            _usage("--verify-git checks the rule file against git and reads no events; leave EVENTS out")
         _verify_git(rules, format)
     loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, verbose=verbose)
     data = report.authors_data(loaded.ruleset, results, precision)
