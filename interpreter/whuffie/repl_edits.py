@@ -261,7 +261,8 @@ class SessionEdits:
         if self.events_file is None:
             return diff_rulesets(old, new), None
         if old.ruleset is None or d.ruleset is None:
-            side = "the loaded file" if old.ruleset is None else "the session's rule set"
+            side = (f"{self.rules_path}" if self.rules_path else "the empty rule set") if old.ruleset is None \
+                else "the session's rule set"
             return diff_rulesets(old, new), f"{side} has errors (:check lists those of the session)"
         if d.problem:
             return diff_rulesets(old, new), d.problem
