@@ -481,6 +481,9 @@ def test_points_moved_by_rule_add_up_to_the_change_in_points(pair):
               or (before[s].scores, before[s].tier, before[s].privileges) !=
               (after[s].scores, after[s].tier, after[s].privileges)}
     assert {m.subject for m in impact.movers} == differ
+    # and the change undone moves every rule back by as much
+    back = _scored(new_text, generated.text, events, subjects).impact
+    assert {r.rule: -r.points for r in back.by_rule} == {r.rule: r.points for r in impact.by_rule}
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

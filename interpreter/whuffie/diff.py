@@ -198,11 +198,6 @@ class RuleDiff:
     impact: object | None = None  # diff_impact.Impact when events were given
     schema: object | None = None  # diff_inputs.SchemaEffect: event lines only one version accepts
 
-    @property
-    def deciding_authors(self) -> dict[str, str | None]:
-        """Each changed rule's author on the deciding side (for the points-moved attribution)."""
-        return {c.name: c.by for c in self.changes if c.kind == "rule"}
-
 
 def diff_rulesets(old, new, events: tuple | None = None, subjects: tuple = (None, None),
                   as_of: dt.datetime | None = None, engine: str = "auto", notes=None,
