@@ -37,9 +37,10 @@ from .evaluator import Compiler, Env, Results, RuntimeFault, SubjectResult
 from .evaluator import Scope as EvalScope
 from .highlight import BUILTIN_FUNCTIONS, CLAUSE_KEYWORDS, DECLARATION_KEYWORDS, TYPE_NAMES, WORD_OPERATORS
 from .parser import parse, parse_expression
-from .repl_commands import COMMAND_ALIASES, COMMAND_NAMES, COMMANDS, Command, SessionCommands  # noqa: F401
-from .repl_data import EPOCH, SHOWN_REJECTS, SessionData, _DataFile, _Derived, _SubjectProblem  # noqa: F401
-from .repl_edits import SessionEdits, _apply, _kind_word, _SourceMap, declaration_key, describe  # noqa: F401
+# COMMANDS, declaration_key and describe stay importable from here, as before the split.
+from .repl_commands import COMMAND_NAMES, COMMANDS, SessionCommands  # noqa: F401
+from .repl_data import SessionData, _DataFile, _Derived, _SubjectProblem
+from .repl_edits import SessionEdits, declaration_key, describe  # noqa: F401
 from .symbols import Ruleset
 
 
