@@ -8,6 +8,7 @@ input, reload, the :diff and :save round trip) and the laws.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -124,7 +125,8 @@ def test_a_declaration_that_fixes_a_rule_changes_the_score(tmp_path):
     line = broken.read_text().splitlines().index("rule late_return by ben") + 1
     assert f"replaces the rule declared at {broken}:{line}:1" in done.stderr
     # :diff names the change and its author, then shows it as a unified diff of formatted text.
-    assert "~ replaced rule late_return by ben" in done.stdout
+    assert "~ rule late_return changed, by ben" in done.stdout
+    assert "      - award min(days_late, 10)\n      + award -min(days_late, 10)" in done.stdout
     assert "-  award min(days_late, 10)" in done.stdout
     assert "+  award -min(days_late, 10)" in done.stdout
 
@@ -223,9 +225,9 @@ def test_editing_commands(tmp_path):
     assert "session rule set (3 authors, 3 events, 4 rules, 2 measures" in out and "no problems" in out
     assert "added author zoe" in out and "added rule reading_club by zoe" in out
     assert "dropped measure active_days" in out
-    assert "4 changes against" in out
-    for line in ("+ added author zoe", "+ added rule reading_club by zoe", "+ added measure long_shifts",
-                 "- removed measure active_days"):
+    assert f"{RULES} -> session: 4 declarations (3 added, 1 removed)" in out
+    for line in ("+ author zoe added  [", "+ rule reading_club added, by zoe", "+ measure long_shifts added",
+                 "- measure active_days removed"):
         assert line in out
     assert "-measure active_days = count distinct days of returned within 100 days" in out
     declarations = len(parse(RULES.read_text(), str(RULES)).program.items) + 3 - 1  # author, rule, measure; one dropped
@@ -385,8 +387,8 @@ def test_a_rule_set_built_from_nothing_can_be_diffed_and_saved(tmp_path):
         f":save {tmp_path / 'new.whuf'}\n"
     ))
     assert code == 0, err
-    assert "4 changes against the empty rule set:" in out
-    assert "+ added rule pinged by ada" in out and "+rule pinged by ada" in out
+    assert "the empty rule set -> session: 4 declarations (4 added)" in out
+    assert "+ rule pinged added, by ada" in out and "+rule pinged by ada" in out
     loaded = load_file(tmp_path / "new.whuf")
     assert loaded.ok, loaded.diagnostics
     assert [type(d).__name__ for d in loaded.program.items] == ["AuthorDecl", "EventDecl", "RuleDecl", "ScoreDecl"]
@@ -502,3 +504,36 @@ def test_no_traceback_on_hostile_input():
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_diff_shows_the_impact_of_the_sessions_edits_on_the_loaded_events():
+    session = library_session()
+    session.execute('rule upheld_complaint by council because "Upheld complaints follow a hearing" '
+                    'on complaint where upheld award -5 once per year')
+    reply = session.execute(":diff")
+    assert reply.ok, reply.text("err")
+    out = reply.text("out")
+    assert "~ rule upheld_complaint changed, by council" in out
+    assert "      - award -15\n      + award -5" in out
+    assert "because" not in out.split("Impact")[0]  # only the award changed
+    # carol's three upheld complaints cost 5 each instead of 15: 30 points back, and she climbs from
+    # restricted to member, which reserves new books; bob's one upheld complaint gives him 10 back.
+    assert "Impact as of 2026-04-10T12:00:00Z: 5 subjects, 2 move; points 102.68 -> 142.68 (+40.00)" in out
+    assert re.search(r"carol\s+35.00 -> 65.00\s+restricted -> member\s+\+reserve_new_books", out)
+    assert re.search(r"bob\s+72.00 -> 82.00\s+member\s+-", out)
+    impact = session.rule_diff()[0].impact
+    assert [(r.rule, r.by, r.change, r.points) for r in impact.by_rule] == [
+        ("upheld_complaint", "council", "changed", 30 + 10)]
+    assert impact.tier_changes == (("restricted", "member", 1),)
+    # the impact's new side is what the session itself computes
+    assert [(r.subject, r.scores, r.tier) for r in impact.new_results.subjects] == \
+        [(s, session.subject_result(s).scores, session.subject_result(s).tier) for s in session.known_subjects()]
+
+
+def test_diff_without_events_shows_only_the_declarations():
+    session = Session()
+    reply = Reply()
+    session.load_rules(RULES, reply)
+    session.execute('author zoe "Zoe Park <zoe@riverside.example>"')
+    out = session.execute(":diff").text("out")
+    assert "1 declaration (1 added)" in out and "Impact" not in out

@@ -1,4 +1,4 @@
-"""The command line: whuffie check | fmt | score | explain | authors | test | repl | sql.
+"""The command line: whuffie check | fmt | score | explain | authors | diff | test | repl | sql.
 
 Exit codes: 0 ok, 1 rule-file errors or failed tests, 2 bad input data or usage.
 """
@@ -462,6 +462,7 @@ def authors(
     rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here and use the rest."),
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+    verify_git: bool = typer.Option(False, "--verify-git", help="Compare each declaration's author with the authors of the commits that last changed its lines (git blame); exit 1 on a mismatch."),
 ) -> None:
     """List every author with the rules, caps, tiers, privileges and properties they own."""
     from . import report
@@ -469,6 +470,10 @@ def authors(
     if format not in ("text", "json"):
         _usage(f"--format must be text or json, not {format!r}")
     _check_precision(precision)
+    if verify_git:
+        if events is not None:
+            _usage("--verify-git checks the rule file against git and reads no events; leave EVENTS out")
+        _verify_git(rules, format)
     loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, verbose=verbose)
     data = report.authors_data(loaded.ruleset, results, precision)
     if format == "json":
@@ -476,6 +481,113 @@ def authors(
     else:
         sys.stdout.write(report.authors_text(data, results is not None, precision))
     raise typer.Exit(EXIT_OK)
+
+
+@app.command("diff", cls=_Command)
+def diff_command(
+    old: str = typer.Argument(..., metavar="OLD", help="The old version: a rule file, or REV:PATH read with git show (HEAD~1:rules.whuf)."),
+    new: str = typer.Argument(..., metavar="NEW", help="The new version: a rule file or REV:PATH."),
+    events: Optional[Path] = typer.Argument(None, metavar="EVENTS", help="Events (JSONL or CSV): adds the impact of the change on them."),
+    subjects: Optional[Path] = typer.Option(None, "--subjects", metavar="FILE", help="Subjects with their attributes."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="T", help="Score both versions at this instant; default: the latest event."),
+    format: str = typer.Option("text", "--format", metavar="FORMAT", help="text or json."),
+    precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
+    engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb or reference, as for score."),
+    verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+) -> None:
+    """Compare two versions of a rule set: what changed, by whom, and (with events) whom it moves."""
+    from .datafiles import check_input, is_stdin
+    from .diff import VersionError, diff_rulesets, read_version
+    from .diff_inputs import read_both
+    from .diff_render import diff_json, diff_text
+    from .evaluator import EvaluationError, compile_ruleset
+    from .inputs import DataError
+    from .sqlengine import is_columnar
+
+    if format not in ("text", "json"):
+        _usage(f"--format must be text or json, not {format!r}")
+    if engine not in ENGINE_NAMES:
+        _usage(f"--engine must be one of {', '.join(ENGINE_NAMES)}, not {engine!r}")
+    _check_precision(precision)
+    if events is not None and is_stdin(events):
+        _usage("diff reads the events once per version: give them as a file, not standard input")
+    if events is not None and (is_columnar(str(events)) or str(events).startswith("duckdb:")):
+        _usage("diff reads events from JSONL or CSV (export the Parquet or DuckDB rows to JSONL first)")
+    try:  # a FIFO or a device would hang the reader: refuse it before reading, as score does
+        for given in (events, subjects):
+            if given is not None:
+                check_input(given)
+    except DataError as exc:
+        _data_error(exc)
+    sides = []
+    for spec in (old, new):
+        try:
+            loaded = read_version(spec)
+        except VersionError as exc:
+            _usage(str(exc))
+        if not loaded.ok or loaded.ruleset is None:
+            errors = sorted((d for d in loaded.diagnostics if d.is_error), key=diag.sort_key)
+            _print_diagnostics(errors, {spec: loaded.source or ""})
+            print(f"{spec}: {diag.summary(errors)}; nothing compared", file=sys.stderr)
+            raise typer.Exit(EXIT_ERRORS)
+        try:
+            sides.append((loaded, compile_ruleset(loaded.ruleset)))
+        except EvaluationError as exc:
+            _print_diagnostics(exc.diagnostics, {spec: loaded.source or ""})
+            raise typer.Exit(EXIT_ERRORS)
+    (old_loaded, old_program), (new_loaded, new_program) = sides
+    if events is not None and subjects is None and (old_program.reads_attributes or new_program.reads_attributes):
+        _usage(f"the rules read {(new_loaded.ruleset.subject_kind or old_loaded.ruleset.subject_kind).name} "
+               "attributes; give them with --subjects FILE")
+    if events is None:
+        result = diff_rulesets(old_loaded, new_loaded)
+    else:
+        try:
+            both = read_both(events, subjects, old_loaded.ruleset, new_loaded.ruleset,
+                             old_program.reads_attributes, new_program.reads_attributes)
+        except DataError as exc:
+            _data_error(exc)
+        for side in (both.old_subjects, both.new_subjects):
+            if side is not None and side.rejects:
+                _print_capped(side.rejects, verbose)
+                _usage(f"{subjects}: {len(side.rejects)} bad line{'s' * (len(side.rejects) != 1)}; nothing compared")
+        if both.rejected_by_both:
+            _handle_rejects(both.new_events.__class__(rejects=both.rejected_by_both, read=both.new_events.read),
+                            None, events, "line", verbose)
+        instant = _as_of_instant(as_of, new_loaded.ruleset)
+        if instant is None:
+            times = [e.at for e in both.old_events.events + both.new_events.events]
+            if not times:
+                _usage(f"nothing to score: {events} has no event either version accepts; give --as-of T")
+            instant = max(times)
+        notes = lambda d: _print_diagnostics([d], {})  # noqa: E731
+        try:
+            result = diff_rulesets(old_loaded, new_loaded, (both.old_events.events, both.new_events.events),
+                                   (both.old_subjects and both.old_subjects.subjects,
+                                    both.new_subjects and both.new_subjects.subjects),
+                                   instant, engine, notes, both.schema_effect())
+        except EvaluationError as exc:
+            _print_diagnostics(exc.diagnostics, {old: old_loaded.source or "", new: new_loaded.source or ""})
+            raise typer.Exit(EXIT_ERRORS)
+    if format == "json":
+        sys.stdout.write(diff_json(result, precision))
+    else:
+        sys.stdout.write(diff_text(result, precision, color=_color(sys.stdout)))
+    raise typer.Exit(EXIT_OK)
+
+
+def _verify_git(rules: Path, format: str) -> None:
+    """authors --verify-git: the gitauthors report; exit 1 when someone changed another author's declaration."""
+    from .gitauthors import authorship_json, authorship_text, verify_authorship
+    from .gitfiles import GitError
+
+    loaded, _ = _load_rules(rules)
+    try:
+        result = verify_authorship(loaded)
+    except GitError as exc:
+        _usage(str(exc))
+    sys.stdout.write(authorship_json(result) if format == "json" else authorship_text(result))
+    raise typer.Exit(EXIT_ERRORS if result.mismatches else EXIT_OK)
 
 
 # ---------------------------------------------------------------- engines: columnar input, progress, sql

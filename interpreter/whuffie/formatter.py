@@ -662,3 +662,31 @@ def _opens_multi_line_group(entries: list[_Entry], i: int) -> bool:
             return False
         i += 1
     return entries[i].multi_line
+
+
+# ---------------------------------------------------------------- pieces, for reports that quote a declaration
+
+
+def format_clause(clause) -> str:
+    """One clause (by, because, where, award, cap, …) in its canonical text."""
+    return _clause(clause)
+
+
+def format_field(f: n.Field) -> str:
+    """One field of a subject or event schema, as `name: type? in low..high protected`."""
+    return _field(f)
+
+
+def format_aggregate(a: n.Aggregate) -> str:
+    """What a measure aggregates, as written after `measure NAME =`."""
+    return _aggregate(a)
+
+
+def format_property_body(body) -> str:
+    """A property's law, as written after its `:`."""
+    return _property_body(body)
+
+
+def format_decl(d) -> str:
+    """One declaration in the canonical layout, without comments or a final line end."""
+    return "\n".join(_render(line) for line in _Layout(spread=False).decl(d))
