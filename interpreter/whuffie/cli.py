@@ -430,6 +430,7 @@ def explain(
     rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here and explain with the rest."),
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
     engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb or reference. The ledger comes from generated Python (or the reference); with Parquet/DuckDB input only the subject's rows are read."),
+    why_not: Optional[str] = typer.Option(None, "--why-not", metavar="TARGET", help="A tier or privilege: which parts of its condition fail, by how much, and the rules that could get the subject there."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
 ) -> None:
     """Explain one subject's scores: every contribution, the cuts, and the key reasons."""
@@ -440,14 +441,24 @@ def explain(
     _check_precision(precision)
     if reasons < 0:
         _usage("--reasons must be 0 or more")
-    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, only=subject, engine=engine,
+    loaded, _, load, results = _run(rules, events, subjects, as_of, rejects, only=subject, engine=engine,
                                  verbose=verbose)
     result = results.subjects[0]
+    from . import whynot_render
+
+    try:
+        asked, next_up = whynot_render.for_explain(loaded, load, results, why_not, subjects, precision)
+    except whynot_render.UnknownTarget as exc:
+        close = f" (did you mean {', '.join(repr(c) for c in exc.close)}?)" if exc.close else ""
+        _usage(f"--why-not {exc.target!r} is not a tier or privilege of {rules}{close}")
     if format == "json":
-        sys.stdout.write(report.explain_json(result, precision, reasons, loaded.ruleset))
+        sys.stdout.write(report.explain_json(result, precision, reasons, loaded.ruleset,
+                                             why_not=whynot_render.why_not_data(asked, precision) if asked else None))
     else:
         sys.stdout.write(report.explain_text(result, loaded.ruleset, loaded.source, results.as_of,
-                                             precision, reasons))
+                                             precision, reasons, next_tier=next_up))
+        if asked is not None:
+            sys.stdout.write("\n" + whynot_render.why_not_text(asked, precision))
     raise typer.Exit(EXIT_OK)
 
 

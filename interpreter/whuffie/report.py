@@ -98,17 +98,83 @@ def text_value(value, precision: int = 2) -> str:
     return str(value)
 
 
+def near_bound_text(value, bounds, precision: int = 2) -> str:
+    """``value`` as table text, with more decimals where ``precision`` would misplace it against a bound.
+
+    79.9999 rounds to 80.00, which reads as meeting `>= 80`; so a value that is
+    not a bound but would print on a bound, or on its other side, gets the
+    fewest extra decimals that keep it on its own side (at most 17).
+    """
+    wanted = near_bound_precision(value, bounds, precision)
+    return text_value(value, wanted)
+
+
+def near_bound_precision(value, bounds, precision: int = 2) -> int:
+    """The decimals ``value`` needs to be shown on its true side of every bound in ``bounds``."""
+    if not isinstance(value, float):
+        return precision
+    limits = [b for b in bounds if isinstance(b, (int, float)) and not isinstance(b, bool) and b != value]
+    wanted = precision
+    while wanted < 17 and not all(_same_side(round_half_away(value, wanted), value, b) for b in limits):
+        wanted += 1
+    return wanted
+
+
+def _same_side(shown, value, bound) -> bool:
+    return (shown > bound) == (value > bound) and (shown < bound) == (value < bound)
+
+
+def comparison_bounds(ruleset: Ruleset) -> dict[str, list]:
+    """For each score and measure, the constants tiers and privileges compare it with (`standing >= 150`)."""
+    from .checkbase import constant
+
+    found: dict[str, list] = {}
+    conditions = [d.condition for d in ruleset.tiers.values() if d.condition is not None]
+    conditions += [d.condition for d in ruleset.privileges.values()]
+    stack = list(conditions)
+    while stack:
+        e = stack.pop()
+        if isinstance(e, n.Compare):
+            for a, b in zip(e.operands, e.operands[1:]):
+                for name_side, other in ((a, b), (b, a)):
+                    c = constant(other)
+                    if isinstance(name_side, n.Name) and isinstance(c, (int, float)) and not isinstance(c, bool):
+                        found.setdefault(name_side.id, []).append(c)
+        stack.extend(n.children(e))
+    return found
+
+
+_LAST_BOUNDS: list = [None, {}]  # the ruleset last asked about and its bounds: one run, one ruleset
+
+
+def bounds_of(ruleset: Ruleset | None) -> dict[str, list]:
+    """``comparison_bounds`` computed once per ruleset (records are rendered one per subject)."""
+    if ruleset is None:
+        return {}
+    if _LAST_BOUNDS[0] is not ruleset:
+        _LAST_BOUNDS[:] = [ruleset, comparison_bounds(ruleset)]
+    return _LAST_BOUNDS[1]
+
+
+def honest_number(value, bounds, precision: int = 2):
+    """``number`` with the decimals ``near_bound_precision`` asks for (JSON output)."""
+    return number(value, near_bound_precision(value, bounds, precision))
+
+
 # ---------------------------------------------------------------- score records
 
 
 def record(result: SubjectResult, precision: int = 2, ruleset: Ruleset | None = None) -> dict:
     """The documented score record of one subject (values in their checked types, given the ruleset)."""
+    bounds = bounds_of(ruleset)
     return {
         "subject": result.subject,
-        "scores": {k: number(v, precision) for k, v in typed_scores(result, ruleset).items()},
+        "scores": {k: honest_number(v, bounds.get(k, ()), precision)
+                   for k, v in typed_scores(result, ruleset).items()},
         "tier": result.tier,
         "privileges": list(result.privileges),
-        "measures": {k: number(v, precision) for k, v in typed_measures(result, ruleset).items()},
+        "measures": {k: honest_number(v, bounds.get(k, ()), precision)
+                     for k, v in typed_measures(result, ruleset).items()},
     }
 
 
@@ -134,15 +200,16 @@ def score_columns(ruleset: Ruleset) -> list[str]:
 def score_rows(results: Results, ruleset: Ruleset, precision: int = 2) -> list[list[str]]:
     """One text row per subject, in ``score_columns`` order."""
     rows = []
+    bounds = bounds_of(ruleset)
     with paused_gc():
         for r in results.subjects:
             scores, measures = typed_scores(r, ruleset), typed_measures(r, ruleset)
             rows.append([
                 r.subject,
-                *(text_value(scores.get(s), precision) for s in ruleset.scores),
+                *(near_bound_text(scores.get(s), bounds.get(s, ()), precision) for s in ruleset.scores),
                 r.tier or "-",
                 " ".join(r.privileges) or "-",
-                *(text_value(measures.get(m), precision) for m in ruleset.measures),
+                *(near_bound_text(measures.get(m), bounds.get(m, ()), precision) for m in ruleset.measures),
             ])
     return rows
 
@@ -270,7 +337,7 @@ def reasons(result: SubjectResult, limit: int = DEFAULT_REASONS) -> list[Reason]
 
 
 def explain_json(result: SubjectResult, precision: int = 2, limit: int = DEFAULT_REASONS,
-                 ruleset: Ruleset | None = None) -> str:
+                 ruleset: Ruleset | None = None, why_not: dict | None = None) -> str:
     """``explain --format json``: the score record plus its ledger and reasons."""
     data = record(result, precision, ruleset)
     data["points"] = number(result.points, precision)
@@ -280,6 +347,8 @@ def explain_json(result: SubjectResult, precision: int = 2, limit: int = DEFAULT
          "points": number(r.points, precision), "events": r.events}
         for r in reasons(result, limit)
     ]
+    if why_not is not None:
+        data["why_not"] = why_not
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -320,16 +389,23 @@ def _names_in(expr) -> list[str]:
 
 
 def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as_of: dt.datetime,
-                 precision: int = 2, limit: int = DEFAULT_REASONS) -> str:
+                 precision: int = 2, limit: int = DEFAULT_REASONS, next_tier: str | None = None) -> str:
     """``explain``: ledger by rule, cuts, measures, how each score was computed, and the reasons."""
     p = precision
     result = replace(result, scores=typed_scores(result, ruleset), measures=typed_measures(result, ruleset))
+    bounds = bounds_of(ruleset)
+
+    def shown(name: str, value) -> str:  # a score or measure, with the digits its tier bounds need
+        return near_bound_text(value, bounds.get(name, ()), p)
+
     out: list[str] = []
     out.append(f"{escape_controls(result.subject)} as of {iso(as_of)} ({result.events} event{'' if result.events == 1 else 's'})")
     out.append("")
-    scores = ", ".join(f"{k} {text_value(v, p)}" for k, v in result.scores.items())
+    scores = ", ".join(f"{k} {shown(k, v)}" for k, v in result.scores.items())
     out.append(f"  {scores}" if scores else "  (no scores)")
     out.append(f"  tier: {result.tier or '-'}")
+    if next_tier:
+        out.append(next_tier)
     out.append(f"  privileges: {', '.join(result.privileges) or '-'}")
     out.append("")
     out.append("Ledger")
@@ -374,7 +450,7 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
         for k, v in result.measures.items():
             decl = ruleset.measures.get(k)
             text = source_of(decl.span, source) if decl else None
-            out.append(f"  {k} = {text_value(v, p)}" + (f"   ({text})" if text else ""))
+            out.append(f"  {k} = {shown(k, v)}" + (f"   ({text})" if text else ""))
     if result.scores:
         out.append("")
         out.append("Scores")
@@ -389,11 +465,11 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
                     rule = name[7:-1]
                     inputs.append(f"{name} = {text_value(result.points_by_rule.get(rule, 0), p)}")
                 elif name in result.measures:
-                    inputs.append(f"{name} = {text_value(result.measures[name], p)}")
+                    inputs.append(f"{name} = {shown(name, result.measures[name])}")
                 elif name in result.scores and name != k:
-                    inputs.append(f"{name} = {text_value(result.scores[name], p)}")
+                    inputs.append(f"{name} = {shown(name, result.scores[name])}")
             where = f" with {', '.join(inputs)}" if inputs else ""
-            out.append(f"  {k} = {expr_text}{where} -> {text_value(v, p)}")
+            out.append(f"  {k} = {expr_text}{where} -> {shown(k, v)}")
             for b in decl.clauses_of(n.Bound):
                 out.append(f"    {b.kind} {source_of(b.value.span, source) or '?'} per event "
                            "(applied to the running balance, see cuts above)")
