@@ -142,8 +142,10 @@ class _Reader:
         env = Env(dt.datetime.now(dt.timezone.utc))
         env.points = result.points
         env.by_rule = result.points_by_rule
-        env.measures = result.measures
-        env.scores = result.scores
+        from .report import typed_measures, typed_scores
+
+        env.measures = typed_measures(result, ruleset)  # in their checked types: an int score shows as 10
+        env.scores = typed_scores(result, ruleset)
         env.tier = self.tier_rank_now
         env.privileges = {p: p in result.privileges for p in ruleset.privileges}
         env.subject = result.subject
