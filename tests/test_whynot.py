@@ -79,7 +79,6 @@ def test_a_tier_privilege_names_the_tier_now_the_tier_needed_and_that_tiers_cond
     assert w.kind == "privilege" and not w.holds
     assert _parts(w) == [("tier >= silver", False, "bronze", "silver", 1, None),
                          ("karma >= 20", False, 2, 20, 18, "silver"),
-                         ("visits >= 1", False, 0, 1, 1, "silver") if False else
                          ("visits >= 3", False, 0, 3, 3, "silver")]
 
 
