@@ -15,7 +15,7 @@ import datetime as dt
 import io
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from . import nodes as n
 from . import sourcelines
@@ -23,7 +23,7 @@ from .evaluator import LedgerEntry, Results, SubjectResult, round_half_away
 from .inputs import paused_gc
 from .symbols import Ruleset
 
-DEFAULT_REASONS = 4
+from .reasons import DEFAULT_REASONS, Reason, reason_data, reasons  # noqa: F401 - reasons live there
 
 
 # ---------------------------------------------------------------- values
@@ -311,29 +311,15 @@ def ledger_entry(entry: LedgerEntry, precision: int = 2) -> dict:
     }
 
 
-@dataclass
-class Reason:
-    """A rule that lowered a subject's points: the key factors of an explanation."""
-
-    rule: str
-    author: str | None
-    because: str | None
-    points: int | float
-    events: int
-
-
-def reasons(result: SubjectResult, limit: int = DEFAULT_REASONS) -> list[Reason]:
-    """The rules whose firings lowered the points most, largest loss first."""
-    losses: dict[str, Reason] = {}
-    for e in result.ledger:
-        if e.value < 0:
-            r = losses.get(e.rule)
-            if r is None:
-                r = losses[e.rule] = Reason(e.rule, e.author, e.because, 0, 0)
-            r.points += e.value
-            r.events += 1
-    ordered = sorted(losses.values(), key=lambda r: (r.points, r.rule))
-    return ordered[:max(limit, 0)]
+def reason_text(r: Reason, precision: int = 2) -> str:
+    """One reason as a line: a factor's bin with the points below its best bin, or a rule's lost points."""
+    p = precision
+    events = f"{r.events} event{'s' * (r.events != 1)}"
+    why = f" - {r.because}" if r.because else ""
+    if r.factor is not None:
+        return (f"{r.factor}: {r.rule} by {r.author or '?'} gave {text_value(r.points, p)}, "
+                f"{text_value(r.loss, p)} below the best bin ({events}){why}")
+    return f"{r.rule} by {r.author or '?'}: {text_value(r.points, p)} ({events}){why}"
 
 
 def explain_json(result: SubjectResult, precision: int = 2, limit: int = DEFAULT_REASONS,
@@ -342,11 +328,7 @@ def explain_json(result: SubjectResult, precision: int = 2, limit: int = DEFAULT
     data = record(result, precision, ruleset)
     data["points"] = number(result.points, precision)
     data["ledger"] = [ledger_entry(e, precision) for e in result.ledger]
-    data["reasons"] = [
-        {"rule": r.rule, "author": r.author, "because": r.because,
-         "points": number(r.points, precision), "events": r.events}
-        for r in reasons(result, limit)
-    ]
+    data["reasons"] = [reason_data(r, precision) for r in reasons(result, ruleset, limit)]
     if why_not is not None:
         data["why_not"] = why_not
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
@@ -475,13 +457,12 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
                            "(applied to the running balance, see cuts above)")
     out.append("")
     out.append("Reasons (what lowered the score most)")
-    found = reasons(result, limit)
+    found = reasons(result, ruleset, limit)
     if not found:
-        out.append("  none asked for (--reasons 0)" if limit <= 0 and reasons(result, 1)
+        out.append("  none asked for (--reasons 0)" if limit <= 0 and reasons(result, ruleset, 1)
                    else "  none: no rule took points away")
     for i, r in enumerate(found, 1):
-        out.append(f"  {i}. {r.rule} by {r.author or '?'}: {text_value(r.points, p)} "
-                   f"({r.events} event{'s' * (r.events != 1)})" + (f" - {r.because}" if r.because else ""))
+        out.append(f"  {i}. {reason_text(r, p)}")
     return "\n".join(out) + "\n"
 
 
