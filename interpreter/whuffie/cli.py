@@ -381,6 +381,7 @@ def score(
     rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here (verbatim) and score the rest."),
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output (rounded half away from zero)."),
     engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen (generated Python), duckdb or reference. auto: DuckDB for Parquet or duckdb:PATH#TABLE input, else codegen."),
+    reasons: Optional[int] = typer.Option(None, "--reasons", metavar="N", help="Add each subject's top N reasons (what cost the most points; needs the ledger, so DuckDB hands the run to generated Python)."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
 ) -> None:
     """Score every subject: scores, tier, privileges and measures."""
@@ -389,18 +390,20 @@ def score(
     if format not in ("table", "csv", "json", "jsonl"):
         _usage(f"--format must be table, csv, json or jsonl, not {format!r}")
     _check_precision(precision)
-    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=False, engine=engine,
-                                 verbose=verbose)
+    if reasons is not None and reasons < 0:
+        _usage("--reasons must be 0 or more")
+    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=reasons is not None,
+                                 engine=engine, verbose=verbose)
     ruleset = loaded.ruleset
     if format == "json":
-        sys.stdout.write(report.score_json(results, precision, ruleset))
+        sys.stdout.write(report.score_json(results, precision, ruleset, reasons))
     elif format == "jsonl":
-        sys.stdout.write(report.score_jsonl(results, precision, ruleset))
+        sys.stdout.write(report.score_jsonl(results, precision, ruleset, reasons))
     elif format == "csv":
-        sys.stdout.write(report.score_csv(results, ruleset, precision))
+        sys.stdout.write(report.score_csv(results, ruleset, precision, reasons))
     else:
-        header = report.score_columns(ruleset)
-        rows = report.score_rows(results, ruleset, precision)
+        header = report.score_columns(ruleset, reasons)
+        rows = report.score_rows(results, ruleset, precision, reasons)
         if sys.stdout.isatty():
             from rich.console import Console
             from rich.markup import escape as rich_escape
@@ -408,7 +411,8 @@ def score(
 
             table = Table(title=f"{ruleset.title or ruleset.name} as of {report.iso(results.as_of)}")
             for i, column in enumerate(header):
-                numeric = 0 < i <= len(ruleset.scores) or i >= len(ruleset.scores) + 3
+                numeric = (0 < i <= len(ruleset.scores) or i >= len(ruleset.scores) + 3) and not (
+                    reasons is not None and i == len(header) - 1)  # the reasons column is text
                 table.add_column(column, justify="right" if numeric else "left")
             for row in rows:
                 table.add_row(*(rich_escape(report.escape_controls(cell)) for cell in row))

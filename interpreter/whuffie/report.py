@@ -164,10 +164,14 @@ def honest_number(value, bounds, precision: int = 2):
 # ---------------------------------------------------------------- score records
 
 
-def record(result: SubjectResult, precision: int = 2, ruleset: Ruleset | None = None) -> dict:
-    """The documented score record of one subject (values in their checked types, given the ruleset)."""
+def record(result: SubjectResult, precision: int = 2, ruleset: Ruleset | None = None,
+           with_reasons: int | None = None) -> dict:
+    """The documented score record of one subject (values in their checked types, given the ruleset).
+
+    ``with_reasons`` N adds the subject's top N reasons (``score --reasons N``; needs the ledger).
+    """
     bounds = bounds_of(ruleset)
-    return {
+    data = {
         "subject": result.subject,
         "scores": {k: honest_number(v, bounds.get(k, ()), precision)
                    for k, v in typed_scores(result, ruleset).items()},
@@ -176,28 +180,41 @@ def record(result: SubjectResult, precision: int = 2, ruleset: Ruleset | None = 
         "measures": {k: honest_number(v, bounds.get(k, ()), precision)
                      for k, v in typed_measures(result, ruleset).items()},
     }
+    if with_reasons is not None:
+        data["reasons"] = [reason_data(r, precision) for r in reasons(result, ruleset, with_reasons)]
+    return data
 
 
-def score_json(results: Results, precision: int = 2, ruleset: Ruleset | None = None) -> str:
+def score_json(results: Results, precision: int = 2, ruleset: Ruleset | None = None,
+               with_reasons: int | None = None) -> str:
     """``score --format json``: a list of records sorted by subject."""
     with paused_gc():
-        return json.dumps([record(r, precision, ruleset) for r in results.subjects], indent=2,
+        return json.dumps([record(r, precision, ruleset, with_reasons) for r in results.subjects], indent=2,
                           ensure_ascii=False) + "\n"
 
 
-def score_jsonl(results: Results, precision: int = 2, ruleset: Ruleset | None = None) -> str:
+def score_jsonl(results: Results, precision: int = 2, ruleset: Ruleset | None = None,
+                with_reasons: int | None = None) -> str:
     """``score --format jsonl``: one record per line."""
     with paused_gc():
-        return "".join(json.dumps(record(r, precision, ruleset), ensure_ascii=False) + "\n"
+        return "".join(json.dumps(record(r, precision, ruleset, with_reasons), ensure_ascii=False) + "\n"
                        for r in results.subjects)
 
 
-def score_columns(ruleset: Ruleset) -> list[str]:
-    """Column names of the score table and CSV."""
-    return ["subject", *ruleset.scores, "tier", "privileges", *ruleset.measures]
+def score_columns(ruleset: Ruleset, with_reasons: int | None = None) -> list[str]:
+    """Column names of the score table and CSV (a last `reasons` column with ``score --reasons N``)."""
+    extra = ["reasons"] if with_reasons is not None else []
+    return ["subject", *ruleset.scores, "tier", "privileges", *ruleset.measures, *extra]
 
 
-def score_rows(results: Results, ruleset: Ruleset, precision: int = 2) -> list[list[str]]:
+def reasons_cell(result: SubjectResult, ruleset: Ruleset, limit: int) -> str:
+    """The `reasons` cell of the table and CSV: each reason's rule (``factor:rule`` for a bin), largest loss first."""
+    found = reasons(result, ruleset, limit)
+    return " ".join(f"{r.factor}:{r.rule}" if r.factor else r.rule for r in found) or "-"
+
+
+def score_rows(results: Results, ruleset: Ruleset, precision: int = 2,
+               with_reasons: int | None = None) -> list[list[str]]:
     """One text row per subject, in ``score_columns`` order."""
     rows = []
     bounds = bounds_of(ruleset)
@@ -210,16 +227,17 @@ def score_rows(results: Results, ruleset: Ruleset, precision: int = 2) -> list[l
                 r.tier or "-",
                 " ".join(r.privileges) or "-",
                 *(near_bound_text(measures.get(m), bounds.get(m, ()), precision) for m in ruleset.measures),
+                *([reasons_cell(r, ruleset, with_reasons)] if with_reasons is not None else []),
             ])
     return rows
 
 
-def score_csv(results: Results, ruleset: Ruleset, precision: int = 2) -> str:
+def score_csv(results: Results, ruleset: Ruleset, precision: int = 2, with_reasons: int | None = None) -> str:
     """``score --format csv``: a header, then one row per subject (privileges space-separated)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(score_columns(ruleset))
-    for row in score_rows(results, ruleset, precision):
+    writer.writerow(score_columns(ruleset, with_reasons))
+    for row in score_rows(results, ruleset, precision, with_reasons):
         writer.writerow(["" if cell == "-" else cell for cell in row])
     return out.getvalue()
 
