@@ -18,7 +18,8 @@ CLAUSE_WORDS = {
 }
 
 KIND_WORDS = {
-    n.EventDecl: "event", n.RuleDecl: "rule", n.SharedCapDecl: "shared cap", n.MeasureDecl: "measure",
+    n.EventDecl: "event", n.RuleDecl: "rule", n.SharedCapDecl: "shared cap", n.FactorDecl: "factor",
+    n.MeasureDecl: "measure",
     n.ScoreDecl: "score", n.TierDecl: "tier", n.PrivilegeDecl: "privilege", n.DefDecl: "def",
 }
 

@@ -399,6 +399,17 @@ class SharedCapDecl(_Provenance):
 
 
 @dataclass(frozen=True, slots=True)
+class FactorDecl(_Provenance):
+    """``factor NAME over RULE, …``: the bins of one characteristic (one rule fires per event, constant awards)."""
+
+    name: str
+    rules: tuple[Ident, ...]
+    clauses: tuple[ProvenanceClause, ...] = ()
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class Aggregate:
     """What a measure aggregates.
 
@@ -565,7 +576,7 @@ class PropertyDecl(_Provenance):
 
 Decl = Union[
     RulesetDecl, VersionDecl, TimezoneDecl, ImportDecl, AuthorDecl, SubjectDecl,
-    EventDecl, RuleDecl, SharedCapDecl, MeasureDecl, ScoreDecl, TierDecl,
+    EventDecl, RuleDecl, SharedCapDecl, FactorDecl, MeasureDecl, ScoreDecl, TierDecl,
     PrivilegeDecl, DefDecl, TestDecl, PropertyDecl,
 ]
 

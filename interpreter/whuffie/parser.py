@@ -37,7 +37,7 @@ MAX_ERRORS = 50  # syntax errors reported for one file before giving up
 
 DECLARATION_KEYWORDS = (
     "ruleset", "version", "timezone", "import", "author", "subject", "event",
-    "rule", "shared", "measure", "score", "tier", "privilege", "def", "test",
+    "rule", "shared", "factor", "measure", "score", "tier", "privilege", "def", "test",
     "property",
 )
 
@@ -1026,6 +1026,12 @@ class _AstBuilder:
         clauses = tuple(_nodes(rest))
         return n.SharedCapDecl(name.value, amount.value, period.value, rules, clauses,
                                span=self._span(c), name_span=self._tok_span(name))
+
+    def factor_decl(self, c):
+        name, rest = c[1], c[3:]
+        rules = tuple(self._ident(t) for t in rest if type(t) is Token and t.type == "NAME")
+        return n.FactorDecl(name.value, rules, tuple(_nodes(rest)), span=self._span(c),
+                            name_span=self._tok_span(name))
 
     # -- measures
     def measure_decl(self, c):
