@@ -44,7 +44,7 @@ class FactorChecks(CheckerBase):
             return
         fields = {fd.name: fd for fd in event.fields}
         wheres = [(b.name, w.cond if (w := b.first(n.Where)) else None) for b in bins]
-        found = analyse(fields, wheres, getattr(self, "enumerations", lambda e: {})(event))
+        found = analyse(fields, wheres, self.enumerations(event))
         if found.unprovable:
             self.warn("W066", f"cannot prove the bins of {what} exclusive and exhaustive: {found.unprovable}",
                       f.name_span, "write each bin's `where` as comparisons of the event's fields with constants")

@@ -298,6 +298,8 @@ def _field(f: n.Field) -> str:
     text = f"{f.name}: {f.type.name}{'?' if f.optional else ''}"
     if f.range is not None:
         text += f" in {format_number(f.range.low)}..{format_number(f.range.high)}"
+    if f.choices is not None:
+        text += f" in [{', '.join(format_string(v) for v in f.choices.values)}]"
     if f.protected:
         text += " protected"
     return text

@@ -195,6 +195,14 @@ class Range:
 
 
 @dataclass(frozen=True, slots=True)
+class Choices:
+    """The values an enumerated text field may hold, in the order written."""
+
+    values: tuple[str, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class Field:
     name: str
     type: TypeRef
@@ -202,6 +210,7 @@ class Field:
     range: Range | None = None
     protected: bool = False
     span: Span = _span()
+    choices: Choices | None = None  # `purpose: text in ["car", "education"]`
 
 
 @dataclass(frozen=True, slots=True)

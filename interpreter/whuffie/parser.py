@@ -961,8 +961,13 @@ class _AstBuilder:
         optional = any(type(r) is Token and r.value == "?" for r in rest)
         protected = any(type(r) is Token and r.value == "protected" for r in rest)
         rng = next((r for r in rest if type(r) is n.Range), None)
+        choices = next((r for r in rest if type(r) is n.Choices), None)
         return n.Field(name.value, n.TypeRef(type_tok.value, span=self._tok_span(type_tok)),
-                       optional, rng, protected, span=self._span(c))
+                       optional, rng, protected, span=self._span(c), choices=choices)
+
+    def choices(self, c):
+        values = tuple(self._string(t) for t in c if type(t) is Token and t.type == "STRING")
+        return n.Choices(values, span=self._span(c))
 
     def optional_mark(self, c):
         return c[0]
