@@ -180,3 +180,25 @@ def test_values_near_a_bound_print_enough_digits_to_tell() -> None:
     assert report.near_bound_text(79.5, [80], 2) == "79.50"
     assert report.near_bound_text(80.0, [80], 2) == "80.00"
     assert report.near_bound_text(7, [8], 0) == "7"
+
+
+def test_for_a_scorecard_the_ways_up_are_the_better_bins_of_each_factor_by_the_difference() -> None:
+    rules = '''ruleset s "scorecard"
+author risk "Risk"
+event applied { months: int in 1..72 }
+rule short_loan by risk because "under a year" on applied where months < 12 award 40
+rule mid_loan by risk because "one to three years" on applied where months >= 12 and months < 36 award 20
+rule long_loan by risk because "three years or more" on applied where months >= 36 award -10
+factor duration over short_loan, mid_loan, long_loan by risk because "duration"
+score credit = 500 + points
+tier approved when credit >= 530 by risk because "530 or more"
+tier declined otherwise by risk because "below"
+'''
+    rs = load_text(rules, "s.whuf").ruleset
+    events = parse_events(_event("u", "applied", "2026-01-01T00:00:00Z", months=24) + "\n", Path("e.jsonl"), rs).events
+    result = evaluator.evaluate(rs, events).subjects[0]
+    w = whynot.why_not(rs, result, "approved", history=events, as_of=events[0].at)
+    assert [c.gap for c in w.conditions] == [10.0]
+    # long_loan is worse than the bin the applicant is in, and mid_loan is that bin: only short_loan is a way
+    assert [(x.rule, x.award, x.because) for x in w.ways] == [
+        ("short_loan", "+20 instead of mid_loan (+20) in factor duration", "under a year")]

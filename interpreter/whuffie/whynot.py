@@ -58,6 +58,7 @@ class Way:
     room: str | None  # what its caps and `once` still allow now, in words
     event: str
     available: bool = True  # False when a cap or `once` leaves no room in the current window
+    because: str | None = None  # the rule's reason (for a scorecard's bin: what the bin is)
 
 
 @dataclass(frozen=True)
@@ -285,17 +286,31 @@ def _ways(ruleset: Ruleset, result: SubjectResult, found: list, as_of: dt.dateti
     from .plan import lower
 
     plan = lower(ruleset)
+    from .reasons import factor_bins
+
+    bins = factor_bins(ruleset)
+    current = {bins[e.rule][0]: e.rule for e in result.ledger if e.rule in bins}  # factor -> the bin it is in
     ways = []
     for rule in plan.rules:
         names = need.rules.get(rule.name)
         if names is None:
+            continue
+        if rule.name in bins and bins[rule.name][0] in current:
+            # a scorecard's bin: the way up is moving to a better bin of the same factor, by the difference
+            factor, awards = bins[rule.name]
+            now = current[factor]
+            gain = awards[rule.name] - awards[now]
+            if gain > 0:
+                ways.append(Way(rule.name, rule.author, tuple(names),
+                                f"{_num(gain)} instead of {now} ({_num(awards[now])}) in factor {factor}",
+                                None, rule.event, True, rule.because))
             continue
         interval = _award_interval(ruleset, rule)
         if interval is not None and interval.high <= 0:
             continue  # only takes points away: never a way up
         room, available = _room(ruleset, rule, result, as_of)
         ways.append(Way(rule.name, rule.author, tuple(names), _award_text(rule, interval),
-                        room, rule.event, available))
+                        room, rule.event, available, rule.because))
     for m in plan.measures:
         names = need.measures.get(m.name)
         if names is None or m.kind in ("min", "avg"):
@@ -395,6 +410,7 @@ def _num(x) -> str:
     if isinstance(x, float) and x.is_integer():
         x = int(x)
     return f"+{x}" if x > 0 else str(x)
+
 
 
 def _award_text(rule, interval: ty.Interval | None) -> str:

@@ -90,6 +90,8 @@ def why_not_text(w: WhyNot, precision: int = 2) -> str:
             line = f"  {name}: {way.award}"
             if way.room:
                 line += f", {way.room}"
+            if way.because and " in factor " in way.award:  # a bin: say what it is
+                line += f" - {way.because}"
             line += f"   [raises {', '.join(way.raises)}; on {way.event}]"
             out.append(line)
     return "\n".join(out) + "\n"
@@ -128,7 +130,7 @@ def why_not_data(w: WhyNot, precision: int = 2) -> dict:
         ],
         "ways": [
             {"rule": way.rule, "by": way.by, "award": way.award, "room": way.room, "raises": list(way.raises),
-             "event": way.event, "available": way.available}
+             "event": way.event, "available": way.available, "because": way.because}
             for way in w.ways
         ],
     }
