@@ -435,6 +435,8 @@ def explain(
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
     engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb or reference. The ledger comes from generated Python (or the reference); with Parquet/DuckDB input only the subject's rows are read."),
     why_not: Optional[str] = typer.Option(None, "--why-not", metavar="TARGET", help="A tier or privilege: which parts of its condition fail, by how much, and the rules that could get the subject there."),
+    notice: bool = typer.Option(False, "--notice", help="Print a plain-language letter to the subject instead: scores, tier, principal reasons, what would change the outcome, who wrote the rules."),
+    lang: str = typer.Option("en", "--lang", metavar="LANG", help="The language of --notice (en, de)."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
 ) -> None:
     """Explain one subject's scores: every contribution, the cuts, and the key reasons."""
@@ -445,6 +447,12 @@ def explain(
     _check_precision(precision)
     if reasons < 0:
         _usage("--reasons must be 0 or more")
+    from .catalogs import languages
+
+    if lang not in languages():
+        close = difflib.get_close_matches(lang, languages(), n=1)
+        _usage(f"--lang must be one of {', '.join(languages())}, not {lang!r}"
+               + (f" (did you mean {close[0]!r}?)" if close else ""))
     loaded, _, load, results = _run(rules, events, subjects, as_of, rejects, only=subject, engine=engine,
                                  verbose=verbose)
     result = results.subjects[0]
@@ -455,7 +463,12 @@ def explain(
     except whynot_render.UnknownTarget as exc:
         close = f" (did you mean {', '.join(repr(c) for c in exc.close)}?)" if exc.close else ""
         _usage(f"--why-not {exc.target!r} is not a tier or privilege of {rules}{close}")
-    if format == "json":
+    if notice:
+        from .notice import notice as letter
+
+        target = asked if asked is not None else whynot_render.next_tier_for_notice(loaded, load, results, subjects)
+        sys.stdout.write(letter(loaded.ruleset, result, results.as_of, target, lang, precision, reasons))
+    elif format == "json":
         sys.stdout.write(report.explain_json(result, precision, reasons, loaded.ruleset,
                                              why_not=whynot_render.why_not_data(asked, precision) if asked else None))
     else:

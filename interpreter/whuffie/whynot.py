@@ -59,6 +59,13 @@ class Way:
     event: str
     available: bool = True  # False when a cap or `once` leaves no room in the current window
     because: str | None = None  # the rule's reason (for a scorecard's bin: what the bin is)
+    # the same in numbers, for renderers that word it themselves (the notice, in its language):
+    low: int | float | None = None  # the award per event, or its range; None when not pinned down
+    high: int | float | None = None
+    instead_of: str | None = None  # a scorecard's bin: the bin the subject is in (low = high = the gain)
+    left: int | float | None = None  # what the tightest cap still allows in its window
+    window: str | None = None  # that cap's (or `once`'s) window: day | week | month | year | None
+    again: dt.date | None = None  # when a cap or `once` with no room opens again
 
 
 @dataclass(frozen=True)
@@ -303,14 +310,16 @@ def _ways(ruleset: Ruleset, result: SubjectResult, found: list, as_of: dt.dateti
             if gain > 0:
                 ways.append(Way(rule.name, rule.author, tuple(names),
                                 f"{_num(gain)} instead of {now} ({_num(awards[now])}) in factor {factor}",
-                                None, rule.event, True, rule.because))
+                                None, rule.event, True, rule.because, gain, gain, now))
             continue
         interval = _award_interval(ruleset, rule)
         if interval is not None and interval.high <= 0:
             continue  # only takes points away: never a way up
-        room, available = _room(ruleset, rule, result, as_of)
+        room, available, tight = _room(ruleset, rule, result, as_of)
+        bounded = interval is not None and interval.bounded
         ways.append(Way(rule.name, rule.author, tuple(names), _award_text(rule, interval),
-                        room, rule.event, available, rule.because))
+                        room, rule.event, available, rule.because,
+                        interval.low if bounded else None, interval.high if bounded else None, None, *tight))
     for m in plan.measures:
         names = need.measures.get(m.name)
         if names is None or m.kind in ("min", "avg"):
@@ -483,18 +492,23 @@ def next_window(local: dt.datetime, window: str) -> dt.date:
 _WINDOW_WORDS = {"day": "today", "week": "this week", "month": "this month", "year": "this year", None: "in all"}
 
 
-def _room(ruleset: Ruleset, rule, result: SubjectResult, as_of: dt.datetime | None) -> tuple[str | None, bool]:
-    """What the rule's `once` and caps still let through in the current window, read from the ledger."""
+def _room(ruleset: Ruleset, rule, result: SubjectResult, as_of: dt.datetime | None):
+    """What the rule's `once` and caps still let through in the current window, read from the ledger.
+
+    Returns (the room in words or None, whether any is left, (left, window, again) of the tightest step).
+    """
     if as_of is None:
-        return None, True
+        return None, True, (None, None, None)
     local_now = as_of.astimezone(ZoneInfo(ruleset.timezone))
     parts: list[str] = []
     available = True
+    tight: tuple = (None, None, None)
     if rule.once is not None:
         window = None if rule.once == "total" else rule.once
         fired = [e for e in result.ledger if e.rule == rule.name and _same_window(e, local_now, window, ruleset)]
         if fired:
             available = False
+            tight = (0, window, next_window(local_now, window) if window else None)
             again = f"; again from {next_window(local_now, window).isoformat()}" if window else ""
             parts.append(f"already awarded {_WINDOW_WORDS[window]} ({rule.once_label}){again}")
     members = {step.bucket: _bucket_rules(ruleset, step, rule.name) for step in rule.caps}
@@ -504,13 +518,16 @@ def _room(ruleset: Ruleset, rule, result: SubjectResult, as_of: dt.datetime | No
         used = sum(_after(e, passed) for e in result.ledger
                    if e.rule in members[step.bucket] and _same_window(e, local_now, step.window, ruleset))
         left = step.amount - used
+        if tight[0] is None or max(left, 0) < tight[0]:
+            tight = (max(left, 0), step.window,
+                     next_window(local_now, step.window) if step.window and left <= 0 else None)
         if left > 0:
             parts.append(f"{_plain(left)} left {_WINDOW_WORDS[step.window]} ({step.label})")
         else:
             available = False
             again = f"; room again from {next_window(local_now, step.window).isoformat()}" if step.window else ""
             parts.append(f"no room left {_WINDOW_WORDS[step.window]} ({step.label}){again}")
-    return ("; ".join(parts) if parts else None), available
+    return ("; ".join(parts) if parts else None), available, tight
 
 
 def _bucket_rules(ruleset: Ruleset, step, rule_name: str) -> set[str]:

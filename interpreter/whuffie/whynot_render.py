@@ -5,7 +5,8 @@ from __future__ import annotations
 from .report import escape_controls, number, text_value
 from .whynot import Condition, UnknownTarget, WhyNot, next_tier_up, why_not
 
-__all__ = ["UnknownTarget", "for_explain", "why_not_text", "why_not_data", "next_tier_line"]
+__all__ = ["UnknownTarget", "for_explain", "next_tier_for_notice", "why_not_text", "why_not_data",
+           "next_tier_line"]
 
 
 def for_explain(loaded, load, results, target: str | None, subjects_path=None, precision: int = 2):
@@ -26,6 +27,17 @@ def for_explain(loaded, load, results, target: str | None, subjects_path=None, p
     history = [e for e in events if e.subject == result.subject]
     return why_not(ruleset, result, target, source=loaded.source, history=history, attrs=attrs,
                    as_of=results.as_of), up
+
+
+def next_tier_for_notice(loaded, load, results, subjects_path=None):
+    """The why-not of the tier just above the subject's, with ways and room (None at the top or without tiers)."""
+    ruleset = loaded.ruleset
+    result = results.subjects[0]
+    names = list(ruleset.tiers)
+    if result.tier not in names or names.index(result.tier) == 0:
+        return None
+    target = names[names.index(result.tier) - 1]
+    return for_explain(loaded, load, results, target, subjects_path)[0]
 
 
 def _attributes(ruleset, subject: str, subjects_path) -> dict | None:
