@@ -202,3 +202,15 @@ tier declined otherwise by risk because "below"
     # long_loan is worse than the bin the applicant is in, and mid_loan is that bin: only short_loan is a way
     assert [(x.rule, x.award, x.because) for x in w.ways] == [
         ("short_loan", "+20 instead of mid_loan (+20) in factor duration", "under a year")]
+
+
+def test_the_function_for_the_repl_renders_the_same_text() -> None:
+    lines = [_event("u", "post", "2026-03-01T00:00:00Z", votes=3)]
+    loaded = load_text(RULES, "t.whuf")
+    rs = loaded.ruleset
+    events = parse_events("\n".join(lines) + "\n", Path("e.jsonl"), rs).events
+    results = evaluator.evaluate(rs, events, None, only="u")
+    reply = whynot_render.repl_why_not(rs, results, events, None, "gold", RULES)
+    assert reply == whynot_render.why_not_text(_why(lines, "u", "gold"))
+    with pytest.raises(whynot.UnknownTarget):
+        whynot_render.repl_why_not(rs, results, events, None, "golden", RULES)

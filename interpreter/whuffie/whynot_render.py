@@ -5,8 +5,8 @@ from __future__ import annotations
 from .report import escape_controls, number, text_value
 from .whynot import Condition, UnknownTarget, WhyNot, next_tier_up, why_not
 
-__all__ = ["UnknownTarget", "for_explain", "next_tier_for_notice", "why_not_text", "why_not_data",
-           "next_tier_line"]
+__all__ = ["UnknownTarget", "for_explain", "next_tier_for_notice", "repl_why_not", "why_not_text",
+           "why_not_data", "next_tier_line"]
 
 
 def for_explain(loaded, load, results, target: str | None, subjects_path=None, precision: int = 2):
@@ -38,6 +38,21 @@ def next_tier_for_notice(loaded, load, results, subjects_path=None):
         return None
     target = names[names.index(result.tier) - 1]
     return for_explain(loaded, load, results, target, subjects_path)[0]
+
+
+def repl_why_not(ruleset, results, events, subjects: dict | None, target: str, source=None,
+                 precision: int = 2) -> str:
+    """The reply of the REPL's `:why-not SUBJECT TARGET`: the why-not text of ``results``' one subject.
+
+    ``results`` is an evaluation with the ledger restricted to the subject
+    (``only=``); ``events`` the session's events; raises UnknownTarget (with
+    close names) for a name that is no tier or privilege.
+    """
+    result = results.subjects[0]
+    history = [e for e in events if e.subject == result.subject]
+    attrs = (subjects or {}).get(result.subject)
+    found = why_not(ruleset, result, target, source=source, history=history, attrs=attrs, as_of=results.as_of)
+    return why_not_text(found, precision)
 
 
 def _attributes(ruleset, subject: str, subjects_path) -> dict | None:
