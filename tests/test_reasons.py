@@ -96,3 +96,16 @@ def test_reasons_are_the_same_from_the_reference_and_generated_python(data) -> N
         # a reason's loss is minus the negative points of its rule, and never more reasons than asked
         for r in reasons.reasons(a, rs, 3):
             assert r.loss == -sum(e.value for e in a.ledger if e.rule == r.rule and e.value < 0)
+
+
+def test_score_reasons_reads_parquet_input_too(tmp_path) -> None:
+    import duckdb
+
+    parquet = tmp_path / "events.parquet"
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t AS SELECT * FROM read_json_auto('{LIB}events.jsonl')")
+    con.execute(f"COPY t TO '{parquet}' (FORMAT PARQUET)")
+    got = CliRunner().invoke(app, ["score", LIB + "rules.whuf", str(parquet), "--subjects", LIB + "subjects.jsonl",
+                                   "--reasons", "2", "--format", "json"])
+    assert got.exit_code == 0, got.output
+    assert got.stdout == _score("--reasons", "2", "--format", "json")

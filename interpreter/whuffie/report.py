@@ -474,7 +474,8 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
                 out.append(f"    {b.kind} {source_of(b.value.span, source) or '?'} per event "
                            "(applied to the running balance, see cuts above)")
     out.append("")
-    out.append("Reasons (what lowered the score most)")
+    out.append("Reasons (points below each factor's best bin, and points taken away; largest first)"
+               if ruleset.factors else "Reasons (what lowered the score most)")
     found = reasons(result, ruleset, limit)
     if not found:
         out.append("  none asked for (--reasons 0)" if limit <= 0 and reasons(result, ruleset, 1)
@@ -487,7 +488,7 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
 # ---------------------------------------------------------------- authors
 
 
-_OWNED = ("rules", "caps", "shared_caps", "measures", "scores", "tiers", "privileges", "properties")
+_OWNED = ("rules", "caps", "shared_caps", "factors", "measures", "scores", "tiers", "privileges", "properties")
 
 
 def _num(x) -> str:
@@ -508,6 +509,8 @@ def authors_data(ruleset: Ruleset, results: Results | None = None, precision: in
             add(d.by, "caps", f"{d.name}: cap {_num(cap.amount)} " + (f"per {cap.window}" if cap.window else "total"))
     for d in ruleset.shared_caps.values():
         add(d.by, "shared_caps", d.name)
+    for d in ruleset.factors.values():
+        add(d.by, "factors", d.name)
     for d in ruleset.measures.values():
         add(d.by, "measures", d.name)
     for d in ruleset.scores.values():
@@ -545,7 +548,8 @@ def authors_data(ruleset: Ruleset, results: Results | None = None, precision: in
 def authors_text(data: list[dict], with_shares: bool, precision: int = 2) -> str:
     """The authors report as text."""
     out = []
-    labels = (("rules", "rules"), ("caps", "caps"), ("shared_caps", "shared caps"), ("measures", "measures"),
+    labels = (("rules", "rules"), ("caps", "caps"), ("shared_caps", "shared caps"), ("factors", "factors"),
+              ("measures", "measures"),
               ("scores", "scores"), ("tiers", "tiers"), ("privileges", "privileges"),
               ("properties", "properties"))
     for item in data:

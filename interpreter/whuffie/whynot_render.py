@@ -23,7 +23,8 @@ def for_explain(loaded, load, results, target: str | None, subjects_path=None, p
     up = next_tier_line(next_tier_up(ruleset, result, loaded.source, attrs), precision)
     if target is None:
         return None, up
-    events = load.events() if callable(getattr(load, "events", None)) else getattr(load, "events", None) or []
+    reader = getattr(load, "events", None)
+    events = reader(result.subject) if callable(reader) else reader or []  # a columnar reader reads one subject
     history = [e for e in events if e.subject == result.subject]
     return why_not(ruleset, result, target, source=loaded.source, history=history, attrs=attrs,
                    as_of=results.as_of), up
