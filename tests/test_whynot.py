@@ -214,3 +214,23 @@ def test_the_function_for_the_repl_renders_the_same_text() -> None:
     assert reply == whynot_render.why_not_text(_why(lines, "u", "gold"))
     with pytest.raises(whynot.UnknownTarget):
         whynot_render.repl_why_not(rs, results, events, None, "golden", RULES)
+
+
+def test_many_events_in_a_window_are_searched_by_bisection_for_the_first_that_expires() -> None:
+    rules = '''ruleset v "visits"
+author ada "Ada"
+event visit { }
+measure visits = count visit within 1000 days
+tier regular when visits >= 38 by ada because "38 visits in 1000 days"
+tier guest otherwise by ada because "fewer"
+'''
+    rs = load_text(rules, "v.whuf").ruleset
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    lines = [_event("u", "visit", (start + dt.timedelta(days=d)).strftime("%Y-%m-%dT%H:%M:%SZ")) for d in range(40)]
+    events = parse_events("\n".join(lines) + "\n", Path("e.jsonl"), rs).events
+    results = evaluator.evaluate(rs, events)
+    w = whynot.why_not(rs, results.subjects[0], "regular", history=events, as_of=results.as_of)
+    (part,) = w.conditions
+    # 40 visits now; the third visit (day 2) leaving the window leaves 37, below 38
+    assert part.holds and part.value == 40
+    assert part.changes_at == start + dt.timedelta(days=2 + 1000, seconds=1)

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from . import nodes as n
 from . import types as ty
-from .evaluator import Compiler, Env, LedgerEntry, RuntimeFault, Scope, SubjectResult
+from .evaluator import Compiler, Env, EvaluationError, LedgerEntry, RuntimeFault, Scope, SubjectResult, _CompileError
 from .symbols import Ruleset
 
 _GROWS = (">", ">=")  # the left side must go up for these to start holding
@@ -124,7 +124,8 @@ def why_not(ruleset: Ruleset, result: SubjectResult, target: str, *, source=None
     return WhyNot(result.subject, target, kind, holds, result.tier, tuple(conditions), tuple(ways))
 
 
-def next_tier_up(ruleset: Ruleset, result: SubjectResult, source=None, attrs: dict | None = None) -> WhyNot | None:
+def next_tier_up(ruleset: Ruleset, result: SubjectResult, source=None, attrs: dict | None = None,
+                 as_of: dt.datetime | None = None) -> WhyNot | None:
     """The why-not of the tier just above the subject's (None at the top, or without tiers)."""
     names = list(ruleset.tiers)
     if result.tier not in names:
@@ -132,7 +133,7 @@ def next_tier_up(ruleset: Ruleset, result: SubjectResult, source=None, attrs: di
     above = names.index(result.tier) - 1
     if above < 0:
         return None
-    return why_not(ruleset, result, names[above], source=source, attrs=attrs)
+    return why_not(ruleset, result, names[above], source=source, attrs=attrs, as_of=as_of)
 
 
 # ---------------------------------------------------------------- reading conditions
@@ -173,7 +174,7 @@ class _Reader:
     def value(self, expr: n.Expr, owner: str):
         try:
             return self.compiler.expr(expr, self.scope(owner))(self.env)
-        except RuntimeFault:
+        except (RuntimeFault, _CompileError):  # a fault, or a part that reads what its place cannot: no value
             return None
 
     def text(self, expr: n.Expr) -> str:
@@ -579,34 +580,61 @@ def _with_change(ruleset: Ruleset, cond: Condition, node: n.Expr, owner: str, hi
         reader.set_now(t)
         return bool(reader.value(node, owner))
 
-    candidates = sorted({e.at + dt.timedelta(seconds=w) for e in events for w in windows
+    # the instants a `within` window lets an event go: only then can such a value change
+    candidates = sorted({e.at + dt.timedelta(seconds=w, microseconds=1) for e in events for w in windows
                          if e.at + dt.timedelta(seconds=w) >= as_of})
-    flip = None
-    for t in candidates:
-        probe = t + dt.timedelta(microseconds=1)
-        if holds_at(probe) != cond.holds:
-            flip = probe
-            break
-    if flip is None and half_lives:
-        end = as_of + dt.timedelta(seconds=HORIZON_HALF_LIVES * max(half_lives))
-        if end.year < 9999 and holds_at(end) != cond.holds:
-            low, high = as_of, end
-            while high - low > dt.timedelta(minutes=1):
-                mid = low + (high - low) / 2
-                if holds_at(mid) != cond.holds:
-                    high = mid
-                else:
-                    low = mid
-            flip = high
+    try:
+        flip = _first_flip(candidates, holds_at, cond.holds)
+        if flip is None and half_lives:
+            flip = _decay_flip(as_of, half_lives, holds_at, cond.holds)
+    except EvaluationError:  # a fault at a later instant: say nothing about when
+        return cond
     if flip is None:
         return cond
     from .report import iso
 
     flip = (flip + dt.timedelta(seconds=1)).replace(microsecond=0) if flip.microsecond else flip
-
     words = f"stops holding at {iso(flip)} with no new events" if cond.holds \
         else f"holds from {iso(flip)} with no new events"
     return Condition(cond.text, cond.holds, cond.value, cond.bound, cond.gap, cond.via, words, flip)
+
+
+LINEAR_SEARCH = 32  # candidate instants tried one by one; past this, by bisection
+
+
+def _first_flip(candidates: list[dt.datetime], holds_at, now: bool) -> dt.datetime | None:
+    """The first candidate instant at which the part no longer holds as it does now.
+
+    With no new events a count or sum over a window only loses events, so the
+    part flips at most once; many candidates are searched by bisection on that.
+    """
+    if len(candidates) <= LINEAR_SEARCH:
+        return next((t for t in candidates if holds_at(t) != now), None)
+    if holds_at(candidates[-1]) == now:
+        return None
+    low, high = 0, len(candidates) - 1  # candidates[high] flips
+    while low < high:
+        mid = (low + high) // 2
+        if holds_at(candidates[mid]) != now:
+            high = mid
+        else:
+            low = mid + 1
+    return candidates[high]
+
+
+def _decay_flip(as_of: dt.datetime, half_lives: set[float], holds_at, now: bool) -> dt.datetime | None:
+    """When decaying points carry the part across its bound, to the minute (None within the horizon)."""
+    end = as_of + dt.timedelta(seconds=HORIZON_HALF_LIVES * max(half_lives))
+    if end.year >= 9999 or holds_at(end) == now:
+        return None
+    low, high = as_of, end
+    while high - low > dt.timedelta(minutes=1):
+        mid = low + (high - low) / 2
+        if holds_at(mid) != now:
+            high = mid
+        else:
+            low = mid
+    return high
 
 
 def _time_dependence(ruleset: Ruleset, node: n.Expr) -> tuple[set[float], set[float]]:

@@ -20,7 +20,7 @@ def for_explain(loaded, load, results, target: str | None, subjects_path=None, p
     if target is not None and target not in ruleset.tiers and target not in ruleset.privileges:
         why_not(ruleset, result, target)  # raises UnknownTarget with the close names
     attrs = _attributes(ruleset, result.subject, subjects_path)
-    up = next_tier_line(next_tier_up(ruleset, result, loaded.source, attrs), precision)
+    up = next_tier_line(next_tier_up(ruleset, result, loaded.source, attrs, results.as_of), precision)
     if target is None:
         return None, up
     reader = getattr(load, "events", None)
