@@ -234,3 +234,21 @@ tier guest otherwise by ada because "fewer"
     # 40 visits now; the third visit (day 2) leaving the window leaves 37, below 38
     assert part.holds and part.value == 40
     assert part.changes_at == start + dt.timedelta(days=2 + 1000, seconds=1)
+
+
+def test_parts_are_quoted_as_written_and_a_chain_is_cut_into_its_pairs() -> None:
+    rules = '''ruleset c "chains"
+author ada "Ada"
+event did { n: int in 0..100 }
+rule r by ada because "n" on did award n
+score s = points
+tier mid when 10 <= s <= 20 and s>=12 by ada because "a band"
+tier low otherwise by ada because "else"
+'''
+    rs = load_text(rules, "c.whuf").ruleset
+    events = parse_events(_event("u", "did", "2026-01-01T00:00:00Z", n=30) + "\n", Path("e.jsonl"), rs).events
+    result = evaluator.evaluate(rs, events).subjects[0]
+    w = whynot.why_not(rs, result, "mid", source=rules)
+    assert [(c.text, c.holds, c.value, c.bound, c.gap) for c in w.conditions] == [
+        ("10 <= s", True, 30.0, 10, 0), ("s <= 20", False, 30.0, 20, 10.0), ("s>=12", True, 30.0, 12, 0)]
+    assert w.ways == ()  # s must come down: no rule is offered for that

@@ -178,8 +178,14 @@ class _Reader:
             return None
 
     def text(self, expr: n.Expr) -> str:
+        """A part as written in the rule file (a pair cut from a chained comparison: in the canonical layout)."""
         from .formatter import format_expr
+        from .report import source_of
 
+        written = source_of(expr.span, self.source) if self.source is not None and expr.span.line else None
+        if written is not None and (not isinstance(expr, n.Compare) or len(expr.ops) == 1) \
+                and id(expr) in self.rs.types:  # a node of the file itself, not one cut from a chain
+            return written
         return format_expr(expr)
 
     def target_conditions(self, target: str) -> list[tuple[Condition, n.Expr]]:
