@@ -74,3 +74,17 @@ def test_a_scorecard_notice_gives_the_points_below_the_best_bin_and_the_better_b
 def test_an_unknown_language_is_a_usage_error_with_a_suggestion() -> None:
     got = _explain("--notice", "--lang", "dee")
     assert got.exit_code == 2 and "--lang must be one of en, de, not 'dee' (did you mean 'de'?)" in got.output
+
+
+def test_a_score_just_under_a_bound_is_written_with_the_digits_to_tell(tmp_path) -> None:
+    rules = tmp_path / "n.whuf"
+    rules.write_text('ruleset near "near"\nauthor ada "Ada"\nevent did { x: number }\n'
+                     'rule by_x by ada because "x counts" on did award x\nscore standing = points\n'
+                     'tier top when standing >= 80 by ada because "80 or more"\n'
+                     'tier rest otherwise by ada because "below"\n', encoding="utf-8")
+    events = tmp_path / "e.jsonl"
+    events.write_text('{"subject": "u", "type": "did", "at": "2026-01-01T00:00:00Z", "x": 79.9999}\n',
+                      encoding="utf-8")
+    got = CliRunner().invoke(app, ["explain", str(rules), str(events), "u", "--notice", "--lang", "de"])
+    assert "Ihr Wert standing beträgt 79,9999." in got.stdout
+    assert "  standing >= 80: jetzt 79,9999; es fehlen 0,0001." in got.stdout

@@ -252,3 +252,9 @@ tier low otherwise by ada because "else"
     assert [(c.text, c.holds, c.value, c.bound, c.gap) for c in w.conditions] == [
         ("10 <= s", True, 30.0, 10, 0), ("s <= 20", False, 30.0, 20, 10.0), ("s>=12", True, 30.0, 12, 0)]
     assert w.ways == ()  # s must come down: no rule is offered for that
+
+
+def test_a_gap_too_small_for_the_precision_is_not_printed_as_zero() -> None:
+    w = whynot.WhyNot("u", "top", "tier", False, "rest",
+                      (whynot.Condition("standing >= 80", False, 79.9999, 80, 80 - 79.9999),), ())
+    assert whynot_render.why_not_text(w).splitlines()[1] == "  no   standing >= 80: 79.9999 now, bound 80, 0.0001 short"

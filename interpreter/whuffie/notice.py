@@ -18,7 +18,7 @@ import datetime as dt
 from . import catalogs
 from .evaluator import SubjectResult
 from .reasons import DEFAULT_REASONS, reasons
-from .report import iso, typed_scores
+from .report import bounds_of, iso, near_bound_precision, typed_scores
 from .symbols import Ruleset
 from .whynot import WhyNot
 
@@ -40,8 +40,9 @@ def notice(ruleset: Ruleset, result: SubjectResult, as_of: dt.datetime, why: Why
     else:
         out.append(_("{title}: rule set {name}, as of {date}").format(title=title, name=ruleset.name, date=iso(as_of)))
     out.append("")
-    for name, value in typed_scores(result, ruleset).items():
-        out.append(_("Your {score} is {value}.").format(score=name, value=num(value)))
+    bounds = bounds_of(ruleset)
+    for name, value in typed_scores(result, ruleset).items():  # with the digits a tier's bound needs
+        out.append(_("Your {score} is {value}.").format(score=name, value=num(value, bounds.get(name, ()))))
     if result.tier:
         out.append(_("Your tier is {tier}.").format(tier=result.tier))
     elif ruleset.tiers:
@@ -101,7 +102,7 @@ def _what_would_change(out: list[str], why: WhyNot, _, num) -> None:
             out.append("  " + line.format(condition=c.text, value=c.value, bound=c.bound))
         elif c.gap is not None and not isinstance(c.value, bool):
             line = _("{condition}: {value} now; {gap} more is needed.")
-            out.append("  " + line.format(condition=c.text, value=num(c.value), gap=num(c.gap)))
+            out.append("  " + line.format(condition=c.text, value=num(c.value, [c.bound]), gap=num(c.gap, [0])))
         else:
             out.append("  " + _("{condition}: it does not hold now.").format(condition=c.text))
     if not why.ways:
@@ -153,8 +154,8 @@ class _Numbers:
         self.comma = lang in DECIMAL_COMMA
         self.precision = precision
 
-    def __call__(self, value) -> str:
+    def __call__(self, value, bounds=()) -> str:
         from .report import text_value
 
-        text = text_value(value, self.precision)
+        text = text_value(value, near_bound_precision(value, bounds, self.precision))
         return text.replace(".", ",") if self.comma and isinstance(value, float) else text

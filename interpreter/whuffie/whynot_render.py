@@ -86,7 +86,7 @@ def condition_words(c: Condition, precision: int) -> str:
         if c.bound is not None:
             text += f", bound {_value(c.bound, precision)}"
         if not c.holds and c.gap is not None:
-            text += f", {text_value(c.gap, precision)} short"
+            text += f", {_value(c.gap, precision, 0)} short"
     if c.via:
         text += f"   (the condition of {c.via})"
     if c.changes:
@@ -135,7 +135,7 @@ def next_tier_line(w: WhyNot | None, precision: int = 2) -> str | None:
     parts = []
     for c in short:
         if c.gap is not None and not isinstance(c.gap, bool) and not isinstance(c.value, str):
-            parts.append(f"{c.text} ({_value(c.value, precision, c.bound)} now, {text_value(c.gap, precision)} short)")
+            parts.append(f"{c.text} ({_value(c.value, precision, c.bound)} now, {_value(c.gap, precision, 0)} short)")
         else:
             parts.append(c.text)
     return f"  next tier up: {w.target} needs {'; '.join(parts)}"
