@@ -116,3 +116,11 @@ def test_generated_histories_hold_only_declared_values(history) -> None:
     for engine in ("reference", "codegen"):
         results = engines.evaluate(engine, rs, events, subjects, history.as_of)
         assert all(len(r.ledger) == r.events for r in results.subjects)
+
+
+def test_a_test_block_value_that_is_none_of_the_fields_values_is_w028() -> None:
+    text = RULES + ('test "t" {\n  member m { plan: "gold" }\n'
+                    '  at 2026-01-01 m applied { purpose: "car (nu)" }\n  expect s of m == 10\n}\n')
+    assert [(c, m, h) for c, m, h in _diags(text)] == [
+        ("W028", "purpose = 'car (nu)' is not one of its declared values",
+         "did you mean `car (new)` or `car (used)`?")]
