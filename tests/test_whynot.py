@@ -258,3 +258,21 @@ def test_a_gap_too_small_for_the_precision_is_not_printed_as_zero() -> None:
     w = whynot.WhyNot("u", "top", "tier", False, "rest",
                       (whynot.Condition("standing >= 80", False, 79.9999, 80, 80 - 79.9999),), ())
     assert whynot_render.why_not_text(w).splitlines()[1] == "  no   standing >= 80: 79.9999 now, bound 80, 0.0001 short"
+
+
+def test_explain_json_carries_the_why_not_object() -> None:
+    lib = "examples/library/"
+    got = CliRunner().invoke(app, ["explain", lib + "rules.whuf", lib + "events.jsonl", "carol",
+                                   "--subjects", lib + "subjects.jsonl", "--why-not", "member", "--format", "json"])
+    assert got.exit_code == 0, got.output
+    why = json.loads(got.stdout)["why_not"]
+    assert (why["target"], why["kind"], why["holds"]) == ("member", "tier", False)
+    assert why["conditions"] == [{"text": "standing >= 50", "holds": False, "value": 35.0, "bound": 50, "gap": 15.0,
+                                  "via": None, "changes": None, "changes_at": None}]
+    assert why["ways"][0] == {"rule": "on_time_return", "by": "ada", "award": "+2 each",
+                              "room": "20 left this month (cap 20 per month)", "raises": ["standing"],
+                              "event": "returned", "available": True,
+                              "because": "On-time returns keep the shelves full"}
+    plain = CliRunner().invoke(app, ["explain", lib + "rules.whuf", lib + "events.jsonl", "carol",
+                                     "--subjects", lib + "subjects.jsonl", "--format", "json"])
+    assert "why_not" not in json.loads(plain.stdout)
