@@ -104,10 +104,15 @@ def _clauses(kind: st.SearchStrategy, max_size: int = 4) -> st.SearchStrategy:
     return st.lists(kind, max_size=max_size).map(tuple)
 
 
-fields = st.builds(
-    n.Field, names, types, st.booleans(),
-    st.one_of(st.none(), st.builds(n.Range, signed_amounts, signed_amounts)),
-    st.booleans(),
+fields = st.one_of(
+    st.builds(
+        n.Field, names, types, st.booleans(),
+        st.one_of(st.none(), st.builds(n.Range, signed_amounts, signed_amounts)),
+        st.booleans(),
+    ),
+    # an enumerated field: a list of values instead of a range (the grammar takes one or the other)
+    st.builds(n.Field, names, types, st.booleans(), st.none(), st.booleans(),
+              choices=st.builds(n.Choices, st.lists(texts, min_size=1, max_size=3).map(tuple))),
 )
 aggregates = st.one_of(
     st.builds(n.Aggregate, st.sampled_from(("count", "count_days")), idents),
@@ -139,6 +144,7 @@ declarations = st.one_of(
     st.builds(n.RuleDecl, names, _clauses(rule_clauses, 7)),
     st.builds(n.SharedCapDecl, names, amounts, st.one_of(st.none(), windows),
               st.lists(idents, min_size=1, max_size=3).map(tuple), _clauses(provenance)),
+    st.builds(n.FactorDecl, names, st.lists(idents, min_size=1, max_size=3).map(tuple), _clauses(provenance)),
     st.builds(n.MeasureDecl, names, aggregates, _clauses(measure_clauses)),
     st.builds(n.ScoreDecl, names, exprs, _clauses(score_clauses)),
     st.builds(n.TierDecl, names, st.one_of(st.none(), exprs), _clauses(provenance)),

@@ -229,8 +229,9 @@ def test_explain_reasons_limit_and_stackoverflow_floor():
     data = json.loads(result.stdout)
     assert data["scores"]["reputation"] == 9
     assert [e["cut_by"][0]["by"] for e in data["ledger"][:3]] == ["floor 1 per event"] * 3
-    assert data["reasons"] == [{"rule": "answer_downvote", "author": "so_team",
-                                "because": "A wrong answer misleads readers", "points": -2, "events": 1}]
+    assert data["reasons"] == [{"rule": "answer_downvote", "factor": None, "author": "so_team",
+                                "because": "A wrong answer misleads readers", "points": -2, "loss": 2,
+                                "events": 1}]
 
 
 def test_explain_unknown_subject():

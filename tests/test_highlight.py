@@ -16,7 +16,8 @@ from whuffie.highlight import TYPE_NAMES, WhuffieLexer
 from whuffie.parser import grammar_path
 
 ROOT = Path(__file__).resolve().parents[1]
-RULE_FILES = sorted(ROOT.glob("examples/**/*.whuf")) + sorted(ROOT.glob("stdlib/**/*.whuf"))
+RULE_FILES = sorted(ROOT.glob("examples/**/*.whuf")) + sorted(ROOT.glob("stdlib/**/*.whuf")) + \
+    [ROOT / "tests" / "data" / "german_credit" / "rules.whuf"]  # factors and enumerated fields
 
 
 def lex(text: str) -> list[tuple[int, object, str]]:

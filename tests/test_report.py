@@ -97,3 +97,27 @@ def test_a_number_award_is_a_float_in_the_ledger_whatever_the_data_spelled(engin
     assert [type(v) for e in by_x for v in (e.raw, e.capped, e.value)] == [float] * 3
     assert [type(e.raw) for e in u.ledger if e.rule == "by_n"] == [int]
     assert json.loads(report.explain_json(u, 2, ruleset=rs))["ledger"][0]["raw"] == 2.0
+
+
+NEAR_RULES = '''ruleset near "near a bound"
+author ada "Ada"
+event did { x: number }
+rule by_x by ada because "x" on did award x
+score standing = points
+tier top when standing >= 80 by ada because "80 or more"
+tier rest otherwise by ada because "below"
+'''
+
+
+def test_a_value_just_under_a_tier_bound_is_not_printed_as_the_bound() -> None:
+    loaded = load_text(NEAR_RULES, "n.whuf")
+    rs = loaded.ruleset
+    events = parse_events('{"subject": "u", "type": "did", "at": "2026-01-01T00:00:00Z", "x": 79.9999}\n'
+                          '{"subject": "v", "type": "did", "at": "2026-01-01T00:00:00Z", "x": 79.5}\n',
+                          Path("e.jsonl"), rs).events
+    results = evaluator.evaluate(rs, events)
+    rows = report.score_rows(results, rs, 2)
+    assert rows == [["u", "79.9999", "rest", "-"], ["v", "79.50", "rest", "-"]]
+    assert [r["scores"]["standing"] for r in json.loads(report.score_json(results, 2, rs))] == [79.9999, 79.5]
+    text = report.explain_text(results.subjects[0], rs, NEAR_RULES, results.as_of)
+    assert "  standing 79.9999" in text

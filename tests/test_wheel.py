@@ -47,6 +47,7 @@ def test_wheel_contains_grammar_and_stdlib(wheel: Path) -> None:
     assert "whuffie/grammar/whuffie.lark" in names
     assert any(name.startswith("whuffie/stdlib/std/") and name.endswith(".whuf") for name in names)
     assert "whuffie/parser.py" in names and "whuffie/formatter.py" in names
+    assert "whuffie/locale/de/LC_MESSAGES/whuffie.mo" in names  # the notice's German catalog
 
 
 def test_installed_wheel_checks_and_formats_the_example(wheel: Path, tmp_path: Path) -> None:

@@ -18,7 +18,8 @@ CLAUSE_WORDS = {
 }
 
 KIND_WORDS = {
-    n.EventDecl: "event", n.RuleDecl: "rule", n.SharedCapDecl: "shared cap", n.MeasureDecl: "measure",
+    n.EventDecl: "event", n.RuleDecl: "rule", n.SharedCapDecl: "shared cap", n.FactorDecl: "factor",
+    n.MeasureDecl: "measure",
     n.ScoreDecl: "score", n.TierDecl: "tier", n.PrivilegeDecl: "privilege", n.DefDecl: "def",
 }
 
@@ -150,6 +151,14 @@ class DeclChecks(CheckerBase):
                     self.err("W058", f"range {f.range.low}..{f.range.high} of field {f.name} is empty "
                              "(its low end is above its high end)", f.range.span,
                              f"write it as {f.range.high}..{f.range.low}")
+            if f.choices is not None:
+                if t is not None and t.base != "text":
+                    self.err("W058", f"field {f.name} of {owner} is {t}; only text fields take a list of values",
+                             f.choices.span, "remove the `in [...]` part, or give numbers a range `in low..high`")
+                twice = sorted({v for v in f.choices.values if f.choices.values.count(v) > 1})
+                if twice:
+                    self.err("W058", f"field {f.name} of {owner} lists {', '.join(repr(v) for v in twice)} twice",
+                             f.choices.span, "list each value once")
 
     def type_ref(self, ref: n.TypeRef, allow_tier: bool = True) -> Type | None:
         t = ty.type_named(ref.name)

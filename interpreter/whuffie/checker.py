@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from . import nodes as n
 from .checkbase import Scope
 from .checkdecls import DeclChecks
+from .checkchoices import ChoiceChecks
 from .checkexprs import ExprChecks
+from .checkfactors import FactorChecks
 from .checkitems import ItemChecks
 from .checkranges import RangeChecks
 from .checkscope import ScopeChecks
@@ -55,7 +57,7 @@ def check_expression(program: n.Program, expr: n.Expr, subjects=()) -> tuple[Typ
     return result, sorted(checker.diags, key=sort_key)
 
 
-class _Checker(DeclChecks, ItemChecks, ExprChecks, ScopeChecks, RangeChecks, SizeChecks):
+class _Checker(DeclChecks, ItemChecks, FactorChecks, ChoiceChecks, ExprChecks, ScopeChecks, RangeChecks, SizeChecks):
     """One run of the checker over one program: the mixins' checks, in order."""
 
     def run(self) -> Ruleset:
@@ -76,6 +78,8 @@ class _Checker(DeclChecks, ItemChecks, ExprChecks, ScopeChecks, RangeChecks, Siz
                 self.rule(item)
             elif isinstance(item, n.SharedCapDecl):
                 self.shared_cap(item)
+        self.factors()
+        self.choices_in_expressions()
         measures = [i for i in self.program.items if isinstance(i, n.MeasureDecl)]
         for m in measures:
             self.measure_types.setdefault(m.name, self.measure_type(m))

@@ -288,6 +288,10 @@ class ItemChecks(CheckerBase):
             if f.range is not None and x is not None and not (f.range.low <= x <= f.range.high):
                 self.err("W028", f"{v.name} = {x} is outside its declared range {f.range.low}..{f.range.high}",
                          v.value.span)
+            if f.choices is not None and isinstance(v.value, n.String) and v.value.value not in f.choices.values:
+                self.err("W028", f"{v.name} = {v.value.value!r} is not one of its declared values",
+                         v.value.span, suggest(v.value.value, f.choices.values)
+                         or "its values: " + ", ".join(repr(c) for c in f.choices.values))
         missing = [f.name for f in fields if not f.optional and f.name not in given]
         if missing:
             self.err("W027", f"{owner} in {what} has no value for {', '.join(missing)}", span,

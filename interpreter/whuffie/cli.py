@@ -381,6 +381,7 @@ def score(
     rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here (verbatim) and score the rest."),
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output (rounded half away from zero)."),
     engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen (generated Python), duckdb or reference. auto: DuckDB for Parquet or duckdb:PATH#TABLE input, else codegen."),
+    reasons: Optional[int] = typer.Option(None, "--reasons", metavar="N", help="Add each subject's top N reasons (what cost the most points; needs the ledger, so DuckDB hands the run to generated Python)."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
 ) -> None:
     """Score every subject: scores, tier, privileges and measures."""
@@ -389,18 +390,20 @@ def score(
     if format not in ("table", "csv", "json", "jsonl"):
         _usage(f"--format must be table, csv, json or jsonl, not {format!r}")
     _check_precision(precision)
-    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=False, engine=engine,
-                                 verbose=verbose)
+    if reasons is not None and reasons < 0:
+        _usage("--reasons must be 0 or more")
+    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=reasons is not None,
+                                 engine=engine, verbose=verbose)
     ruleset = loaded.ruleset
     if format == "json":
-        sys.stdout.write(report.score_json(results, precision, ruleset))
+        sys.stdout.write(report.score_json(results, precision, ruleset, reasons))
     elif format == "jsonl":
-        sys.stdout.write(report.score_jsonl(results, precision, ruleset))
+        sys.stdout.write(report.score_jsonl(results, precision, ruleset, reasons))
     elif format == "csv":
-        sys.stdout.write(report.score_csv(results, ruleset, precision))
+        sys.stdout.write(report.score_csv(results, ruleset, precision, reasons))
     else:
-        header = report.score_columns(ruleset)
-        rows = report.score_rows(results, ruleset, precision)
+        header = report.score_columns(ruleset, reasons)
+        rows = report.score_rows(results, ruleset, precision, reasons)
         if sys.stdout.isatty():
             from rich.console import Console
             from rich.markup import escape as rich_escape
@@ -408,7 +411,8 @@ def score(
 
             table = Table(title=f"{ruleset.title or ruleset.name} as of {report.iso(results.as_of)}")
             for i, column in enumerate(header):
-                numeric = 0 < i <= len(ruleset.scores) or i >= len(ruleset.scores) + 3
+                numeric = (0 < i <= len(ruleset.scores) or i >= len(ruleset.scores) + 3) and not (
+                    reasons is not None and i == len(header) - 1)  # the reasons column is text
                 table.add_column(column, justify="right" if numeric else "left")
             for row in rows:
                 table.add_row(*(rich_escape(report.escape_controls(cell)) for cell in row))
@@ -430,6 +434,9 @@ def explain(
     rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here and explain with the rest."),
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
     engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb or reference. The ledger comes from generated Python (or the reference); with Parquet/DuckDB input only the subject's rows are read."),
+    why_not: Optional[str] = typer.Option(None, "--why-not", metavar="TARGET", help="A tier or privilege: which parts of its condition fail, by how much, and the rules that could get the subject there."),
+    notice: bool = typer.Option(False, "--notice", help="Print a plain-language letter to the subject instead: scores, tier, principal reasons, what would change the outcome, who wrote the rules."),
+    lang: str = typer.Option("en", "--lang", metavar="LANG", help="The language of --notice (en, de)."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
 ) -> None:
     """Explain one subject's scores: every contribution, the cuts, and the key reasons."""
@@ -440,14 +447,35 @@ def explain(
     _check_precision(precision)
     if reasons < 0:
         _usage("--reasons must be 0 or more")
-    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, only=subject, engine=engine,
+    from .catalogs import languages
+
+    if lang not in languages():
+        close = difflib.get_close_matches(lang, languages(), n=1)
+        _usage(f"--lang must be one of {', '.join(languages())}, not {lang!r}"
+               + (f" (did you mean {close[0]!r}?)" if close else ""))
+    loaded, _, load, results = _run(rules, events, subjects, as_of, rejects, only=subject, engine=engine,
                                  verbose=verbose)
     result = results.subjects[0]
-    if format == "json":
-        sys.stdout.write(report.explain_json(result, precision, reasons, loaded.ruleset))
+    from . import whynot_render
+
+    try:
+        asked, next_up = whynot_render.for_explain(loaded, load, results, why_not, subjects, precision)
+    except whynot_render.UnknownTarget as exc:
+        close = f" (did you mean {', '.join(repr(c) for c in exc.close)}?)" if exc.close else ""
+        _usage(f"--why-not {exc.target!r} is not a tier or privilege of {rules}{close}")
+    if notice:
+        from .notice import notice as letter
+
+        target = asked if asked is not None else whynot_render.next_tier_for_notice(loaded, load, results, subjects)
+        sys.stdout.write(letter(loaded.ruleset, result, results.as_of, target, lang, precision, reasons))
+    elif format == "json":
+        sys.stdout.write(report.explain_json(result, precision, reasons, loaded.ruleset,
+                                             why_not=whynot_render.why_not_data(asked, precision) if asked else None))
     else:
         sys.stdout.write(report.explain_text(result, loaded.ruleset, loaded.source, results.as_of,
-                                             precision, reasons))
+                                             precision, reasons, next_tier=next_up))
+        if asked is not None:
+            sys.stdout.write("\n" + whynot_render.why_not_text(asked, precision))
     raise typer.Exit(EXIT_OK)
 
 

@@ -74,6 +74,11 @@ CODES: dict[str, str] = {
     "W060": "duration too long",
     "W061": "expression too large once defs are expanded",
     "W062": "cap that can never cut",
+    "W063": "factor bins that overlap",
+    "W064": "factor bins that leave a gap",
+    "W065": "rules that cannot be a factor's bins",
+    "W066": "factor bins that cannot be proven",
+    "W067": "text an enumerated field never holds",
     # input data
     "W080": "input file cannot be read",
     "W081": "rejects file would overwrite an input",

@@ -298,6 +298,8 @@ def _field(f: n.Field) -> str:
     text = f"{f.name}: {f.type.name}{'?' if f.optional else ''}"
     if f.range is not None:
         text += f" in {format_number(f.range.low)}..{format_number(f.range.high)}"
+    if f.choices is not None:
+        text += f" in [{', '.join(format_string(v) for v in f.choices.values)}]"
     if f.protected:
         text += " protected"
     return text
@@ -368,6 +370,9 @@ class _Layout:
             head = f"shared cap {d.name} {format_number(d.amount)} {_period(d.window)} over {rules}"
             head_end = d.rules[-1].span if d.rules else d.name_span
             return self._with_clauses(head, head_end, d, d.clauses)
+        if kind is n.FactorDecl:
+            head = f"factor {d.name} over {', '.join(r.name for r in d.rules)}"
+            return self._with_clauses(head, d.rules[-1].span if d.rules else d.name_span, d, d.clauses)
         if kind is n.MeasureDecl:
             return self._with_clauses(f"measure {d.name} = {_aggregate(d.aggregate)}", d.aggregate.span,
                                       d, d.clauses, inline=(n.Where, n.Within, n.Default))

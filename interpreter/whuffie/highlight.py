@@ -33,11 +33,11 @@ __all__ = ["WhuffieLexer"]
 
 DECLARATION_KEYWORDS = (
     "ruleset", "version", "timezone", "import", "author", "subject", "event",
-    "rule", "shared", "measure", "score", "tier", "privilege", "def", "test",
+    "rule", "shared", "factor", "measure", "score", "tier", "privilege", "def", "test",
     "property",
 )
 # Declarations whose keyword is followed by the name being declared.
-NAMING_DECLARATIONS = ("ruleset", "author", "subject", "event", "rule", "measure", "score",
+NAMING_DECLARATIONS = ("ruleset", "author", "subject", "event", "rule", "factor", "measure", "score",
                        "tier", "privilege", "def")
 CLAUSE_KEYWORDS = (
     "by", "because", "cites", "on", "where", "award", "cap", "once",

@@ -120,6 +120,10 @@ def _expected(f: n.Field) -> str:
     text = f.type.name
     if f.range is not None:
         text += f" in {_num(f.range.low)}..{_num(f.range.high)}"
+    if f.choices is not None:
+        values = f.choices.values
+        shown = ", ".join(_describe(v) for v in values[:8]) + (f", … ({len(values)} values)" if len(values) > 8 else "")
+        text += f" in [{shown}]"
     return text
 
 
@@ -239,7 +243,16 @@ def convert(value, f: n.Field, tz: dt.tzinfo, from_csv: bool):
         raise DataError(f"expected {_expected(f)}, got {_describe(raw)}") from None
     if f.range is not None and not (f.range.low <= value <= f.range.high):
         raise DataError(f"expected {_expected(f)}, got {_describe(raw)}")
+    if f.choices is not None and value not in f.choices.values:
+        raise DataError(f"expected {_expected(f)}, got {_describe(raw)}{_did_you_mean(value, f.choices.values)}")
     return value
+
+
+def _did_you_mean(value, choices: tuple[str, ...]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6)
+    return f" (did you mean {_describe(close[0])}?)" if close else ""
 
 
 def _fast_checker(f: n.Field):
@@ -256,6 +269,9 @@ def _fast_checker(f: n.Field):
         return lambda v: v if (type(v) is int or type(v) is float) and lo <= v <= hi else _SLOW
     if kind == "bool":
         return lambda v: v if type(v) is bool else _SLOW
+    if kind == "text" and f.choices is not None:
+        allowed = frozenset(f.choices.values)
+        return lambda v: v if type(v) is str and v in allowed else _SLOW
     if kind == "text":
         return lambda v: v if type(v) is str else _SLOW
     return lambda v: _SLOW

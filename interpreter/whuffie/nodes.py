@@ -195,6 +195,14 @@ class Range:
 
 
 @dataclass(frozen=True, slots=True)
+class Choices:
+    """The values an enumerated text field may hold, in the order written."""
+
+    values: tuple[str, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class Field:
     name: str
     type: TypeRef
@@ -202,6 +210,7 @@ class Field:
     range: Range | None = None
     protected: bool = False
     span: Span = _span()
+    choices: Choices | None = None  # `purpose: text in ["car", "education"]`
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,6 +408,17 @@ class SharedCapDecl(_Provenance):
 
 
 @dataclass(frozen=True, slots=True)
+class FactorDecl(_Provenance):
+    """``factor NAME over RULE, …``: the bins of one characteristic (one rule fires per event, constant awards)."""
+
+    name: str
+    rules: tuple[Ident, ...]
+    clauses: tuple[ProvenanceClause, ...] = ()
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class Aggregate:
     """What a measure aggregates.
 
@@ -565,7 +585,7 @@ class PropertyDecl(_Provenance):
 
 Decl = Union[
     RulesetDecl, VersionDecl, TimezoneDecl, ImportDecl, AuthorDecl, SubjectDecl,
-    EventDecl, RuleDecl, SharedCapDecl, MeasureDecl, ScoreDecl, TierDecl,
+    EventDecl, RuleDecl, SharedCapDecl, FactorDecl, MeasureDecl, ScoreDecl, TierDecl,
     PrivilegeDecl, DefDecl, TestDecl, PropertyDecl,
 ]
 

@@ -37,7 +37,7 @@ MAX_ERRORS = 50  # syntax errors reported for one file before giving up
 
 DECLARATION_KEYWORDS = (
     "ruleset", "version", "timezone", "import", "author", "subject", "event",
-    "rule", "shared", "measure", "score", "tier", "privilege", "def", "test",
+    "rule", "shared", "factor", "measure", "score", "tier", "privilege", "def", "test",
     "property",
 )
 
@@ -961,8 +961,13 @@ class _AstBuilder:
         optional = any(type(r) is Token and r.value == "?" for r in rest)
         protected = any(type(r) is Token and r.value == "protected" for r in rest)
         rng = next((r for r in rest if type(r) is n.Range), None)
+        choices = next((r for r in rest if type(r) is n.Choices), None)
         return n.Field(name.value, n.TypeRef(type_tok.value, span=self._tok_span(type_tok)),
-                       optional, rng, protected, span=self._span(c))
+                       optional, rng, protected, span=self._span(c), choices=choices)
+
+    def choices(self, c):
+        values = tuple(self._string(t) for t in c if type(t) is Token and t.type == "STRING")
+        return n.Choices(values, span=self._span(c))
 
     def optional_mark(self, c):
         return c[0]
@@ -1026,6 +1031,12 @@ class _AstBuilder:
         clauses = tuple(_nodes(rest))
         return n.SharedCapDecl(name.value, amount.value, period.value, rules, clauses,
                                span=self._span(c), name_span=self._tok_span(name))
+
+    def factor_decl(self, c):
+        name, rest = c[1], c[3:]
+        rules = tuple(self._ident(t) for t in rest if type(t) is Token and t.type == "NAME")
+        return n.FactorDecl(name.value, rules, tuple(_nodes(rest)), span=self._span(c),
+                            name_span=self._tok_span(name))
 
     # -- measures
     def measure_decl(self, c):

@@ -15,7 +15,7 @@ import datetime as dt
 import io
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from . import nodes as n
 from . import sourcelines
@@ -24,7 +24,7 @@ from .evaluator import LedgerEntry, Results, SubjectResult, round_half_away
 from .inputs import paused_gc
 from .symbols import Ruleset
 
-DEFAULT_REASONS = 4
+from .reasons import DEFAULT_REASONS, Reason, reason_data, reasons  # noqa: F401 - reasons live there
 
 
 # ---------------------------------------------------------------- values
@@ -99,61 +99,146 @@ def text_value(value, precision: int = 2) -> str:
     return str(value)
 
 
+def near_bound_text(value, bounds, precision: int = 2) -> str:
+    """``value`` as table text, with more decimals where ``precision`` would misplace it against a bound.
+
+    79.9999 rounds to 80.00, which reads as meeting `>= 80`; so a value that is
+    not a bound but would print on a bound, or on its other side, gets the
+    fewest extra decimals that keep it on its own side (at most 17).
+    """
+    wanted = near_bound_precision(value, bounds, precision)
+    return text_value(value, wanted)
+
+
+def near_bound_precision(value, bounds, precision: int = 2) -> int:
+    """The decimals ``value`` needs to be shown on its true side of every bound in ``bounds``."""
+    if not isinstance(value, float):
+        return precision
+    limits = [b for b in bounds if isinstance(b, (int, float)) and not isinstance(b, bool) and b != value]
+    wanted = precision
+    while wanted < 17 and not all(_same_side(round_half_away(value, wanted), value, b) for b in limits):
+        wanted += 1
+    return wanted
+
+
+def _same_side(shown, value, bound) -> bool:
+    return (shown > bound) == (value > bound) and (shown < bound) == (value < bound)
+
+
+def comparison_bounds(ruleset: Ruleset) -> dict[str, list]:
+    """For each score and measure, the constants tiers and privileges compare it with (`standing >= 150`)."""
+    from .checkbase import constant
+
+    found: dict[str, list] = {}
+    conditions = [d.condition for d in ruleset.tiers.values() if d.condition is not None]
+    conditions += [d.condition for d in ruleset.privileges.values()]
+    stack = list(conditions)
+    while stack:
+        e = stack.pop()
+        if isinstance(e, n.Compare):
+            for a, b in zip(e.operands, e.operands[1:]):
+                for name_side, other in ((a, b), (b, a)):
+                    c = constant(other)
+                    if isinstance(name_side, n.Name) and isinstance(c, (int, float)) and not isinstance(c, bool):
+                        found.setdefault(name_side.id, []).append(c)
+        stack.extend(n.children(e))
+    return found
+
+
+_LAST_BOUNDS: list = [None, {}]  # the ruleset last asked about and its bounds: one run, one ruleset
+
+
+def bounds_of(ruleset: Ruleset | None) -> dict[str, list]:
+    """``comparison_bounds`` computed once per ruleset (records are rendered one per subject)."""
+    if ruleset is None:
+        return {}
+    if _LAST_BOUNDS[0] is not ruleset:
+        _LAST_BOUNDS[:] = [ruleset, comparison_bounds(ruleset)]
+    return _LAST_BOUNDS[1]
+
+
+def honest_number(value, bounds, precision: int = 2):
+    """``number`` with the decimals ``near_bound_precision`` asks for (JSON output)."""
+    return number(value, near_bound_precision(value, bounds, precision))
+
+
 # ---------------------------------------------------------------- score records
 
 
-def record(result: SubjectResult, precision: int = 2, ruleset: Ruleset | None = None) -> dict:
-    """The documented score record of one subject (values in their checked types, given the ruleset)."""
-    return {
+def record(result: SubjectResult, precision: int = 2, ruleset: Ruleset | None = None,
+           with_reasons: int | None = None) -> dict:
+    """The documented score record of one subject (values in their checked types, given the ruleset).
+
+    ``with_reasons`` N adds the subject's top N reasons (``score --reasons N``; needs the ledger).
+    """
+    bounds = bounds_of(ruleset)
+    data = {
         "subject": result.subject,
-        "scores": {k: number(v, precision) for k, v in typed_scores(result, ruleset).items()},
+        "scores": {k: honest_number(v, bounds.get(k, ()), precision)
+                   for k, v in typed_scores(result, ruleset).items()},
         "tier": result.tier,
         "privileges": list(result.privileges),
-        "measures": {k: number(v, precision) for k, v in typed_measures(result, ruleset).items()},
+        "measures": {k: honest_number(v, bounds.get(k, ()), precision)
+                     for k, v in typed_measures(result, ruleset).items()},
     }
+    if with_reasons is not None:
+        data["reasons"] = [reason_data(r, precision) for r in reasons(result, ruleset, with_reasons)]
+    return data
 
 
-def score_json(results: Results, precision: int = 2, ruleset: Ruleset | None = None) -> str:
+def score_json(results: Results, precision: int = 2, ruleset: Ruleset | None = None,
+               with_reasons: int | None = None) -> str:
     """``score --format json``: a list of records sorted by subject."""
     with paused_gc():
-        return json.dumps([record(r, precision, ruleset) for r in results.subjects], indent=2,
+        return json.dumps([record(r, precision, ruleset, with_reasons) for r in results.subjects], indent=2,
                           ensure_ascii=False) + "\n"
 
 
-def score_jsonl(results: Results, precision: int = 2, ruleset: Ruleset | None = None) -> str:
+def score_jsonl(results: Results, precision: int = 2, ruleset: Ruleset | None = None,
+                with_reasons: int | None = None) -> str:
     """``score --format jsonl``: one record per line."""
     with paused_gc():
-        return "".join(json.dumps(record(r, precision, ruleset), ensure_ascii=False) + "\n"
+        return "".join(json.dumps(record(r, precision, ruleset, with_reasons), ensure_ascii=False) + "\n"
                        for r in results.subjects)
 
 
-def score_columns(ruleset: Ruleset) -> list[str]:
-    """Column names of the score table and CSV."""
-    return ["subject", *ruleset.scores, "tier", "privileges", *ruleset.measures]
+def score_columns(ruleset: Ruleset, with_reasons: int | None = None) -> list[str]:
+    """Column names of the score table and CSV (a last `reasons` column with ``score --reasons N``)."""
+    extra = ["reasons"] if with_reasons is not None else []
+    return ["subject", *ruleset.scores, "tier", "privileges", *ruleset.measures, *extra]
 
 
-def score_rows(results: Results, ruleset: Ruleset, precision: int = 2) -> list[list[str]]:
+def reasons_cell(result: SubjectResult, ruleset: Ruleset, limit: int) -> str:
+    """The `reasons` cell of the table and CSV: each reason's rule (``factor:rule`` for a bin), largest loss first."""
+    found = reasons(result, ruleset, limit)
+    return " ".join(f"{r.factor}:{r.rule}" if r.factor else r.rule for r in found) or "-"
+
+
+def score_rows(results: Results, ruleset: Ruleset, precision: int = 2,
+               with_reasons: int | None = None) -> list[list[str]]:
     """One text row per subject, in ``score_columns`` order."""
     rows = []
+    bounds = bounds_of(ruleset)
     with paused_gc():
         for r in results.subjects:
             scores, measures = typed_scores(r, ruleset), typed_measures(r, ruleset)
             rows.append([
                 r.subject,
-                *(text_value(scores.get(s), precision) for s in ruleset.scores),
+                *(near_bound_text(scores.get(s), bounds.get(s, ()), precision) for s in ruleset.scores),
                 r.tier or "-",
                 " ".join(r.privileges) or "-",
-                *(text_value(measures.get(m), precision) for m in ruleset.measures),
+                *(near_bound_text(measures.get(m), bounds.get(m, ()), precision) for m in ruleset.measures),
+                *([reasons_cell(r, ruleset, with_reasons)] if with_reasons is not None else []),
             ])
     return rows
 
 
-def score_csv(results: Results, ruleset: Ruleset, precision: int = 2) -> str:
+def score_csv(results: Results, ruleset: Ruleset, precision: int = 2, with_reasons: int | None = None) -> str:
     """``score --format csv``: a header, then one row per subject (privileges space-separated)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(score_columns(ruleset))
-    for row in score_rows(results, ruleset, precision):
+    writer.writerow(score_columns(ruleset, with_reasons))
+    for row in score_rows(results, ruleset, precision, with_reasons):
         writer.writerow(["" if cell == "-" else cell for cell in row])
     return out.getvalue()
 
@@ -237,42 +322,26 @@ def ledger_entry(entry: LedgerEntry, precision: int = 2) -> dict:
     }
 
 
-@dataclass
-class Reason:
-    """A rule that lowered a subject's points: the key factors of an explanation."""
-
-    rule: str
-    author: str | None
-    because: str | None
-    points: int | float
-    events: int
-
-
-def reasons(result: SubjectResult, limit: int = DEFAULT_REASONS) -> list[Reason]:
-    """The rules whose firings lowered the points most, largest loss first."""
-    losses: dict[str, Reason] = {}
-    for e in result.ledger:
-        if e.value < 0:
-            r = losses.get(e.rule)
-            if r is None:
-                r = losses[e.rule] = Reason(e.rule, e.author, e.because, 0, 0)
-            r.points += e.value
-            r.events += 1
-    ordered = sorted(losses.values(), key=lambda r: (r.points, r.rule))
-    return ordered[:max(limit, 0)]
+def reason_text(r: Reason, precision: int = 2) -> str:
+    """One reason as a line: a factor's bin with the points below its best bin, or a rule's lost points."""
+    p = precision
+    events = f"{r.events} event{'s' * (r.events != 1)}"
+    why = f" - {r.because}" if r.because else ""
+    if r.factor is not None:
+        return (f"{r.factor}: {r.rule} by {r.author or '?'} gave {text_value(r.points, p)}, "
+                f"{text_value(r.loss, p)} below the best bin ({events}){why}")
+    return f"{r.rule} by {r.author or '?'}: {text_value(r.points, p)} ({events}){why}"
 
 
 def explain_json(result: SubjectResult, precision: int = 2, limit: int = DEFAULT_REASONS,
-                 ruleset: Ruleset | None = None) -> str:
+                 ruleset: Ruleset | None = None, why_not: dict | None = None) -> str:
     """``explain --format json``: the score record plus its ledger and reasons."""
     data = record(result, precision, ruleset)
     data["points"] = number(result.points, precision)
     data["ledger"] = [ledger_entry(e, precision) for e in result.ledger]
-    data["reasons"] = [
-        {"rule": r.rule, "author": r.author, "because": r.because,
-         "points": number(r.points, precision), "events": r.events}
-        for r in reasons(result, limit)
-    ]
+    data["reasons"] = [reason_data(r, precision) for r in reasons(result, ruleset, limit)]
+    if why_not is not None:
+        data["why_not"] = why_not
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -313,16 +382,23 @@ def _names_in(expr) -> list[str]:
 
 
 def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as_of: dt.datetime,
-                 precision: int = 2, limit: int = DEFAULT_REASONS) -> str:
+                 precision: int = 2, limit: int = DEFAULT_REASONS, next_tier: str | None = None) -> str:
     """``explain``: ledger by rule, cuts, measures, how each score was computed, and the reasons."""
     p = precision
     result = replace(result, scores=typed_scores(result, ruleset), measures=typed_measures(result, ruleset))
+    bounds = bounds_of(ruleset)
+
+    def shown(name: str, value) -> str:  # a score or measure, with the digits its tier bounds need
+        return near_bound_text(value, bounds.get(name, ()), p)
+
     out: list[str] = []
     out.append(f"{escape_controls(result.subject)} as of {iso(as_of)} ({result.events} event{'' if result.events == 1 else 's'})")
     out.append("")
-    scores = ", ".join(f"{k} {text_value(v, p)}" for k, v in result.scores.items())
+    scores = ", ".join(f"{k} {shown(k, v)}" for k, v in result.scores.items())
     out.append(f"  {scores}" if scores else "  (no scores)")
     out.append(f"  tier: {result.tier or '-'}")
+    if next_tier:
+        out.append(next_tier)
     out.append(f"  privileges: {', '.join(result.privileges) or '-'}")
     out.append("")
     out.append("Ledger")
@@ -367,7 +443,7 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
         for k, v in result.measures.items():
             decl = ruleset.measures.get(k)
             text = source_of(decl.span, source) if decl else None
-            out.append(f"  {k} = {text_value(v, p)}" + (f"   ({text})" if text else ""))
+            out.append(f"  {k} = {shown(k, v)}" + (f"   ({text})" if text else ""))
     if result.scores:
         out.append("")
         out.append("Scores")
@@ -382,30 +458,30 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
                     rule = name[7:-1]
                     inputs.append(f"{name} = {text_value(result.points_by_rule.get(rule, 0), p)}")
                 elif name in result.measures:
-                    inputs.append(f"{name} = {text_value(result.measures[name], p)}")
+                    inputs.append(f"{name} = {shown(name, result.measures[name])}")
                 elif name in result.scores and name != k:
-                    inputs.append(f"{name} = {text_value(result.scores[name], p)}")
+                    inputs.append(f"{name} = {shown(name, result.scores[name])}")
             where = f" with {', '.join(inputs)}" if inputs else ""
-            out.append(f"  {k} = {expr_text}{where} -> {text_value(v, p)}")
+            out.append(f"  {k} = {expr_text}{where} -> {shown(k, v)}")
             for b in decl.clauses_of(n.Bound):
                 out.append(f"    {b.kind} {source_of(b.value.span, source) or '?'} per event "
                            "(applied to the running balance, see cuts above)")
     out.append("")
-    out.append("Reasons (what lowered the score most)")
-    found = reasons(result, limit)
+    out.append("Reasons (points below each factor's best bin, and points taken away; largest first)"
+               if ruleset.factors else "Reasons (what lowered the score most)")
+    found = reasons(result, ruleset, limit)
     if not found:
-        out.append("  none asked for (--reasons 0)" if limit <= 0 and reasons(result, 1)
+        out.append("  none asked for (--reasons 0)" if limit <= 0 and reasons(result, ruleset, 1)
                    else "  none: no rule took points away")
     for i, r in enumerate(found, 1):
-        out.append(f"  {i}. {r.rule} by {r.author or '?'}: {text_value(r.points, p)} "
-                   f"({r.events} event{'s' * (r.events != 1)})" + (f" - {r.because}" if r.because else ""))
+        out.append(f"  {i}. {reason_text(r, p)}")
     return "\n".join(out) + "\n"
 
 
 # ---------------------------------------------------------------- authors
 
 
-_OWNED = ("rules", "caps", "shared_caps", "measures", "scores", "tiers", "privileges", "properties")
+_OWNED = ("rules", "caps", "shared_caps", "factors", "measures", "scores", "tiers", "privileges", "properties")
 
 
 def _num(x) -> str:
@@ -426,6 +502,8 @@ def authors_data(ruleset: Ruleset, results: Results | None = None, precision: in
             add(d.by, "caps", f"{d.name}: cap {_num(cap.amount)} " + (f"per {cap.window}" if cap.window else "total"))
     for d in ruleset.shared_caps.values():
         add(d.by, "shared_caps", d.name)
+    for d in ruleset.factors.values():
+        add(d.by, "factors", d.name)
     for d in ruleset.measures.values():
         add(d.by, "measures", d.name)
     for d in ruleset.scores.values():
@@ -463,7 +541,8 @@ def authors_data(ruleset: Ruleset, results: Results | None = None, precision: in
 def authors_text(data: list[dict], with_shares: bool, precision: int = 2) -> str:
     """The authors report as text."""
     out = []
-    labels = (("rules", "rules"), ("caps", "caps"), ("shared_caps", "shared caps"), ("measures", "measures"),
+    labels = (("rules", "rules"), ("caps", "caps"), ("shared_caps", "shared caps"), ("factors", "factors"),
+              ("measures", "measures"),
               ("scores", "scores"), ("tiers", "tiers"), ("privileges", "privileges"),
               ("properties", "properties"))
     for item in data:

@@ -1118,6 +1118,10 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
                       f"AND {f.range.high!r})",
                       f"'field {_quote(f.name)}: expected {kind} in {f.range.low!r}..{f.range.high!r}, got ' || "
                       f"CAST({src} AS VARCHAR)")
+            if f.choices is not None and kind == "text":
+                check(f"{is_type} AND {src} IS NOT NULL AND ({valid}) AND {value} NOT IN "
+                      f"({_sql_texts(f.choices.values)})",
+                      f"'field {_quote(f.name)}: expected text in its declared values, got ' || CAST({src} AS VARCHAR)")
             field_sql[column] = f"CASE WHEN {is_type} AND ({valid}) THEN {value} END"
             if kind == "number" and ctype in _INTEGER_TYPES:
                 layout.int_numbers.add(column)
@@ -1364,6 +1368,8 @@ def _json_value(type_sql: str, text_sql: str, f) -> tuple[dict[str, str] | None,
                 f"({is_float} AND isfinite({d}){in_range(d)}))")
     if kind == "bool":
         return {"": f"CAST({text_sql} AS BOOLEAN)"}, f"{type_sql} = 'BOOLEAN'"
+    if kind == "text" and f.choices is not None:  # another value goes to inputs.py, which rejects it
+        return {"": text_sql}, f"{type_sql} = 'VARCHAR' AND {text_sql} IN ({_sql_texts(f.choices.values)})"
     if kind == "text":
         return {"": text_sql}, f"{type_sql} = 'VARCHAR'"
     if kind == "date":
@@ -1518,6 +1524,11 @@ def _subject_ids(subjects: dict[str, dict]):
 
 def _quote(text: str) -> str:
     return str(text).replace("'", "''")
+
+
+def _sql_texts(values) -> str:
+    """Text constants as an SQL list (an enumerated field's values)."""
+    return ", ".join(f"'{_quote(v)}'" for v in values)
 
 
 def _ident(text: str) -> str:

@@ -68,6 +68,7 @@ class Ruleset:
     events: dict[str, n.EventDecl] = field(default_factory=dict)
     rules: dict[str, n.RuleDecl] = field(default_factory=dict)
     shared_caps: dict[str, n.SharedCapDecl] = field(default_factory=dict)
+    factors: dict[str, n.FactorDecl] = field(default_factory=dict)
     measures: dict[str, n.MeasureDecl] = field(default_factory=dict)
     scores: dict[str, n.ScoreDecl] = field(default_factory=dict)
     tiers: dict[str, n.TierDecl] = field(default_factory=dict)
@@ -100,6 +101,7 @@ _TABLES = {
     n.EventDecl: "events",
     n.RuleDecl: "rules",
     n.SharedCapDecl: "shared_caps",
+    n.FactorDecl: "factors",
     n.MeasureDecl: "measures",
     n.ScoreDecl: "scores",
     n.TierDecl: "tiers",

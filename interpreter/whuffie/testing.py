@@ -163,6 +163,8 @@ def value_strategy(f: n.Field, timezone: str = "UTC", texts: tuple[str, ...] = (
         base = st.one_of(whole, _hundredths(lo, hi), *([st.sampled_from(near)] if near else []))
     elif kind == "bool":
         base = st.booleans()
+    elif kind == "text" and f.choices is not None:  # an enumerated field holds only its values
+        base = st.sampled_from(f.choices.values)
     elif kind == "text":
         # Text the rules compare with comes first: made-up words rarely meet a condition.
         base = st.one_of(*([st.sampled_from(texts)] if texts else []), st.text(alphabet=WORDS, max_size=4))
