@@ -537,3 +537,32 @@ def test_diff_without_events_shows_only_the_declarations():
     session.execute('author zoe "Zoe Park <zoe@riverside.example>"')
     out = session.execute(":diff").text("out")
     assert "1 declaration (1 added)" in out and "Impact" not in out
+
+
+def test_why_not_names_the_unmet_condition_its_gap_and_the_ways_up():
+    session = library_session()
+    code, out, err = run_script(session, ":why-not carol member\n")
+    assert code == 0, err
+    # carol's standing is 35 (hand-computed in test_evaluate's library cases): 15 short of member's 50
+    assert "Why not member? carol is restricted" in out
+    assert "standing >= 50: 35.00 now, bound 50, 15.00 short" in out
+    assert "on_time_return by ada: +2 each" in out and "upheld_complaint" not in out  # never a rule that takes away
+
+
+def test_why_not_refuses_an_unknown_target_with_did_you_mean_and_the_session_goes_on():
+    session = library_session()
+    code, out, err = run_script(session, ":why-not carol membr\n:why-not carol\nstanding of carol\n")
+    assert "unknown tier or privilege 'membr' (did you mean 'member'?)" in err
+    assert "usage: :why-not SUBJECT TARGET" in err
+    assert out.strip().endswith("35")
+
+
+def test_a_rule_file_with_factors_loads_and_explains_in_the_repl():
+    session = Session()
+    reply = Reply()
+    session.load_rules(ROOT / "tests" / "data" / "german_credit" / "rules.whuf", reply)
+    assert reply.ok, reply.text("err")
+    assert "factor" in reply.text("out")
+    code, out, err = run_script(session, ":show duration_in_month\n")
+    assert code == 0 and out.startswith("# factor duration_in_month by card, declared at "), (out, err)
+    assert "\nfactor duration_in_month over duration_in_month_1, duration_in_month_2, " in out

@@ -61,6 +61,9 @@ def test_completion_offers_schema_names_commands_and_subjects():
     assert completions(session, ":exp") == ["explain"]  # commands
     assert completions(session, ":ledger b") == ["bob"]
     assert completions(session, ":ledger bob late") == ["late_return"]
+    assert completions(session, ":why-not c") == ["carol"]
+    assert completions(session, ":why-not carol mem") == ["member"]  # a tier
+    assert completions(session, ":why-not carol res") == ["restricted", "reserve_new_books"]  # tier, privilege
     assert "clamp" in completions(session, "cla")  # built-in functions
     assert "because" in completions(session, "beca")  # keywords
 

@@ -17,11 +17,9 @@ CLAUSE_WORDS = {
     n.Decay: "decay", n.Once: "once", n.Within: "within", n.Default: "default",
 }
 
-KIND_WORDS = {
-    n.EventDecl: "event", n.RuleDecl: "rule", n.SharedCapDecl: "shared cap", n.FactorDecl: "factor",
-    n.MeasureDecl: "measure",
-    n.ScoreDecl: "score", n.TierDecl: "tier", n.PrivilegeDecl: "privilege", n.DefDecl: "def",
-}
+# the declarations that share one namespace of names (a rule and a score may not both be `x`)
+NAMESPACE_KINDS = (n.EventDecl, n.RuleDecl, n.SharedCapDecl, n.FactorDecl, n.MeasureDecl, n.ScoreDecl, n.TierDecl,
+                   n.PrivilegeDecl, n.DefDecl)
 
 
 @lru_cache(maxsize=32)
@@ -104,9 +102,9 @@ class DeclChecks(CheckerBase):
             name: ("def", None) for name in imported
         }
         for item in self.program.items:
-            word = KIND_WORDS.get(type(item))
-            if word is None:
+            if not isinstance(item, NAMESPACE_KINDS):
                 continue
+            word = n.KIND_WORDS[type(item)]
             if item.name in RESERVED_NAMES or (word == "def" and item.name in BUILTIN_FUNCTIONS + ("points",)):
                 self.err("W050", f"{word} {item.name} takes a built-in name", item.name_span,
                          f"choose another name than `{item.name}`")

@@ -144,6 +144,4 @@ class SizeChecks(CheckerBase):
 
 
 def _kind_word(item) -> str:
-    return {n.RuleDecl: "rule", n.SharedCapDecl: "shared cap", n.MeasureDecl: "measure", n.ScoreDecl: "score",
-            n.TierDecl: "tier", n.PrivilegeDecl: "privilege", n.PropertyDecl: "property",
-            n.TestDecl: "test"}.get(type(item), "declaration")
+    return n.KIND_WORDS.get(type(item), "declaration")

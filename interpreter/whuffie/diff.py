@@ -55,12 +55,7 @@ class DeclChange:
 
 
 # The kind of each declaration as reports name it.
-KIND_NAMES = {
-    n.RulesetDecl: "ruleset", n.VersionDecl: "version", n.TimezoneDecl: "timezone", n.ImportDecl: "import",
-    n.AuthorDecl: "author", n.SubjectDecl: "subject", n.EventDecl: "event", n.RuleDecl: "rule",
-    n.SharedCapDecl: "shared cap", n.MeasureDecl: "measure", n.ScoreDecl: "score", n.TierDecl: "tier",
-    n.PrivilegeDecl: "privilege", n.DefDecl: "def", n.TestDecl: "test", n.PropertyDecl: "property",
-}
+KIND_NAMES = n.KIND_WORDS
 
 # Clause keywords as written: the name each kind of clause is reported under.
 CLAUSE_NAMES = {

@@ -589,6 +589,14 @@ Decl = Union[
     PrivilegeDecl, DefDecl, TestDecl, PropertyDecl,
 ]
 
+# The kind of each declaration as messages and reports name it (one table: a new kind is added here).
+KIND_WORDS = {
+    RulesetDecl: "ruleset", VersionDecl: "version", TimezoneDecl: "timezone", ImportDecl: "import",
+    AuthorDecl: "author", SubjectDecl: "subject", EventDecl: "event", RuleDecl: "rule",
+    SharedCapDecl: "shared cap", FactorDecl: "factor", MeasureDecl: "measure", ScoreDecl: "score",
+    TierDecl: "tier", PrivilegeDecl: "privilege", DefDecl: "def", TestDecl: "test", PropertyDecl: "property",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Comment:

@@ -508,8 +508,12 @@ def make_completer(session: Session):
                     sub = Document(args[-1], len(args[-1]))
                     yield from paths.get_completions(sub, complete_event)
                     return
-                if command in ("explain", "ledger") and len(args) == 1:
+                if command in ("explain", "ledger", "why-not") and len(args) == 1:
                     yield from _words(args[0], {"subjects": session.names()["subjects"]})
+                    return
+                if command == "why-not" and len(args) == 2:
+                    names = session.names()
+                    yield from _words(args[1], {"tiers": names["tiers"], "privileges": names["privileges"]})
                     return
                 if command == "ledger" and len(args) == 2:
                     yield from _words(args[1], {"rules": session.names()["rules"]})

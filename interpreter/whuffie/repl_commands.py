@@ -41,6 +41,7 @@ COMMANDS = [
     Command("subjects", ":subjects FILE", "load subjects and their attributes"),
     Command("as-of", ":as-of [T|now|today|latest]", "evaluate at instant T (a date means its local midnight; now, today: the clock); no T: show it"),
     Command("explain", ":explain SUBJECT", "a subject's ledger, cuts, scores and the reasons that lowered them"),
+    Command("why-not", ":why-not SUBJECT TARGET", "what a subject lacks for a tier or privilege, and the ways to it"),
     Command("ledger", ":ledger SUBJECT [RULE]", "every contribution to a subject's points (of one rule)"),
     Command("scores", ":scores", "the score table of every subject, as `whuffie score` prints it"),
     Command("authors", ":authors", "every author, what they own and their share of the points"),
@@ -121,6 +122,28 @@ class SessionCommands:
         if result is not None:
             d = self.derived()
             reply.out(explain_text(result, d.ruleset, self.sources, d.as_of, self.precision))
+
+    def cmd_why_not(self, args: list[str], reply: Reply) -> None:
+        """:why-not SUBJECT TARGET — the why-not module's answer, as `explain --why-not` prints it"""
+        from .whynot import UnknownTarget, why_not
+        from .whynot_render import why_not_text
+
+        if not self._arity(args, 2, 2, ":why-not SUBJECT TARGET", reply):
+            return
+        result = self._subject_arg(args, reply)
+        if result is None:
+            return
+        d = self.derived()
+        history = [e for e in d.events if e.subject == result.subject]
+        attrs = (d.subjects or {}).get(result.subject)
+        try:
+            found = why_not(d.ruleset, result, args[1], source=self.sources, history=history, attrs=attrs,
+                            as_of=d.as_of)
+        except UnknownTarget as exc:
+            hint = f" (did you mean {', '.join(repr(c) for c in exc.close)}?)" if exc.close else ""
+            reply.fail(f"unknown tier or privilege {args[1]!r}{hint}")
+            return
+        reply.out(why_not_text(found, self.precision))
 
     def cmd_ledger(self, args: list[str], reply: Reply) -> None:
         """:ledger SUBJECT [RULE]"""

@@ -19,13 +19,7 @@ from .checker import check
 
 
 def _kind_word(item) -> str:
-    words = {
-        n.RulesetDecl: "ruleset", n.VersionDecl: "version", n.TimezoneDecl: "timezone", n.ImportDecl: "import",
-        n.AuthorDecl: "author", n.SubjectDecl: "subject", n.EventDecl: "event", n.RuleDecl: "rule",
-        n.SharedCapDecl: "shared cap", n.MeasureDecl: "measure", n.ScoreDecl: "score", n.TierDecl: "tier",
-        n.PrivilegeDecl: "privilege", n.DefDecl: "def", n.TestDecl: "test", n.PropertyDecl: "property",
-    }
-    return words[type(item)]
+    return n.KIND_WORDS[type(item)]
 
 
 def declaration_key(item) -> tuple[str, str | None]:
