@@ -1553,6 +1553,8 @@ def evaluate_columnar(load: ColumnarLoad, subjects: dict[str, dict] | None = Non
 
 def latest_line(load: ColumnarLoad) -> str | None:
     """Where the latest accepted event is (`file:line`), the first such in input order, as inputs.py finds it."""
+    if load.python_events is not None:  # rows DuckDB could not hold exactly: Python has them
+        return max(load.python_events, key=lambda e: e.at).line if load.python_events else None
     row = load.con.execute("SELECT line FROM events ORDER BY at_us DESC, pos LIMIT 1").fetchall()
     return row[0][0] if row else None
 
