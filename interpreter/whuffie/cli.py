@@ -478,6 +478,49 @@ def authors(
     raise typer.Exit(EXIT_OK)
 
 
+@app.command(cls=_Command)
+def audit(
+    rules: Path = typer.Argument(..., metavar="RULES", help="The rule file (*.whuf)."),
+    events: Path = typer.Argument(..., metavar="EVENTS", help=EVENTS_HELP),
+    subjects: Optional[Path] = typer.Option(None, "--subjects", metavar="FILE", help="Subjects with their attributes (required: groups come from them)."),
+    by: list[str] = typer.Option([], "--by", metavar="ATTR[,ATTR…]", help="Attributes to group by (protected ones too); several give their intersections."),
+    bands: list[str] = typer.Option([], "--bands", metavar="ATTR=E,E,…", help="Bands of a numeric attribute: age=25,40,65 gives <25, 25–39, 40–64, >=65."),
+    min_group: int = typer.Option(30, "--min-group", metavar="N", help="Groups with fewer members are small and their flags uncertain."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="T", help="Evaluate at this instant; default: the latest event."),
+    format: str = typer.Option("text", "--format", metavar="FORMAT", help="text, json or csv."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here and audit the rest."),
+    precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
+    engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb or reference."),
+    verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+) -> None:
+    """Audit groups of members: scores, tiers and privileges by group, with four-fifths impact ratios."""
+    from . import audit as audits
+    from . import audit_render
+
+    if format not in ("text", "json", "csv"):
+        _usage(f"--format must be text, json or csv, not {format!r}")
+    _check_precision(precision)
+    if min_group < 1:
+        _usage("--min-group must be 1 or more")
+    if subjects is None:
+        _usage("an audit groups subjects by their attributes: give them with --subjects FILE")
+    parsed = audits.parse_bands(bands)
+    loaded = load_file(rules)  # the groups are checked before any event is read
+    dims = audits.dimensions(loaded.ruleset, by, parsed) if loaded.ruleset is not None and \
+        not isinstance(parsed, audits.AuditError) else parsed
+    if isinstance(dims, audits.AuditError):
+        _usage(dims.message)
+    loaded, _, load, results = _run(rules, events, subjects, as_of, rejects, ledger=False, engine=engine,
+                                    verbose=verbose)
+    from .inputs import load_subjects
+
+    subject_attrs = load_subjects(subjects, loaded.ruleset).subjects  # read (and checked) once already by _run
+    found = audits.audit(loaded.ruleset, results, subject_attrs, dims, min_group)
+    render = {"json": audit_render.audit_json, "csv": audit_render.audit_csv, "text": audit_render.audit_text}
+    sys.stdout.write(render[format](found, loaded.ruleset, precision))
+    raise typer.Exit(EXIT_OK)
+
+
 # ---------------------------------------------------------------- engines: columnar input, progress, sql
 
 ENGINE_NAMES = ("auto", "reference", "codegen", "duckdb")
