@@ -53,8 +53,9 @@ def _group(group: Group, ruleset: Ruleset, precision: int) -> dict:
         }
     tiers = {}
     for name, t in group.tiers.items():
+        reached = _selection(t.at_or_above, precision)
         tiers[name] = {"count": t.count, "rate": _fraction(t.rate, precision),
-                       "at_or_above": _selection(t.at_or_above, precision)}
+                       "at_or_above": reached.pop("count"), "at_or_above_rate": reached.pop("rate"), **reached}
     return {"group": dict(group.labels), "count": group.count, "small": group.small, "scores": scores,
             "tiers": tiers, "privileges": {name: _selection(p, precision) for name, p in group.privileges.items()}}
 
@@ -105,7 +106,7 @@ def audit_csv(result: Audit, ruleset: Ruleset, precision: int = 2) -> str:
 
 def _selections(group: dict):
     for name, t in group["tiers"].items():
-        yield "tier", name, t["at_or_above"]
+        yield "tier", name, {**t, "count": t["at_or_above"], "rate": t["at_or_above_rate"]}
     for name, p in group["privileges"].items():
         yield "privilege", name, p
 
@@ -142,7 +143,7 @@ def audit_text(result: Audit, ruleset: Ruleset, precision: int = 2) -> str:
     for kind, key in [("tier", t) for t in ruleset.tiers] + [("privilege", p) for p in ruleset.privileges]:
         title = f"tier >= {key}" if kind == "tier" else f"privilege {key}"
         for i, (name, g) in enumerate(zip(names, groups)):
-            sel = g["tiers"][key]["at_or_above"] if kind == "tier" else g["privileges"][key]
+            sel = next(s for k, n, s in _selections(g) if (k, n) == (kind, key))
             flag = ("flagged?" if sel["uncertain"] else "flagged") if sel["flagged"] else ""
             sel_rows.append([title if i == 0 else "", name, f"{sel['count']}/{g['count']}",
                              text_value(sel["rate"], precision), text_value(sel["impact_ratio"], precision),
