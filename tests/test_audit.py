@@ -6,16 +6,22 @@ import csv
 import datetime as dt
 import io
 import json
+import statistics
+import tempfile
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from whuffie.audit import MISSING, AuditError, Dimension, audit, dimensions, parse_bands
 from whuffie.cli import app
 from whuffie.evaluator import Results, SubjectResult
 from whuffie.frontend import load_text
+
+from engine_strategies import histories, rule_sets
 
 ROOT = Path(__file__).resolve().parents[1]
 LIB = ROOT / "examples" / "library"
@@ -305,3 +311,93 @@ def test_usage_errors_exit_2(args, words):
 def test_audit_needs_subjects():
     out = whuffie("audit", LIB / "rules.whuf", LIB / "events.jsonl", "--by", "postcode")
     assert out.exit_code == 2 and "--subjects FILE" in out.stderr
+
+
+# ---------------------------------------------------------------- the law: an audit is score's output grouped
+
+
+def _grouped_by_hand(records: list[dict], attrs: dict[str, dict]) -> dict[tuple[str, str], list[dict]]:
+    """`score --format json` records grouped by age band (edges 30, 50) and team, every combination listed."""
+    def band(age):
+        return "<30" if age < 30 else "30–49" if age < 50 else ">=50"
+
+    teams = sorted({a["team"] for a in attrs.values()})
+    groups = {(b, t): [] for b in ("<30", "30–49", ">=50") for t in teams}
+    for r in records:
+        a = attrs[r["subject"]]
+        groups[(band(a["age"]), a["team"])].append(r)
+    return groups
+
+
+def _rate_text(count: int, size: int) -> str | None:
+    return str(Fraction(count, size)) if size else None
+
+
+def _selection_by_hand(groups: dict, selected) -> dict:
+    rates = {k: Fraction(sum(1 for r in v if selected(r)), len(v)) for k, v in groups.items() if v}
+    top = max(rates.values(), default=None)
+    out = {}
+    for key, group in groups.items():
+        rate = rates.get(key)
+        ratio = rate / top if rate is not None and top else None
+        out[key] = (sum(1 for r in group if selected(r)), None if rate is None else str(rate),
+                    None if ratio is None else str(ratio), ratio is not None and ratio < Fraction(4, 5))
+    return out
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_the_audit_is_score_output_grouped_by_hand(data):
+    generated = data.draw(rule_sets())
+    text = generated.text.replace("age: int protected }", "age: int protected, team: text protected }")
+    events_text, subjects_text = data.draw(histories(generated))
+    attrs = {}
+    for line in subjects_text.splitlines():
+        subject = json.loads(line)
+        subject["age"] = data.draw(st.sampled_from([18, 29, 30, 49, 50, 80]))
+        subject["team"] = data.draw(st.sampled_from(["red", "blue"]))
+        attrs[subject["id"]] = subject
+    with tempfile.TemporaryDirectory() as folder:
+        rules, events, subjects = (Path(folder) / name for name in ("r.whuf", "e.jsonl", "s.jsonl"))
+        rules.write_text(text, encoding="utf-8")
+        events.write_text(events_text, encoding="utf-8")
+        subjects.write_text("".join(json.dumps(s) + "\n" for s in attrs.values()), encoding="utf-8")
+        common = [rules, events, "--subjects", subjects, "--as-of", "2026-06-01", "--format", "json",
+                  "--precision", "12"]
+        scored = whuffie("score", *common)
+        assume(scored.exit_code == 0)  # a generated rule set may fault at run time (W090): nothing to audit
+        audited = whuffie("audit", *common, "--by", "age,team", "--bands", "age=30,50", "--min-group", "2")
+    assert audited.exit_code == 0, audited.stderr
+    records, found = json.loads(scored.stdout), json.loads(audited.stdout)
+    loaded = load_text(text, "r.whuf")
+    tiers, privileges = list(loaded.ruleset.tiers), list(loaded.ruleset.privileges)
+    groups = _grouped_by_hand(records, attrs)
+    assert [(g["group"]["age"], g["group"]["team"]) for g in found["groups"]] == list(groups)
+    assert found["subjects"] == len(records)
+    per_selection = {f"tier {t}": _selection_by_hand(groups, lambda r, i=i: r["tier"] in tiers[:i + 1])
+                     for i, t in enumerate(tiers)}
+    per_selection |= {f"privilege {p}": _selection_by_hand(groups, lambda r, p=p: p in r["privileges"])
+                      for p in privileges}
+    for g in found["groups"]:
+        key = (g["group"]["age"], g["group"]["team"])
+        members = groups[key]
+        assert g["count"] == len(members) and g["small"] == (len(members) < 2)
+        for name, s in g["scores"].items():
+            values = sorted(r["scores"][name] for r in members)
+            if not values:
+                assert s["mean"] is None and s["median"] is None
+                continue
+            assert s["mean"] == pytest.approx(sum(values) / len(values), rel=1e-9, abs=1e-9)
+            assert s["median"] == pytest.approx(statistics.median(values), rel=1e-9, abs=1e-9)
+            assert (s["min"], s["max"]) == (values[0], values[-1])
+        for t in tiers:
+            mine = g["tiers"][t]
+            assert mine["count"] == sum(1 for r in members if r["tier"] == t)
+            assert (mine["at_or_above"], _rate_text(mine["at_or_above"], len(members)), mine["impact_ratio_exact"],
+                    mine["flagged"]) == per_selection[f"tier {t}"][key]
+            assert mine["at_or_above_rate"] == (None if not members else
+                                                pytest.approx(mine["at_or_above"] / len(members), abs=1e-12))
+        for p in privileges:
+            mine = g["privileges"][p]
+            assert (mine["count"], _rate_text(mine["count"], len(members)), mine["impact_ratio_exact"],
+                    mine["flagged"]) == per_selection[f"privilege {p}"][key]
