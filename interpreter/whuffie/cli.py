@@ -1,4 +1,4 @@
-"""The command line: whuffie check | fmt | score | explain | authors | test | repl | sql.
+"""The command line: whuffie check | fmt | score | explain | authors | audit | test | repl | sql.
 
 Exit codes: 0 ok, 1 rule-file errors or failed tests, 2 bad input data or usage.
 """
