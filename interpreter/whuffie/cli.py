@@ -202,7 +202,7 @@ def _load_rules(path: Path):
 
 def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_of: str | None,
          rejects_path: Path | None, only: str | None = None, ledger: bool = True, engine: str = "auto",
-         verbose: bool = False):
+         verbose: bool = False, ledger_sink=None):
     """The shared front half of score / explain / authors: rules, inputs, evaluation."""
     from .evaluator import EvaluationError
     from .datafiles import check_input, is_stdin
@@ -225,7 +225,7 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     if events_path is not None and not is_stdin(events_path) and (
             is_columnar(str(events_path)) or text_log_on_duckdb(str(events_path), engine, ledger, only)):
         return _run_columnar(rules, str(events_path), subjects_path, as_of, rejects_path, only, ledger, engine,
-                             verbose)
+                             verbose, ledger_sink)
 
     loaded, program = _load_rules(rules)
     ruleset = loaded.ruleset
@@ -256,7 +256,7 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
         with _progress(f"scoring {len(load.events)} events") as bar:
             results = engines.evaluate(engine, ruleset, load.events, subjects, instant, ledger=ledger, only=only,
                                        notes=lambda d: _print_diagnostics([d], {str(rules): loaded.source or ""}),
-                                       progress=bar.update)
+                                       progress=bar.update, ledger_sink=ledger_sink)
     except EvaluationError as exc:
         _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
         raise typer.Exit(EXIT_ERRORS)
@@ -381,6 +381,7 @@ def score(
     rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here (verbatim) and score the rest."),
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output (rounded half away from zero)."),
     engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen (generated Python), duckdb or reference. auto: DuckDB for Parquet or duckdb:PATH#TABLE input, else codegen."),
+    ledger: Optional[Path] = typer.Option(None, "--ledger", metavar="FILE", help="Also write every contribution of every subject here: Parquet, CSV or JSONL by the suffix (.parquet, .csv, .jsonl)."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
 ) -> None:
     """Score every subject: scores, tier, privileges and measures."""
@@ -389,9 +390,12 @@ def score(
     if format not in ("table", "csv", "json", "jsonl"):
         _usage(f"--format must be table, csv, json or jsonl, not {format!r}")
     _check_precision(precision)
-    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=False, engine=engine,
-                                 verbose=verbose)
+    sink = _ledger_sink(ledger, engine, events, rules, subjects)
+    loaded, _, load, results = _run(rules, events, subjects, as_of, rejects, engine=engine, verbose=verbose,
+                                    ledger=ledger is not None and sink is None, ledger_sink=sink)
     ruleset = loaded.ruleset
+    if ledger is not None:
+        _write_ledger(ledger, sink, loaded, load, results, subjects)
     if format == "json":
         sys.stdout.write(report.score_json(results, precision, ruleset))
     elif format == "jsonl":
@@ -521,6 +525,47 @@ def audit(
     raise typer.Exit(EXIT_OK)
 
 
+def _ledger_sink(ledger: Path | None, engine: str, events: Path, *inputs):
+    """Check --ledger FILE; the DuckDB writer when the SQL engine will score, else None (the Python ledger)."""
+    if ledger is None:
+        return None
+    from . import ledger_export
+    from .engines import text_log_on_duckdb
+    from .sqlengine import is_columnar
+
+    fmt = ledger_export.ledger_format(ledger)
+    if isinstance(fmt, ledger_export.LedgerError):
+        _usage(fmt.message)
+    _refuse_rejects_over_inputs(ledger, events, *inputs, option="--ledger")
+    on_duckdb = engine == "duckdb" or (engine == "auto" and str(events) != "-" and (
+        is_columnar(str(events)) or text_log_on_duckdb(str(events), engine, False, None)))
+    return ledger_export.SqlLedgerSink(ledger, fmt) if on_duckdb else None
+
+
+def _write_ledger(ledger: Path, sink, loaded, load, results, subjects_path: Path | None) -> None:
+    """The ledger file: DuckDB wrote it already, or write the Python engines' ledger (rerun if DuckDB handed over)."""
+    from . import engines, ledger_export
+    from .evaluator import EvaluationError
+
+    fmt = ledger_export.ledger_format(ledger)
+    if sink is not None and sink.written:
+        return
+    if sink is not None and loaded.ruleset.rules:  # the SQL engine handed the run to generated Python: no ledger yet
+        from .inputs import load_subjects
+
+        subjects = load_subjects(subjects_path, loaded.ruleset).subjects if subjects_path is not None else None
+        events = load.events() if callable(load.events) else load.events
+        try:
+            results = engines.evaluate("codegen", loaded.ruleset, events, subjects, results.as_of, ledger=True)
+        except EvaluationError as exc:
+            _print_diagnostics(exc.diagnostics, {str(loaded.path): loaded.source or ""})
+            raise typer.Exit(EXIT_ERRORS)
+    try:
+        ledger_export.write_results(results, loaded.ruleset, ledger, fmt)
+    except Exception as exc:  # noqa: BLE001 - a file DuckDB cannot write (permissions, a full disk): usage
+        _usage(f"cannot write the ledger to {ledger}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}")
+
+
 # ---------------------------------------------------------------- engines: columnar input, progress, sql
 
 ENGINE_NAMES = ("auto", "reference", "codegen", "duckdb")
@@ -562,7 +607,8 @@ class _progress:
 
 
 def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str | None,
-                  rejects_path: Path | None, only: str | None, ledger: bool, engine: str, verbose: bool = False):
+                  rejects_path: Path | None, only: str | None, ledger: bool, engine: str, verbose: bool = False,
+                  ledger_sink=None):
     """_run for a Parquet file or duckdb:PATH#TABLE: validated in SQL, scored on DuckDB or pushed down."""
     from . import engines, sqlengine
     from .evaluator import EvaluationError
@@ -610,7 +656,8 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
             results.after_as_of = load.accepted - results.scored
         elif engines.choose(engine, load.accepted, True, ledger) == "duckdb":
             with _progress(f"scoring {load.accepted} rows on DuckDB"):
-                results = engines.evaluate_columnar(load, ruleset, subjects, instant, notes=notes)
+                results = engines.evaluate_columnar(load, ruleset, subjects, instant, notes=notes,
+                                                    ledger_sink=ledger_sink)
         else:
             with _progress(f"scoring {load.accepted} rows") as bar:
                 results = engines.evaluate(engine, ruleset, load.events(), subjects, instant, ledger=ledger,
@@ -872,8 +919,8 @@ def _write_rejects(rejects_path: Path, header: str | None, rejects: list, header
         _usage(f"cannot write {rejects_path}: {exc.strerror}")
 
 
-def _refuse_rejects_over_inputs(rejects_path: Path | None, *inputs) -> None:
-    """--rejects must never name an input: writing it would destroy the data being scored.
+def _refuse_rejects_over_inputs(rejects_path: Path | None, *inputs, option: str = "--rejects") -> None:
+    """--rejects (or --ledger) must never name an input: writing it would destroy the data being scored.
 
     Paths are compared after resolving symlinks and `..`, so another spelling of
     the same file is refused too.
@@ -885,9 +932,9 @@ def _refuse_rejects_over_inputs(rejects_path: Path | None, *inputs) -> None:
         if given is None or str(given) == "-" or str(given).startswith("duckdb:"):
             continue
         if Path(given).resolve() == target:
-            _print_diagnostics([diag.error("W081", f"--rejects {rejects_path} names an input file ({given}); "
+            _print_diagnostics([diag.error("W081", f"{option} {rejects_path} names an input file ({given}); "
                                            "writing it would overwrite that input", _place(str(rejects_path)),
-                                           "choose another file for the rejects")], {})
+                                           f"choose another file for the {option.lstrip('-')}")], {})
             raise typer.Exit(EXIT_USAGE)
 
 

@@ -492,9 +492,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
                                     "FROM final AS f JOIN keys AS k ON f.sk = k.sk GROUP BY k.subject", read="duckdb")
     ledger_query = None
     if ledger and plan.rules:
-        amounts_whole = all(whole_rules.values())
-        values_whole = amounts_whole and all(r.half_life is None for r in plan.rules)
-        ledger_query = ledger_select(plan, stages, slots.slot, slots.code, amounts_whole, values_whole)
+        ledger_query = ledger_select(plan, stages, slots.code)
     for name, select in ctes:
         query = query.with_(name, as_=select, copy=True)
         if ledger_query is not None:
@@ -973,8 +971,12 @@ def _may_float(node, plan: Plan, points_float: bool, scores: dict, measures: dic
 
 
 def evaluate(plan: Plan, events, subjects: dict[str, dict] | None = None,
-             as_of: dt.datetime | None = None, con=None) -> Results:
-    """Score validated in-memory events on DuckDB; raises SqlUnsupported or SqlFault for the caller to handle."""
+             as_of: dt.datetime | None = None, con=None, ledger_sink=None) -> Results:
+    """Score validated in-memory events on DuckDB; raises SqlUnsupported or SqlFault for the caller to handle.
+
+    ``ledger_sink(con, compiled)``, when given, is called after a run without a
+    fault with the ledger query compiled (``compiled.ledger``), to write it.
+    """
     subjects = subjects or {}
     if as_of is None:
         as_of = max((e.at for e in events), default=None) or dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -987,7 +989,10 @@ def evaluate(plan: Plan, events, subjects: dict[str, dict] | None = None,
     compiled = compile_query(plan, _us(as_of), layout)
     con.register("events", event_table)
     con.register("subjects", subject_table)
-    return run_query(compiled, con, as_of, len(events) - after, after, subjects)
+    results = run_query(compiled, con, as_of, len(events) - after, after, subjects)
+    if ledger_sink is not None:
+        ledger_sink(con, compile_query(plan, _us(as_of), layout, ledger=True))
+    return results
 
 
 # ---------------------------------------------------------------- columnar input: Parquet and DuckDB tables
@@ -1549,8 +1554,8 @@ def _ident(text: str) -> str:
 
 
 def evaluate_columnar(load: ColumnarLoad, subjects: dict[str, dict] | None = None,
-                      as_of: dt.datetime | None = None) -> Results:
-    """Score the accepted rows of a columnar input on DuckDB (no ledger)."""
+                      as_of: dt.datetime | None = None, ledger_sink=None) -> Results:
+    """Score the accepted rows of a columnar input on DuckDB (no ledger; ``ledger_sink`` as for ``evaluate``)."""
     if load.unsupported is not None:
         raise load.unsupported
     con = load.con
@@ -1561,7 +1566,10 @@ def evaluate_columnar(load: ColumnarLoad, subjects: dict[str, dict] | None = Non
     compiled = compile_query(load.plan, _us(as_of), load.layout)
     after = con.execute(f"SELECT count(*) FROM events WHERE at_us > {_us(as_of)}").fetchall()[0][0]
     con.register("subjects", arrow_subjects(load.plan, subjects or {}, load.layout))
-    return run_query(compiled, con, as_of, load.accepted - after, after, subjects)
+    results = run_query(compiled, con, as_of, load.accepted - after, after, subjects)
+    if ledger_sink is not None:
+        ledger_sink(con, compile_query(load.plan, _us(as_of), load.layout, ledger=True))
+    return results
 
 
 def latest_at(spec: str, con) -> dt.datetime | None:

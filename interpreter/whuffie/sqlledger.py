@@ -1,6 +1,6 @@
 """The ledger as one SQL query: every firing of every rule, with its cuts, read off the SQL engine's levels.
 
-Entry point: ``ledger_select(plan, stages, slot_of, type_code, amounts_whole, values_whole)``, called by
+Entry point: ``ledger_select(plan, stages, type_code)``, called by
 ``sqlengine.compile_query(..., ledger=True)``. The pipeline levels of the
 score query (raw award, ``once``, each cap, the running bound, decay) each
 leave a snapshot of every rule's value on the row; a rule's cut at a level is
@@ -28,6 +28,17 @@ class Stage:
 
     columns: dict[int, str]  # rule index -> snapshot column
     labels: dict[int, str]  # rule index -> the cut's label at this level (rules it applies to)
+
+
+def number_kinds(plan: Plan) -> tuple[bool, bool]:
+    """(amounts are whole, values are whole) in the ledger: from the checker's types of the awards, and the caps,
+    the bound and decay. Amounts are integers when every award, cap and bound is; values when no rule decays too."""
+    awards_whole = all(getattr(plan.type_of(r.award), "base", None) == "int" for r in plan.rules)
+    constants = [c.amount for r in plan.rules for c in r.caps]
+    if plan.bound is not None:
+        constants += [x for x in (plan.bound.floor, plan.bound.ceiling, plan.bound.start) if x is not None]
+    amounts_whole = awards_whole and all(isinstance(x, int) for x in constants)
+    return amounts_whole, amounts_whole and all(r.half_life is None for r in plan.rules)
 
 
 def number_type(whole: bool) -> exp.DataType:
@@ -67,10 +78,10 @@ def _cuts(rule_index: int, stages: list[Stage], amounts_whole: bool) -> exp.Expr
     return _cast(kept, cut_list_type(amounts_whole))
 
 
-def ledger_select(plan: Plan, stages: list[Stage], slot_of: dict[int, int], type_code: dict[str, int],
-                  amounts_whole: bool, values_whole: bool) -> exp.Select:
+def ledger_select(plan: Plan, stages: list[Stage], type_code: dict[str, int]) -> exp.Select:
     """Every firing, one row each, over the ``final`` level (joined to ``keys`` for the subject's id)."""
     per_rule = []
+    amounts_whole, values_whole = number_kinds(plan)
     amount_type, value_type = number_type(amounts_whole), number_type(values_whole)
     for r in plan.rules:
         raw, capped = stages[0].columns[r.index], stages[-1].columns[r.index]
