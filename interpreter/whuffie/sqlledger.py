@@ -7,7 +7,8 @@ leave a snapshot of every rule's value on the row; a rule's cut at a level is
 the value before it minus the value after it, listed (with the level's label,
 as the reference writes it) when it is not zero. That is exactly when the
 reference records a cut: ``once`` takes a non-zero award to 0, a cap or the
-bound only ever takes something away. The rows come out in ledger order
+bound only ever takes something away. (For float values, "not zero" means
+beyond rounding: ``FLOAT_CUT_NOISE``.) The rows come out in ledger order
 (subject, time, input position, rule in declaration order), so the file
 DuckDB writes from this query needs no Python object per entry.
 """
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from .plan import Plan
-from .sqlexpr import col as _col, eq as _eq, not_null as _not_null, sub as _sub
+from .sqlexpr import col as _col, eq as _eq, not_null as _not_null, num as _num, sub as _sub
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,11 @@ def _text(value: str | None) -> exp.Expression:
     return exp.Null() if value is None else exp.Literal.string(value)
 
 
+# A float cut smaller than this share of the value it cut (or than this, below 1) is rounding, not a cut:
+# DuckDB's window sums of doubles may differ from the reference's running sum in the last bits.
+FLOAT_CUT_NOISE = 1e-9
+
+
 def _cuts(rule_index: int, stages: list[Stage], amounts_whole: bool) -> exp.Expression:
     """The rule's cuts in pipeline order: [{by, amount}] at every level that applies to it, the zero ones dropped."""
     entries = []
@@ -66,14 +72,21 @@ def _cuts(rule_index: int, stages: list[Stage], amounts_whole: bool) -> exp.Expr
         if label is None:
             continue
         amount = _sub(_col(before.columns[rule_index], "f"), _col(after.columns[rule_index], "f"))
-        entries.append(exp.Struct(expressions=[
+        if amounts_whole:
+            keep = exp.NEQ(this=amount.copy(), expression=exp.Literal.number(0))
+        else:
+            scale = exp.Greatest(this=exp.Literal.number(1), expressions=[
+                exp.Abs(this=_col(before.columns[rule_index], "f"))])
+            keep = exp.GT(this=exp.Abs(this=amount.copy()),
+                          expression=exp.Mul(this=_num(FLOAT_CUT_NOISE), expression=scale))
+        cut = exp.Struct(expressions=[
             exp.PropertyEQ(this=exp.to_identifier("by"), expression=exp.Literal.string(label)),
-            exp.PropertyEQ(this=exp.to_identifier("amount"), expression=_cast(amount, number_type(amounts_whole)))]))
+            exp.PropertyEQ(this=exp.to_identifier("amount"), expression=_cast(amount, number_type(amounts_whole)))])
+        entries.append(exp.Case(ifs=[exp.If(this=keep, true=cut)]))
     if not entries:
         return _cast(exp.Array(expressions=[]), cut_list_type(amounts_whole))
     kept = exp.ArrayFilter(this=exp.Array(expressions=entries), expression=exp.Lambda(
-        this=exp.NEQ(this=exp.Dot(this=exp.to_identifier("c"), expression=exp.to_identifier("amount")),
-                     expression=exp.Literal.number(0)),
+        this=exp.Not(this=exp.Is(this=exp.to_identifier("c"), expression=exp.Null())),
         expressions=[exp.to_identifier("c")]))
     return _cast(kept, cut_list_type(amounts_whole))
 
