@@ -723,16 +723,21 @@ def test_command(
     seed: Optional[int] = typer.Option(None, "--seed", metavar="N", help="Seed for generated histories; the same seed gives the same report. Default: a random seed, printed."),
     max_examples: int = typer.Option(100, "--max-examples", metavar="N", help="Histories generated per property (before shrinking)."),
     save_counterexamples: Optional[Path] = typer.Option(None, "--save-counterexamples", metavar="DIR", help="Write each failing property's minimal history here as DIR/<property>.jsonl (and .subjects.jsonl)."),
+    events: Optional[Path] = typer.Option(None, "--events", metavar="FILE", help="The community's events, for `four fifths` properties (checked on them, not on generated histories)."),
+    subjects: Optional[Path] = typer.Option(None, "--subjects", metavar="FILE", help="The community's subjects, with --events."),
 ) -> None:
     """Run the test blocks and check the properties of rule files (properties with Hypothesis)."""
     import random
 
+    from . import nodes
     from .evaluator import EvaluationError, compile_ruleset
     from .properties import check_property, counterexample_files, render_property
     from .testblocks import render_outcome, run_test
 
     if max_examples < 1:
         _usage("--max-examples must be 1 or more")
+    if (events is None) != (subjects is None):
+        _usage("`four fifths` properties are checked on given events and subjects: give both --events and --subjects")
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
     if save_counterexamples is not None:
@@ -740,7 +745,7 @@ def test_command(
             save_counterexamples.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             _usage(f"cannot create {save_counterexamples}: {exc.strerror}")
-    passed = failed = 0
+    passed = failed = skipped = 0
     used_folders: set[str] = set()
     for path in files:
         loaded = load_file(path)
@@ -780,6 +785,10 @@ def test_command(
             used_folders.add(name)
             target = save_counterexamples / name
         for decl in ruleset.properties:
+            if events is not None and isinstance(decl.body, nodes.FourFifths):
+                ok = _four_fifths_on_events(path, decl, events, subjects)
+                passed, failed = passed + ok, failed + (not ok)
+                continue
             try:
                 outcome = check_property(ruleset, decl, seed=seed, max_examples=max_examples, source=source,
                                          program=program)
@@ -790,6 +799,9 @@ def test_command(
                 continue
             folder = str(target) if target is not None else None
             sys.stdout.write(render_property(outcome, ruleset, source, str(path), program, folder))
+            if outcome.skipped:
+                skipped += 1
+                continue
             passed, failed = passed + outcome.passed, failed + (not outcome.passed)
             if target is not None and not outcome.passed:
                 for name, content in counterexample_files(outcome, program).items():
@@ -799,8 +811,19 @@ def test_command(
                     except OSError as exc:
                         _usage(f"cannot write {target / name}: {exc.strerror}")
         print()
-    print(f"{passed} passed, {failed} failed")
+    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     raise typer.Exit(EXIT_ERRORS if failed else EXIT_OK)
+
+
+def _four_fifths_on_events(path: Path, decl, events: Path, subjects: Path) -> bool:
+    """A `four fifths` property on the given events: score them, audit by its attribute, print the report."""
+    from .audit_property import check_four_fifths, render_four_fifths
+    from .inputs import load_subjects
+
+    loaded, _, _, results = _run(path, events, subjects, None, None, ledger=False)
+    outcome = check_four_fifths(loaded.ruleset, decl, results, load_subjects(subjects, loaded.ruleset).subjects)
+    sys.stdout.write(render_four_fifths(outcome))
+    return outcome.passed
 
 
 @app.command(cls=_Command)
