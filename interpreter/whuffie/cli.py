@@ -509,17 +509,19 @@ def audit(
     if subjects is None:
         _usage("an audit groups subjects by their attributes: give them with --subjects FILE")
     parsed = audits.parse_bands(bands)
-    loaded = load_file(rules)  # the groups are checked before any event is read
-    dims = audits.dimensions(loaded.ruleset, by, parsed) if loaded.ruleset is not None and \
-        not isinstance(parsed, audits.AuditError) else parsed
-    if isinstance(dims, audits.AuditError):
+    if isinstance(parsed, audits.AuditError):
+        _usage(parsed.message)
+    early = load_file(rules)  # the groups are checked before any event is read (rule errors: _run reports them)
+    if early.ruleset is not None and isinstance(dims := audits.dimensions(early.ruleset, by, parsed),
+                                                audits.AuditError):
         _usage(dims.message)
-    loaded, _, load, results = _run(rules, events, subjects, as_of, rejects, ledger=False, engine=engine,
-                                    verbose=verbose)
+    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=False, engine=engine,
+                                 verbose=verbose)
     from .inputs import load_subjects
 
     subject_attrs = load_subjects(subjects, loaded.ruleset).subjects  # read (and checked) once already by _run
-    found = audits.audit(loaded.ruleset, results, subject_attrs, dims, min_group)
+    found = audits.audit(loaded.ruleset, results, subject_attrs, audits.dimensions(loaded.ruleset, by, parsed),
+                         min_group)
     render = {"json": audit_render.audit_json, "csv": audit_render.audit_csv, "text": audit_render.audit_text}
     sys.stdout.write(render[format](found, loaded.ruleset, precision))
     raise typer.Exit(EXIT_OK)
