@@ -401,3 +401,18 @@ def test_the_audit_is_score_output_grouped_by_hand(data):
             mine = g["privileges"][p]
             assert (mine["count"], _rate_text(mine["count"], len(members)), mine["impact_ratio_exact"],
                     mine["flagged"]) == per_selection[f"privilege {p}"][key]
+
+
+def test_every_engine_gives_the_same_audit():
+    outputs = {engine: library("--by", "age,postcode", "--bands", "age=40,65", "--format", "json", "--engine", engine)
+               for engine in ("reference", "codegen", "duckdb")}
+    assert all(out.exit_code == 0 for out in outputs.values())
+    assert outputs["reference"].stdout == outputs["codegen"].stdout == outputs["duckdb"].stdout
+
+
+def test_a_rule_file_with_errors_stops_the_audit(tmp_path):
+    broken = tmp_path / "broken.whuf"
+    broken.write_text((LIB / "rules.whuf").read_text(encoding="utf-8").replace("award 2", "award 2 +"),
+                      encoding="utf-8")
+    out = whuffie("audit", broken, LIB / "events.jsonl", "--subjects", LIB / "subjects.jsonl", "--by", "postcode")
+    assert out.exit_code == 1 and "nothing scored" in out.stderr
