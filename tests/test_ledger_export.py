@@ -220,3 +220,18 @@ def test_the_ledger_never_overwrites_an_input():
     library = inputs("library")
     out = whuffie("score", *library, "--ledger", library[1])
     assert out.exit_code == 2 and "W081" in out.stderr and "--ledger" in out.stderr
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "codegen"])
+def test_a_file_that_cannot_be_written_is_a_usage_error_not_a_hand_over(tmp_path, monkeypatch, engine):
+    import duckdb
+
+    from whuffie import ledger_export
+
+    def full_disk(*args, **kwargs):
+        raise duckdb.IOException("IO Error: No space left on device")
+
+    monkeypatch.setattr(ledger_export, "_copy", full_disk)
+    out = whuffie("score", *inputs("library"), "--engine", engine, "--ledger", tmp_path / "l.parquet")
+    assert out.exit_code == 2 and "cannot write the ledger" in out.stderr and "No space left" in out.stderr
+    assert "W091" not in out.stderr and "Traceback" not in out.stderr

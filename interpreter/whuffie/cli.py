@@ -552,6 +552,8 @@ def _write_ledger(ledger: Path, sink, loaded, load, results, subjects_path: Path
     fmt = ledger_export.ledger_format(ledger)
     if sink is not None and sink.written:
         return
+    if sink is not None and sink.error is not None:
+        _usage(f"cannot write the ledger to {ledger}: {sink.error}")
     if sink is not None and loaded.ruleset.rules:  # the SQL engine handed the run to generated Python: no ledger yet
         from .inputs import load_subjects
 

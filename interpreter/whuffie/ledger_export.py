@@ -57,13 +57,19 @@ class SqlLedgerSink:
     def __init__(self, path: Path, fmt: str):
         self.path, self.fmt = path, fmt
         self.written = False
+        self.error: str | None = None  # why the file could not be written (the scores stand)
 
     def __call__(self, con, compiled) -> None:
         if compiled.ledger is None:  # no rules: nothing fires
             return
+        import duckdb
         from sqlglot import exp
 
-        _copy(con, exp.Subquery(this=compiled.ledger), self.path, self.fmt)
+        try:
+            _copy(con, exp.Subquery(this=compiled.ledger), self.path, self.fmt)
+        except duckdb.IOException as exc:  # the file, not the query: no reason to hand the run over
+            self.error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return
         self.written = True
 
 
