@@ -175,11 +175,16 @@ def parse_bands(texts: list[str]) -> dict[str, tuple[int | float, ...]] | AuditE
 
 def dimensions(ruleset: Ruleset, by: list[str], bands: dict[str, tuple[int | float, ...]]) \
         -> list[Dimension] | AuditError:
-    """The attributes to group by, checked against the subject kind; a mistake is an AuditError."""
+    """The attributes to group by, checked against the subject kind; a mistake is an AuditError.
+
+    Without ``by`` the banded attributes are the ones grouped by.
+    """
     kind = ruleset.subject_kind
     fields = {f.name: f for f in kind.fields} if kind else {}
     kind_name = kind.name if kind else "subject"
     names = [_bare(part.strip()) for text in by for part in text.split(",")]
+    if not by:  # `--bands age=40,65` alone groups by age
+        names = list(bands)
     if not names or any(not name for name in names):
         return AuditError("--by needs one or more attribute names, such as --by age or --by age,postcode")
     dims = []

@@ -487,7 +487,7 @@ def audit(
     rules: Path = typer.Argument(..., metavar="RULES", help="The rule file (*.whuf)."),
     events: Path = typer.Argument(..., metavar="EVENTS", help=EVENTS_HELP),
     subjects: Optional[Path] = typer.Option(None, "--subjects", metavar="FILE", help="Subjects with their attributes (required: groups come from them)."),
-    by: list[str] = typer.Option([], "--by", metavar="ATTR[,ATTR…]", help="Attributes to group by (protected ones too); several give their intersections."),
+    by: list[str] = typer.Option([], "--by", metavar="ATTR[,ATTR…]", help="Attributes to group by (protected ones too); several give their intersections. Default: the --bands attributes."),
     bands: list[str] = typer.Option([], "--bands", metavar="ATTR=E,E,…", help="Bands of a numeric attribute: age=25,40,65 gives <25, 25–39, 40–64, >=65."),
     min_group: int = typer.Option(30, "--min-group", metavar="N", help="Groups with fewer members are small and their flags uncertain."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="T", help="Evaluate at this instant; default: the latest event."),
