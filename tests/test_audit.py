@@ -391,6 +391,8 @@ def test_the_audit_is_score_output_grouped_by_hand(data):
             assert s["mean"] == pytest.approx(sum(values) / len(values), rel=1e-9, abs=1e-9)
             assert s["median"] == pytest.approx(statistics.median(values), rel=1e-9, abs=1e-9)
             assert (s["min"], s["max"]) == (values[0], values[-1])
+            best = max(sum(v) / len(v) for v in ([r["scores"][name] for r in m] for m in groups.values()) if v)
+            assert s["difference"] == pytest.approx(sum(values) / len(values) - best, rel=1e-9, abs=1e-9)
         for t in tiers:
             mine = g["tiers"][t]
             assert mine["count"] == sum(1 for r in members if r["tier"] == t)
