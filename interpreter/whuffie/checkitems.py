@@ -227,6 +227,8 @@ class ItemChecks(CheckerBase):
                          f"the subject kind is {self.kind.name}" if self.kind else "declare a subject kind")
             elif self.subject_field(body.attr.name) is None:
                 self.unknown_attr(body.attr.name, body.attr.span)
+        elif isinstance(body, n.FourFifths):
+            self.four_fifths(body, what)
         elif isinstance(body, n.Monotone):
             event = self.event_ref(body.event, what)
             if event is not None and body.field is not None:
@@ -241,6 +243,25 @@ class ItemChecks(CheckerBase):
         if score is not None and score.name not in self.rs.scores:
             self.err("W018", f"{what} names an unknown score {score.name}", score.span,
                      suggest(score.name, self.rs.scores) or "scores: " + ", ".join(self.rs.scores))
+
+    def four_fifths(self, body: n.FourFifths, what: str) -> None:
+        """``four fifths over KIND.ATTR for NAME``: a text or bool attribute, and a privilege or tier."""
+        if self.kind is None or body.kind.name != self.kind.name:
+            self.err("W017", f"{what} names an unknown subject kind {body.kind.name}", body.kind.span,
+                     f"the subject kind is {self.kind.name}" if self.kind else "declare a subject kind")
+        else:
+            f = self.subject_field(body.attr.name)
+            if f is None:
+                self.unknown_attr(body.attr.name, body.attr.span)
+            elif f.type.name not in ("text", "bool"):
+                self.err("W020", f"`four fifths over` groups members by a text or bool attribute, but "
+                         f"{self.kind.name}.{f.name} is {self.field_type(f)}", body.attr.span,
+                         "for bands of a number, run `whuffie audit --by ATTR --bands ATTR=E,E,…`")
+        name = body.selection.name
+        if name not in self.rs.privileges and name not in self.rs.tiers:
+            names = [*self.rs.privileges, *self.rs.tiers]
+            self.err("W018", f"{what} names an unknown privilege or tier {name}", body.selection.span,
+                     suggest(name, names) or "privileges and tiers: " + (", ".join(names) or "none"))
 
     def test(self, test: n.TestDecl) -> None:
         what = f'test "{test.name}"'

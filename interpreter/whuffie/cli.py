@@ -1,4 +1,4 @@
-"""The command line: whuffie check | fmt | score | explain | authors | diff | test | repl | sql.
+"""The command line: whuffie check | fmt | score | explain | authors | diff | audit | test | repl | sql.
 
 Exit codes: 0 ok, 1 rule-file errors or failed tests, 2 bad input data or usage.
 """
@@ -202,7 +202,7 @@ def _load_rules(path: Path):
 
 def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_of: str | None,
          rejects_path: Path | None, only: str | None = None, ledger: bool = True, engine: str = "auto",
-         verbose: bool = False):
+         verbose: bool = False, ledger_sink=None):
     """The shared front half of score / explain / authors: rules, inputs, evaluation."""
     from .evaluator import EvaluationError
     from .datafiles import check_input, is_stdin
@@ -225,7 +225,7 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     if events_path is not None and not is_stdin(events_path) and (
             is_columnar(str(events_path)) or text_log_on_duckdb(str(events_path), engine, ledger, only)):
         return _run_columnar(rules, str(events_path), subjects_path, as_of, rejects_path, only, ledger, engine,
-                             verbose)
+                             verbose, ledger_sink)
 
     loaded, program = _load_rules(rules)
     ruleset = loaded.ruleset
@@ -256,7 +256,7 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
         with _progress(f"scoring {len(load.events)} events") as bar:
             results = engines.evaluate(engine, ruleset, load.events, subjects, instant, ledger=ledger, only=only,
                                        notes=lambda d: _print_diagnostics([d], {str(rules): loaded.source or ""}),
-                                       progress=bar.update)
+                                       progress=bar.update, ledger_sink=ledger_sink)
     except EvaluationError as exc:
         _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
         raise typer.Exit(EXIT_ERRORS)
@@ -382,6 +382,7 @@ def score(
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output (rounded half away from zero)."),
     engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen (generated Python), duckdb or reference. auto: DuckDB for Parquet or duckdb:PATH#TABLE input, else codegen."),
     reasons: Optional[int] = typer.Option(None, "--reasons", metavar="N", help="Add each subject's top N reasons (what cost the most points; needs the ledger, so DuckDB hands the run to generated Python)."),
+    ledger: Optional[Path] = typer.Option(None, "--ledger", metavar="FILE", help="Also write every contribution of every subject here: Parquet, CSV or JSONL by the suffix (.parquet, .csv, .jsonl)."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
 ) -> None:
     """Score every subject: scores, tier, privileges and measures."""
@@ -392,9 +393,15 @@ def score(
     _check_precision(precision)
     if reasons is not None and reasons < 0:
         _usage("--reasons must be 0 or more")
-    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=reasons is not None,
-                                 engine=engine, verbose=verbose)
+    sink = _ledger_sink(ledger, engine, events, rules, subjects)
+    if reasons is not None:
+        sink = None  # reasons need the ledger in Python: the run is generated Python's, and so is the file
+    loaded, _, load, results = _run(rules, events, subjects, as_of, rejects, engine=engine, verbose=verbose,
+                                    ledger=reasons is not None or (ledger is not None and sink is None),
+                                    ledger_sink=sink)
     ruleset = loaded.ruleset
+    if ledger is not None:
+        _write_ledger(ledger, sink, loaded, load, results, subjects)
     if format == "json":
         sys.stdout.write(report.score_json(results, precision, ruleset, reasons))
     elif format == "jsonl":
@@ -616,6 +623,92 @@ def _verify_git(rules: Path, format: str) -> None:
         _usage(str(exc))
     sys.stdout.write(authorship_json(result) if format == "json" else authorship_text(result))
     raise typer.Exit(EXIT_ERRORS if result.mismatches else EXIT_OK)
+@app.command(cls=_Command)
+def audit(
+    rules: Path = typer.Argument(..., metavar="RULES", help="The rule file (*.whuf)."),
+    events: Path = typer.Argument(..., metavar="EVENTS", help=EVENTS_HELP),
+    subjects: Optional[Path] = typer.Option(None, "--subjects", metavar="FILE", help="Subjects with their attributes (required: groups come from them)."),
+    by: list[str] = typer.Option([], "--by", metavar="ATTR[,ATTR…]", help="Attributes to group by (protected ones too); several give their intersections. Default: the --bands attributes."),
+    bands: list[str] = typer.Option([], "--bands", metavar="ATTR=E,E,…", help="Bands of a numeric attribute: age=25,40,65 gives <25, 25–39, 40–64, >=65."),
+    min_group: int = typer.Option(30, "--min-group", metavar="N", help="Groups with fewer members are small and their flags uncertain."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="T", help="Evaluate at this instant; default: the latest event."),
+    format: str = typer.Option("text", "--format", metavar="FORMAT", help="text, json or csv."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here and audit the rest."),
+    precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
+    engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb or reference."),
+    verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+) -> None:
+    """Audit groups of members: scores, tiers and privileges by group, with four-fifths impact ratios."""
+    from . import audit as audits
+    from . import audit_render
+
+    if format not in ("text", "json", "csv"):
+        _usage(f"--format must be text, json or csv, not {format!r}")
+    _check_precision(precision)
+    if min_group < 1:
+        _usage("--min-group must be 1 or more")
+    if subjects is None:
+        _usage("an audit groups subjects by their attributes: give them with --subjects FILE")
+    parsed = audits.parse_bands(bands)
+    if isinstance(parsed, audits.AuditError):
+        _usage(parsed.message)
+    early = load_file(rules)  # the groups are checked before any event is read (rule errors: _run reports them)
+    if early.ruleset is not None and isinstance(dims := audits.dimensions(early.ruleset, by, parsed),
+                                                audits.AuditError):
+        _usage(dims.message)
+    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=False, engine=engine,
+                                 verbose=verbose)
+    from .inputs import load_subjects
+
+    subject_attrs = load_subjects(subjects, loaded.ruleset).subjects  # read (and checked) once already by _run
+    found = audits.audit(loaded.ruleset, results, subject_attrs, audits.dimensions(loaded.ruleset, by, parsed),
+                         min_group)
+    render = {"json": audit_render.audit_json, "csv": audit_render.audit_csv, "text": audit_render.audit_text}
+    sys.stdout.write(render[format](found, loaded.ruleset, precision))
+    raise typer.Exit(EXIT_OK)
+
+
+def _ledger_sink(ledger: Path | None, engine: str, events: Path, *inputs):
+    """Check --ledger FILE; the DuckDB writer when the SQL engine will score, else None (the Python ledger)."""
+    if ledger is None:
+        return None
+    from . import ledger_export
+    from .engines import text_log_on_duckdb
+    from .sqlengine import is_columnar
+
+    fmt = ledger_export.ledger_format(ledger)
+    if isinstance(fmt, ledger_export.LedgerError):
+        _usage(fmt.message)
+    _refuse_rejects_over_inputs(ledger, events, *inputs, option="--ledger")
+    on_duckdb = engine == "duckdb" or (engine == "auto" and str(events) != "-" and (
+        is_columnar(str(events)) or text_log_on_duckdb(str(events), engine, False, None)))
+    return ledger_export.SqlLedgerSink(ledger, fmt) if on_duckdb else None
+
+
+def _write_ledger(ledger: Path, sink, loaded, load, results, subjects_path: Path | None) -> None:
+    """The ledger file: DuckDB wrote it already, or write the Python engines' ledger (rerun if DuckDB handed over)."""
+    from . import engines, ledger_export
+    from .evaluator import EvaluationError
+
+    fmt = ledger_export.ledger_format(ledger)
+    if sink is not None and sink.written:
+        return
+    if sink is not None and sink.error is not None:
+        _usage(f"cannot write the ledger to {ledger}: {sink.error}")
+    if sink is not None and loaded.ruleset.rules:  # the SQL engine handed the run to generated Python: no ledger yet
+        from .inputs import load_subjects
+
+        subjects = load_subjects(subjects_path, loaded.ruleset).subjects if subjects_path is not None else None
+        events = load.events() if callable(load.events) else load.events
+        try:
+            results = engines.evaluate("codegen", loaded.ruleset, events, subjects, results.as_of, ledger=True)
+        except EvaluationError as exc:
+            _print_diagnostics(exc.diagnostics, {str(loaded.path): loaded.source or ""})
+            raise typer.Exit(EXIT_ERRORS)
+    try:
+        ledger_export.write_results(results, loaded.ruleset, ledger, fmt)
+    except Exception as exc:  # noqa: BLE001 - a file DuckDB cannot write (permissions, a full disk): usage
+        _usage(f"cannot write the ledger to {ledger}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}")
 
 
 # ---------------------------------------------------------------- engines: columnar input, progress, sql
@@ -659,7 +752,8 @@ class _progress:
 
 
 def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str | None,
-                  rejects_path: Path | None, only: str | None, ledger: bool, engine: str, verbose: bool = False):
+                  rejects_path: Path | None, only: str | None, ledger: bool, engine: str, verbose: bool = False,
+                  ledger_sink=None):
     """_run for a Parquet file or duckdb:PATH#TABLE: validated in SQL, scored on DuckDB or pushed down."""
     from . import engines, sqlengine
     from .evaluator import EvaluationError
@@ -707,7 +801,8 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
             results.after_as_of = load.accepted - results.scored
         elif engines.choose(engine, load.accepted, True, ledger) == "duckdb":
             with _progress(f"scoring {load.accepted} rows on DuckDB"):
-                results = engines.evaluate_columnar(load, ruleset, subjects, instant, notes=notes)
+                results = engines.evaluate_columnar(load, ruleset, subjects, instant, notes=notes,
+                                                    ledger_sink=ledger_sink)
         else:
             with _progress(f"scoring {load.accepted} rows") as bar:
                 results = engines.evaluate(engine, ruleset, load.events(), subjects, instant, ledger=ledger,
@@ -773,16 +868,21 @@ def test_command(
     seed: Optional[int] = typer.Option(None, "--seed", metavar="N", help="Seed for generated histories; the same seed gives the same report. Default: a random seed, printed."),
     max_examples: int = typer.Option(100, "--max-examples", metavar="N", help="Histories generated per property (before shrinking)."),
     save_counterexamples: Optional[Path] = typer.Option(None, "--save-counterexamples", metavar="DIR", help="Write each failing property's minimal history here as DIR/<property>.jsonl (and .subjects.jsonl)."),
+    events: Optional[Path] = typer.Option(None, "--events", metavar="FILE", help="The community's events, for `four fifths` properties (checked on them, not on generated histories)."),
+    subjects: Optional[Path] = typer.Option(None, "--subjects", metavar="FILE", help="The community's subjects, with --events."),
 ) -> None:
     """Run the test blocks and check the properties of rule files (properties with Hypothesis)."""
     import random
 
+    from . import nodes
     from .evaluator import EvaluationError, compile_ruleset
     from .properties import check_property, counterexample_files, render_property
     from .testblocks import render_outcome, run_test
 
     if max_examples < 1:
         _usage("--max-examples must be 1 or more")
+    if (events is None) != (subjects is None):
+        _usage("`four fifths` properties are checked on given events and subjects: give both --events and --subjects")
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
     if save_counterexamples is not None:
@@ -790,7 +890,7 @@ def test_command(
             save_counterexamples.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             _usage(f"cannot create {save_counterexamples}: {exc.strerror}")
-    passed = failed = 0
+    passed = failed = skipped = 0
     used_folders: set[str] = set()
     for path in files:
         loaded = load_file(path)
@@ -830,6 +930,10 @@ def test_command(
             used_folders.add(name)
             target = save_counterexamples / name
         for decl in ruleset.properties:
+            if events is not None and isinstance(decl.body, nodes.FourFifths):
+                ok = _four_fifths_on_events(path, decl, events, subjects)
+                passed, failed = passed + ok, failed + (not ok)
+                continue
             try:
                 outcome = check_property(ruleset, decl, seed=seed, max_examples=max_examples, source=source,
                                          program=program)
@@ -840,6 +944,9 @@ def test_command(
                 continue
             folder = str(target) if target is not None else None
             sys.stdout.write(render_property(outcome, ruleset, source, str(path), program, folder))
+            if outcome.skipped:
+                skipped += 1
+                continue
             passed, failed = passed + outcome.passed, failed + (not outcome.passed)
             if target is not None and not outcome.passed:
                 for name, content in counterexample_files(outcome, program).items():
@@ -849,8 +956,19 @@ def test_command(
                     except OSError as exc:
                         _usage(f"cannot write {target / name}: {exc.strerror}")
         print()
-    print(f"{passed} passed, {failed} failed")
+    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     raise typer.Exit(EXIT_ERRORS if failed else EXIT_OK)
+
+
+def _four_fifths_on_events(path: Path, decl, events: Path, subjects: Path) -> bool:
+    """A `four fifths` property on the given events: score them, audit by its attribute, print the report."""
+    from .audit_property import check_four_fifths, render_four_fifths
+    from .inputs import load_subjects
+
+    loaded, _, _, results = _run(path, events, subjects, None, None, ledger=False)
+    outcome = check_four_fifths(loaded.ruleset, decl, results, load_subjects(subjects, loaded.ruleset).subjects)
+    sys.stdout.write(render_four_fifths(outcome))
+    return outcome.passed
 
 
 @app.command(cls=_Command)
@@ -969,8 +1087,8 @@ def _write_rejects(rejects_path: Path, header: str | None, rejects: list, header
         _usage(f"cannot write {rejects_path}: {exc.strerror}")
 
 
-def _refuse_rejects_over_inputs(rejects_path: Path | None, *inputs) -> None:
-    """--rejects must never name an input: writing it would destroy the data being scored.
+def _refuse_rejects_over_inputs(rejects_path: Path | None, *inputs, option: str = "--rejects") -> None:
+    """--rejects (or --ledger) must never name an input: writing it would destroy the data being scored.
 
     Paths are compared after resolving symlinks and `..`, so another spelling of
     the same file is refused too.
@@ -982,9 +1100,9 @@ def _refuse_rejects_over_inputs(rejects_path: Path | None, *inputs) -> None:
         if given is None or str(given) == "-" or str(given).startswith("duckdb:"):
             continue
         if Path(given).resolve() == target:
-            _print_diagnostics([diag.error("W081", f"--rejects {rejects_path} names an input file ({given}); "
+            _print_diagnostics([diag.error("W081", f"{option} {rejects_path} names an input file ({given}); "
                                            "writing it would overwrite that input", _place(str(rejects_path)),
-                                           "choose another file for the rejects")], {})
+                                           f"choose another file for the {option.lstrip('-')}")], {})
             raise typer.Exit(EXIT_USAGE)
 
 

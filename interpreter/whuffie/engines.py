@@ -59,8 +59,12 @@ def text_log_on_duckdb(path: str, engine: str, ledger: bool, only: str | None) -
 def evaluate(engine: str, ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | None = None,
              as_of: dt.datetime | None = None, *, ledger: bool = True, only: str | None = None,
              notes: Callable[[Diagnostic], None] | None = None,
-             progress: Callable[[int, int], None] | None = None) -> Results:
-    """Evaluate in-memory events with one engine (``auto`` picks); same Results or same W090 from each."""
+             progress: Callable[[int, int], None] | None = None, ledger_sink=None) -> Results:
+    """Evaluate in-memory events with one engine (``auto`` picks); same Results or same W090 from each.
+
+    ``ledger_sink`` is handed to the SQL engine, which writes the ledger from DuckDB through it
+    (ledger_export.SqlLedgerSink); on any other engine it is not called.
+    """
     from . import codegen, evaluator
 
     engine = choose(engine, len(events), False, ledger)
@@ -70,7 +74,8 @@ def evaluate(engine: str, ruleset: Ruleset, events: list[Event], subjects: dict[
         from . import sqlengine
         from .plan import lower
 
-        results = on_duckdb(lambda: sqlengine.evaluate(lower(ruleset), events, subjects, as_of), notes)
+        results = on_duckdb(lambda: sqlengine.evaluate(lower(ruleset), events, subjects, as_of,
+                                                       ledger_sink=ledger_sink), notes)
         if results is not None:
             return results
     try:
@@ -84,7 +89,7 @@ def evaluate(engine: str, ruleset: Ruleset, events: list[Event], subjects: dict[
 
 def evaluate_columnar(load, ruleset: Ruleset, subjects: dict[str, dict] | None = None,
                       as_of: dt.datetime | None = None, *,
-                      notes: Callable[[Diagnostic], None] | None = None) -> Results:
+                      notes: Callable[[Diagnostic], None] | None = None, ledger_sink=None) -> Results:
     """Score rows DuckDB read and validated (Parquet, a DuckDB table, a JSONL log) on DuckDB, or hand over.
 
     The one place where the SQL engine's refusals become the other engines'
@@ -94,7 +99,7 @@ def evaluate_columnar(load, ruleset: Ruleset, subjects: dict[str, dict] | None =
     """
     from . import sqlengine
 
-    results = on_duckdb(lambda: sqlengine.evaluate_columnar(load, subjects, as_of), notes)
+    results = on_duckdb(lambda: sqlengine.evaluate_columnar(load, subjects, as_of, ledger_sink=ledger_sink), notes)
     if results is not None:
         return results
     return evaluate("codegen", ruleset, load.events(), subjects, as_of, ledger=False, notes=notes)

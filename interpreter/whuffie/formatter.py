@@ -327,6 +327,8 @@ def _property_body(b) -> str:
         text = f"independent of {b.kind.name}.{b.attr.name}"
     elif kind is n.Monotone:
         text = f"monotone in {b.event.name}" + (f".{b.field.name}" if b.field else "")
+    elif kind is n.FourFifths:
+        return f"four fifths over {b.kind.name}.{b.attr.name} for {b.selection.name}"
     else:
         text = f"gain per {b.window} <= {format_number(b.amount)}"
     if kind is not n.Always and b.score is not None:

@@ -43,7 +43,7 @@ CLAUSE_KEYWORDS = (
     "by", "because", "cites", "on", "where", "award", "cap", "once",
     "decay", "half_life", "over", "count", "distinct", "sum", "avg", "min", "max",
     "within", "default", "floor", "ceiling", "when", "otherwise", "protected",
-    "expect", "at", "as", "always", "independent", "monotone", "gain", "for", "per",
+    "expect", "at", "as", "always", "independent", "monotone", "gain", "for", "per", "four", "fifths",
 )
 WORD_OPERATORS = ("and", "or", "not", "in", "of", "if", "then", "else")
 TYPE_NAMES = ("int", "number", "bool", "text", "date", "datetime", "duration")

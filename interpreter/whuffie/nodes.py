@@ -571,7 +571,18 @@ class GainBound:
     span: Span = _span()
 
 
-PropertyBody = Union[Always, Independent, Monotone, GainBound]
+@dataclass(frozen=True, slots=True)
+class FourFifths:
+    """``four fifths over KIND.ATTR for NAME``: no group's rate of holding a privilege (or reaching a tier)
+    is below four fifths of the highest group's, on the given events."""
+
+    kind: Ident
+    attr: Ident
+    selection: Ident  # a privilege, or a tier (reached at or above)
+    span: Span = _span()
+
+
+PropertyBody = Union[Always, Independent, Monotone, GainBound, FourFifths]
 
 
 @dataclass(frozen=True, slots=True)

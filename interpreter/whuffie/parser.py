@@ -1141,6 +1141,9 @@ class _AstBuilder:
         fld = self._ident(names[1]) if len(names) > 1 else None
         return n.Monotone(self._ident(names[0]), fld, score, span=self._span(c))
 
+    def four_fifths_prop(self, c):
+        return n.FourFifths(self._ident(c[3]), self._ident(c[5]), self._ident(c[7]), span=self._span(c))
+
     def gain_prop(self, c):
         score = c[5] if len(c) > 5 else None
         return n.GainBound(c[2].value, c[4].value, score, span=self._span(c))

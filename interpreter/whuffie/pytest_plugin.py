@@ -158,6 +158,8 @@ class WhuffiePropertyItem(_WhuffieItem):
         outcome = check_property(self.loaded.ruleset, self.decl, seed=config.getoption("whuffie_seed"),
                                  max_examples=config.getoption("whuffie_max_examples"),
                                  source=self.loaded.source, program=self.program)
+        if outcome.skipped:
+            pytest.skip(outcome.skipped)
         if not outcome.passed:
             raise WhuffieFailure(render_property(outcome, self.loaded.ruleset, self.loaded.source,
                                                  str(self.path), self.program))

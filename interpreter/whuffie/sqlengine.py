@@ -40,7 +40,8 @@ from sqlglot import exp
 from . import nodes as n
 from .evaluator import UTC, Results, SubjectResult
 from .inputs import OUT_OF_RANGE
-from .plan import Plan
+from .plan import Plan, fmt_amount
+from .sqlledger import Stage, ledger_select
 
 from .sqlexpr import EPOCH, MAX_INT as _MAX_INT, MIN_INT as _MIN_INT, US, Scope as _Scope, SqlUnsupported, Translator
 from .sqlexpr import case as _case, coalesce0 as _coalesce0, col as _col, double as _double, eq as _eq
@@ -129,6 +130,8 @@ class Compiled:
     # per subject, every row's rule values in ledger order (time, then input position): float totals
     # are summed from it in that order, as the reference sums them (SQL's SUM has no order)
     ledger_order: exp.Expression | None = None
+    # with compile_query(ledger=True): every firing with its cuts, in ledger order (sqlledger.py)
+    ledger: exp.Expression | None = None
 
     def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         """The query as text in a SQLGlot dialect (duckdb, spark, trino, postgres…)."""
@@ -171,8 +174,14 @@ def _partition(window: str | None) -> list[exp.Expression]:
     return cols
 
 
-def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None = None) -> Compiled:
-    """Compile a plan to one query over ``events`` and ``subjects``; as-of default: the latest event."""
+def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None = None,
+                  ledger: bool = False) -> Compiled:
+    """Compile a plan to one query over ``events`` and ``subjects``; as-of default: the latest event.
+
+    With ``ledger``, every pipeline level also leaves a snapshot of each rule's
+    value on the row, and ``Compiled.ledger`` is the query of every firing
+    with its cuts (sqlledger.py); the score query itself is unchanged.
+    """
     layout = layout or layout_for(plan)
     if as_of_us is None:
         now = exp.Subquery(this=exp.select(exp.Max(this=_col("at_us"))).from_("events"))
@@ -283,6 +292,8 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     windows_used = {r.once for r in plan.rules if r.once not in (None, "total")}
     windows_used |= {c.window for r in plan.rules for c in r.caps if c.window is not None}
     carry = ["sk", "tc", "at_us", "pos"] + [c for w, c in _WINDOW_COLUMN.items() if w in windows_used]
+    if ledger:
+        carry += ["id", "line"]
     # Rules that fire on one event type share slots: slot j of a row holds the value of the j-th rule
     # on the row's type, so the window levels sort (max rules per type) value columns, not one per rule.
     # The type travels as a small integer code (tc).
@@ -293,11 +304,25 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     def kept() -> list[exp.Expression]:
         return [_col(c) for c in carry] + [_col(c) for c in slots.columns(value)]
 
+    stages: list[Stage] = []
+
+    def snapshot(labels: dict[int, str]) -> None:
+        """In ledger mode: copy every rule's current value into columns that the later levels carry."""
+        nonlocal current
+        if not ledger or not plan.rules:
+            return
+        copies = {c: f"l{len(stages)}_{c}" for c in slots.columns(value)}
+        current = layer(f"led{len(stages)}", exp.select(*kept(), *[_col(c).as_(a) for c, a in copies.items()])
+                        .from_(current))
+        carry.extend(copies.values())
+        stages.append(Stage({r.index: copies[value[r.index]] for r in plan.rules}, labels))
+
     if plan.rules:
         type_code = _case(*[(_eq(_col("type"), exp.Literal.string(t)), exp.Literal.number(code))
                             for t, code in slots.code.items()])
         current = layer("raw", exp.select(*[_col(c) for c in carry if c != "tc"], type_code.as_("tc"),
                                           *slots.pack(raw_exprs, "raw_s")).from_(current))
+    snapshot({})
 
     # 4. once per window: a running count of firings in the window
     once_rules = [r for r in plan.rules if r.once is not None]
@@ -311,6 +336,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
             updates[r.index] = _case((_is_null(col), _null()), (exp.GT(this=count, expression=exp.Literal.number(1)),
                                                                exp.Literal.number(0)), default=col.copy())
         current = layer("once", exp.select(*slots.update(kept(), value, updates, "once_s")).from_(current))
+        snapshot({r.index: r.once_label for r in once_rules})
 
     # which rules only ever pass integers through their caps and the bound (BIGINT levels, not DOUBLE)
     constants = [c.amount for r in plan.rules for c in r.caps]
@@ -352,6 +378,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
         current = _barrier(layer, current, f"c{k}", members, value, kept, _partition(cap.window), cap.amount,
                            start=0, upper=True, whole=all(whole_rules[r.index] for r in members),
                            monotone=all(nonneg[r.index] for r in members), slots=slots)
+        snapshot({r.index: cap.label for r in members})
 
     # 6. the running floor / ceiling over every rule, in event order
     if plan.bound is not None and plan.rules:
@@ -365,17 +392,23 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
         current = _barrier(layer, current, "bound", plan.rules, value, kept, [_col("sk")], limit,
                            start=b.start, upper=upper, whole=all(whole_rules.values()),
                            monotone=upper and all(nonneg.values()), slots=slots)
+        snapshot({r.index: f"{'ceiling' if upper else 'floor'} {fmt_amount(limit)} per event" for r in plan.rules})
 
     # 7. decay, then per subject: points, each rule's sum and firings, joined to the measures
     if plan.rules:
         cols = [_col("sk"), _col("at_us"), _col("pos")]
+        if ledger:
+            cols += [_col(c) for c in carry if c not in ("sk", "at_us", "pos")]
         for r in plan.rules:
             col = _case((slots.is_type(r), _col(value[r.index])))
+            factor = _num(1.0)
             if r.half_life is not None:
                 age = exp.Div(this=_double(_sub(now.copy(), _col("at_us"))), expression=_num(float(US)))
                 factor = exp.Pow(this=_num(0.5), expression=_paren(exp.Div(this=age, expression=_num(float(r.half_life)))))
-                col = _mul(col, factor)
+                col = _mul(col, factor.copy())
             cols.append(col.as_(f"final{r.index}"))
+            if ledger:
+                cols.append(factor.as_(f"decay{r.index}"))
         current = layer("final", exp.select(*cols).from_(current))
         sums: list[exp.Expression] = [_col("sk"), exp.Sum(this=_sum_exprs(
             [_coalesce0(_col(f"final{r.index}")) for r in plan.rules])).as_("pts")]
@@ -457,11 +490,16 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
         finals = ", ".join(f"final{r.index}" for r in plan.rules)  # generated names only, no data
         ordered = sqlglot.parse_one(f"SELECT k.subject, list(list_value({finals}) ORDER BY f.at_us, f.pos) AS entries "
                                     "FROM final AS f JOIN keys AS k ON f.sk = k.sk GROUP BY k.subject", read="duckdb")
+    ledger_query = None
+    if ledger and plan.rules:
+        ledger_query = ledger_select(plan, stages, slots.code)
     for name, select in ctes:
         query = query.with_(name, as_=select, copy=True)
+        if ledger_query is not None:
+            ledger_query = ledger_query.with_(name, as_=select, copy=True)
         if ordered is not None:
             ordered = ordered.with_(name, as_=select, copy=False)
-    return Compiled(plan, layout, query, score_columns, privilege_columns, ordered)
+    return Compiled(plan, layout, query, score_columns, privilege_columns, ordered, ledger_query)
 
 
 def _measure_aggregate(m, test: exp.Expression, layout: Layout) -> exp.Expression:
@@ -942,8 +980,12 @@ def _may_float(node, plan: Plan, points_float: bool, scores: dict, measures: dic
 
 
 def evaluate(plan: Plan, events, subjects: dict[str, dict] | None = None,
-             as_of: dt.datetime | None = None, con=None) -> Results:
-    """Score validated in-memory events on DuckDB; raises SqlUnsupported or SqlFault for the caller to handle."""
+             as_of: dt.datetime | None = None, con=None, ledger_sink=None) -> Results:
+    """Score validated in-memory events on DuckDB; raises SqlUnsupported or SqlFault for the caller to handle.
+
+    ``ledger_sink(con, compiled)``, when given, is called after a run without a
+    fault with the ledger query compiled (``compiled.ledger``), to write it.
+    """
     subjects = subjects or {}
     if as_of is None:
         as_of = max((e.at for e in events), default=None) or dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -956,7 +998,10 @@ def evaluate(plan: Plan, events, subjects: dict[str, dict] | None = None,
     compiled = compile_query(plan, _us(as_of), layout)
     con.register("events", event_table)
     con.register("subjects", subject_table)
-    return run_query(compiled, con, as_of, len(events) - after, after, subjects)
+    results = run_query(compiled, con, as_of, len(events) - after, after, subjects)
+    if ledger_sink is not None:
+        ledger_sink(con, compile_query(plan, _us(as_of), layout, ledger=True))
+    return results
 
 
 # ---------------------------------------------------------------- columnar input: Parquet and DuckDB tables
@@ -1536,8 +1581,8 @@ def _ident(text: str) -> str:
 
 
 def evaluate_columnar(load: ColumnarLoad, subjects: dict[str, dict] | None = None,
-                      as_of: dt.datetime | None = None) -> Results:
-    """Score the accepted rows of a columnar input on DuckDB (no ledger)."""
+                      as_of: dt.datetime | None = None, ledger_sink=None) -> Results:
+    """Score the accepted rows of a columnar input on DuckDB (no ledger; ``ledger_sink`` as for ``evaluate``)."""
     if load.unsupported is not None:
         raise load.unsupported
     con = load.con
@@ -1548,7 +1593,10 @@ def evaluate_columnar(load: ColumnarLoad, subjects: dict[str, dict] | None = Non
     compiled = compile_query(load.plan, _us(as_of), load.layout)
     after = con.execute(f"SELECT count(*) FROM events WHERE at_us > {_us(as_of)}").fetchall()[0][0]
     con.register("subjects", arrow_subjects(load.plan, subjects or {}, load.layout))
-    return run_query(compiled, con, as_of, load.accepted - after, after, subjects)
+    results = run_query(compiled, con, as_of, load.accepted - after, after, subjects)
+    if ledger_sink is not None:
+        ledger_sink(con, compile_query(load.plan, _us(as_of), load.layout, ledger=True))
+    return results
 
 
 def latest_line(load: ColumnarLoad) -> str | None:
