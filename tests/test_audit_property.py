@@ -114,3 +114,28 @@ def test_events_need_subjects(tmp_path):
     rules, _, events, _, _ = community(tmp_path, {"RV1": (2, 2)})
     out = whuffie("test", rules, "--events", events)
     assert out.exit_code == 2 and "give both --events and --subjects" in out.stderr
+
+
+def test_the_repl_checks_it_on_the_loaded_events_and_counts_it_skipped_without_them(tmp_path):
+    import io
+
+    from whuffie.repl import Reply, Session, run_piped
+
+    rules, _, events, _, subjects = community(tmp_path, {"RV1": (80, 48), "RV2": (50, 21)})
+    bare = Session()
+    reply = Reply()
+    bare.load_rules(rules, reply)
+    out, err = io.StringIO(), io.StringIO()
+    run_piped(bare, [":test 1\n"], out, err)
+    assert out.getvalue().count("SKIP property") == 2
+    assert "0 passed, 0 failed, 2 skipped (seed 1)" in out.getvalue()
+
+    session = Session()
+    session.load_rules(rules, reply)
+    session.load_data("subjects", subjects, reply)
+    session.load_data("events", events, reply)
+    out, err = io.StringIO(), io.StringIO()
+    code = run_piped(session, [":test 1\n"], out, err)
+    assert code == 1  # RV2's 21 of 50 against RV1's 48 of 80 is 7/10
+    assert "    RV2: 21 of 50, rate 0.42, impact ratio 7/10 (0.70)  below four fifths" in out.getvalue().splitlines()
+    assert "1 passed, 1 failed (seed 1)" in out.getvalue()

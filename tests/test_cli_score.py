@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from whuffie.cli import app
@@ -535,9 +536,13 @@ def test_help_names_the_arguments_and_every_kind_of_events_input():
     assert "score [OPTIONS] RULES EVENTS" in result.stdout
     assert "{rules}" not in result.stdout and "<bool>" not in result.stdout
     assert "Parquet" in result.stdout and "duckdb:PATH#TABLE" in result.stdout and "standard input" in result.stdout
-    for command in ([], ["check"], ["fmt"], ["explain"], ["authors"], ["sql"], ["test"], ["repl"]):
+    listed = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).stdout
+    commands = sorted(c.name for c in typer.main.get_command(app).commands.values())
+    assert {"diff", "audit", "authors", "score", "explain", "repl"} <= set(commands)
+    for command in ([], *([c] for c in commands)):
         shown = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"}).stdout
         assert not re.search(r"<(bool|str|int|path)>|\{[a-z]+\}", shown), (command, shown)
+        assert not command or command[0] in listed
 
 
 def test_table_aligns_wide_ids_and_escapes_control_characters(tmp_path):

@@ -235,3 +235,17 @@ def test_a_file_that_cannot_be_written_is_a_usage_error_not_a_hand_over(tmp_path
     out = whuffie("score", *inputs("library"), "--engine", engine, "--ledger", tmp_path / "l.parquet")
     assert out.exit_code == 2 and "cannot write the ledger" in out.stderr and "No space left" in out.stderr
     assert "W091" not in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("engine", ["auto", "duckdb"])
+def test_reasons_and_the_ledger_file_together_give_both_unchanged(tmp_path, engine):
+    # --reasons needs the ledger in Python, so the file then comes from generated Python: the same rows
+    alone, both = tmp_path / "alone.jsonl", tmp_path / "both.jsonl"
+    plain = whuffie("score", *inputs("library"), "--engine", engine, "--ledger", alone, "--format", "json")
+    with_reasons = whuffie("score", *inputs("library"), "--engine", engine, "--ledger", both, "--reasons", "2",
+                           "--format", "json")
+    assert plain.exit_code == with_reasons.exit_code == 0, with_reasons.stderr
+    assert read_ledger(both) == read_ledger(alone)
+    records = json.loads(with_reasons.stdout)
+    assert [{k: v for k, v in r.items() if k != "reasons"} for r in records] == json.loads(plain.stdout)
+    assert any(r["reasons"] for r in records)
