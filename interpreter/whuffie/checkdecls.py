@@ -20,6 +20,7 @@ CLAUSE_WORDS = {
 KIND_WORDS = {
     n.EventDecl: "event", n.RuleDecl: "rule", n.SharedCapDecl: "shared cap", n.MeasureDecl: "measure",
     n.ScoreDecl: "score", n.TierDecl: "tier", n.PrivilegeDecl: "privilege", n.DefDecl: "def",
+    n.ConditionDecl: "condition",
 }
 
 

@@ -381,6 +381,9 @@ class _Layout:
         if kind is n.PrivilegeDecl:
             return self._with_clauses(f"privilege {d.name} when {format_expr(d.condition)}", d.condition.span,
                                       d, d.clauses, tail=d.condition)
+        if kind is n.ConditionDecl:
+            return self._with_clauses(f"condition {d.name} = {format_expr(d.expr)}", d.expr.span, d, d.clauses,
+                                      tail=d.expr)
         if kind is n.DefDecl:
             params = ", ".join(f"{p.name}: {p.type.name}" for p in d.params)
             returns = f": {d.return_type.name}" if d.return_type is not None else ""

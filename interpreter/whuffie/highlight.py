@@ -34,11 +34,11 @@ __all__ = ["WhuffieLexer"]
 DECLARATION_KEYWORDS = (
     "ruleset", "version", "timezone", "import", "author", "subject", "event",
     "rule", "shared", "measure", "score", "tier", "privilege", "def", "test",
-    "property",
+    "property", "condition",
 )
 # Declarations whose keyword is followed by the name being declared.
 NAMING_DECLARATIONS = ("ruleset", "author", "subject", "event", "rule", "measure", "score",
-                       "tier", "privilege", "def")
+                       "tier", "privilege", "def", "condition")
 CLAUSE_KEYWORDS = (
     "by", "because", "cites", "on", "where", "award", "cap", "once",
     "decay", "half_life", "over", "count", "distinct", "sum", "avg", "min", "max",

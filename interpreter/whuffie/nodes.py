@@ -454,6 +454,17 @@ class PrivilegeDecl(_Provenance):
 
 
 @dataclass(frozen=True, slots=True)
+class ConditionDecl(_Provenance):
+    """``condition NAME = EXPR``: a named bool over a subject's results."""
+
+    name: str
+    expr: Expr
+    clauses: tuple[ProvenanceClause, ...] = ()
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class Param:
     name: str
     type: TypeRef
@@ -566,7 +577,7 @@ class PropertyDecl(_Provenance):
 Decl = Union[
     RulesetDecl, VersionDecl, TimezoneDecl, ImportDecl, AuthorDecl, SubjectDecl,
     EventDecl, RuleDecl, SharedCapDecl, MeasureDecl, ScoreDecl, TierDecl,
-    PrivilegeDecl, DefDecl, TestDecl, PropertyDecl,
+    PrivilegeDecl, DefDecl, TestDecl, PropertyDecl, ConditionDecl,
 ]
 
 

@@ -38,7 +38,7 @@ MAX_ERRORS = 50  # syntax errors reported for one file before giving up
 DECLARATION_KEYWORDS = (
     "ruleset", "version", "timezone", "import", "author", "subject", "event",
     "rule", "shared", "measure", "score", "tier", "privilege", "def", "test",
-    "property",
+    "property", "condition",
 )
 
 
@@ -1073,6 +1073,9 @@ class _AstBuilder:
 
     def privilege_decl(self, c):
         return n.PrivilegeDecl(c[1].value, c[3], tuple(c[4:]), span=self._span(c), name_span=self._tok_span(c[1]))
+
+    def condition_decl(self, c):
+        return n.ConditionDecl(c[1].value, c[3], tuple(c[4:]), span=self._span(c), name_span=self._tok_span(c[1]))
 
     # -- functions
     def def_decl(self, c):

@@ -24,6 +24,7 @@ def _kind_word(item) -> str:
         n.AuthorDecl: "author", n.SubjectDecl: "subject", n.EventDecl: "event", n.RuleDecl: "rule",
         n.SharedCapDecl: "shared cap", n.MeasureDecl: "measure", n.ScoreDecl: "score", n.TierDecl: "tier",
         n.PrivilegeDecl: "privilege", n.DefDecl: "def", n.TestDecl: "test", n.PropertyDecl: "property",
+        n.ConditionDecl: "condition",
     }
     return words[type(item)]
 
