@@ -77,7 +77,7 @@ class ItemChecks(CheckerBase):
         t = self.field_type(f).required
         if agg.kind == "avg":
             t = NUMBER if t.numeric else ERROR
-        if agg.kind in ("min", "max", "avg") and not m.clauses_of(n.Default):
+        if agg.kind in ("min", "max", "avg", "last", "first") and not m.clauses_of(n.Default):
             return t.maybe
         return t
 

@@ -504,6 +504,8 @@ def _subject_function(w: _Writer, plan: Plan, keep: bool) -> None:
             w.emit(body, f"{var} = None")
         if m.kind == "avg":
             w.emit(body, f"{var}n = 0")
+        if m.kind == "first":
+            w.emit(body, f"{var}s = False")
         if m.within is not None:
             w.emit(body, f"{var}w = _window_start(now, {m.within!r})")
     utc_zone = plan.timezone in ("UTC", "Etc/UTC")
@@ -772,6 +774,10 @@ def _measure_block(w: _Writer, m, var: str, scope: _Scope, ind: int) -> None:
         w.emit(ind, f"{var} += 1")
     elif m.kind == "count_days":
         w.emit(ind, f"{var}.add(local.date())")
+    elif m.kind == "last":  # the latest event's value, none included
+        w.emit(ind, f"{var} = f.get({m.field!r})")
+    elif m.kind == "first":
+        w.emit(ind, f"if not {var}s: {var}, {var}s = f.get({m.field!r}), True")
     else:
         w.emit(ind, f"v = f.get({m.field!r})")
         w.emit(ind, "if v is not None:")

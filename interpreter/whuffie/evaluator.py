@@ -974,6 +974,8 @@ def _new_acc(kind: str):
         return [set()]
     if kind == "avg":
         return [None, 0]
+    if kind == "first":
+        return [None, False]  # the value, and whether an event was seen (its field may be none)
     # sum starts from the first value, not from 0, so that durations add up too
     return [0 if kind == "count" else None]
 
@@ -987,6 +989,13 @@ def _accumulate(acc: list, m: _Measure, ev: Event, local):
         acc[0].add(local.date())
         return
     value = ev.fields.get(m.field)
+    if kind == "last":  # the latest event's value, none included: a later event without it clears it
+        acc[0] = value
+        return
+    if kind == "first":
+        if not acc[1]:
+            acc[0], acc[1] = value, True
+        return
     if value is None:
         return
     if kind == "count_distinct":

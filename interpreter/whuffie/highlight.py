@@ -41,7 +41,7 @@ NAMING_DECLARATIONS = ("ruleset", "author", "subject", "event", "rule", "measure
                        "tier", "privilege", "def", "condition")
 CLAUSE_KEYWORDS = (
     "by", "because", "cites", "on", "where", "award", "cap", "once",
-    "decay", "half_life", "over", "count", "distinct", "sum", "avg", "min", "max",
+    "decay", "half_life", "over", "count", "distinct", "sum", "avg", "min", "max", "last", "first",
     "within", "default", "floor", "ceiling", "when", "otherwise", "protected",
     "expect", "at", "as", "always", "independent", "monotone", "gain", "for", "per",
 )

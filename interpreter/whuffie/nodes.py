@@ -402,7 +402,7 @@ class SharedCapDecl(_Provenance):
 class Aggregate:
     """What a measure aggregates.
 
-    kind is one of count, count_days, count_distinct, sum, min, max, avg;
+    kind is one of count, count_days, count_distinct, sum, min, max, avg, last, first;
     ``field`` is None for count and count_days.
     """
 

@@ -603,7 +603,7 @@ def _hint(tok: Token, at_end: bool, expected: set[str], expected_text: set[str],
     if expected_text == {"["}:
         return "list the options in brackets: x in [1, 2]"
     if expected_text == {"."} and declaration == "measure":
-        return "sum, min, max and avg take an event's field, e.g. sum volunteered.hours"
+        return "sum, min, max, avg, last and first take an event's field, e.g. sum volunteered.hours"
     if expected_text == {"per"} and declaration == "score":
         return "a running bound is written floor N per event (or ceiling N per event)"
     if value in ("&&", "&"):

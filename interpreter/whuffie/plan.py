@@ -62,7 +62,7 @@ class MeasurePlan:
     """One measure: an aggregate over one event type."""
 
     name: str
-    kind: str  # count | count_days | count_distinct | sum | min | max | avg
+    kind: str  # count | count_days | count_distinct | sum | min | max | avg | last | first
     event: str
     field: str | None
     where: n.Expr | None

@@ -265,7 +265,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
             picked = _case((test.copy(), _col(layout.field_columns[(m.event, m.field)])))
             aggs.append(exp.Count(this=picked).as_(f"n{i}"))
         column = layout.field_columns.get((m.event, m.field)) if m.field else None
-        if m.kind in ("sum", "min", "max") and column in layout.mixed_numbers:
+        if m.kind in ("sum", "min", "max", "last", "first") and column in layout.mixed_numbers:
             flag = _case((test.copy(), _case((_col(column + "_f"), exp.Literal.number(1)), default=exp.Literal.number(0))))
             aggs.append(exp.Max(this=flag).as_(f"mf{i}"))
     all_faults = faults + measure_faults
@@ -414,7 +414,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
         if m.kind == "sum":
             cols.append(_coalesce0(_col(f"n{i}", "p")).as_(f"n{i}"))
         column = layout.field_columns.get((m.event, m.field)) if m.field else None
-        if m.kind in ("sum", "min", "max") and column in layout.mixed_numbers:
+        if m.kind in ("sum", "min", "max", "last", "first") and column in layout.mixed_numbers:
             cols.append(_coalesce0(_col(f"mf{i}", "p")).as_(f"mf{i}"))
     for attr, column in layout.attr_columns.items():
         cols.append(_col(column, "s").as_(column))
@@ -491,6 +491,14 @@ def _measure_aggregate(m, test: exp.Expression, layout: Layout) -> exp.Expressio
         return exp.Min(this=picked)
     if m.kind == "max":
         return exp.Max(this=picked)
+    if m.kind in ("last", "first"):
+        # the value at the latest (earliest) matching event in processing order, none included:
+        # the key is NULL on rows that do not count, and (at_us, pos) is unique within a subject
+        order = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("t"), expression=_col("at_us")),
+                                        exp.PropertyEQ(this=exp.to_identifier("p"), expression=_col("pos"))])
+        key = _case((test.copy(), order))
+        return exp.Anonymous(this="ARG_MAX_NULL" if m.kind == "last" else "ARG_MIN_NULL",
+                             expressions=[column, key])
     raise SqlUnsupported(f"the aggregate {m.kind}", m.span)
 
 
