@@ -114,11 +114,29 @@ class ItemChecks(CheckerBase):
             if within.duration.seconds() <= 0:
                 self.err("W055", f"{what} counts within a window of zero length", within.duration.span,
                          "use a positive span, e.g. within 30 days")
+        windows = m.clauses_of(n.Within) + m.clauses_of(n.CalendarWithin)
+        for extra in sorted(windows, key=lambda c: (c.span.line, c.span.col))[1:]:
+            if not (isinstance(extra, n.Within) and len(m.clauses_of(n.Within)) > 1):  # twice() said so
+                self.err("W034", f"{what} gives `within` twice", extra.span, "keep one window")
+        for window in m.clauses_of(n.CalendarWithin):
+            self.calendar_window(window, what)
         for default in m.clauses_of(n.Default):
             t = self.value(default.value, Scope(f"the default of {what}", now=True, literals_only=True))
             expected = self.measure_types.get(m.name, ERROR).required
             if not ty.assignable(t, expected):
                 self.err("W020", f"the default of {what} must be {expected}, but it is {t}", default.value.span)
+
+    def calendar_window(self, window: n.CalendarWithin, what: str) -> None:
+        """A calendar window counts whole months, at least one, within the supported dates."""
+        if isinstance(window.amount, float) and not window.amount.is_integer():
+            self.err("W020", f"{what} counts within {window.amount} {window.unit}, but calendar windows count "
+                     "whole months and years", window.span, "write a whole number, or a fixed length in days")
+        elif window.amount <= 0:
+            self.err("W055", f"{what} counts within a window of zero length", window.span,
+                     "use a positive span, e.g. within 6 months")
+        elif window.months > 12 * 9999:
+            self.err("W060", f"the window {window.amount:g} {window.unit} is longer than any span of supported "
+                     "dates (years 1 to 9999)", window.span, "use at most 9999 years")
 
     def scores(self) -> None:
         names = list(self.rs.scores)

@@ -159,7 +159,8 @@ def _make_helpers(tz) -> dict:
         "_int_fault": values.int_fault, "_number_fault": values.number_fault, "_check": values.check_any,
         "_check_int": values.check_int, "_check_number": values.check_number,
         "_abs_int": lambda x, span: values.check_int(abs(x), span),
-        "_as_output": values.as_output, "_window_start": values.window_start, "_far_local": local_far,
+        "_as_output": values.as_output, "_window_start": values.window_start,
+        "_calendar_start": values.calendar_window_start, "_far_local": local_far,
         "_check_points": check_points,
         "_fault": _fault, "_host": host_fault, "_Cut": Cut, "_LedgerEntry": LedgerEntry,
         "_SubjectResult": SubjectResult, "_tz": tz,
@@ -508,6 +509,8 @@ def _subject_function(w: _Writer, plan: Plan, keep: bool) -> None:
             w.emit(body, f"{var}s = False")
         if m.within is not None:
             w.emit(body, f"{var}w = _window_start(now, {m.within!r})")
+        elif m.within_months:
+            w.emit(body, f"{var}w = _calendar_start(now, {m.within_months!r}, _tz)")
     utc_zone = plan.timezone in ("UTC", "Etc/UTC")
     w.emit(body, "for ev in evs:")
     w.emit(body + 1, "f = ev.fields")
@@ -758,7 +761,7 @@ _SMALL_LITERAL = re.compile(r"\(?-?([0-9]{1,15}|[0-9]{1,15}\.[0-9]+)\)?")  # a l
 def _measure_block(w: _Writer, m, var: str, scope: _Scope, ind: int) -> None:
     w.construct = (f"measure {m.name}", m.span)
     what = repr(f"measure {m.name}")
-    if m.within is not None:  # None: the window reaches before year 1 and covers every event
+    if m.within is not None or m.within_months:  # None: the window reaches before year 1 and covers every event
         w.emit(ind, f"if {var}w is None or ev.at > {var}w:")
         ind += 1
     if m.where is not None:

@@ -60,12 +60,14 @@ KIND_NAMES = {
     n.AuthorDecl: "author", n.SubjectDecl: "subject", n.EventDecl: "event", n.RuleDecl: "rule",
     n.SharedCapDecl: "shared cap", n.MeasureDecl: "measure", n.ScoreDecl: "score", n.TierDecl: "tier",
     n.PrivilegeDecl: "privilege", n.DefDecl: "def", n.TestDecl: "test", n.PropertyDecl: "property",
+    n.ConditionDecl: "condition",
 }
 
 # Clause keywords as written: the name each kind of clause is reported under.
 CLAUSE_NAMES = {
     n.By: "by", n.Because: "because", n.Cites: "cites", n.On: "on", n.Where: "where", n.Award: "award",
     n.Cap: "cap", n.Once: "once", n.Decay: "decay", n.Within: "within", n.Default: "default",
+    n.CalendarWithin: "within",
 }
 
 

@@ -566,6 +566,7 @@ class _Measure:
     default: object
     span: n.Span = n.NO_SPAN
     base: str | None = None  # the checked type: int, number, ... (None when unknown)
+    months: int | None = None  # `within N months|years` (then within is None)
 
 
 @dataclass
@@ -646,12 +647,13 @@ def _compile(rs: Ruleset) -> Program:
         where = decl.first(n.Where)
         within = decl.first(n.Within)
         default = decl.first(n.Default)
+        calendar = decl.first(n.CalendarWithin)
         m = _Measure(
             decl.name, agg.kind, etype, agg.field.name if agg.field else None,
             c.expr(where.cond, Scope("event", event_fields=fields)) if where else None,
             within.duration.seconds() if within else None,
             c.expr(default.value, Scope("default")) if default else None, decl.span,
-            _base(rs.measure_types.get(decl.name)))
+            _base(rs.measure_types.get(decl.name)), calendar.months if calendar else None)
         needs_local |= agg.kind == "count_days"
         measures.append(m)
         measures_by_type.setdefault(etype, []).append(m)
@@ -814,6 +816,7 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
     entries: list[LedgerEntry] = []
     acc = {m.name: _new_acc(m.kind) for m in p.measures}
     starts = {m.name: values.window_start(now, m.within) for m in p.measures if m.within is not None}
+    starts.update({m.name: values.calendar_window_start(now, m.months, p.tz) for m in p.measures if m.months})
     rules_by_type = p.rules_by_type
     measures_by_type = p.measures_by_type
     for ev in events:
@@ -884,7 +887,7 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
                     r.name, r.author, r.because, r.cites, ev.id, ev.type, ev.at, ev.line,
                     raw, capped, cuts or [], factor, value, r.span))
         for m in measures_by_type.get(ev.type, ()):
-            if m.within is not None:
+            if m.within is not None or m.months:
                 start = starts[m.name]
                 if start is not None and ev.at <= start:
                     continue

@@ -232,6 +232,9 @@ def _clause(c) -> str:
         return f"decay half_life {format_duration(c.half_life)}"
     if kind is n.Within:
         return f"within {format_duration(c.duration)}"
+    if kind is n.CalendarWithin:
+        unit = c.unit[:-1] if c.amount == 1 else c.unit
+        return f"within {format_number(c.amount)} {unit}"
     if kind is n.Default:
         return f"default {format_expr(c.value)}"
     if kind is n.Bound:
@@ -370,7 +373,7 @@ class _Layout:
             return self._with_clauses(head, head_end, d, d.clauses)
         if kind is n.MeasureDecl:
             return self._with_clauses(f"measure {d.name} = {_aggregate(d.aggregate)}", d.aggregate.span,
-                                      d, d.clauses, inline=(n.Where, n.Within, n.Default))
+                                      d, d.clauses, inline=(n.Where, n.Within, n.CalendarWithin, n.Default))
         if kind is n.ScoreDecl:
             return self._with_clauses(f"score {d.name} = {format_expr(d.expr)}", d.expr.span, d, d.clauses,
                                       fold=not any(type(c) is n.Bound for c in d.clauses), tail=d.expr)

@@ -310,6 +310,20 @@ class Within:
 
 
 @dataclass(frozen=True, slots=True)
+class CalendarWithin:
+    """``within N months`` / ``within N years``: from the same local date N months before T."""
+
+    amount: int | float
+    unit: str  # months | years
+    span: Span = _span()
+
+    @property
+    def months(self) -> int:
+        """The window's length in calendar months (a year is 12)."""
+        return int(self.amount) * (12 if self.unit.startswith("year") else 1)
+
+
+@dataclass(frozen=True, slots=True)
 class Default:
     value: Expr
     span: Span = _span()
@@ -412,7 +426,7 @@ class Aggregate:
     span: Span = _span()
 
 
-MeasureClause = Union[Where, Within, Default, By, Because, Cites]
+MeasureClause = Union[Where, Within, CalendarWithin, Default, By, Because, Cites]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1049,6 +1049,13 @@ class _AstBuilder:
     def within_clause(self, c):
         return n.Within(c[1], span=self._span(c))
 
+    def calendar_within_clause(self, c):
+        unit = "years" if c[2].value.startswith("year") else "months"
+        return n.CalendarWithin(c[1].value, unit, span=self._span(c))
+
+    def calendar_unit(self, c):
+        return c[0]
+
     def default_clause(self, c):
         return n.Default(c[1], span=self._span(c))
 

@@ -41,6 +41,7 @@ from . import nodes as n
 from .evaluator import UTC, Results, SubjectResult
 from .inputs import OUT_OF_RANGE
 from .plan import Plan
+from .values import calendar_window_start
 
 from .sqlexpr import EPOCH, MAX_INT as _MAX_INT, MIN_INT as _MIN_INT, US, Scope as _Scope, SqlUnsupported, Translator
 from .sqlexpr import case as _case, coalesce0 as _coalesce0, col as _col, double as _double, eq as _eq
@@ -253,6 +254,10 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
             within_us = round(m.within * US)
             cond = exp.And(this=cond, expression=exp.GT(this=_col("at_us"),
                                                          expression=_sub(now.copy(), _num(within_us))))
+        elif m.within_months:
+            start_us = _calendar_start_us(plan, as_of_us, m)
+            if start_us is not None:
+                cond = exp.And(this=cond, expression=exp.GT(this=_col("at_us"), expression=_num(start_us)))
         if i in measure_tests:
             where = measure_tests[i]
             measure_faults.append(_case((exp.And(this=cond.copy(), expression=_is_null(where.copy())),
@@ -462,6 +467,19 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
         if ordered is not None:
             ordered = ordered.with_(name, as_=select, copy=False)
     return Compiled(plan, layout, query, score_columns, privilege_columns, ordered)
+
+
+def _calendar_start_us(plan: Plan, as_of_us: int | None, m) -> int | None:
+    """The start of a calendar window, worked out once for the query (None: it covers every event).
+
+    The local calendar is Python's (zoneinfo), as in the other engines; so the query needs its
+    as-of instant up front, and a query that takes it from the data is not written.
+    """
+    if as_of_us is None:
+        raise SqlUnsupported(f"the calendar window of measure {m.name} without an as-of instant", m.span)
+    now = EPOCH + dt.timedelta(microseconds=as_of_us)
+    start = calendar_window_start(now, m.within_months, ZoneInfo(plan.timezone))
+    return None if start is None else (start - EPOCH) // dt.timedelta(microseconds=1)
 
 
 def _measure_aggregate(m, test: exp.Expression, layout: Layout) -> exp.Expression:
