@@ -364,6 +364,7 @@ _INFER = {
     n.Coalesce: "_coalesce",
     n.If: "_if",
     n.Of: "_of",
+    n.Earlier: "_earlier",
 }
 
 _BUILTINS = {

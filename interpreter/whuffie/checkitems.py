@@ -23,7 +23,8 @@ class ItemChecks(CheckerBase):
                 (" and " if len(missing) == 2 else "") + ("add `award <number>`" if award is None else "")
             self.err("W035", f"{what} has no `{'` and no `'.join(missing)}` clause", rule.name_span, hint)
         event = self.event_ref(on.event, what) if on else None
-        scope = Scope(what, rule.by, event=event, event_unknown=event is None, subject=True, now=True)
+        scope = Scope(what, rule.by, event=event, event_unknown=event is None, subject=True, now=True,
+                      earlier=True)
         where = rule.first(n.Where)
         if where is not None:
             t = self.value(where.cond, scope)

@@ -28,6 +28,7 @@ from . import nodes as n
 from . import values
 from .diagnostics import error
 from .evaluator import BUILTINS, UTC, Cut, EvaluationError, LedgerEntry, Results, SubjectResult, _fault, check_points
+from .evaluator import earlier_spec, earlier_value
 from .inputs import Event, paused_gc
 from .plan import Plan, lower
 from .symbols import Ruleset
@@ -163,7 +164,7 @@ def _make_helpers(tz) -> dict:
         "_calendar_start": values.calendar_window_start, "_far_local": local_far,
         "_check_points": check_points,
         "_fault": _fault, "_host": host_fault, "_Cut": Cut, "_LedgerEntry": LedgerEntry,
-        "_SubjectResult": SubjectResult, "_tz": tz,
+        "_SubjectResult": SubjectResult, "_tz": tz, "_earlier": earlier_value,
     }
 
 
@@ -337,6 +338,18 @@ class _Writer:
             if name in self.rs.measures:
                 return f"measures[{name!r}]"
         raise CodegenUnsupported(f"unknown name {name!r} here")
+
+    def _earlier(self, node: n.Earlier, scope: _Scope):
+        """The shared runtime (evaluator.earlier_value) with this rule's `where` and default as lambdas."""
+        if scope.kind != "event":
+            raise CodegenUnsupported("earlier(...) outside a rule")
+        spec = earlier_spec(self.rs, node)
+        where = node.first(n.Where)
+        default = node.first(n.Default)
+        # the lambda's f and ev are the earlier event's, shadowing the current one's
+        test = f"(lambda f, ev: {self.expr(where.cond, _Scope('event', fields=spec.where))})" if where else "None"
+        fallback = f"(lambda: {self.expr(default.value, _Scope('default'))})" if default else "None"
+        return f"_earlier({self.const(spec)}, evs, _pos, {test}, {fallback}, _tz)"
 
     def _attribute(self, node: n.Attribute, scope: _Scope):
         obj, attr = node.obj, node.name
@@ -512,7 +525,7 @@ def _subject_function(w: _Writer, plan: Plan, keep: bool) -> None:
         elif m.within_months:
             w.emit(body, f"{var}w = _calendar_start(now, {m.within_months!r}, _tz)")
     utc_zone = plan.timezone in ("UTC", "Etc/UTC")
-    w.emit(body, "for ev in evs:")
+    w.emit(body, "for _pos, ev in enumerate(evs):" if _reads_earlier(plan) else "for ev in evs:")
     w.emit(body + 1, "f = ev.fields")
     w.emit(body + 1, "t = ev.type")
     first = True
@@ -808,6 +821,12 @@ def _measure_block(w: _Writer, m, var: str, scope: _Scope, ind: int) -> None:
         elif m.kind == "max":
             w.emit(ind + 1, f"if {var} is None or v > {var}: {var} = v")
     w.emit(ind, "pass")
+
+
+def _reads_earlier(plan: Plan) -> bool:
+    """Whether some rule reads `earlier(...)`: then the event loop counts positions."""
+    return any(isinstance(x, n.Earlier) for r in plan.rules
+               for x in n.walk(*([r.award] + ([r.where] if r.where is not None else []))))
 
 
 def _base(t) -> str | None:

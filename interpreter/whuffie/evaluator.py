@@ -150,7 +150,7 @@ class Env:
     """What a compiled expression reads: the current event, subject and computed values."""
 
     __slots__ = ("fields", "event", "attrs", "subject", "now", "points", "by_rule",
-                 "measures", "scores", "tier", "privileges", "args")
+                 "measures", "scores", "tier", "privileges", "args", "history", "position")
 
     def __init__(self, now: dt.datetime):
         self.fields: dict = {}
@@ -165,6 +165,8 @@ class Env:
         self.tier = 0
         self.privileges: dict = {}
         self.args: tuple = ()
+        self.history: list = []  # the subject's events in processing order, for `earlier(...)`
+        self.position = 0  # the index of the current event in history
 
 
 @dataclass
@@ -464,6 +466,27 @@ class Compiler:
                 return check(v, span)
             return call_builtin
         raise _CompileError("W016", f"unknown function {name!r}", span)
+
+    def _earlier(self, node: n.Earlier, scope: Scope):
+        spec = earlier_spec(self.rs, node)
+        where = node.first(n.Where)
+        default = node.first(n.Default)
+        test_fn = self.expr(where.cond, Scope("event", event_fields=spec.where)) if where else None
+        default_fn = self.expr(default.value, Scope("default")) if default else None
+        tz = self.tz
+
+        def earlier(env):
+            saved = env.fields, env.event
+
+            def test(fields, ev):
+                env.fields, env.event = fields, ev
+                return test_fn(env)
+            try:
+                return earlier_value(spec, env.history, env.position, test if test_fn else None,
+                                     (lambda: default_fn(env)) if default_fn else None, tz)
+            finally:
+                env.fields, env.event = saved
+        return earlier
 
     def _def_body(self, decl: n.DefDecl):
         if decl.name in self._defs:
@@ -819,7 +842,9 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
     starts.update({m.name: values.calendar_window_start(now, m.months, p.tz) for m in p.measures if m.months})
     rules_by_type = p.rules_by_type
     measures_by_type = p.measures_by_type
-    for ev in events:
+    env.history = events
+    for position, ev in enumerate(events):
+        env.position = position
         env.fields = ev.fields
         env.event = ev
         local = values.local_time(ev.at, tz) if needs_local else ev.at if same_zone else None
@@ -970,6 +995,51 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
 def check_points(total, span: n.Span):
     """A sum of contributions, checked: ints in 64 bits, floats finite (each engine sums in ledger order)."""
     return check_number(total, span) if isinstance(total, float) else check_int(total, span)
+
+
+def earlier_spec(rs: Ruleset, node: n.Earlier) -> _Measure:
+    """What ``earlier(...)`` aggregates, as a measure; ``where`` holds the event's field names."""
+    agg = node.aggregate
+    etype = agg.event.name
+    within = node.first(n.Within)
+    calendar = node.first(n.CalendarWithin)
+    fields = frozenset(f.name for f in rs.events[etype].fields) if etype in rs.events else frozenset()
+    return _Measure("earlier", agg.kind, etype, agg.field.name if agg.field else None, fields,
+                    within.duration.seconds() if within else None, None, node.span,
+                    _base(rs.types.get(id(node))), calendar.months if calendar else None)
+
+
+def earlier_value(m: _Measure, events: list, position: int, test, default, tz: dt.tzinfo):
+    """``earlier(...)`` at events[position]: the aggregate over the subject's events before it.
+
+    Before means earlier in processing order (time, then input position), so an
+    event at the same instant but read before counts; the window is the span
+    (at − D, at] or the calendar months before this event's instant. ``test(fields,
+    event)`` is the `where`, ``default()`` the default; both engines pass their own.
+    """
+    at = events[position].at
+    if m.within is not None:
+        start = values.window_start(at, m.within)
+    elif m.months:
+        start = values.calendar_window_start(at, m.months, tz)
+    else:
+        start = None
+    acc = _new_acc(m.kind)
+    kind, etype = m.kind, m.event
+    for i in range(position):
+        ev = events[i]
+        if ev.type != etype or (start is not None and ev.at <= start):
+            continue
+        if test is not None and not test(ev.fields, ev):
+            continue
+        if kind == "count":
+            acc[0] += 1
+        else:
+            _accumulate(acc, m, ev, values.local_time(ev.at, tz) if kind == "count_days" else None)
+    value = _finish(acc, m)
+    if value is None and default is not None:
+        value = default()
+    return values.as_output(value, m.base, m.span)
 
 
 def _new_acc(kind: str):

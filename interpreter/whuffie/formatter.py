@@ -182,6 +182,9 @@ def format_expr(e: n.Expr) -> str:
         return f"if {format_expr(e.cond)} then {format_expr(e.then)} else {format_expr(e.orelse)}"
     if kind is n.Of:
         return f"{_operand(e.target, _PRIMARY)} of {format_subject_id(e.subject)}"
+    if kind is n.Earlier:
+        clauses = "".join(" " + _clause(c) for c in e.clauses)
+        return f"earlier({_aggregate(e.aggregate)}{clauses})"
     raise TypeError(f"not an expression node: {e!r}")
 
 

@@ -164,9 +164,25 @@ class Of:
     span: Span = _span()
 
 
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """``earlier(AGGREGATE clauses)``: a measure over the subject's events before this one (rules only).
+
+    ``clauses`` are Where, Within, CalendarWithin and Default nodes, as a measure's.
+    """
+
+    aggregate: "Aggregate"
+    clauses: tuple = ()
+    span: Span = _span()
+
+    def first(self, kind: type):
+        """The first clause of one kind, or None."""
+        return next((c for c in self.clauses if isinstance(c, kind)), None)
+
+
 Expr = Union[
     Number, Duration, String, Bool, Date, DateTime, Name, Attribute, Call,
-    Unary, Binary, Compare, In, Coalesce, If, Of,
+    Unary, Binary, Compare, In, Coalesce, If, Of, Earlier,
 ]
 
 

@@ -1190,6 +1190,9 @@ class _AstBuilder:
     def negate(self, c):
         return self._nested(n.Unary("-", c[1], span=self._span(c)), c[1])
 
+    def earlier(self, c):
+        return n.Earlier(c[2], tuple(c[3:-1]), span=self._span(c))
+
     def of_expr(self, c):
         return self._nested(n.Of(c[0], self._subject_id(c[2]), span=self._span(c)), c[0])
 
