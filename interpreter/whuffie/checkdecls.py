@@ -15,7 +15,7 @@ from .types import ERROR, TIER, Type
 CLAUSE_WORDS = {
     n.By: "by", n.Because: "because", n.On: "on", n.Where: "where", n.Award: "award",
     n.Decay: "decay", n.Once: "once", n.Within: "within", n.Default: "default",
-    n.CalendarWithin: "within",
+    n.CalendarWithin: "within", n.Keep: "keep", n.Hold: "hold",
 }
 
 KIND_WORDS = {

@@ -15,6 +15,7 @@ from . import nodes as n
 from .checkbase import Scope
 from .checkconditions import ConditionChecks
 from .checkearlier import EarlierChecks
+from .checktiers import TierMemoryChecks
 from .checkdecls import DeclChecks
 from .checkexprs import ExprChecks
 from .checkitems import ItemChecks
@@ -60,7 +61,7 @@ def check_expression(program: n.Program, expr: n.Expr, subjects=()) -> tuple[Typ
     return result, sorted(checker.diags, key=sort_key)
 
 
-class _Checker(ConditionChecks, EarlierChecks, DeclChecks, ItemChecks, ExprChecks, ScopeChecks, RangeChecks, SizeChecks):
+class _Checker(ConditionChecks, EarlierChecks, TierMemoryChecks, DeclChecks, ItemChecks, ExprChecks, ScopeChecks, RangeChecks, SizeChecks):
     """One run of the checker over one program: the mixins' checks, in order."""
 
     def run(self) -> Ruleset:

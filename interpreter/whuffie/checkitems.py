@@ -197,10 +197,11 @@ class ItemChecks(CheckerBase):
             if otherwise is not None:
                 self.err("W052", f"{what} comes after `tier {otherwise.name} otherwise`, so it is never used",
                          item.name_span, "`otherwise` must be the last tier; move this tier above it")
+            scope = Scope(what, item.by, subject=True, now=True, points=True, measures=True, scores=None)
+            self.tier_memory(item, scope, what)
             if item.condition is None:
                 otherwise = otherwise or item
                 continue
-            scope = Scope(what, item.by, subject=True, now=True, points=True, measures=True, scores=None)
             t = self.value(item.condition, scope)
             if not t.has("bool"):
                 self.err("W021", f"the condition of {what} must be a bool, but it is {t}", item.condition.span)

@@ -461,6 +461,10 @@ class _Writer:
 
 def compile_plan(plan: Plan) -> Generated:
     """Generate, compile and load the Python module for one plan."""
+    memory = next((t for t in plan.ruleset.tiers.values() if n.has_memory(t)), None)
+    if memory is not None:
+        # a tier with memory is decided at every point of the timeline (tiertimeline): the reference runs it
+        raise CodegenUnsupported(f"tier {memory.name}, a tier with memory (keep or hold)")
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(plan.timezone)

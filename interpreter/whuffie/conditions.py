@@ -61,8 +61,10 @@ def inline_conditions(rs: Ruleset) -> None:
     inliner = _Inliner(rs)
     with stack_for_nesting():
         for name, tier in rs.tiers.items():
-            if tier.condition is not None:
-                rs.tiers[name] = dataclasses.replace(tier, condition=inliner.expr(tier.condition))
+            clauses = tuple(dataclasses.replace(c, cond=inliner.expr(c.cond))
+                            if isinstance(c, n.Keep) and c.cond is not None else c for c in tier.clauses)
+            condition = inliner.expr(tier.condition) if tier.condition is not None else None
+            rs.tiers[name] = dataclasses.replace(tier, condition=condition, clauses=clauses)
         for name, privilege in rs.privileges.items():
             rs.privileges[name] = dataclasses.replace(privilege, condition=inliner.expr(privilege.condition))
         for i, prop in enumerate(rs.properties):

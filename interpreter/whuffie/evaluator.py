@@ -71,6 +71,7 @@ class SubjectResult:
     points_by_rule: dict[str, int | float]
     ledger: list[LedgerEntry] = field(default_factory=list)
     events: int = 0
+    tier_log: list = field(default_factory=list)  # tiertimeline.TierChange, when some tier has memory
 
 
 @dataclass
@@ -608,6 +609,7 @@ class Program:
     bound_start: int | float
     needs_local: bool
     reads_attributes: bool
+    memory: list | None = None  # tiertimeline.TierRule for every tier, when some tier has memory
 
 
 def compile_ruleset(ruleset: Ruleset) -> Program:
@@ -711,8 +713,10 @@ def _compile(rs: Ruleset) -> Program:
         scope = Scope("privilege", scores=all_scores, privileges=frozenset(seen_privileges))
         privileges.append((decl.name, c.expr(decl.condition, scope)))
         seen_privileges.append(decl.name)
+    from .tiertimeline import compile_tiers
+
     return Program(rs, tz, rules_by_type, measures_by_type, measures, scores, tiers, privileges,
-                   bounds, bound_start, needs_local, _reads_attributes(rs))
+                   bounds, bound_start, needs_local, _reads_attributes(rs), compile_tiers(c, rs, all_scores))
 
 
 def _bound_start(expr: n.Expr, c: Compiler):
@@ -744,6 +748,7 @@ def _reads_attributes(rs: Ruleset) -> bool:
         exprs += [c.cond for c in m.clauses_of(n.Where)]
     exprs += [s.expr for s in rs.scores.values()]
     exprs += [t.condition for t in rs.tiers.values() if t.condition is not None]
+    exprs += [k.cond for t in rs.tiers.values() for k in t.clauses_of(n.Keep) if k.cond is not None]
     exprs += [p.condition for p in rs.privileges.values()]
     exprs += [d.body for d in rs.defs.values()]
     return any(isinstance(node, n.Attribute) and isinstance(node.obj, n.Name) and node.obj.id == kind.name
@@ -821,7 +826,7 @@ def _fault(exc: RuntimeFault, what: str, author: str | None, event: Event | None
 
 
 def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, now: dt.datetime,
-                      keep_ledger: bool) -> SubjectResult:
+                      keep_ledger: bool, timeline: bool = True) -> SubjectResult:
     env = Env(now)
     env.subject = sid
     env.attrs = attrs
@@ -967,7 +972,13 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
         except HOST_FAULTS as exc:
             raise _fault(host_fault(exc, decl.expr.span), f"score {name}", decl.by, None, sid) from None
     tier_name, tier_rank = None, 0
-    for name, cond, rank in p.tiers:
+    tier_log: list = []
+    if p.memory is not None:
+        if timeline:
+            from .tiertimeline import tier_over_time
+
+            tier_name, tier_rank, tier_log = tier_over_time(p, sid, events, attrs, now, env)
+    for name, cond, rank in (p.tiers if p.memory is None else ()):
         try:
             if cond is None or cond(env):
                 tier_name, tier_rank = name, rank
@@ -989,7 +1000,7 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
             decl = p.ruleset.privileges[name]
             raise _fault(host_fault(exc, decl.span), f"privilege {name}", decl.by, None, sid) from None
     return SubjectResult(sid, scores, tier_name, [k for k, v in privileges.items() if v], measures,
-                         points, by_rule, entries, len(events))
+                         points, by_rule, entries, len(events), tier_log)
 
 
 def check_points(total, span: n.Span):

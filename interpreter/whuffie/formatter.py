@@ -240,6 +240,10 @@ def _clause(c) -> str:
         return f"within {format_number(c.amount)} {unit}"
     if kind is n.Default:
         return f"default {format_expr(c.value)}"
+    if kind is n.Keep:
+        return "keep" if c.cond is None else f"keep while {format_expr(c.cond)}"
+    if kind is n.Hold:
+        return f"hold {format_duration(c.duration)}"
     if kind is n.Bound:
         return f"{c.kind} {format_expr(c.value)} per event"
     raise TypeError(f"not a clause: {c!r}")
@@ -252,6 +256,8 @@ def _clause_tail(c) -> n.Expr | None:
         return c.cond
     if kind is n.Award or kind is n.Default:
         return c.value
+    if kind is n.Keep:
+        return c.cond
     return None
 
 

@@ -44,6 +44,7 @@ CLAUSE_KEYWORDS = (
     "decay", "half_life", "over", "count", "distinct", "sum", "avg", "min", "max", "last", "first",
     "within", "default", "floor", "ceiling", "when", "otherwise", "protected",
     "expect", "at", "as", "always", "independent", "monotone", "gain", "for", "per",
+    "keep", "while", "hold", "earlier",
 )
 WORD_OPERATORS = ("and", "or", "not", "in", "of", "if", "then", "else")
 TYPE_NAMES = ("int", "number", "bool", "text", "date", "datetime", "duration")

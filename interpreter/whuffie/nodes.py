@@ -340,6 +340,22 @@ class CalendarWithin:
 
 
 @dataclass(frozen=True, slots=True)
+class Keep:
+    """``keep`` (never lost once reached) or ``keep while COND`` on a tier."""
+
+    cond: Expr | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """``hold DURATION`` on a tier: never lost within DURATION of reaching it."""
+
+    duration: Duration
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class Default:
     value: Expr
     span: Span = _span()
@@ -469,9 +485,14 @@ class TierDecl(_Provenance):
 
     name: str
     condition: Expr | None
-    clauses: tuple[ProvenanceClause, ...] = ()
+    clauses: tuple[Union[By, Because, Cites, Keep, Hold], ...] = ()
     span: Span = _span()
     name_span: Span = _span()
+
+
+def has_memory(tier: TierDecl) -> bool:
+    """Whether a tier keeps state along the timeline (`keep` or `hold`)."""
+    return any(isinstance(c, (Keep, Hold)) for c in tier.clauses)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1072,6 +1072,12 @@ class _AstBuilder:
     def tier_decl(self, c):
         return n.TierDecl(c[1].value, c[2].value, tuple(c[3:]), span=self._span(c), name_span=self._tok_span(c[1]))
 
+    def keep_clause(self, c):
+        return n.Keep(c[2] if len(c) > 2 else None, span=self._span(c))
+
+    def hold_clause(self, c):
+        return n.Hold(c[1], span=self._span(c))
+
     def when_condition(self, c):
         return _Piece(c[1], self._start(c[0]), self._end(c[1]))
 

@@ -174,6 +174,10 @@ def _partition(window: str | None) -> list[exp.Expression]:
 
 def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None = None) -> Compiled:
     """Compile a plan to one query over ``events`` and ``subjects``; as-of default: the latest event."""
+    memory = next((t for t in plan.ruleset.tiers.values() if n.has_memory(t)), None)
+    if memory is not None:
+        raise SqlUnsupported(f"tier {memory.name}, a tier with memory (it is decided at every point of the "
+                             "timeline)", memory.span)
     layout = layout or layout_for(plan)
     if as_of_us is None:
         now = exp.Subquery(this=exp.select(exp.Max(this=_col("at_us"))).from_("events"))
