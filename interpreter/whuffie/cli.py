@@ -382,6 +382,7 @@ def score(
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output (rounded half away from zero)."),
     engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen (generated Python), duckdb or reference. auto: DuckDB for Parquet or duckdb:PATH#TABLE input, else codegen."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+    tier_log: Optional[Path] = typer.Option(None, "--tier-log", metavar="FILE", help="Write every subject's tier changes here (JSONL), for rule sets with a tier that has memory."),
 ) -> None:
     """Score every subject: scores, tier, privileges and measures."""
     from . import report
@@ -392,6 +393,8 @@ def score(
     loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=False, engine=engine,
                                  verbose=verbose)
     ruleset = loaded.ruleset
+    if tier_log is not None:
+        _write_tier_log(tier_log, results, ruleset)
     if format == "json":
         sys.stdout.write(report.score_json(results, precision, ruleset))
     elif format == "jsonl":
@@ -416,6 +419,17 @@ def score(
         else:
             sys.stdout.write(report.plain_table(header, rows))
     raise typer.Exit(EXIT_OK)
+
+
+def _write_tier_log(path: Path, results, ruleset) -> None:
+    from .tier_history import has_history, tier_log_jsonl
+
+    if not has_history(ruleset):
+        _usage("--tier-log needs a tier with memory (`keep` or `hold`): without one a tier has no history")
+    try:
+        path.write_text(tier_log_jsonl(results), encoding="utf-8")
+    except OSError as exc:
+        _usage(f"cannot write the tier log {path}: {exc.strerror or exc}")
 
 
 @app.command(cls=_Command)

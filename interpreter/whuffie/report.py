@@ -104,13 +104,19 @@ def text_value(value, precision: int = 2) -> str:
 
 def record(result: SubjectResult, precision: int = 2, ruleset: Ruleset | None = None) -> dict:
     """The documented score record of one subject (values in their checked types, given the ruleset)."""
-    return {
+    from .tier_history import has_history, tier_since
+
+    data = {
         "subject": result.subject,
         "scores": {k: number(v, precision) for k, v in typed_scores(result, ruleset).items()},
         "tier": result.tier,
         "privileges": list(result.privileges),
         "measures": {k: number(v, precision) for k, v in typed_measures(result, ruleset).items()},
     }
+    if has_history(ruleset):  # a tier with memory: when the present tier was reached
+        since = tier_since(result)
+        data["tier_since"] = iso(since) if since else None
+    return data
 
 
 def score_json(results: Results, precision: int = 2, ruleset: Ruleset | None = None) -> str:
@@ -323,6 +329,9 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
     scores = ", ".join(f"{k} {text_value(v, p)}" for k, v in result.scores.items())
     out.append(f"  {scores}" if scores else "  (no scores)")
     out.append(f"  tier: {result.tier or '-'}")
+    from .tier_history import explain_lines
+
+    out.extend(explain_lines(result))
     out.append(f"  privileges: {', '.join(result.privileges) or '-'}")
     out.append("")
     out.append("Ledger")
