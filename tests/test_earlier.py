@@ -86,3 +86,11 @@ def test_earlier_count_equals_the_number_of_earlier_events(draws):
         s = subject(results)
         assert s.points_by_rule.get("seen", 0) == expected_seen
         assert s.points_by_rule.get("seen_late", 0) == expected_late
+
+
+def test_the_ledger_records_the_value_each_earlier_had_on_both_python_engines():
+    events = [ev("returned", f"2026-03-0{d}T10:00:00Z", days_late=1) for d in (1, 2)]
+    out = run_all(ESCALATING, events)
+    label = "earlier(count returned where days_late > 0 within 30 days)"
+    assert [e.earlier for e in subject(out["reference"]).ledger] == [((label, 0),), ((label, 1),)]
+    assert subject(out["codegen"]).ledger == subject(out["reference"]).ledger

@@ -28,7 +28,7 @@ from . import nodes as n
 from . import values
 from .diagnostics import error
 from .evaluator import BUILTINS, UTC, Cut, EvaluationError, LedgerEntry, Results, SubjectResult, _fault, check_points
-from .evaluator import earlier_spec, earlier_value
+from .evaluator import earlier_label, earlier_spec, earlier_value
 from .inputs import Event, paused_gc
 from .plan import Plan, lower
 from .symbols import Ruleset
@@ -165,6 +165,7 @@ def _make_helpers(tz) -> dict:
         "_check_points": check_points,
         "_fault": _fault, "_host": host_fault, "_Cut": Cut, "_LedgerEntry": LedgerEntry,
         "_SubjectResult": SubjectResult, "_tz": tz, "_earlier": earlier_value,
+        "_saw": lambda seen, label, value: (seen.append((label, value)), value)[1],
     }
 
 
@@ -220,6 +221,7 @@ class _Writer:
         self.def_names = {name: f"_d{i}" for i, name in enumerate(self.rs.defs)}
         self.tier_ranks = {name: self.rs.tier_rank(name) for name in self.rs.tiers}
         self.inline_checks: bool | None = None  # set while one whole expression is written
+        self.recording = False  # writing the ledger function's rule where `earlier(...)` is recorded
 
     def emit(self, indent: int, text: str) -> None:
         self.lines.append("    " * indent + text)
@@ -349,7 +351,10 @@ class _Writer:
         # the lambda's f and ev are the earlier event's, shadowing the current one's
         test = f"(lambda f, ev: {self.expr(where.cond, _Scope('event', fields=spec.where))})" if where else "None"
         fallback = f"(lambda: {self.expr(default.value, _Scope('default'))})" if default else "None"
-        return f"_earlier({self.const(spec)}, evs, _pos, {test}, {fallback}, _tz)"
+        call = f"_earlier({self.const(spec)}, evs, _pos, {test}, {fallback}, _tz)"
+        if self.recording:  # the ledger records the value each `earlier(...)` had
+            return f"_saw(_earlier_seen, {earlier_label(node)!r}, {call})"
+        return call
 
     def _attribute(self, node: n.Attribute, scope: _Scope):
         obj, attr = node.obj, node.name
@@ -680,8 +685,12 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
     w.construct = (f"rule {r.name}", r.span)
     what = repr(f"rule {r.name}")
     award_span = w.span(r.award_span)
+    w.recording = keep and _rule_reads_earlier(r)
     where = w.expr(r.where, scope) if r.where is not None else None
     award = w.expr(r.award, scope)
+    recording, w.recording = w.recording, False
+    if recording:
+        w.emit(ind, "_earlier_seen = []")
     w.emit(ind, "raw = None")
     award_at = ind
     if where is not None:
@@ -768,8 +777,9 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
     w.emit(i, f"r{r.index} = (0 if r{r.index} is None else r{r.index}) + value")
     if keep:
         w.emit(i, f"name, author, because, cites, span = _R[{r.index}]")
+        seen = ", tuple(_earlier_seen)" if recording else ""
         w.emit(i, "entries.append(_LedgerEntry(name, author, because, cites, ev.id, ev.type, ev.at, ev.line, "
-                  "raw, capped, cuts, factor, value, span))")
+                  f"raw, capped, cuts, factor, value, span{seen}))")
 
 
 _SMALL_LITERAL = re.compile(r"\(?-?([0-9]{1,15}|[0-9]{1,15}\.[0-9]+)\)?")  # a literal that is surely in range
@@ -827,10 +837,13 @@ def _measure_block(w: _Writer, m, var: str, scope: _Scope, ind: int) -> None:
     w.emit(ind, "pass")
 
 
+def _rule_reads_earlier(r) -> bool:
+    return any(isinstance(x, n.Earlier) for x in n.walk(*([r.award] + ([r.where] if r.where is not None else []))))
+
+
 def _reads_earlier(plan: Plan) -> bool:
     """Whether some rule reads `earlier(...)`: then the event loop counts positions."""
-    return any(isinstance(x, n.Earlier) for r in plan.rules
-               for x in n.walk(*([r.award] + ([r.where] if r.where is not None else []))))
+    return any(_rule_reads_earlier(r) for r in plan.rules)
 
 
 def _base(t) -> str | None:

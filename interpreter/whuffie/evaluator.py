@@ -56,6 +56,7 @@ class LedgerEntry:
     decay: float  # the factor applied; 1.0 without decay
     value: int | float  # what counts towards points
     span: n.Span
+    earlier: tuple = ()  # (the `earlier(...)` as written, the value it had) for each one the rule read
 
 
 @dataclass
@@ -151,7 +152,7 @@ class Env:
     """What a compiled expression reads: the current event, subject and computed values."""
 
     __slots__ = ("fields", "event", "attrs", "subject", "now", "points", "by_rule",
-                 "measures", "scores", "tier", "privileges", "args", "history", "position")
+                 "measures", "scores", "tier", "privileges", "args", "history", "position", "seen")
 
     def __init__(self, now: dt.datetime):
         self.fields: dict = {}
@@ -168,6 +169,7 @@ class Env:
         self.args: tuple = ()
         self.history: list = []  # the subject's events in processing order, for `earlier(...)`
         self.position = 0  # the index of the current event in history
+        self.seen: list | None = None  # the values `earlier(...)` had, while a ledger entry is being made
 
 
 @dataclass
@@ -475,6 +477,7 @@ class Compiler:
         test_fn = self.expr(where.cond, Scope("event", event_fields=spec.where)) if where else None
         default_fn = self.expr(default.value, Scope("default")) if default else None
         tz = self.tz
+        label = earlier_label(node)
 
         def earlier(env):
             saved = env.fields, env.event
@@ -483,10 +486,13 @@ class Compiler:
                 env.fields, env.event = fields, ev
                 return test_fn(env)
             try:
-                return earlier_value(spec, env.history, env.position, test if test_fn else None,
-                                     (lambda: default_fn(env)) if default_fn else None, tz)
+                value = earlier_value(spec, env.history, env.position, test if test_fn else None,
+                                      (lambda: default_fn(env)) if default_fn else None, tz)
             finally:
                 env.fields, env.event = saved
+            if env.seen is not None:
+                env.seen.append((label, value))
+            return value
         return earlier
 
     def _def_body(self, decl: n.DefDecl):
@@ -577,6 +583,7 @@ class _Rule:
     award_span: n.Span = n.NO_SPAN
     where_span: n.Span = n.NO_SPAN
     check_award: object = values.check_any
+    reads_earlier: bool = False
 
 
 @dataclass
@@ -660,7 +667,8 @@ def _compile(rs: Ruleset) -> Program:
             c.expr(where.cond, scope) if where else None,
             c.expr(award.value, scope), once_spec, caps,
             decay.half_life.seconds() if decay else None, decl.span, award.value.span,
-            where.cond.span if where else n.NO_SPAN, values.award_check(rs.types.get(id(award.value))))
+            where.cond.span if where else n.NO_SPAN, values.award_check(rs.types.get(id(award.value))),
+            reads_earlier(decl))
         rules_by_type.setdefault(on.event.name, []).append(rule)
 
     measures = []
@@ -854,6 +862,8 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
         env.event = ev
         local = values.local_time(ev.at, tz) if needs_local else ev.at if same_zone else None
         for r in rules_by_type.get(ev.type, ()):
+            if keep_ledger and r.reads_earlier:
+                env.seen = []
             if r.where is not None:
                 try:
                     if not r.where(env):
@@ -915,7 +925,8 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
             if keep_ledger:
                 entries.append(LedgerEntry(
                     r.name, r.author, r.because, r.cites, ev.id, ev.type, ev.at, ev.line,
-                    raw, capped, cuts or [], factor, value, r.span))
+                    raw, capped, cuts or [], factor, value, r.span, tuple(env.seen or ())))
+            env.seen = None
         for m in measures_by_type.get(ev.type, ()):
             if m.within is not None or m.months:
                 start = starts[m.name]
@@ -1006,6 +1017,19 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
 def check_points(total, span: n.Span):
     """A sum of contributions, checked: ints in 64 bits, floats finite (each engine sums in ledger order)."""
     return check_number(total, span) if isinstance(total, float) else check_int(total, span)
+
+
+def earlier_label(node: n.Earlier) -> str:
+    """How the ledger names an `earlier(...)`: as the formatter writes it."""
+    from .formatter import format_expr
+
+    return format_expr(node)
+
+
+def reads_earlier(decl: n.RuleDecl) -> bool:
+    """Whether a rule's where or award reads `earlier(...)`."""
+    roots = [c.cond for c in decl.clauses_of(n.Where)] + [c.value for c in decl.clauses_of(n.Award)]
+    return any(isinstance(x, n.Earlier) for x in n.walk(*roots))
 
 
 def earlier_spec(rs: Ruleset, node: n.Earlier) -> _Measure:

@@ -240,7 +240,8 @@ def ledger_entry(entry: LedgerEntry, precision: int = 2) -> dict:
         "decay": number(entry.decay, 6),
         "value": number(entry.value, precision),
         "span": str(entry.span),
-    }
+    } | ({"earlier": [{"expr": text, "value": number(v, precision)} for text, v in entry.earlier]}
+         if entry.earlier else {})
 
 
 @dataclass
@@ -369,6 +370,8 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
                 detail += f", decay x{e.decay:.4f}"
             origin = "" if e.event_id == e.line else f"; {e.line}"
             out.append(f"    {iso(e.at)}  {e.event_id:<20} {text_value(e.value, p):>9}  ({detail}{origin})")
+            for text, seen in e.earlier:  # what the rule saw of the subject's past
+                out.append(f"      saw {text} = {text_value(seen, p)}")
     out.append(f"  points = {text_value(result.points, p)}")
     if result.measures:
         out.append("")
