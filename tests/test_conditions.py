@@ -87,3 +87,24 @@ def test_the_formatter_keeps_a_condition_and_reads_back_the_same():
     out = format_program(program)
     assert out == "condition c = visits >= 3 and often by ada\n"
     assert parse(out).program == program
+
+
+def test_the_repl_reads_a_condition_of_a_subject_and_completes_its_name(tmp_path):
+    import io
+    import json
+
+    from timehelpers import HEADER
+
+    from whuffie.repl import Session, run_piped
+
+    rules = tmp_path / "c.whuf"
+    rules.write_text(HEADER.format(tz="UTC") + BODY)
+    events = tmp_path / "e.jsonl"
+    events.write_text("".join(json.dumps(ev("visited", f"2026-01-0{d}T10:00:00Z", "a", minutes=40)) + "\n"
+                              for d in (1, 2, 3)))
+    session = Session()
+    out, err = io.StringIO(), io.StringIO()
+    code = run_piped(session, [f":load {rules}\n", f":events {events}\n", "regular of a\n", "often of a\n"], out, err)
+    assert code == 0, err.getvalue()
+    assert out.getvalue().splitlines()[-2:] == ["true", "true"]
+    assert "regular" in session.names()["conditions"]
