@@ -55,6 +55,7 @@ def test_kept_while_close_then_held_then_lost_to_a_tier_never_taken_away():
         ("2026-03-24T00:00:00Z", "leader", "member", "keep", False),
     ]
     assert tier_since(s) == at("2026-03-24T00:00:00Z")
+    assert subject(out["codegen"]).tier_log == s.tier_log  # generated Python walks the same timeline
 
 
 def test_requirements_close_so_not_lost_and_promoted_recently_so_not_demoted():

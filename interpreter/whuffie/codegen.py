@@ -466,10 +466,6 @@ class _Writer:
 
 def compile_plan(plan: Plan) -> Generated:
     """Generate, compile and load the Python module for one plan."""
-    memory = next((t for t in plan.ruleset.tiers.values() if n.has_memory(t)), None)
-    if memory is not None:
-        # a tier with memory is decided at every point of the timeline (tiertimeline): the reference runs it
-        raise CodegenUnsupported(f"tier {memory.name}, a tier with memory (keep or hold)")
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(plan.timezone)
@@ -900,6 +896,9 @@ def evaluate(ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | 
                 group.append(e)
         ids = {only} if only is not None else set(by_subject) | set(subjects)
         run = generated.namespace["subject_ledger" if ledger else "subject_fast"]
+        memory = _memory_program(ruleset)
+        if memory is not None:
+            run = _with_timeline(run, generated.namespace["subject_fast"], memory)
         out = []
         at_of = _by_time
         try:
@@ -918,6 +917,25 @@ def evaluate(ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | 
 
 
 _by_time = operator.attrgetter("at")
+
+
+def _memory_program(ruleset: Ruleset):
+    """The reference's compiled tiers and privileges, when some tier has memory (else None)."""
+    if not any(n.has_memory(t) for t in ruleset.tiers.values()):
+        return None
+    from .evaluator import compile_ruleset
+
+    return compile_ruleset(ruleset)
+
+
+def _with_timeline(run, fast, memory):
+    """A subject function whose tier is decided along the timeline (tiertimeline), each point by generated code."""
+    from .tiertimeline import with_memory
+
+    def subject(sid, evs, attrs, now):
+        result = run(sid, evs, attrs, now)
+        return with_memory(memory, result, sid, evs, attrs, now, lambda prefix, t: fast(sid, prefix, attrs, t))
+    return subject
 
 
 def _escaped(generated: Generated, exc: Exception) -> EvaluationError:

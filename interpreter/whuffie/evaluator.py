@@ -1000,7 +1000,14 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
             decl = p.ruleset.tiers[name]
             raise _fault(host_fault(exc, decl.span), f"tier {name}", decl.by, None, sid) from None
     env.tier = tier_rank
-    privileges = {}
+    privileges = privileges_of(p, env, sid)
+    return SubjectResult(sid, scores, tier_name, [k for k, v in privileges.items() if v], measures,
+                         points, by_rule, entries, len(events), tier_log)
+
+
+def privileges_of(p: Program, env: Env, sid: str) -> dict[str, bool]:
+    """Every privilege in declaration order, each seeing the ones above it (env.tier already set)."""
+    privileges: dict[str, bool] = {}
     env.privileges = privileges
     for name, cond in p.privileges:
         try:
@@ -1010,8 +1017,7 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
         except HOST_FAULTS as exc:
             decl = p.ruleset.privileges[name]
             raise _fault(host_fault(exc, decl.span), f"privilege {name}", decl.by, None, sid) from None
-    return SubjectResult(sid, scores, tier_name, [k for k, v in privileges.items() if v], measures,
-                         points, by_rule, entries, len(events), tier_log)
+    return privileges
 
 
 def check_points(total, span: n.Span):

@@ -104,25 +104,57 @@ def evaluation_points(events: list, now: dt.datetime, tz: dt.tzinfo) -> list[tup
 
 
 def tier_over_time(p, sid: str, events: list, attrs: dict, now: dt.datetime, final_env):
-    """The tier at ``now`` (name, rank) and the history of changes up to it."""
-    from .evaluator import Env, _evaluate_subject
+    """The tier at ``now`` (name, rank) and the history of changes, each point evaluated by the reference."""
+    from .evaluator import _evaluate_subject
 
-    held_since: dict[str, dt.datetime | None] = {t.name: None for t in p.memory}
+    def result_at(prefix: list, t: dt.datetime):
+        return _evaluate_subject(p, sid, prefix, attrs, t, False, timeline=False)
+    return decide(p.memory, p.tz, sid, events, attrs, now, result_at, final_env)
+
+
+def with_memory(p, result, sid: str, events: list, attrs: dict, now: dt.datetime, result_at):
+    """A memoryless SubjectResult (another engine's) with the tier, privileges and history of the timeline.
+
+    ``result_at(events_prefix, t)`` is that engine's memoryless result as of t; the tiers'
+    and privileges' conditions are the reference's closures of ``p``.
+    """
+    import dataclasses
+
+    from .evaluator import privileges_of
+
+    env = env_of(result, sid, attrs, now)
+    name, rank, log = decide(p.memory, p.tz, sid, events, attrs, now, result_at, env)
+    env.tier = rank
+    privileges = privileges_of(p, env, sid)
+    return dataclasses.replace(result, tier=name, privileges=[k for k, v in privileges.items() if v], tier_log=log)
+
+
+def env_of(result, sid: str, attrs: dict, t: dt.datetime):
+    """What a tier condition reads, from a memoryless result as of t."""
+    from .evaluator import Env
+
+    env = Env(t)
+    env.subject, env.attrs, env.points, env.by_rule = sid, attrs, result.points, result.points_by_rule
+    env.measures, env.scores = result.measures, result.scores
+    return env
+
+
+def decide(rules: list[TierRule], tz, sid: str, events: list, attrs: dict, now: dt.datetime, result_at,
+           final_env) -> tuple[str | None, int, list[TierChange]]:
+    """Walk the evaluation points in time order; the tier at ``now``, its rank, and the history."""
+    held_since: dict[str, dt.datetime | None] = {t.name: None for t in rules}
     log: list[TierChange] = []
     current: str | None = None
     current_rank = 0
     holding = False
-    for t, count in evaluation_points(events, now, p.tz):
+    for t, count in evaluation_points(events, now, tz):
         if t == now and count == len(events):
             env = final_env
         else:
-            r = _evaluate_subject(p, sid, events[:count], attrs, t, False, timeline=False)
-            env = Env(t)
-            env.subject, env.attrs, env.points, env.by_rule = sid, attrs, r.points, r.points_by_rule
-            env.measures, env.scores = r.measures, r.scores
+            env = env_of(result_at(events[:count], t), sid, attrs, t)
         chosen: TierRule | None = None
         reason = "no tier"
-        for rule in p.memory:
+        for rule in rules:
             ok, why = _qualifies(rule, env, t, held_since[rule.name], sid)
             if ok and held_since[rule.name] is None:
                 held_since[rule.name] = t
