@@ -311,7 +311,7 @@ _TOKEN_WORDS = {
     "DATETIME": "a datetime",
     "$END": "the end of the file",
 }
-_EXPRESSION_START_TEXT = ("(", "-", "not", "if", "true", "false")
+_EXPRESSION_START_TEXT = ("(", "-", "not", "if", "true", "false", "earlier")
 _OPERATOR_TEXT = ("+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "??", "in", "of",
                   ".", "(", "not")
 _UNIT_TEXT = ("second", "seconds", "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks")

@@ -91,12 +91,20 @@ def evaluation_points(events: list, now: dt.datetime, tz: dt.tzinfo) -> list[tup
     """Each point in time order with the number of events at or before it (events sorted by time)."""
     instants = {e.at for e in events}
     if events:
-        day = events[0].at.astimezone(tz).date() + dt.timedelta(days=1)
-        last = now.astimezone(tz).date()
+        try:
+            day = events[0].at.astimezone(tz).date() + dt.timedelta(days=1)
+            last = now.astimezone(tz).date()
+        except OverflowError:  # a local date in year 0 or 10000: no midnight of it is an instant we keep
+            day, last = dt.date.max, dt.date.min
         while day <= last:
-            midnight = dt.datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(dt.timezone.utc)
+            try:
+                midnight = dt.datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(dt.timezone.utc)
+            except OverflowError:
+                break
             if midnight <= now:
                 instants.add(midnight)
+            if day == dt.date.max:
+                break
             day += dt.timedelta(days=1)
     instants.add(now)
     ats = [e.at for e in events]
