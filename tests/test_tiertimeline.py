@@ -151,6 +151,10 @@ def test_explain_shows_the_history_and_score_writes_the_tier_log(tmp_path):
     assert lines[1] == {"subject": "s", "at": "2026-03-03T10:00:00Z", "from": "member", "to": "leader",
                         "by": "when", "held": False}
     assert len(lines) == 4
+    result = runner.invoke(app, ["explain", str(rules), str(events), "s", "--as-of", "2026-03-30", "--format", "json"])
+    history = json.loads(result.stdout)["tier_history"]
+    assert history[2] == {"at": "2026-03-13T00:00:00Z", "from": "leader", "to": "leader", "by": "hold 20 days",
+                          "held": True}
 
 
 def test_tier_log_without_memory_is_a_usage_error(tmp_path):

@@ -274,6 +274,11 @@ def explain_json(result: SubjectResult, precision: int = 2, limit: int = DEFAULT
     """``explain --format json``: the score record plus its ledger and reasons."""
     data = record(result, precision, ruleset)
     data["points"] = number(result.points, precision)
+    if "tier_since" in data:  # a tier with memory: the history behind the tier
+        from .tier_history import change_record
+
+        data["tier_history"] = [{k: v for k, v in change_record(result.subject, c).items() if k != "subject"}
+                                for c in result.tier_log]
     data["ledger"] = [ledger_entry(e, precision) for e in result.ledger]
     data["reasons"] = [
         {"rule": r.rule, "author": r.author, "because": r.because,
