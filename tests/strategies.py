@@ -43,6 +43,7 @@ datetimes = st.one_of(
                  timezones=st.one_of(st.just(dt.timezone.utc), offsets)),
 )
 durations = st.builds(n.Duration, amounts, st.sampled_from(UNITS))
+calendar_windows = st.builds(n.CalendarWithin, amounts, st.sampled_from(("months", "years")))
 time_literals = st.one_of(dates.map(n.Date), datetimes.map(n.DateTime))
 
 leaves = st.one_of(
@@ -52,6 +53,13 @@ leaves = st.one_of(
     st.booleans().map(n.Bool),
     time_literals,
     names.map(n.Name),
+)
+
+
+aggregates = st.one_of(
+    st.builds(n.Aggregate, st.sampled_from(("count", "count_days")), idents),
+    st.builds(n.Aggregate, st.sampled_from(("count_distinct", "sum", "min", "max", "avg", "last", "first")),
+              idents, idents),
 )
 
 
@@ -70,6 +78,9 @@ def _compound(inner: st.SearchStrategy) -> st.SearchStrategy:
         st.builds(n.Coalesce, inner, inner),
         st.builds(n.If, inner, inner, inner),
         st.builds(n.Of, inner, subject_ids),
+        st.builds(n.Earlier, aggregates, st.lists(st.one_of(
+            st.builds(n.Where, inner), st.builds(n.Within, durations), calendar_windows,
+            st.builds(n.Default, inner)), max_size=3).map(tuple)),
     )
 
 
@@ -95,6 +106,7 @@ measure_clauses = st.one_of(
     provenance,
     st.builds(n.Where, exprs),
     st.builds(n.Within, durations),
+    calendar_windows,
     st.builds(n.Default, exprs),
 )
 score_clauses = st.one_of(provenance, st.builds(n.Bound, st.sampled_from(("floor", "ceiling")), exprs))
@@ -113,10 +125,6 @@ fields = st.one_of(
     # an enumerated field: a list of values instead of a range (the grammar takes one or the other)
     st.builds(n.Field, names, types, st.booleans(), st.none(), st.booleans(),
               choices=st.builds(n.Choices, st.lists(texts, min_size=1, max_size=3).map(tuple))),
-)
-aggregates = st.one_of(
-    st.builds(n.Aggregate, st.sampled_from(("count", "count_days")), idents),
-    st.builds(n.Aggregate, st.sampled_from(("count_distinct", "sum", "min", "max", "avg")), idents, idents),
 )
 field_values = st.lists(st.builds(n.FieldValue, names, exprs), max_size=3).map(tuple)
 test_statements = st.one_of(
@@ -147,7 +155,9 @@ declarations = st.one_of(
     st.builds(n.FactorDecl, names, st.lists(idents, min_size=1, max_size=3).map(tuple), _clauses(provenance)),
     st.builds(n.MeasureDecl, names, aggregates, _clauses(measure_clauses)),
     st.builds(n.ScoreDecl, names, exprs, _clauses(score_clauses)),
-    st.builds(n.TierDecl, names, st.one_of(st.none(), exprs), _clauses(provenance)),
+    st.builds(n.TierDecl, names, st.one_of(st.none(), exprs), _clauses(st.one_of(
+        provenance, st.builds(n.Keep, st.one_of(st.none(), exprs)), st.builds(n.Hold, durations)))),
+    st.builds(n.ConditionDecl, names, exprs, _clauses(provenance)),
     st.builds(n.PrivilegeDecl, names, exprs, _clauses(provenance)),
     st.builds(n.DefDecl, names, st.lists(st.builds(n.Param, names, types), max_size=3).map(tuple), exprs,
               st.one_of(st.none(), types)),

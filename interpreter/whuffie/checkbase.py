@@ -49,6 +49,7 @@ class Scope:
     test_subjects: frozenset[str] | None = None
     literals_only: bool = False
     no_singling_out: bool = True
+    earlier: bool = False  # `earlier(...)` is allowed: a rule's where and award
 
     def who(self) -> str:
         """The construct and its author, for messages."""

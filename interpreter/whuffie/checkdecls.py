@@ -15,11 +15,12 @@ from .types import ERROR, TIER, Type
 CLAUSE_WORDS = {
     n.By: "by", n.Because: "because", n.On: "on", n.Where: "where", n.Award: "award",
     n.Decay: "decay", n.Once: "once", n.Within: "within", n.Default: "default",
+    n.CalendarWithin: "within", n.Keep: "keep", n.Hold: "hold",
 }
 
 # the declarations that share one namespace of names (a rule and a score may not both be `x`)
 NAMESPACE_KINDS = (n.EventDecl, n.RuleDecl, n.SharedCapDecl, n.FactorDecl, n.MeasureDecl, n.ScoreDecl, n.TierDecl,
-                   n.PrivilegeDecl, n.DefDecl)
+                   n.PrivilegeDecl, n.DefDecl, n.ConditionDecl)
 
 
 @lru_cache(maxsize=32)

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 from . import nodes as n
 from .checkbase import Scope
+from .checkconditions import ConditionChecks
+from .checkearlier import EarlierChecks
+from .checktiers import TierMemoryChecks
 from .checkdecls import DeclChecks
 from .checkchoices import ChoiceChecks
 from .checkexprs import ExprChecks
@@ -21,6 +24,7 @@ from .checkitems import ItemChecks
 from .checkranges import RangeChecks
 from .checkscope import ScopeChecks
 from .checksize import SizeChecks
+from .conditions import inline_conditions
 from .diagnostics import Diagnostic, sort_key
 from .limits import stack_for_nesting
 from .symbols import Ruleset, build
@@ -42,6 +46,8 @@ def check(program: n.Program) -> CheckResult:
         ruleset = checker.run()
     diags = sorted(checker.diags, key=sort_key)
     ok = not any(d.is_error for d in diags)
+    if ok:
+        inline_conditions(ruleset)
     return CheckResult(ruleset if ok else None, diags)
 
 
@@ -57,7 +63,8 @@ def check_expression(program: n.Program, expr: n.Expr, subjects=()) -> tuple[Typ
     return result, sorted(checker.diags, key=sort_key)
 
 
-class _Checker(DeclChecks, ItemChecks, FactorChecks, ChoiceChecks, ExprChecks, ScopeChecks, RangeChecks, SizeChecks):
+class _Checker(ConditionChecks, EarlierChecks, TierMemoryChecks, DeclChecks, ItemChecks, FactorChecks, ChoiceChecks,
+               ExprChecks, ScopeChecks, RangeChecks, SizeChecks):
     """One run of the checker over one program: the mixins' checks, in order."""
 
     def run(self) -> Ruleset:
@@ -86,6 +93,7 @@ class _Checker(DeclChecks, ItemChecks, FactorChecks, ChoiceChecks, ExprChecks, S
         for m in measures:
             self.measure(m)
         self.scores()
+        self.conditions()
         self.tiers()
         self.privileges()
         for prop in rs.properties:

@@ -233,9 +233,9 @@ class ExprChecks(CheckerBase):
                 return self.score_types.get(name, NUMBER)
             if name in rs.measures:
                 return self.measure_types.get(name, ERROR).required
-            if name in rs.privileges:
+            if name in rs.privileges or name in rs.conditions:
                 return BOOL
-            names = ["points", "tier", *rs.scores, *rs.measures, *rs.privileges]
+            names = ["points", "tier", *rs.scores, *rs.measures, *rs.privileges, *rs.conditions]
             return self.err("W010", f"unknown score, measure or privilege {name} in {scope.construct}",
                             target.span, suggest(name, names))
         return self.err("W025", "`of` reads a score, measure, tier, privilege or points of one subject",
@@ -364,6 +364,7 @@ _INFER = {
     n.Coalesce: "_coalesce",
     n.If: "_if",
     n.Of: "_of",
+    n.Earlier: "_earlier",
 }
 
 _BUILTINS = {

@@ -23,7 +23,8 @@ class ItemChecks(CheckerBase):
                 (" and " if len(missing) == 2 else "") + ("add `award <number>`" if award is None else "")
             self.err("W035", f"{what} has no `{'` and no `'.join(missing)}` clause", rule.name_span, hint)
         event = self.event_ref(on.event, what) if on else None
-        scope = Scope(what, rule.by, event=event, event_unknown=event is None, subject=True, now=True)
+        scope = Scope(what, rule.by, event=event, event_unknown=event is None, subject=True, now=True,
+                      earlier=True)
         where = rule.first(n.Where)
         if where is not None:
             t = self.value(where.cond, scope)
@@ -77,7 +78,7 @@ class ItemChecks(CheckerBase):
         t = self.field_type(f).required
         if agg.kind == "avg":
             t = NUMBER if t.numeric else ERROR
-        if agg.kind in ("min", "max", "avg") and not m.clauses_of(n.Default):
+        if agg.kind in ("min", "max", "avg", "last", "first") and not m.clauses_of(n.Default):
             return t.maybe
         return t
 
@@ -114,11 +115,29 @@ class ItemChecks(CheckerBase):
             if within.duration.seconds() <= 0:
                 self.err("W055", f"{what} counts within a window of zero length", within.duration.span,
                          "use a positive span, e.g. within 30 days")
+        windows = m.clauses_of(n.Within) + m.clauses_of(n.CalendarWithin)
+        for extra in sorted(windows, key=lambda c: (c.span.line, c.span.col))[1:]:
+            if not (isinstance(extra, n.Within) and len(m.clauses_of(n.Within)) > 1):  # twice() said so
+                self.err("W034", f"{what} gives `within` twice", extra.span, "keep one window")
+        for window in m.clauses_of(n.CalendarWithin):
+            self.calendar_window(window, what)
         for default in m.clauses_of(n.Default):
             t = self.value(default.value, Scope(f"the default of {what}", now=True, literals_only=True))
             expected = self.measure_types.get(m.name, ERROR).required
             if not ty.assignable(t, expected):
                 self.err("W020", f"the default of {what} must be {expected}, but it is {t}", default.value.span)
+
+    def calendar_window(self, window: n.CalendarWithin, what: str) -> None:
+        """A calendar window counts whole months, at least one, within the supported dates."""
+        if isinstance(window.amount, float) and not window.amount.is_integer():
+            self.err("W020", f"{what} counts within {window.amount} {window.unit}, but calendar windows count "
+                     "whole months and years", window.span, "write a whole number, or a fixed length in days")
+        elif window.amount <= 0:
+            self.err("W055", f"{what} counts within a window of zero length", window.span,
+                     "use a positive span, e.g. within 6 months")
+        elif window.months > 12 * 9999:
+            self.err("W060", f"the window {window.amount:g} {window.unit} is longer than any span of supported "
+                     "dates (years 1 to 9999)", window.span, "use at most 9999 years")
 
     def scores(self) -> None:
         names = list(self.rs.scores)
@@ -178,10 +197,11 @@ class ItemChecks(CheckerBase):
             if otherwise is not None:
                 self.err("W052", f"{what} comes after `tier {otherwise.name} otherwise`, so it is never used",
                          item.name_span, "`otherwise` must be the last tier; move this tier above it")
+            scope = Scope(what, item.by, subject=True, now=True, points=True, measures=True, scores=None)
+            self.tier_memory(item, scope, what)
             if item.condition is None:
                 otherwise = otherwise or item
                 continue
-            scope = Scope(what, item.by, subject=True, now=True, points=True, measures=True, scores=None)
             t = self.value(item.condition, scope)
             if not t.has("bool"):
                 self.err("W021", f"the condition of {what} must be a bool, but it is {t}", item.condition.span)

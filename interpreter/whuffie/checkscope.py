@@ -52,6 +52,11 @@ class ScopeChecks(CheckerBase):
                 return self.err("W051", f"score {name} is used in {scope.construct} before it is declared",
                                 e.span, f"a score reads only scores declared above it; move {name} up")
             return self._not_here(e, scope, f"score {name}", "scores are read by scores, tiers and privileges")
+        if name in rs.conditions:
+            if scope.scores is None and scope.measures:
+                return BOOL
+            return self._not_here(e, scope, f"condition {name}", "conditions are read by tiers, privileges, "
+                                  "properties, tests and other conditions")
         if name in rs.privileges:
             if scope.privileges is None or name in scope.privileges:
                 return BOOL
@@ -92,6 +97,8 @@ class ScopeChecks(CheckerBase):
             names += list(rs.measures)
         names += list(rs.scores) if scope.scores is None else list(scope.scores)
         names += list(rs.privileges) if scope.privileges is None else list(scope.privileges)
+        if scope.scores is None and scope.measures:
+            names += list(rs.conditions)
         if scope.tiers:
             names += ["tier", *rs.tiers]
         return names
@@ -156,7 +163,7 @@ class ScopeChecks(CheckerBase):
     def known_value(self, name: str, scope: Scope) -> bool:
         rs = self.rs
         return self.shadowed(name, scope) or name in ("now", "points", "tier") or any(
-            name in table for table in (rs.measures, rs.scores, rs.privileges, rs.tiers))
+            name in table for table in (rs.measures, rs.scores, rs.privileges, rs.tiers, rs.conditions))
 
     def subject_field(self, name: str) -> n.Field | None:
         if self.kind is None:

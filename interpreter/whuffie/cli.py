@@ -384,6 +384,7 @@ def score(
     reasons: Optional[int] = typer.Option(None, "--reasons", metavar="N", help="Add each subject's top N reasons (what cost the most points; needs the ledger, so DuckDB hands the run to generated Python)."),
     ledger: Optional[Path] = typer.Option(None, "--ledger", metavar="FILE", help="Also write every contribution of every subject here: Parquet, CSV or JSONL by the suffix (.parquet, .csv, .jsonl)."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+    tier_log: Optional[Path] = typer.Option(None, "--tier-log", metavar="FILE", help="Write every subject's tier changes here (JSONL), for rule sets with a tier that has memory."),
 ) -> None:
     """Score every subject: scores, tier, privileges and measures."""
     from . import report
@@ -402,6 +403,8 @@ def score(
     ruleset = loaded.ruleset
     if ledger is not None:
         _write_ledger(ledger, sink, loaded, load, results, subjects)
+    if tier_log is not None:
+        _write_tier_log(tier_log, results, ruleset)
     if format == "json":
         sys.stdout.write(report.score_json(results, precision, ruleset, reasons))
     elif format == "jsonl":
@@ -427,6 +430,17 @@ def score(
         else:
             sys.stdout.write(report.plain_table(header, rows))
     raise typer.Exit(EXIT_OK)
+
+
+def _write_tier_log(path: Path, results, ruleset) -> None:
+    from .tier_history import has_history, tier_log_jsonl
+
+    if not has_history(ruleset):
+        _usage("--tier-log needs a tier with memory (`keep` or `hold`): without one a tier has no history")
+    try:
+        path.write_text(tier_log_jsonl(results), encoding="utf-8")
+    except OSError as exc:
+        _usage(f"cannot write the tier log {path}: {exc.strerror or exc}")
 
 
 @app.command(cls=_Command)

@@ -28,6 +28,7 @@ from . import nodes as n
 from . import values
 from .diagnostics import error
 from .evaluator import BUILTINS, UTC, Cut, EvaluationError, LedgerEntry, Results, SubjectResult, _fault, check_points
+from .evaluator import earlier_label, earlier_spec, earlier_value
 from .inputs import Event, paused_gc
 from .plan import Plan, lower
 from .symbols import Ruleset
@@ -159,10 +160,12 @@ def _make_helpers(tz) -> dict:
         "_int_fault": values.int_fault, "_number_fault": values.number_fault, "_check": values.check_any,
         "_check_int": values.check_int, "_check_number": values.check_number,
         "_abs_int": lambda x, span: values.check_int(abs(x), span),
-        "_as_output": values.as_output, "_window_start": values.window_start, "_far_local": local_far,
+        "_as_output": values.as_output, "_window_start": values.window_start,
+        "_calendar_start": values.calendar_window_start, "_far_local": local_far,
         "_check_points": check_points,
         "_fault": _fault, "_host": host_fault, "_Cut": Cut, "_LedgerEntry": LedgerEntry,
-        "_SubjectResult": SubjectResult, "_tz": tz,
+        "_SubjectResult": SubjectResult, "_tz": tz, "_earlier": earlier_value,
+        "_saw": lambda seen, label, value: (seen.append((label, value)), value)[1],
     }
 
 
@@ -218,6 +221,7 @@ class _Writer:
         self.def_names = {name: f"_d{i}" for i, name in enumerate(self.rs.defs)}
         self.tier_ranks = {name: self.rs.tier_rank(name) for name in self.rs.tiers}
         self.inline_checks: bool | None = None  # set while one whole expression is written
+        self.recording = False  # writing the ledger function's rule where `earlier(...)` is recorded
 
     def emit(self, indent: int, text: str) -> None:
         self.lines.append("    " * indent + text)
@@ -336,6 +340,21 @@ class _Writer:
             if name in self.rs.measures:
                 return f"measures[{name!r}]"
         raise CodegenUnsupported(f"unknown name {name!r} here")
+
+    def _earlier(self, node: n.Earlier, scope: _Scope):
+        """The shared runtime (evaluator.earlier_value) with this rule's `where` and default as lambdas."""
+        if scope.kind != "event":
+            raise CodegenUnsupported("earlier(...) outside a rule")
+        spec = earlier_spec(self.rs, node)
+        where = node.first(n.Where)
+        default = node.first(n.Default)
+        # the lambda's f and ev are the earlier event's, shadowing the current one's
+        test = f"(lambda f, ev: {self.expr(where.cond, _Scope('event', fields=spec.where))})" if where else "None"
+        fallback = f"(lambda: {self.expr(default.value, _Scope('default'))})" if default else "None"
+        call = f"_earlier({self.const(spec)}, evs, _pos, {test}, {fallback}, _tz)"
+        if self.recording:  # the ledger records the value each `earlier(...)` had
+            return f"_saw(_earlier_seen, {earlier_label(node)!r}, {call})"
+        return call
 
     def _attribute(self, node: n.Attribute, scope: _Scope):
         obj, attr = node.obj, node.name
@@ -504,10 +523,14 @@ def _subject_function(w: _Writer, plan: Plan, keep: bool) -> None:
             w.emit(body, f"{var} = None")
         if m.kind == "avg":
             w.emit(body, f"{var}n = 0")
+        if m.kind == "first":
+            w.emit(body, f"{var}s = False")
         if m.within is not None:
             w.emit(body, f"{var}w = _window_start(now, {m.within!r})")
+        elif m.within_months:
+            w.emit(body, f"{var}w = _calendar_start(now, {m.within_months!r}, _tz)")
     utc_zone = plan.timezone in ("UTC", "Etc/UTC")
-    w.emit(body, "for ev in evs:")
+    w.emit(body, "for _pos, ev in enumerate(evs):" if _reads_earlier(plan) else "for ev in evs:")
     w.emit(body + 1, "f = ev.fields")
     w.emit(body + 1, "t = ev.type")
     first = True
@@ -658,8 +681,12 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
     w.construct = (f"rule {r.name}", r.span)
     what = repr(f"rule {r.name}")
     award_span = w.span(r.award_span)
+    w.recording = keep and _rule_reads_earlier(r)
     where = w.expr(r.where, scope) if r.where is not None else None
     award = w.expr(r.award, scope)
+    recording, w.recording = w.recording, False
+    if recording:
+        w.emit(ind, "_earlier_seen = []")
     w.emit(ind, "raw = None")
     award_at = ind
     if where is not None:
@@ -746,8 +773,9 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
     w.emit(i, f"r{r.index} = (0 if r{r.index} is None else r{r.index}) + value")
     if keep:
         w.emit(i, f"name, author, because, cites, span = _R[{r.index}]")
+        seen = ", tuple(_earlier_seen)" if recording else ""
         w.emit(i, "entries.append(_LedgerEntry(name, author, because, cites, ev.id, ev.type, ev.at, ev.line, "
-                  "raw, capped, cuts, factor, value, span))")
+                  f"raw, capped, cuts, factor, value, span{seen}))")
 
 
 _SMALL_LITERAL = re.compile(r"\(?-?([0-9]{1,15}|[0-9]{1,15}\.[0-9]+)\)?")  # a literal that is surely in range
@@ -756,7 +784,7 @@ _SMALL_LITERAL = re.compile(r"\(?-?([0-9]{1,15}|[0-9]{1,15}\.[0-9]+)\)?")  # a l
 def _measure_block(w: _Writer, m, var: str, scope: _Scope, ind: int) -> None:
     w.construct = (f"measure {m.name}", m.span)
     what = repr(f"measure {m.name}")
-    if m.within is not None:  # None: the window reaches before year 1 and covers every event
+    if m.within is not None or m.within_months:  # None: the window reaches before year 1 and covers every event
         w.emit(ind, f"if {var}w is None or ev.at > {var}w:")
         ind += 1
     if m.where is not None:
@@ -772,6 +800,10 @@ def _measure_block(w: _Writer, m, var: str, scope: _Scope, ind: int) -> None:
         w.emit(ind, f"{var} += 1")
     elif m.kind == "count_days":
         w.emit(ind, f"{var}.add(local.date())")
+    elif m.kind == "last":  # the latest event's value, none included
+        w.emit(ind, f"{var} = f.get({m.field!r})")
+    elif m.kind == "first":
+        w.emit(ind, f"if not {var}s: {var}, {var}s = f.get({m.field!r}), True")
     else:
         w.emit(ind, f"v = f.get({m.field!r})")
         w.emit(ind, "if v is not None:")
@@ -799,6 +831,15 @@ def _measure_block(w: _Writer, m, var: str, scope: _Scope, ind: int) -> None:
         elif m.kind == "max":
             w.emit(ind + 1, f"if {var} is None or v > {var}: {var} = v")
     w.emit(ind, "pass")
+
+
+def _rule_reads_earlier(r) -> bool:
+    return any(isinstance(x, n.Earlier) for x in n.walk(*([r.award] + ([r.where] if r.where is not None else []))))
+
+
+def _reads_earlier(plan: Plan) -> bool:
+    """Whether some rule reads `earlier(...)`: then the event loop counts positions."""
+    return any(_rule_reads_earlier(r) for r in plan.rules)
 
 
 def _base(t) -> str | None:
@@ -855,6 +896,9 @@ def evaluate(ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | 
                 group.append(e)
         ids = {only} if only is not None else set(by_subject) | set(subjects)
         run = generated.namespace["subject_ledger" if ledger else "subject_fast"]
+        memory = _memory_program(ruleset)
+        if memory is not None:
+            run = _with_timeline(run, generated.namespace["subject_fast"], memory)
         out = []
         at_of = _by_time
         try:
@@ -873,6 +917,25 @@ def evaluate(ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | 
 
 
 _by_time = operator.attrgetter("at")
+
+
+def _memory_program(ruleset: Ruleset):
+    """The reference's compiled tiers and privileges, when some tier has memory (else None)."""
+    if not any(n.has_memory(t) for t in ruleset.tiers.values()):
+        return None
+    from .evaluator import compile_ruleset
+
+    return compile_ruleset(ruleset)
+
+
+def _with_timeline(run, fast, memory):
+    """A subject function whose tier is decided along the timeline (tiertimeline), each point by generated code."""
+    from .tiertimeline import with_memory
+
+    def subject(sid, evs, attrs, now):
+        result = run(sid, evs, attrs, now)
+        return with_memory(memory, result, sid, evs, attrs, now, lambda prefix, t: fast(sid, prefix, attrs, t))
+    return subject
 
 
 def _escaped(generated: Generated, exc: Exception) -> EvaluationError:

@@ -61,6 +61,7 @@ KIND_NAMES = n.KIND_WORDS
 CLAUSE_NAMES = {
     n.By: "by", n.Because: "because", n.Cites: "cites", n.On: "on", n.Where: "where", n.Award: "award",
     n.Cap: "cap", n.Once: "once", n.Decay: "decay", n.Within: "within", n.Default: "default",
+    n.CalendarWithin: "within", n.Keep: "keep", n.Hold: "hold",
 }
 
 
@@ -119,6 +120,8 @@ def _parts(d) -> dict[str, str]:
         parts["when"] = "otherwise" if d.condition is None else f.format_expr(d.condition)
     elif isinstance(d, n.PrivilegeDecl):
         parts["when"] = f.format_expr(d.condition)
+    elif isinstance(d, n.ConditionDecl):
+        parts["="] = f.format_expr(d.expr)
     elif isinstance(d, n.DefDecl):
         params = ", ".join(f"{p.name}: {p.type.name}" for p in d.params)
         parts["signature"] = f"({params})" + (f": {d.return_type.name}" if d.return_type is not None else "")

@@ -56,6 +56,7 @@ class LedgerEntry:
     decay: float  # the factor applied; 1.0 without decay
     value: int | float  # what counts towards points
     span: n.Span
+    earlier: tuple = ()  # (the `earlier(...)` as written, the value it had) for each one the rule read
 
 
 @dataclass
@@ -71,6 +72,7 @@ class SubjectResult:
     points_by_rule: dict[str, int | float]
     ledger: list[LedgerEntry] = field(default_factory=list)
     events: int = 0
+    tier_log: list = field(default_factory=list)  # tiertimeline.TierChange, when some tier has memory
 
 
 @dataclass
@@ -150,7 +152,7 @@ class Env:
     """What a compiled expression reads: the current event, subject and computed values."""
 
     __slots__ = ("fields", "event", "attrs", "subject", "now", "points", "by_rule",
-                 "measures", "scores", "tier", "privileges", "args")
+                 "measures", "scores", "tier", "privileges", "args", "history", "position", "seen")
 
     def __init__(self, now: dt.datetime):
         self.fields: dict = {}
@@ -165,6 +167,9 @@ class Env:
         self.tier = 0
         self.privileges: dict = {}
         self.args: tuple = ()
+        self.history: list = []  # the subject's events in processing order, for `earlier(...)`
+        self.position = 0  # the index of the current event in history
+        self.seen: list | None = None  # the values `earlier(...)` had, while a ledger entry is being made
 
 
 @dataclass
@@ -465,6 +470,31 @@ class Compiler:
             return call_builtin
         raise _CompileError("W016", f"unknown function {name!r}", span)
 
+    def _earlier(self, node: n.Earlier, scope: Scope):
+        spec = earlier_spec(self.rs, node)
+        where = node.first(n.Where)
+        default = node.first(n.Default)
+        test_fn = self.expr(where.cond, Scope("event", event_fields=spec.where)) if where else None
+        default_fn = self.expr(default.value, Scope("default")) if default else None
+        tz = self.tz
+        label = earlier_label(node)
+
+        def earlier(env):
+            saved = env.fields, env.event
+
+            def test(fields, ev):
+                env.fields, env.event = fields, ev
+                return test_fn(env)
+            try:
+                value = earlier_value(spec, env.history, env.position, test if test_fn else None,
+                                      (lambda: default_fn(env)) if default_fn else None, tz)
+            finally:
+                env.fields, env.event = saved
+            if env.seen is not None:
+                env.seen.append((label, value))
+            return value
+        return earlier
+
     def _def_body(self, decl: n.DefDecl):
         if decl.name in self._defs:
             return self._defs[decl.name]
@@ -553,6 +583,7 @@ class _Rule:
     award_span: n.Span = n.NO_SPAN
     where_span: n.Span = n.NO_SPAN
     check_award: object = values.check_any
+    reads_earlier: bool = False
 
 
 @dataclass
@@ -566,6 +597,7 @@ class _Measure:
     default: object
     span: n.Span = n.NO_SPAN
     base: str | None = None  # the checked type: int, number, ... (None when unknown)
+    months: int | None = None  # `within N months|years` (then within is None)
 
 
 @dataclass
@@ -584,6 +616,7 @@ class Program:
     bound_start: int | float
     needs_local: bool
     reads_attributes: bool
+    memory: list | None = None  # tiertimeline.TierRule for every tier, when some tier has memory
 
 
 def compile_ruleset(ruleset: Ruleset) -> Program:
@@ -634,7 +667,8 @@ def _compile(rs: Ruleset) -> Program:
             c.expr(where.cond, scope) if where else None,
             c.expr(award.value, scope), once_spec, caps,
             decay.half_life.seconds() if decay else None, decl.span, award.value.span,
-            where.cond.span if where else n.NO_SPAN, values.award_check(rs.types.get(id(award.value))))
+            where.cond.span if where else n.NO_SPAN, values.award_check(rs.types.get(id(award.value))),
+            reads_earlier(decl))
         rules_by_type.setdefault(on.event.name, []).append(rule)
 
     measures = []
@@ -646,12 +680,13 @@ def _compile(rs: Ruleset) -> Program:
         where = decl.first(n.Where)
         within = decl.first(n.Within)
         default = decl.first(n.Default)
+        calendar = decl.first(n.CalendarWithin)
         m = _Measure(
             decl.name, agg.kind, etype, agg.field.name if agg.field else None,
             c.expr(where.cond, Scope("event", event_fields=fields)) if where else None,
             within.duration.seconds() if within else None,
             c.expr(default.value, Scope("default")) if default else None, decl.span,
-            _base(rs.measure_types.get(decl.name)))
+            _base(rs.measure_types.get(decl.name)), calendar.months if calendar else None)
         needs_local |= agg.kind == "count_days"
         measures.append(m)
         measures_by_type.setdefault(etype, []).append(m)
@@ -686,8 +721,10 @@ def _compile(rs: Ruleset) -> Program:
         scope = Scope("privilege", scores=all_scores, privileges=frozenset(seen_privileges))
         privileges.append((decl.name, c.expr(decl.condition, scope)))
         seen_privileges.append(decl.name)
+    from .tiertimeline import compile_tiers
+
     return Program(rs, tz, rules_by_type, measures_by_type, measures, scores, tiers, privileges,
-                   bounds, bound_start, needs_local, _reads_attributes(rs))
+                   bounds, bound_start, needs_local, _reads_attributes(rs), compile_tiers(c, rs, all_scores))
 
 
 def _bound_start(expr: n.Expr, c: Compiler):
@@ -719,6 +756,7 @@ def _reads_attributes(rs: Ruleset) -> bool:
         exprs += [c.cond for c in m.clauses_of(n.Where)]
     exprs += [s.expr for s in rs.scores.values()]
     exprs += [t.condition for t in rs.tiers.values() if t.condition is not None]
+    exprs += [k.cond for t in rs.tiers.values() for k in t.clauses_of(n.Keep) if k.cond is not None]
     exprs += [p.condition for p in rs.privileges.values()]
     exprs += [d.body for d in rs.defs.values()]
     return any(isinstance(node, n.Attribute) and isinstance(node.obj, n.Name) and node.obj.id == kind.name
@@ -796,7 +834,7 @@ def _fault(exc: RuntimeFault, what: str, author: str | None, event: Event | None
 
 
 def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, now: dt.datetime,
-                      keep_ledger: bool) -> SubjectResult:
+                      keep_ledger: bool, timeline: bool = True) -> SubjectResult:
     env = Env(now)
     env.subject = sid
     env.attrs = attrs
@@ -814,13 +852,18 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
     entries: list[LedgerEntry] = []
     acc = {m.name: _new_acc(m.kind) for m in p.measures}
     starts = {m.name: values.window_start(now, m.within) for m in p.measures if m.within is not None}
+    starts.update({m.name: values.calendar_window_start(now, m.months, p.tz) for m in p.measures if m.months})
     rules_by_type = p.rules_by_type
     measures_by_type = p.measures_by_type
-    for ev in events:
+    env.history = events
+    for position, ev in enumerate(events):
+        env.position = position
         env.fields = ev.fields
         env.event = ev
         local = values.local_time(ev.at, tz) if needs_local else ev.at if same_zone else None
         for r in rules_by_type.get(ev.type, ()):
+            if keep_ledger and r.reads_earlier:
+                env.seen = []
             if r.where is not None:
                 try:
                     if not r.where(env):
@@ -882,9 +925,10 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
             if keep_ledger:
                 entries.append(LedgerEntry(
                     r.name, r.author, r.because, r.cites, ev.id, ev.type, ev.at, ev.line,
-                    raw, capped, cuts or [], factor, value, r.span))
+                    raw, capped, cuts or [], factor, value, r.span, tuple(env.seen or ())))
+            env.seen = None
         for m in measures_by_type.get(ev.type, ()):
-            if m.within is not None:
+            if m.within is not None or m.months:
                 start = starts[m.name]
                 if start is not None and ev.at <= start:
                     continue
@@ -939,7 +983,13 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
         except HOST_FAULTS as exc:
             raise _fault(host_fault(exc, decl.expr.span), f"score {name}", decl.by, None, sid) from None
     tier_name, tier_rank = None, 0
-    for name, cond, rank in p.tiers:
+    tier_log: list = []
+    if p.memory is not None:
+        if timeline:
+            from .tiertimeline import tier_over_time
+
+            tier_name, tier_rank, tier_log = tier_over_time(p, sid, events, attrs, now, env)
+    for name, cond, rank in (p.tiers if p.memory is None else ()):
         try:
             if cond is None or cond(env):
                 tier_name, tier_rank = name, rank
@@ -950,7 +1000,14 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
             decl = p.ruleset.tiers[name]
             raise _fault(host_fault(exc, decl.span), f"tier {name}", decl.by, None, sid) from None
     env.tier = tier_rank
-    privileges = {}
+    privileges = privileges_of(p, env, sid)
+    return SubjectResult(sid, scores, tier_name, [k for k, v in privileges.items() if v], measures,
+                         points, by_rule, entries, len(events), tier_log)
+
+
+def privileges_of(p: Program, env: Env, sid: str) -> dict[str, bool]:
+    """Every privilege in declaration order, each seeing the ones above it (env.tier already set)."""
+    privileges: dict[str, bool] = {}
     env.privileges = privileges
     for name, cond in p.privileges:
         try:
@@ -960,8 +1017,7 @@ def _evaluate_subject(p: Program, sid: str, events: list[Event], attrs: dict, no
         except HOST_FAULTS as exc:
             decl = p.ruleset.privileges[name]
             raise _fault(host_fault(exc, decl.span), f"privilege {name}", decl.by, None, sid) from None
-    return SubjectResult(sid, scores, tier_name, [k for k, v in privileges.items() if v], measures,
-                         points, by_rule, entries, len(events))
+    return privileges
 
 
 def check_points(total, span: n.Span):
@@ -969,11 +1025,71 @@ def check_points(total, span: n.Span):
     return check_number(total, span) if isinstance(total, float) else check_int(total, span)
 
 
+def earlier_label(node: n.Earlier) -> str:
+    """How the ledger names an `earlier(...)`: as the formatter writes it."""
+    from .formatter import format_expr
+
+    return format_expr(node)
+
+
+def reads_earlier(decl: n.RuleDecl) -> bool:
+    """Whether a rule's where or award reads `earlier(...)`."""
+    roots = [c.cond for c in decl.clauses_of(n.Where)] + [c.value for c in decl.clauses_of(n.Award)]
+    return any(isinstance(x, n.Earlier) for x in n.walk(*roots))
+
+
+def earlier_spec(rs: Ruleset, node: n.Earlier) -> _Measure:
+    """What ``earlier(...)`` aggregates, as a measure; ``where`` holds the event's field names."""
+    agg = node.aggregate
+    etype = agg.event.name
+    within = node.first(n.Within)
+    calendar = node.first(n.CalendarWithin)
+    fields = frozenset(f.name for f in rs.events[etype].fields) if etype in rs.events else frozenset()
+    return _Measure("earlier", agg.kind, etype, agg.field.name if agg.field else None, fields,
+                    within.duration.seconds() if within else None, None, node.span,
+                    _base(rs.types.get(id(node))), calendar.months if calendar else None)
+
+
+def earlier_value(m: _Measure, events: list, position: int, test, default, tz: dt.tzinfo):
+    """``earlier(...)`` at events[position]: the aggregate over the subject's events before it.
+
+    Before means earlier in processing order (time, then input position), so an
+    event at the same instant but read before counts; the window is the span
+    (at − D, at] or the calendar months before this event's instant. ``test(fields,
+    event)`` is the `where`, ``default()`` the default; both engines pass their own.
+    """
+    at = events[position].at
+    if m.within is not None:
+        start = values.window_start(at, m.within)
+    elif m.months:
+        start = values.calendar_window_start(at, m.months, tz)
+    else:
+        start = None
+    acc = _new_acc(m.kind)
+    kind, etype = m.kind, m.event
+    for i in range(position):
+        ev = events[i]
+        if ev.type != etype or (start is not None and ev.at <= start):
+            continue
+        if test is not None and not test(ev.fields, ev):
+            continue
+        if kind == "count":
+            acc[0] += 1
+        else:
+            _accumulate(acc, m, ev, values.local_time(ev.at, tz) if kind == "count_days" else None)
+    value = _finish(acc, m)
+    if value is None and default is not None:
+        value = default()
+    return values.as_output(value, m.base, m.span)
+
+
 def _new_acc(kind: str):
     if kind in ("count_days", "count_distinct"):
         return [set()]
     if kind == "avg":
         return [None, 0]
+    if kind == "first":
+        return [None, False]  # the value, and whether an event was seen (its field may be none)
     # sum starts from the first value, not from 0, so that durations add up too
     return [0 if kind == "count" else None]
 
@@ -987,6 +1103,13 @@ def _accumulate(acc: list, m: _Measure, ev: Event, local):
         acc[0].add(local.date())
         return
     value = ev.fields.get(m.field)
+    if kind == "last":  # the latest event's value, none included: a later event without it clears it
+        acc[0] = value
+        return
+    if kind == "first":
+        if not acc[1]:
+            acc[0], acc[1] = value, True
+        return
     if value is None:
         return
     if kind == "count_distinct":

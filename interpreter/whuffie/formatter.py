@@ -182,6 +182,9 @@ def format_expr(e: n.Expr) -> str:
         return f"if {format_expr(e.cond)} then {format_expr(e.then)} else {format_expr(e.orelse)}"
     if kind is n.Of:
         return f"{_operand(e.target, _PRIMARY)} of {format_subject_id(e.subject)}"
+    if kind is n.Earlier:
+        clauses = "".join(" " + _clause(c) for c in e.clauses)
+        return f"earlier({_aggregate(e.aggregate)}{clauses})"
     raise TypeError(f"not an expression node: {e!r}")
 
 
@@ -232,8 +235,15 @@ def _clause(c) -> str:
         return f"decay half_life {format_duration(c.half_life)}"
     if kind is n.Within:
         return f"within {format_duration(c.duration)}"
+    if kind is n.CalendarWithin:
+        unit = c.unit[:-1] if c.amount == 1 else c.unit
+        return f"within {format_number(c.amount)} {unit}"
     if kind is n.Default:
         return f"default {format_expr(c.value)}"
+    if kind is n.Keep:
+        return "keep" if c.cond is None else f"keep while {format_expr(c.cond)}"
+    if kind is n.Hold:
+        return f"hold {format_duration(c.duration)}"
     if kind is n.Bound:
         return f"{c.kind} {format_expr(c.value)} per event"
     raise TypeError(f"not a clause: {c!r}")
@@ -246,6 +256,8 @@ def _clause_tail(c) -> n.Expr | None:
         return c.cond
     if kind is n.Award or kind is n.Default:
         return c.value
+    if kind is n.Keep:
+        return c.cond
     return None
 
 
@@ -377,7 +389,7 @@ class _Layout:
             return self._with_clauses(head, d.rules[-1].span if d.rules else d.name_span, d, d.clauses)
         if kind is n.MeasureDecl:
             return self._with_clauses(f"measure {d.name} = {_aggregate(d.aggregate)}", d.aggregate.span,
-                                      d, d.clauses, inline=(n.Where, n.Within, n.Default))
+                                      d, d.clauses, inline=(n.Where, n.Within, n.CalendarWithin, n.Default))
         if kind is n.ScoreDecl:
             return self._with_clauses(f"score {d.name} = {format_expr(d.expr)}", d.expr.span, d, d.clauses,
                                       fold=not any(type(c) is n.Bound for c in d.clauses), tail=d.expr)
@@ -388,6 +400,9 @@ class _Layout:
         if kind is n.PrivilegeDecl:
             return self._with_clauses(f"privilege {d.name} when {format_expr(d.condition)}", d.condition.span,
                                       d, d.clauses, tail=d.condition)
+        if kind is n.ConditionDecl:
+            return self._with_clauses(f"condition {d.name} = {format_expr(d.expr)}", d.expr.span, d, d.clauses,
+                                      tail=d.expr)
         if kind is n.DefDecl:
             params = ", ".join(f"{p.name}: {p.type.name}" for p in d.params)
             returns = f": {d.return_type.name}" if d.return_type is not None else ""

@@ -34,28 +34,30 @@ __all__ = ["WhuffieLexer"]
 DECLARATION_KEYWORDS = (
     "ruleset", "version", "timezone", "import", "author", "subject", "event",
     "rule", "shared", "factor", "measure", "score", "tier", "privilege", "def", "test",
-    "property",
+    "property", "condition",
 )
 # Declarations whose keyword is followed by the name being declared.
 NAMING_DECLARATIONS = ("ruleset", "author", "subject", "event", "rule", "factor", "measure", "score",
-                       "tier", "privilege", "def")
+                       "tier", "privilege", "def", "condition")
 CLAUSE_KEYWORDS = (
     "by", "because", "cites", "on", "where", "award", "cap", "once",
-    "decay", "half_life", "over", "count", "distinct", "sum", "avg", "min", "max",
+    "decay", "half_life", "over", "count", "distinct", "sum", "avg", "min", "max", "last", "first",
     "within", "default", "floor", "ceiling", "when", "otherwise", "protected",
     "expect", "at", "as", "always", "independent", "monotone", "gain", "for", "per", "four", "fifths",
+    "keep", "while", "hold", "earlier",
 )
 WORD_OPERATORS = ("and", "or", "not", "in", "of", "if", "then", "else")
 TYPE_NAMES = ("int", "number", "bool", "text", "date", "datetime", "duration")
 UNITS = ("seconds", "second", "minutes", "minute", "hours", "hour", "days", "day", "weeks", "week")
 WINDOWS = ("day", "week", "month", "year")
+CALENDAR_UNITS = ("months", "month", "years", "year")  # `within 6 months`
 BUILTIN_FUNCTIONS = ("min", "max", "clamp", "abs", "floor", "ceil", "round", "sqrt", "log", "exp",
                      "days", "hours", "points")
 BUILTIN_VALUES = ("points", "now")
 # Keywords that an expression follows, so that "award (a + b)" is not a call.
 # (`floor` is left out: before "(" it is far more often the function.)
 EXPRESSION_KEYWORDS = ("where", "award", "when", "default", "always", "expect", "ceiling",
-                       "and", "or", "not", "if", "then", "else")
+                       "and", "or", "not", "if", "then", "else", "while", "earlier")
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _NUMBER = r"\d+(?:\.\d+(?:[eE][+-]?\d+)?)?"
@@ -79,7 +81,9 @@ class WhuffieLexer(RegexLexer):
             # Literals: the longest forms first, as the grammar's priorities do.
             (_DATETIME, Number.Other),
             (_DATE, Number.Other),
-            (r"(%s)(\s+)(%s)\b" % (_NUMBER, "|".join(UNITS)), bygroups(Number, Whitespace, Keyword.Type)),
+            # a unit follows its number on the same line (a field named `minutes` may start the next)
+            (r"(%s)([ \t]+)(%s)\b" % (_NUMBER, "|".join(UNITS + CALENDAR_UNITS)),
+             bygroups(Number, Whitespace, Keyword.Type)),
             (r"(%s)(\s+)(total)\b" % _NUMBER, bygroups(Number, Whitespace, Keyword)),
             (r"\d+\.\d+(?:[eE][+-]?\d+)?", Number.Float),
             (r"\d+", Number.Integer),

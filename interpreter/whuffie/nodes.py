@@ -164,9 +164,25 @@ class Of:
     span: Span = _span()
 
 
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """``earlier(AGGREGATE clauses)``: a measure over the subject's events before this one (rules only).
+
+    ``clauses`` are Where, Within, CalendarWithin and Default nodes, as a measure's.
+    """
+
+    aggregate: "Aggregate"
+    clauses: tuple = ()
+    span: Span = _span()
+
+    def first(self, kind: type):
+        """The first clause of one kind, or None."""
+        return next((c for c in self.clauses if isinstance(c, kind)), None)
+
+
 Expr = Union[
     Number, Duration, String, Bool, Date, DateTime, Name, Attribute, Call,
-    Unary, Binary, Compare, In, Coalesce, If, Of,
+    Unary, Binary, Compare, In, Coalesce, If, Of, Earlier,
 ]
 
 
@@ -319,6 +335,36 @@ class Within:
 
 
 @dataclass(frozen=True, slots=True)
+class CalendarWithin:
+    """``within N months`` / ``within N years``: from the same local date N months before T."""
+
+    amount: int | float
+    unit: str  # months | years
+    span: Span = _span()
+
+    @property
+    def months(self) -> int:
+        """The window's length in calendar months (a year is 12)."""
+        return int(self.amount) * (12 if self.unit.startswith("year") else 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """``keep`` (never lost once reached) or ``keep while COND`` on a tier."""
+
+    cond: Expr | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """``hold DURATION`` on a tier: never lost within DURATION of reaching it."""
+
+    duration: Duration
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class Default:
     value: Expr
     span: Span = _span()
@@ -422,7 +468,7 @@ class FactorDecl(_Provenance):
 class Aggregate:
     """What a measure aggregates.
 
-    kind is one of count, count_days, count_distinct, sum, min, max, avg;
+    kind is one of count, count_days, count_distinct, sum, min, max, avg, last, first;
     ``field`` is None for count and count_days.
     """
 
@@ -432,7 +478,7 @@ class Aggregate:
     span: Span = _span()
 
 
-MeasureClause = Union[Where, Within, Default, By, Because, Cites]
+MeasureClause = Union[Where, Within, CalendarWithin, Default, By, Because, Cites]
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,15 +505,31 @@ class TierDecl(_Provenance):
 
     name: str
     condition: Expr | None
-    clauses: tuple[ProvenanceClause, ...] = ()
+    clauses: tuple[Union[By, Because, Cites, Keep, Hold], ...] = ()
     span: Span = _span()
     name_span: Span = _span()
+
+
+def has_memory(tier: TierDecl) -> bool:
+    """Whether a tier keeps state along the timeline (`keep` or `hold`)."""
+    return any(isinstance(c, (Keep, Hold)) for c in tier.clauses)
 
 
 @dataclass(frozen=True, slots=True)
 class PrivilegeDecl(_Provenance):
     name: str
     condition: Expr
+    clauses: tuple[ProvenanceClause, ...] = ()
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionDecl(_Provenance):
+    """``condition NAME = EXPR``: a named bool over a subject's results."""
+
+    name: str
+    expr: Expr
     clauses: tuple[ProvenanceClause, ...] = ()
     span: Span = _span()
     name_span: Span = _span()
@@ -597,7 +659,7 @@ class PropertyDecl(_Provenance):
 Decl = Union[
     RulesetDecl, VersionDecl, TimezoneDecl, ImportDecl, AuthorDecl, SubjectDecl,
     EventDecl, RuleDecl, SharedCapDecl, FactorDecl, MeasureDecl, ScoreDecl, TierDecl,
-    PrivilegeDecl, DefDecl, TestDecl, PropertyDecl,
+    PrivilegeDecl, DefDecl, TestDecl, PropertyDecl, ConditionDecl,
 ]
 
 # The kind of each declaration as messages and reports name it (one table: a new kind is added here).
@@ -606,6 +668,7 @@ KIND_WORDS = {
     AuthorDecl: "author", SubjectDecl: "subject", EventDecl: "event", RuleDecl: "rule",
     SharedCapDecl: "shared cap", FactorDecl: "factor", MeasureDecl: "measure", ScoreDecl: "score",
     TierDecl: "tier", PrivilegeDecl: "privilege", DefDecl: "def", TestDecl: "test", PropertyDecl: "property",
+    ConditionDecl: "condition",
 }
 
 

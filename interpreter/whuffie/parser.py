@@ -38,7 +38,7 @@ MAX_ERRORS = 50  # syntax errors reported for one file before giving up
 DECLARATION_KEYWORDS = (
     "ruleset", "version", "timezone", "import", "author", "subject", "event",
     "rule", "shared", "factor", "measure", "score", "tier", "privilege", "def", "test",
-    "property",
+    "property", "condition",
 )
 
 
@@ -311,7 +311,7 @@ _TOKEN_WORDS = {
     "DATETIME": "a datetime",
     "$END": "the end of the file",
 }
-_EXPRESSION_START_TEXT = ("(", "-", "not", "if", "true", "false")
+_EXPRESSION_START_TEXT = ("(", "-", "not", "if", "true", "false", "earlier")
 _OPERATOR_TEXT = ("+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "??", "in", "of",
                   ".", "(", "not")
 _UNIT_TEXT = ("second", "seconds", "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks")
@@ -603,7 +603,7 @@ def _hint(tok: Token, at_end: bool, expected: set[str], expected_text: set[str],
     if expected_text == {"["}:
         return "list the options in brackets: x in [1, 2]"
     if expected_text == {"."} and declaration == "measure":
-        return "sum, min, max and avg take an event's field, e.g. sum volunteered.hours"
+        return "sum, min, max, avg, last and first take an event's field, e.g. sum volunteered.hours"
     if expected_text == {"per"} and declaration == "score":
         return "a running bound is written floor N per event (or ceiling N per event)"
     if value in ("&&", "&"):
@@ -1060,6 +1060,13 @@ class _AstBuilder:
     def within_clause(self, c):
         return n.Within(c[1], span=self._span(c))
 
+    def calendar_within_clause(self, c):
+        unit = "years" if c[2].value.startswith("year") else "months"
+        return n.CalendarWithin(c[1].value, unit, span=self._span(c))
+
+    def calendar_unit(self, c):
+        return c[0]
+
     def default_clause(self, c):
         return n.Default(c[1], span=self._span(c))
 
@@ -1076,6 +1083,12 @@ class _AstBuilder:
     def tier_decl(self, c):
         return n.TierDecl(c[1].value, c[2].value, tuple(c[3:]), span=self._span(c), name_span=self._tok_span(c[1]))
 
+    def keep_clause(self, c):
+        return n.Keep(c[2] if len(c) > 2 else None, span=self._span(c))
+
+    def hold_clause(self, c):
+        return n.Hold(c[1], span=self._span(c))
+
     def when_condition(self, c):
         return _Piece(c[1], self._start(c[0]), self._end(c[1]))
 
@@ -1084,6 +1097,9 @@ class _AstBuilder:
 
     def privilege_decl(self, c):
         return n.PrivilegeDecl(c[1].value, c[3], tuple(c[4:]), span=self._span(c), name_span=self._tok_span(c[1]))
+
+    def condition_decl(self, c):
+        return n.ConditionDecl(c[1].value, c[3], tuple(c[4:]), span=self._span(c), name_span=self._tok_span(c[1]))
 
     # -- functions
     def def_decl(self, c):
@@ -1193,6 +1209,9 @@ class _AstBuilder:
 
     def negate(self, c):
         return self._nested(n.Unary("-", c[1], span=self._span(c)), c[1])
+
+    def earlier(self, c):
+        return n.Earlier(c[2], tuple(c[3:-1]), span=self._span(c))
 
     def of_expr(self, c):
         return self._nested(n.Of(c[0], self._subject_id(c[2]), span=self._span(c)), c[0])

@@ -62,13 +62,14 @@ class MeasurePlan:
     """One measure: an aggregate over one event type."""
 
     name: str
-    kind: str  # count | count_days | count_distinct | sum | min | max | avg
+    kind: str  # count | count_days | count_distinct | sum | min | max | avg | last | first
     event: str
     field: str | None
     where: n.Expr | None
     within: float | None  # seconds
     default: n.Expr | None
     span: n.Span
+    within_months: int | None = None  # `within N months|years`: a calendar window (then within is None)
 
 
 @dataclass(frozen=True)
@@ -195,11 +196,12 @@ def lower(ruleset: Ruleset) -> Plan:
         where = decl.first(n.Where)
         within = decl.first(n.Within)
         default = decl.first(n.Default)
+        calendar = decl.first(n.CalendarWithin)
         needs_local |= agg.kind == "count_days"
         measures.append(MeasurePlan(
             decl.name, agg.kind, agg.event.name, agg.field.name if agg.field else None,
             where.cond if where else None, within.duration.seconds() if within else None,
-            default.value if default else None, decl.span))
+            default.value if default else None, decl.span, calendar.months if calendar else None))
     scores = [ScorePlan(d.name, d.expr, d.by, d.span) for d in ruleset.scores.values()]
     bound = None
     if program.bounds is not None:

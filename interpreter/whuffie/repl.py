@@ -41,7 +41,9 @@ from .parser import parse, parse_expression
 from .repl_commands import COMMAND_NAMES, COMMANDS, SessionCommands  # noqa: F401
 from .repl_data import SessionData, _DataFile, _Derived, _SubjectProblem
 from .repl_edits import SessionEdits, declaration_key, describe  # noqa: F401
+from .conditions import inline_expression
 from .symbols import Ruleset
+from .testblocks import subject_env
 
 
 # ---------------------------------------------------------------- replies
@@ -186,6 +188,8 @@ class _SessionCompiler(Compiler):
     def __init__(self, ruleset: Ruleset, tz: dt.tzinfo, result_of: Callable[[str], SubjectResult]):
         super().__init__(ruleset, tz)
         self.result_of = result_of
+        self.result_scope = EvalScope("privilege", scores=frozenset(ruleset.scores),
+                                      privileges=frozenset(ruleset.privileges))
 
     def _of(self, node: n.Of, scope):
         sid, target, rs, result_of = node.subject, node.target, self.rs, self.result_of
@@ -204,6 +208,10 @@ class _SessionCompiler(Compiler):
             return lambda env: result_of(sid).scores[name]
         if name in rs.measures:
             return lambda env: result_of(sid).measures[name]
+        if name in rs.conditions:
+            # a condition is read over one subject's results, as a test's `X of s` reads it
+            body = self.expr(inline_expression(rs, target), self.result_scope)
+            return lambda env: body(subject_env(rs, result_of(sid), {}, env.now))
         return lambda env: name in result_of(sid).privileges
 
 
@@ -241,10 +249,11 @@ class Session(SessionData, SessionEdits, SessionCommands):
         """Names for completion, by what they are."""
         items = self.items()
         out: dict[str, list[str]] = {k: [] for k in ("events", "fields", "rules", "scores", "measures", "tiers",
-                                                     "privileges", "authors", "defs", "kinds", "subjects")}
+                                                     "privileges", "authors", "defs", "kinds", "subjects",
+                                                     "conditions")}
         table = {n.EventDecl: "events", n.RuleDecl: "rules", n.ScoreDecl: "scores", n.MeasureDecl: "measures",
                  n.TierDecl: "tiers", n.PrivilegeDecl: "privileges", n.AuthorDecl: "authors", n.DefDecl: "defs",
-                 n.SubjectDecl: "kinds", n.SharedCapDecl: "rules"}
+                 n.SubjectDecl: "kinds", n.SharedCapDecl: "rules", n.ConditionDecl: "conditions"}
         for item in items:
             key = table.get(type(item))
             if key is not None and item.name not in out[key]:
@@ -354,7 +363,8 @@ class Session(SessionData, SessionEdits, SessionCommands):
     def _bare_values(self, expr: n.Expr, program: n.Program) -> list[Diagnostic]:
         """Scores, measures, tiers, privileges and points read without `of SUBJECT`: values of nobody."""
         per_subject = {"points", "tier"} | {
-            d.name for d in program.items if isinstance(d, (n.ScoreDecl, n.MeasureDecl, n.PrivilegeDecl))}
+            d.name for d in program.items
+        if isinstance(d, (n.ScoreDecl, n.MeasureDecl, n.PrivilegeDecl, n.ConditionDecl))}
         targets = {id(x.target) for x in _walk(expr) if isinstance(x, n.Of)}
         found = []
         for node in _walk(expr):

@@ -240,8 +240,8 @@ class SessionData:
 
     @staticmethod
     def _counts(items: list) -> str:
-        order = ["author", "event", "rule", "shared cap", "factor", "measure", "score", "tier", "privilege", "test",
-                 "property"]
+        order = ["author", "event", "rule", "shared cap", "factor", "measure", "score", "tier", "privilege",
+                 "condition", "test", "property"]
         tally: dict[str, int] = {}
         for item in items:
             tally[_kind_word(item)] = tally.get(_kind_word(item), 0) + 1

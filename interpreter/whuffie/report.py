@@ -172,6 +172,8 @@ def record(result: SubjectResult, precision: int = 2, ruleset: Ruleset | None = 
     ``with_reasons`` N adds the subject's top N reasons (``score --reasons N``; needs the ledger).
     """
     bounds = bounds_of(ruleset)
+    from .tier_history import has_history, tier_since
+
     data = {
         "subject": result.subject,
         "scores": {k: honest_number(v, bounds.get(k, ()), precision)
@@ -183,6 +185,9 @@ def record(result: SubjectResult, precision: int = 2, ruleset: Ruleset | None = 
     }
     if with_reasons is not None:
         data["reasons"] = [reason_data(r, precision) for r in reasons(result, ruleset, with_reasons)]
+    if has_history(ruleset):  # a tier with memory: when the present tier was reached
+        since = tier_since(result)
+        data["tier_since"] = iso(since) if since else None
     return data
 
 
@@ -319,7 +324,8 @@ def ledger_entry(entry: LedgerEntry, precision: int = 2) -> dict:
         "decay": number(entry.decay, 6),
         "value": number(entry.value, precision),
         "span": str(entry.span),
-    }
+    } | ({"earlier": [{"expr": text, "value": number(v, precision)} for text, v in entry.earlier]}
+         if entry.earlier else {})
 
 
 def reason_text(r: Reason, precision: int = 2) -> str:
@@ -338,6 +344,11 @@ def explain_json(result: SubjectResult, precision: int = 2, limit: int = DEFAULT
     """``explain --format json``: the score record plus its ledger and reasons."""
     data = record(result, precision, ruleset)
     data["points"] = number(result.points, precision)
+    if "tier_since" in data:  # a tier with memory: the history behind the tier
+        from .tier_history import change_record
+
+        data["tier_history"] = [{k: v for k, v in change_record(result.subject, c).items() if k != "subject"}
+                                for c in result.tier_log]
     data["ledger"] = [ledger_entry(e, precision) for e in result.ledger]
     data["reasons"] = [reason_data(r, precision) for r in reasons(result, ruleset, limit)]
     if why_not is not None:
@@ -399,6 +410,9 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
     out.append(f"  tier: {result.tier or '-'}")
     if next_tier:
         out.append(next_tier)
+    from .tier_history import explain_lines
+
+    out.extend(explain_lines(result))
     out.append(f"  privileges: {', '.join(result.privileges) or '-'}")
     out.append("")
     out.append("Ledger")
@@ -436,6 +450,8 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
                 detail += f", decay x{e.decay:.4f}"
             origin = "" if e.event_id == e.line else f"; {e.line}"
             out.append(f"    {iso(e.at)}  {e.event_id:<20} {text_value(e.value, p):>9}  ({detail}{origin})")
+            for text, seen in e.earlier:  # what the rule saw of the subject's past
+                out.append(f"      saw {text} = {text_value(seen, p)}")
     out.append(f"  points = {text_value(result.points, p)}")
     if result.measures:
         out.append("")

@@ -42,6 +42,7 @@ from .evaluator import UTC, Results, SubjectResult
 from .inputs import OUT_OF_RANGE
 from .plan import Plan, fmt_amount
 from .sqlledger import Stage, ledger_select
+from .values import calendar_window_start
 
 from .sqlexpr import EPOCH, MAX_INT as _MAX_INT, MIN_INT as _MIN_INT, US, Scope as _Scope, SqlUnsupported, Translator
 from .sqlexpr import case as _case, coalesce0 as _coalesce0, col as _col, double as _double, eq as _eq
@@ -182,6 +183,10 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     value on the row, and ``Compiled.ledger`` is the query of every firing
     with its cuts (sqlledger.py); the score query itself is unchanged.
     """
+    memory = next((t for t in plan.ruleset.tiers.values() if n.has_memory(t)), None)
+    if memory is not None:
+        raise SqlUnsupported(f"tier {memory.name}, a tier with memory (it is decided at every point of the "
+                             "timeline)", memory.span)
     layout = layout or layout_for(plan)
     if as_of_us is None:
         now = exp.Subquery(this=exp.select(exp.Max(this=_col("at_us"))).from_("events"))
@@ -262,6 +267,10 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
             within_us = round(m.within * US)
             cond = exp.And(this=cond, expression=exp.GT(this=_col("at_us"),
                                                          expression=_sub(now.copy(), _num(within_us))))
+        elif m.within_months:
+            start_us = _calendar_start_us(plan, as_of_us, m)
+            if start_us is not None:
+                cond = exp.And(this=cond, expression=exp.GT(this=_col("at_us"), expression=_num(start_us)))
         if i in measure_tests:
             where = measure_tests[i]
             measure_faults.append(_case((exp.And(this=cond.copy(), expression=_is_null(where.copy())),
@@ -274,7 +283,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
             picked = _case((test.copy(), _col(layout.field_columns[(m.event, m.field)])))
             aggs.append(exp.Count(this=picked).as_(f"n{i}"))
         column = layout.field_columns.get((m.event, m.field)) if m.field else None
-        if m.kind in ("sum", "min", "max") and column in layout.mixed_numbers:
+        if m.kind in ("sum", "min", "max", "last", "first") and column in layout.mixed_numbers:
             flag = _case((test.copy(), _case((_col(column + "_f"), exp.Literal.number(1)), default=exp.Literal.number(0))))
             aggs.append(exp.Max(this=flag).as_(f"mf{i}"))
     all_faults = faults + measure_faults
@@ -447,7 +456,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
         if m.kind == "sum":
             cols.append(_coalesce0(_col(f"n{i}", "p")).as_(f"n{i}"))
         column = layout.field_columns.get((m.event, m.field)) if m.field else None
-        if m.kind in ("sum", "min", "max") and column in layout.mixed_numbers:
+        if m.kind in ("sum", "min", "max", "last", "first") and column in layout.mixed_numbers:
             cols.append(_coalesce0(_col(f"mf{i}", "p")).as_(f"mf{i}"))
     for attr, column in layout.attr_columns.items():
         cols.append(_col(column, "s").as_(column))
@@ -502,6 +511,19 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     return Compiled(plan, layout, query, score_columns, privilege_columns, ordered, ledger_query)
 
 
+def _calendar_start_us(plan: Plan, as_of_us: int | None, m) -> int | None:
+    """The start of a calendar window, worked out once for the query (None: it covers every event).
+
+    The local calendar is Python's (zoneinfo), as in the other engines; so the query needs its
+    as-of instant up front, and a query that takes it from the data is not written.
+    """
+    if as_of_us is None:
+        raise SqlUnsupported(f"the calendar window of measure {m.name} without an as-of instant", m.span)
+    now = EPOCH + dt.timedelta(microseconds=as_of_us)
+    start = calendar_window_start(now, m.within_months, ZoneInfo(plan.timezone))
+    return None if start is None else (start - EPOCH) // dt.timedelta(microseconds=1)
+
+
 def _measure_aggregate(m, test: exp.Expression, layout: Layout) -> exp.Expression:
     if m.kind == "count":
         return exp.Count(this=_case((test, exp.Literal.number(1))))
@@ -529,6 +551,14 @@ def _measure_aggregate(m, test: exp.Expression, layout: Layout) -> exp.Expressio
         return exp.Min(this=picked)
     if m.kind == "max":
         return exp.Max(this=picked)
+    if m.kind in ("last", "first"):
+        # the value at the latest (earliest) matching event in processing order, none included:
+        # the key is NULL on rows that do not count, and (at_us, pos) is unique within a subject
+        order = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("t"), expression=_col("at_us")),
+                                        exp.PropertyEQ(this=exp.to_identifier("p"), expression=_col("pos"))])
+        key = _case((test.copy(), order))
+        return exp.Anonymous(this="ARG_MAX_NULL" if m.kind == "last" else "ARG_MIN_NULL",
+                             expressions=[column, key])
     raise SqlUnsupported(f"the aggregate {m.kind}", m.span)
 
 

@@ -265,6 +265,10 @@ class Translator:
         t = self.plan.type_of(node)
         return t.base if t is not None else None
 
+    def _earlier(self, node: n.Earlier, scope: Scope) -> exp.Expression:
+        # a value of each event's past, inside the award: the query computes awards row by row
+        raise SqlUnsupported("`earlier(...)` (an aggregate over each event's past)", node.span)
+
     def expr(self, node: n.Expr, scope: Scope) -> exp.Expression:
         method = getattr(self, "_" + type(node).__name__.lower(), None)
         if method is None:

@@ -74,6 +74,7 @@ class Ruleset:
     tiers: dict[str, n.TierDecl] = field(default_factory=dict)
     privileges: dict[str, n.PrivilegeDecl] = field(default_factory=dict)
     defs: dict[str, n.DefDecl] = field(default_factory=dict)
+    conditions: dict[str, n.ConditionDecl] = field(default_factory=dict)  # as written (engines read them inlined)
     tests: list[n.TestDecl] = field(default_factory=list)
     properties: list[n.PropertyDecl] = field(default_factory=list)
     # Filled in by the checker (empty when the ruleset was only built, not checked):
@@ -107,6 +108,7 @@ _TABLES = {
     n.TierDecl: "tiers",
     n.PrivilegeDecl: "privileges",
     n.DefDecl: "defs",
+    n.ConditionDecl: "conditions",
 }
 
 

@@ -195,6 +195,36 @@ def window_start(now: dt.datetime, seconds: float) -> dt.datetime | None:
     return now - dt.timedelta(seconds=seconds)
 
 
+def calendar_window_start(now: dt.datetime, months: int, tz: dt.tzinfo) -> dt.datetime | None:
+    """Where ``within N months`` (or years, 12 months each) starts before ``now``; None before year 1.
+
+    The start is the same local wall time N calendar months earlier, the day clamped to
+    the end of a shorter month (31 March less one month is 28 or 29 February), as Rails'
+    ``N.months.ago``. A wall time that a clock change skips or repeats is read with the
+    offset in force before the change (zoneinfo's fold=0), so every engine finds one instant.
+    """
+    shift = dt.timedelta(0)
+    if now.year >= 9999:  # the local year may be 10000: work 400 years earlier (same calendar, same rules)
+        shift = _CYCLE
+    local = (now - shift).astimezone(tz)
+    total = local.year * 12 + (local.month - 1) - months
+    year, month0 = divmod(total, 12)
+    if year < 1:
+        return None  # reaches before the first supported instant: covers every event
+    day = min(local.day, _month_length(year, month0 + 1))
+    wall = local.replace(tzinfo=None, year=year, month=month0 + 1, day=day, fold=0)
+    try:
+        return wall.replace(tzinfo=tz).astimezone(UTC) + shift
+    except OverflowError:  # local midnight of 1 January of year 1, east of UTC: before every instant
+        return None
+
+
+def _month_length(year: int, month: int) -> int:
+    import calendar
+
+    return calendar.monthrange(year, month)[1]
+
+
 # ---------------------------------------------------------------- local time at the edges
 
 
