@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+
+import pytest
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -167,3 +169,20 @@ def test_tier_log_without_memory_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(app, ["score", str(rules), str(events), "--tier-log", str(tmp_path / "x")])
     assert result.exit_code == 2
     assert "--tier-log needs a tier with memory" in result.stderr
+
+
+@pytest.mark.parametrize("clash", ["events", "rules", "ledger"])
+def test_the_tier_log_never_overwrites_an_input_or_another_output(tmp_path, clash):
+    rules = tmp_path / "t.whuf"
+    from timehelpers import HEADER
+
+    rules.write_text(HEADER.format(tz="UTC") + HELD)
+    events = tmp_path / "e.jsonl"
+    events.write_text("".join(json.dumps(e) + "\n" for e in THREE_VISITS))
+    ledger = tmp_path / "ledger.jsonl"
+    target = {"events": events, "rules": rules, "ledger": ledger}[clash]
+    before = target.read_bytes() if target.exists() else None
+    result = CliRunner().invoke(app, ["score", str(rules), str(events), "--ledger", str(ledger),
+                                      "--tier-log", str(target)])
+    assert result.exit_code == 2 and "W081" in result.stderr, result.output
+    assert (target.read_bytes() if target.exists() else None) == before

@@ -395,6 +395,8 @@ def score(
     if reasons is not None and reasons < 0:
         _usage("--reasons must be 0 or more")
     sink = _ledger_sink(ledger, engine, events, rules, subjects)
+    # an output file never names an input, nor another output of the same run
+    _refuse_rejects_over_inputs(tier_log, events, rules, subjects, ledger, rejects, option="--tier-log")
     if reasons is not None:
         sink = None  # reasons need the ledger in Python: the run is generated Python's, and so is the file
     loaded, _, load, results = _run(rules, events, subjects, as_of, rejects, engine=engine, verbose=verbose,
