@@ -50,6 +50,13 @@ class LineTable:
             units += 2 if ord(ch) > 0xFFFF else 1
         return position.line + 1, len(text) + 1
 
+    def end(self) -> lsp.Position:
+        """The position just after the last character of the text."""
+        if self._ends and self._ends[-1] > len(self.lines[-1]):  # the text ends with a line break
+            return lsp.Position(line=len(self.lines), character=0)
+        last = self.lines[-1] if self.lines else ""
+        return lsp.Position(line=max(len(self.lines) - 1, 0), character=_utf16_len(last))
+
     def offset(self, line: int, col: int) -> int:
         """The offset in the text of a whuffie (line, col)."""
         return sum(self._ends[:line - 1]) + col - 1
