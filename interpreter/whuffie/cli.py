@@ -1,4 +1,4 @@
-"""The command line: whuffie check | fmt | score | explain | authors | diff | test | repl | sql.
+"""The command line: whuffie check | fmt | score | explain | authors | diff | test | repl | lsp | sql.
 
 Exit codes: 0 ok, 1 rule-file errors or failed tests, 2 bad input data or usage.
 """
@@ -823,6 +823,16 @@ def test_command(
         print()
     print(f"{passed} passed, {failed} failed")
     raise typer.Exit(EXIT_ERRORS if failed else EXIT_OK)
+
+
+@app.command(cls=_Command)
+def lsp(
+    stdio: bool = typer.Option(True, "--stdio", help="Speak LSP over standard input and output (the only transport)."),
+) -> None:
+    """Run the language server for editors (LSP over stdio): diagnostics, hover, completion, formatting, …"""
+    from .lsp.server import serve
+
+    serve()
 
 
 @app.command(cls=_Command)
