@@ -7,7 +7,7 @@ definition and completion keep working on the rest of a file with a mistake.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -32,8 +32,16 @@ class Analysis:
     uri: str
     loaded: Loaded
     lines: LineTable
-    index: NameIndex
     tables: Ruleset | None  # the checked ruleset, or the tables of what parsed
+    _index: NameIndex | None = field(default=None, repr=False)
+
+    @property
+    def index(self) -> NameIndex:
+        """The name index, built on first use: publishing diagnostics after a key never needs it."""
+        if self._index is None:
+            program = self.loaded.program
+            self._index = build_index(program) if program is not None else NameIndex()
+        return self._index
 
     @property
     def file(self) -> str:
@@ -79,9 +87,8 @@ def analyse(uri: str, text: str, parser: IncrementalParser | None = None) -> Ana
     parser = parser or IncrementalParser(path_of(uri))
     loaded = parser.load(text)
     program = loaded.program
-    index = build_index(program) if program is not None else NameIndex()
     tables = loaded.ruleset or (build(program) if program is not None else None)
-    return Analysis(uri, loaded, LineTable(text), index, tables)
+    return Analysis(uri, loaded, LineTable(text), tables)
 
 
 def uri_of(path: str) -> str:
