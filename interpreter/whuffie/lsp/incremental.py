@@ -39,23 +39,35 @@ class IncrementalParser:
         if any(r.program is None for r in results):  # a piece nothing could be read of (too deep)
             self._pieces = fresh
             return parse(text, self.file)
+        items: list = []
+        comments: list = []
         diags: list = []
-        for i, result in enumerate(results):
-            if result.ok or i + 1 == len(chunks):
-                diags += result.diagnostics
-            else:
-                # An error may be the next declaration's keyword read as the end of this one
-                # ("the declaration before it is unfinished"): the parser decides it seeing both.
-                window = self._piece(lines[i], chunks[i] + chunks[i + 1], fresh)
-                diags += [d for d in window.diagnostics if d not in results[i + 1].diagnostics]
+        i = 0
+        while i < len(chunks):
+            result = results[i]
+            if not result.ok and i + 1 < len(chunks):
+                # A keyword in column 1 may continue the declaration (`per` then `event` on the next
+                # line), or be read as the end of an unfinished one ("the declaration before it is
+                # unfinished"): the parser decides it seeing both pieces.
+                joined = self._piece(lines[i], chunks[i] + chunks[i + 1], fresh)
+                if joined.program is None:
+                    self._pieces = fresh
+                    return parse(text, self.file)
+                if joined.ok:
+                    result, i = joined, i + 1
+                else:
+                    result = ParseResult(result.program, [d for d in joined.diagnostics
+                                                          if d not in results[i + 1].diagnostics])
+            items += result.program.items
+            comments += result.program.comments
+            diags += result.diagnostics
+            i += 1
         self._pieces = fresh
-        items = [item for result in results for item in result.program.items]
         if not items:
             return parse(text, self.file)  # the empty-file warning is the whole text's to give
-        comments = tuple(c for result in results for c in result.program.comments)
         diags = [d for d in diags if d.code != "W007"]
         last = text.count("\n") + 1
-        return ParseResult(n.Program(tuple(items), comments, span=n.Span(self.file, 1, 1, last, 1)), diags)
+        return ParseResult(n.Program(tuple(items), tuple(comments), span=n.Span(self.file, 1, 1, last, 1)), diags)
 
     def _piece(self, line: int, chunk: str, fresh: dict) -> ParseResult:
         key = (line, chunk)
