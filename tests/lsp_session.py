@@ -115,12 +115,13 @@ class EditorSession:
         return self.run(self.client.text_document_inlay_hint_async(lsp.InlayHintParams(
             text_document=self.doc(uri), range=whole)))
 
-    def close(self) -> None:
-        """shutdown, exit, and wait for the process to end."""
+    def close(self) -> int:
+        """shutdown, exit, wait for the process to end; its exit code."""
         self.run(self.client.shutdown_async(None))
         self.client.exit(None)
         self.run(self.client.stop())
         self.loop.close()
+        return self.client._server.returncode
 
 
 def apply(text: str, edits: list[lsp.TextEdit]) -> str:

@@ -220,6 +220,21 @@ def test_code_lens_and_inlay_values_from_a_comment_naming_the_events(tmp_path) -
         session.close()
 
 
+def test_shutdown_then_exit_ends_the_process_cleanly() -> None:
+    session = EditorSession()
+    session.open(URI, GOOD)
+    assert session.close() == 0
+
+
+def test_the_command_is_documented_in_its_help() -> None:
+    run = subprocess.run([sys.executable, "-m", "whuffie", "lsp", "--help"], capture_output=True, text=True,
+                         env={"PYTHONPATH": str(ROOT / "interpreter"), "PATH": ""})
+    assert run.returncode == 0 and "language server" in run.stdout
+    wrong = subprocess.run([sys.executable, "-m", "whuffie", "lsp", "--tcp"], capture_output=True, text=True,
+                           env={"PYTHONPATH": str(ROOT / "interpreter"), "PATH": ""})
+    assert wrong.returncode == 2 and "--tcp" in wrong.stderr
+
+
 def test_the_server_says_what_it_can_do(editor) -> None:
     caps = editor.capabilities
     assert caps.hover_provider and caps.definition_provider and caps.references_provider

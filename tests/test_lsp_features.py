@@ -1,0 +1,130 @@
+"""The language server's features as plain functions: positions, the name index, and answers at any cursor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lsprotocol import types as lsp
+
+from whuffie import nodes as n
+from whuffie.lsp.analysis import analyse
+from whuffie.lsp.complete import complete
+from whuffie.lsp.diagnose import to_lsp
+from whuffie.lsp.edits import code_actions, format_document, outline
+from whuffie.lsp.hover import hover
+from whuffie.lsp.navigate import definition, prepare_rename, references
+from whuffie.lsp.positions import LineTable
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted(ROOT.glob("examples/*/rules.whuf"))
+LIBRARY = (ROOT / "examples" / "library" / "rules.whuf").read_text(encoding="utf-8")
+
+
+def test_columns_count_utf16_units_outside_the_basic_plane() -> None:
+    table = LineTable('rule r because "📚 books" on e\nx\n')
+    # 📚 is one code point (whuffie column) and two UTF-16 units (LSP character)
+    assert table.to_lsp(1, 18) == lsp.Position(line=0, character=18)
+    assert table.to_lsp(1, 19) == lsp.Position(line=0, character=19)
+    assert table.from_lsp(lsp.Position(line=0, character=19)) == (1, 19)
+    assert table.to_lsp(1, 27) == lsp.Position(line=0, character=27)
+    assert table.from_lsp(lsp.Position(line=0, character=27)) == (1, 27)
+    assert table.to_lsp(1, 17) == lsp.Position(line=0, character=16)  # the book itself
+
+
+def test_crlf_lines_and_the_end_of_the_text() -> None:
+    table = LineTable("a\r\nbc\r\n")
+    assert table.lines == ["a", "bc"]
+    assert table.offset(2, 2) == 4  # "a\r\n" is three characters
+    assert table.end() == lsp.Position(line=2, character=0)
+    assert LineTable("a\nbc").end() == lsp.Position(line=1, character=2)
+
+
+def test_a_unicode_reason_keeps_later_ranges_right() -> None:
+    text = LIBRARY.replace('"On-time returns keep the shelves full"', '"📚 on time 📚"')
+    analysis = analyse("file:///lib.whuf", text.replace("on returned where days_late == 0",
+                                                         "on returnd where days_late == 0"))
+    (typo,) = [d for d in to_lsp(analysis) if d.code == "W012"]
+    assert typo.range.start.character == 5 and typo.range.end.character == 12
+
+
+def test_the_index_finds_every_kind_of_reference_in_the_library() -> None:
+    analysis = analyse("file:///lib.whuf", LIBRARY)
+    index = analysis.index
+    uses = {key: len(index.uses(key)) for key in index.declarations}
+    # upheld_complaint, three tiers, the privilege and four properties
+    assert uses[("author", "council")] == 9
+    assert uses[("event", "returned")] >= 3  # two rules and a measure (and tests)
+    assert uses[("value", "standing")] >= 3  # two tiers, tests
+    assert uses[("field:returned", "days_late")] >= 2  # two where clauses (and test events)
+    assert uses[("value", "member")] >= 1  # the tier, read by the privilege
+
+
+def test_hover_definition_and_rename_agree_on_every_reference_of_the_examples() -> None:
+    for path in EXAMPLES:
+        text = path.read_text(encoding="utf-8")
+        analysis = analyse(path.as_uri(), text)
+        for ref in analysis.index.references:
+            if ref.span.file != analysis.file:
+                continue
+            at = analysis.lines.to_lsp(ref.span.line, ref.span.col)
+            (target,) = definition(analysis, at)
+            assert target.range == analysis.lines.range(analysis.index.declarations[ref.key].span)
+            assert hover(analysis, at) is not None
+            assert any(loc.range == analysis.lines.range(ref.span) for loc in references(analysis, at))
+
+
+def test_outline_lists_each_declaration_once_and_the_fields() -> None:
+    symbols = outline(analyse("file:///lib.whuf", LIBRARY))
+    names = [s.name for s in symbols]
+    assert names[:4] == ["ada", "ben", "council", "member"]
+    assert [c.name for c in symbols[3].children] == ["joined", "age", "postcode"]
+
+
+def test_formatting_a_file_with_a_syntax_error_changes_nothing() -> None:
+    assert format_document(analyse("file:///x.whuf", 'ruleset r "R"\nscore s = 1 +\n')) is None
+
+
+def test_a_did_you_mean_from_the_parser_becomes_a_fix() -> None:
+    text = LIBRARY.replace("  award 2\n  cap 20 per month", "  award 2\n  capp 20 per month")
+    analysis = analyse("file:///x.whuf", text)
+    syntax = [d for d in to_lsp(analysis) if d.code == "W001"]
+    assert syntax and "did you mean" in syntax[0].message
+    (fix,) = code_actions(analysis, syntax[:1])
+    assert fix.edit.changes["file:///x.whuf"][0].new_text == "cap"
+
+
+def test_rename_is_only_offered_on_a_declared_name() -> None:
+    analysis = analyse("file:///lib.whuf", LIBRARY)
+    line = LIBRARY.splitlines().index("score standing = clamp(100 + points, 0, 200)")
+    assert prepare_rename(analysis, lsp.Position(line=line, character=8)) is not None
+    assert prepare_rename(analysis, lsp.Position(line=line, character=2)) is None  # the keyword
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(EXAMPLES), st.data())
+def test_no_feature_raises_at_any_cursor_even_in_a_broken_file(path: Path, data) -> None:
+    text = path.read_text(encoding="utf-8")
+    if data.draw(st.booleans(), label="break it"):
+        at = data.draw(st.integers(0, len(text)), label="at")
+        text = text[:at] + data.draw(st.sampled_from(['"', "(", "{", "\nrule", " = ", "#"]), label="junk") + text[at:]
+    analysis = analyse("file:///x.whuf", text)
+    lines = text.split("\n")
+    line = data.draw(st.integers(0, len(lines)), label="line")
+    character = data.draw(st.integers(0, len(lines[line]) + 2 if line < len(lines) else 3), label="character")
+    position = lsp.Position(line=line, character=character)
+    hover(analysis, position)
+    definition(analysis, position)
+    references(analysis, position)
+    complete(analysis, position)
+    prepare_rename(analysis, position)
+    code_actions(analysis, to_lsp(analysis))
+
+
+def test_every_node_kind_with_a_name_is_in_the_outline_kinds() -> None:
+    from whuffie.lsp.edits import _SYMBOL_KIND
+
+    named = {n.AuthorDecl, n.SubjectDecl, n.EventDecl, n.RuleDecl, n.SharedCapDecl, n.MeasureDecl, n.ScoreDecl,
+             n.TierDecl, n.PrivilegeDecl, n.DefDecl, n.TestDecl, n.PropertyDecl}
+    assert named == set(_SYMBOL_KIND)
