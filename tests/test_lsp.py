@@ -120,12 +120,15 @@ def test_definition_of_an_imported_def_is_in_the_stdlib(editor) -> None:
     ("score s = standing by ", {"ada", "ben"}, set()),
     ("measure m = count ", {"returned", "distinct"}, set()),
     ("import ", {'"std/math"'}, set()),
+    ('test "t" {\n  member m { joined: 2024-01-01 }\n  at 2026-01-10 m ', {"returned"}, {"standing", "ada"}),
+    ('test "t" {\n  ', {"member", "at", "expect"}, {"returned"}),
+    ('test "t" {\n  member m { joined: 2024-01-01 }\n  expect ', {"standing", "points"}, {"ada"}),
 ])
 def test_completion_by_context(editor, line_text: str, expected: set[str], absent: set[str]) -> None:
     uri = "file:///work/complete.whuf"
     text = GOOD + line_text
     editor.open(uri, text)
-    labels = set(editor.complete(uri, text.count("\n"), len(line_text)))
+    labels = set(editor.complete(uri, text.count("\n"), len(line_text.rsplit("\n", 1)[-1])))
     assert expected <= labels
     assert not (absent & labels)
 

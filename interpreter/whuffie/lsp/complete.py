@@ -26,6 +26,7 @@ from .incremental import declaration_starts
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PREVIOUS = re.compile(r"([A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?|\"[^\"\n]*\"|\S)\s*\Z")
 _EVENT_OF = re.compile(r"\bon\s+([A-Za-z_][A-Za-z0-9_]*)")
+_TEST_EVENT = re.compile(r"\bat\s+\S+\s+[A-Za-z_][A-Za-z0-9_]*\s+\Z")  # `at 2026-01-10 m ` wants an event
 _MEASURE_OF = re.compile(r"=\s*(?:count(?:\s+distinct(?:\s+days\s+of)?)?|sum|avg|min|max)\s+([A-Za-z_][A-Za-z0-9_]*)")
 
 K = lsp.CompletionItemKind
@@ -106,6 +107,10 @@ def _names(analysis: Analysis, prefix: str, previous: str):
     if previous == "on" or (head == "measure" and previous in ("count", "sum", "avg", "min", "max", "of",
                                                                 "distinct")):
         return [(e, K.Event, "event") for e in index.names_in("event")]
+    if head == "test" and _TEST_EVENT.search(prefix):
+        return [(e, K.Event, "event") for e in index.names_in("event")]
+    if head == "test" and re.search(r"[{\n]\s*\Z", prefix):  # a statement starts: a subject of a kind
+        return [(k, K.Class, "subject kind") for k in index.names_in("kind")]
     if head == "shared" and (previous == "over" or previous == ","):
         return [(r, K.Function, "rule") for r in index.names_in("rule")]
     if previous == ".":

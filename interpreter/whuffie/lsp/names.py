@@ -148,8 +148,10 @@ class _Scope:
     def __init__(self, index: NameIndex, params: str | None = None, event: str | None = None) -> None:
         self.index, self.params, self.event = index, params, event
 
-    def resolve(self, name: str) -> Key | None:
+    def resolve(self, name: str, owner: bool = False) -> Key | None:
         decls = self.index.declarations
+        if owner:
+            return next((k for k in (("kind", name), ("event", name)) if k in decls), None)
         candidates = []
         if self.params:
             candidates.append((f"param:{self.params}", name))
@@ -160,14 +162,16 @@ class _Scope:
 
 
 def _expression(index: NameIndex, expr, scope: _Scope) -> None:
+    owners: set[int] = set()  # names before a dot: a subject kind or an event, never a score or tier
     for node in n.walk(expr):
         if isinstance(node, n.Name):
-            key = scope.resolve(node.id)
+            key = scope.resolve(node.id, owner=id(node) in owners)
             if key:
                 index.refer(key, node.span, node)
         elif isinstance(node, n.Call) and ("def", node.func) in index.declarations:
             index.refer(("def", node.func), name_span(node.span, node.func), node)
         elif isinstance(node, n.Attribute) and isinstance(node.obj, n.Name):
+            owners.add(id(node.obj))
             owner = node.obj.id
             if (f"field:{owner}", node.name) in index.declarations:
                 index.refer((f"field:{owner}", node.name), tail_span(node.span, node.name), node)
