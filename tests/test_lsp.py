@@ -223,6 +223,41 @@ def test_code_lens_and_inlay_values_from_a_comment_naming_the_events(tmp_path) -
         session.close()
 
 
+def test_workspace_settings_name_the_events_and_the_values_are_those_of_whuffie_score() -> None:
+    # paths relative to the workspace folder (the session's root is the repository)
+    session = EditorSession({"events": "examples/library/events.jsonl", "subjects": "examples/library/subjects.jsonl",
+                             "subject": "alice"})
+    rules = ROOT / "examples" / "library" / "rules.whuf"
+    text = rules.read_text(encoding="utf-8")
+    try:
+        session.open(rules.as_uri(), text)
+        lenses = session.code_lenses(rules.as_uri())
+        assert len(lenses) == 4  # one per rule
+        (hint,) = session.inlay_hints(rules.as_uri(), text.count("\n"))
+    finally:
+        session.close()
+    scored = subprocess.run([sys.executable, "-m", "whuffie", "score", str(rules),
+                             str(ROOT / "examples/library/events.jsonl"), "--subjects",
+                             str(ROOT / "examples/library/subjects.jsonl"), "--format", "json"],
+                            capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "interpreter"), "PATH": ""})
+    alice = next(s for s in json.loads(scored.stdout) if s["subject"] == "alice")
+    assert hint.label == f" = {alice['scores']['standing']} for alice"
+
+
+def test_an_events_file_that_is_missing_shows_as_one_lens(tmp_path) -> None:
+    rules = tmp_path / "rules.whuf"
+    text = "# whuffie-events: nowhere.jsonl\n" + GOOD
+    rules.write_text(text, encoding="utf-8")
+    session = EditorSession()
+    try:
+        session.open(rules.as_uri(), text)
+        (lens,) = session.code_lenses(rules.as_uri())
+    finally:
+        session.close()
+    assert lens.range.start.line == 0
+    assert lens.command.title.startswith("whuffie: cannot read the inputs") and "nowhere.jsonl" in lens.command.title
+
+
 def test_shutdown_then_exit_ends_the_process_cleanly() -> None:
     session = EditorSession()
     session.open(URI, GOOD)
