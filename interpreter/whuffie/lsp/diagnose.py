@@ -22,14 +22,16 @@ def docs_base() -> str | None:
 
 
 def to_lsp(analysis: Analysis, base: str | None = None) -> list[lsp.Diagnostic]:
-    """Every diagnostic of the document's own file, in position order."""
+    """Every diagnostic of the document, in position order."""
     base = base if base is not None else docs_base()
-    own = [d for d in analysis.loaded.diagnostics if d.span.file == analysis.file]
-    return [_one(analysis, d, base) for d in sorted(own, key=sort_key)]
+    return [_one(analysis, d, base) for d in sorted(analysis.loaded.diagnostics, key=sort_key)]
 
 
 def _one(analysis: Analysis, d: Diagnostic, base: str | None) -> lsp.Diagnostic:
     message = d.message + (f"\nhint: {d.hint}" if d.hint else "")
+    if d.span.file != analysis.file:  # about another file (an imported module): shown on the first line
+        message = f"{d.span}: {message}"
+        d = Diagnostic(d.code, d.message, n.Span(analysis.file, 1, 1, 1, 1), d.hint, d.severity)
     related = [lsp.DiagnosticRelatedInformation(location=location(analysis, span), message=text)
                for span, text in related_places(analysis, d)]
     return lsp.Diagnostic(
