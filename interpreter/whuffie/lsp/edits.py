@@ -48,9 +48,9 @@ def outline(analysis: Analysis) -> list[lsp.DocumentSymbol]:
     program = analysis.program
     symbols = []
     for item in program.items if program else ():
-        kind = _SYMBOL_KIND.get(type(item))
-        if kind is None:
-            continue
+        if not hasattr(item, "name_span"):
+            continue  # the header: ruleset, version, timezone, import
+        kind = _SYMBOL_KIND.get(type(item), lsp.SymbolKind.Object)
         children = None
         if isinstance(item, (n.SubjectDecl, n.EventDecl)):
             children = [lsp.DocumentSymbol(name=f.name, kind=lsp.SymbolKind.Field, detail=f.type.name,

@@ -96,8 +96,8 @@ _SPACE = {n.AuthorDecl: "author", n.SubjectDecl: "kind", n.EventDecl: "event", n
 
 
 def kind_of(node: object) -> str:
-    """A declaration's kind in words."""
-    return _KIND.get(type(node), type(node).__name__)
+    """A declaration's kind in words (a newer one's: its class name without "Decl", in lower case)."""
+    return _KIND.get(type(node)) or type(node).__name__.removesuffix("Decl").lower()
 
 
 def build_index(program: n.Program) -> NameIndex:
@@ -112,6 +112,8 @@ def build_index(program: n.Program) -> NameIndex:
 
 def _declare(index: NameIndex, item) -> None:
     space = _SPACE.get(type(item))
+    if space is None and hasattr(item, "name_span"):
+        space = type(item).__name__  # a declaration newer than this index: its own namespace
     if space is not None:
         index.declare((space, item.name), item.name_span, item, kind_of(item))
     if isinstance(item, (n.SubjectDecl, n.EventDecl)):
