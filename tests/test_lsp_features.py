@@ -59,6 +59,7 @@ def test_the_index_finds_every_kind_of_reference_in_the_library() -> None:
     assert uses[("value", "standing")] >= 3  # two tiers, tests
     assert uses[("field:returned", "days_late")] >= 2  # two where clauses (and test events)
     assert uses[("value", "member")] >= 1  # the tier, read by the privilege
+    assert uses[("rule", "volunteering")] == 2  # expect points(volunteering) of m, in two tests
 
 
 def test_hover_definition_and_rename_agree_on_every_reference_of_the_examples() -> None:

@@ -165,11 +165,15 @@ class _Scope:
 
 def _expression(index: NameIndex, expr, scope: _Scope) -> None:
     owners: set[int] = set()  # names before a dot: a subject kind or an event, never a score or tier
+    rules: set[int] = set()  # the argument of points(RULE)
     for node in n.walk(expr):
         if isinstance(node, n.Name):
-            key = scope.resolve(node.id, owner=id(node) in owners)
-            if key:
+            key = ("rule", node.id) if id(node) in rules else scope.resolve(node.id, owner=id(node) in owners)
+            if key and key in index.declarations:
                 index.refer(key, node.span, node)
+        elif isinstance(node, n.Call) and node.func == "points" and len(node.args) == 1 \
+                and isinstance(node.args[0], n.Name):
+            rules.add(id(node.args[0]))
         elif isinstance(node, n.Call) and ("def", node.func) in index.declarations:
             index.refer(("def", node.func), name_span(node.span, node.func), node)
         elif isinstance(node, n.Attribute) and isinstance(node.obj, n.Name):
