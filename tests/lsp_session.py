@@ -20,12 +20,14 @@ class EditorSession:
         self.loop = asyncio.new_event_loop()
         self.client = LanguageClient("test-editor", "1")
         self.diagnostics: dict[str, list[lsp.Diagnostic]] = {}
+        self.published: list[str] = []  # the URI of every publishDiagnostics, in order
         self._published = asyncio.Event()
         self.versions: dict[str, int] = {}
 
         @self.client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         def _diagnostics(params: lsp.PublishDiagnosticsParams) -> None:
             self.diagnostics[params.uri] = list(params.diagnostics)
+            self.published.append(params.uri)
             self._published.set()
 
         env = dict(os.environ, PYTHONPATH=str(ROOT / "interpreter"))
@@ -63,6 +65,9 @@ class EditorSession:
             text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
             content_changes=[lsp.TextDocumentContentChangePartial(range=at, text=text)]))
         return self.wait_diagnostics(uri)
+
+    def configure(self, settings: dict) -> None:
+        self.client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(settings=settings))
 
     def wait_diagnostics(self, uri: str) -> list[lsp.Diagnostic]:
         self.run(self._published.wait())

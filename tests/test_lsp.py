@@ -258,6 +258,38 @@ def test_an_events_file_that_is_missing_shows_as_one_lens(tmp_path) -> None:
     assert lens.command.title.startswith("whuffie: cannot read the inputs") and "nowhere.jsonl" in lens.command.title
 
 
+def test_a_burst_of_keys_is_analysed_once_after_the_debounce() -> None:
+    session = EditorSession({"debounce": 300})
+    uri = "file:///work/burst.whuf"
+    try:
+        session.open(uri, GOOD)
+        before = len(session.published)
+        text = GOOD
+        for key in "abc":  # three keys typed into the score's name, well within 300 ms
+            text = text.replace("score standing", "score standing" + key)
+            session.change(uri, text, wait=False)
+        diags = session.wait_diagnostics(uri)
+        assert len(session.published) == before + 1
+        assert {d.code for d in diags} == {"W010"}  # the tiers read `standing`, which is now `standingabc`
+    finally:
+        session.close()
+
+
+def test_settings_changed_later_take_effect(tmp_path) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps({"subject": "alice", "type": "returned", "at": "2026-02-01T10:00:00Z", "id": "r1",
+                                  "days_late": 0, "damaged": False}) + "\n", encoding="utf-8")
+    session = EditorSession()
+    try:
+        session.open(URI, GOOD)
+        assert list(session.code_lenses(URI)) == []  # no events file yet
+        session.configure({"whuffie": {"events": str(events), "subject": "alice"}})
+        (lens,) = session.code_lenses(URI)
+        assert lens.command.title == "2 points · 1 firing"
+    finally:
+        session.close()
+
+
 def test_shutdown_then_exit_ends_the_process_cleanly() -> None:
     session = EditorSession()
     session.open(URI, GOOD)
