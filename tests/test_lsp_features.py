@@ -130,3 +130,22 @@ def test_every_declaration_with_a_name_has_an_outline_kind() -> None:
 
     named = {t for t in typing.get_args(n.Decl) if "name_span" in t.__slots__}
     assert named - set(_SYMBOL_KIND) == set(), "give the new declaration a SymbolKind in lsp/edits.py"
+
+
+def test_related_places_of_a_cycle_and_of_a_rule_named_twice() -> None:
+    text = '''ruleset r "R"
+def f(x: int): int = g(x) + 1
+def g(x: int): int = f(x) - 1
+shared cap c 10 per day over a, b, a by ada because "y"
+author ada "A"
+event e {}
+rule a by ada because "x" on e award f(1)
+rule b by ada because "x" on e award 1
+'''
+    found = {(d.code, d.range.start.line): d for d in to_lsp(analyse("file:///c.whuf", text))}
+    (other,) = found[("W056", 1)].related_information  # f -> g -> f, reported at f: g is the other member
+    assert (other.location.range.start.line, other.location.range.start.character) == (2, 4)
+    assert other.message == "def g is part of the cycle"
+    (first,) = found[("W057", 3)].related_information  # the second `a` (column 35) points at the first (29)
+    assert found[("W057", 3)].range.start.character == 35
+    assert first.location.range.start.character == 29
