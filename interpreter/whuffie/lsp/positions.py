@@ -10,7 +10,6 @@ from __future__ import annotations
 from lsprotocol import types as lsp
 
 from .. import sourcelines
-
 from ..nodes import Span
 
 
