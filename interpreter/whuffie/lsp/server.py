@@ -67,7 +67,12 @@ class WhuffieServer(LanguageServer):
         if not isinstance(options, dict):
             return
         if "debounce" in options:
-            self.debounce = max(float(options["debounce"]), 0) / 1000
+            try:
+                self.debounce = max(float(options["debounce"]), 0) / 1000
+            except (TypeError, ValueError):
+                self.window_show_message(lsp.ShowMessageParams(
+                    type=lsp.MessageType.Warning,
+                    message=f"whuffie: the debounce setting must be milliseconds, not {options['debounce']!r}"))
         if "docsBase" in options:
             self.docs_base = str(options["docsBase"]) or None
         base = self.workspace.root_path if self._workspace_ready() else None
@@ -83,6 +88,7 @@ class WhuffieServer(LanguageServer):
             return False
 
     def lens_results(self, analysis: Analysis):
+        """The document's lens settings and its results on their events file (cached)."""
         settings = lens.settings_for(analysis, self.settings)
         return settings, self.results.results(analysis, settings)
 
@@ -91,15 +97,9 @@ def make_server() -> WhuffieServer:
     """A server with every feature registered."""
     server = WhuffieServer()
 
-    @server.feature(lsp.INITIALIZED)
-    def _initialized(ls: WhuffieServer, params: lsp.InitializedParams) -> None:
-        pass
-
-
     @server.feature(lsp.INITIALIZE)
     def _initialize(ls: WhuffieServer, params: lsp.InitializeParams) -> None:
         ls.configure(params.initialization_options)
-
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def _configuration(ls: WhuffieServer, params: lsp.DidChangeConfigurationParams) -> None:
@@ -107,21 +107,17 @@ def make_server() -> WhuffieServer:
         for uri in list(ls.documents.analyses):
             ls.publish(uri)
 
-
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def _open(ls: WhuffieServer, params: lsp.DidOpenTextDocumentParams) -> None:
         ls.publish(params.text_document.uri)
-
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     async def _change(ls: WhuffieServer, params: lsp.DidChangeTextDocumentParams) -> None:
         ls.schedule(params.text_document.uri)
 
-
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def _save(ls: WhuffieServer, params: lsp.DidSaveTextDocumentParams) -> None:
         ls.publish(params.text_document.uri)
-
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def _close(ls: WhuffieServer, params: lsp.DidCloseTextDocumentParams) -> None:
@@ -132,43 +128,35 @@ def make_server() -> WhuffieServer:
         ls.documents.close(uri)
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
-
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     def _hover(ls: WhuffieServer, params: lsp.HoverParams):
         return hover.hover(ls.current(params.text_document.uri), params.position)
 
-
     @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
     def _definition(ls: WhuffieServer, params: lsp.DefinitionParams):
         return navigate.definition(ls.current(params.text_document.uri), params.position)
-
 
     @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
     def _references(ls: WhuffieServer, params: lsp.ReferenceParams):
         return navigate.references(ls.current(params.text_document.uri), params.position,
                                    params.context.include_declaration)
 
-
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=[".", " "]))
     def _completion(ls: WhuffieServer, params: lsp.CompletionParams):
         items = complete.complete(ls.current(params.text_document.uri), params.position)
         return lsp.CompletionList(is_incomplete=False, items=items)
 
-
     @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
     def _formatting(ls: WhuffieServer, params: lsp.DocumentFormattingParams):
         return edits.format_document(ls.current(params.text_document.uri))
-
 
     @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     def _symbols(ls: WhuffieServer, params: lsp.DocumentSymbolParams):
         return edits.outline(ls.current(params.text_document.uri))
 
-
     @server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
     def _prepare_rename(ls: WhuffieServer, params: lsp.PrepareRenameParams):
         return navigate.prepare_rename(ls.current(params.text_document.uri), params.position)
-
 
     @server.feature(lsp.TEXT_DOCUMENT_RENAME)
     def _rename(ls: WhuffieServer, params: lsp.RenameParams):
@@ -177,18 +165,15 @@ def make_server() -> WhuffieServer:
         except ValueError as exc:
             raise JsonRpcInvalidParams(str(exc)) from None
 
-
     @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
                     lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
     def _code_actions(ls: WhuffieServer, params: lsp.CodeActionParams):
         return edits.code_actions(ls.current(params.text_document.uri), params.context.diagnostics)
 
-
     @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
     def _code_lens(ls: WhuffieServer, params: lsp.CodeLensParams):
         analysis = ls.current(params.text_document.uri)
         return lens.code_lenses(analysis, ls.lens_results(analysis)[1])
-
 
     @server.feature(lsp.TEXT_DOCUMENT_INLAY_HINT)
     def _inlay_hints(ls: WhuffieServer, params: lsp.InlayHintParams):
