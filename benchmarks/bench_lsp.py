@@ -5,8 +5,9 @@ Two figures:
 * in process: ``Workspace.update`` (incremental parse, whole check, name index)
   plus the conversion to LSP diagnostics, for one digit typed into an award;
 * over stdio: `whuffie lsp` as a subprocess with the debounce set to 0, from
-  sending didChange to receiving publishDiagnostics (what an editor waits for,
-  less the debounce of 150 ms that gathers a burst of keys).
+  sending didChange (the one-character edit, as editors send it) to receiving
+  and decoding publishDiagnostics (what an editor waits for, less the debounce
+  of 150 ms that gathers a burst of keys).
 
 Goal: under 300 ms on the development machine.
 
@@ -70,12 +71,17 @@ async def over_stdio(text: str, repeat: int) -> list[float]:
         text_document=lsp.TextDocumentItem(uri=URI, language_id="whuffie", version=1, text=text)))
     await published.wait()
     times = []
-    for number, version in enumerate(versions(text, repeat), start=2):
+    at = text.index("award 2", len(text) // 2) + len("award 2")  # where versions() types its digits
+    line = text.count("\n", 0, at)
+    column = at - (text.rfind("\n", 0, at) + 1)
+    for number in range(2, repeat + 2):
         published.clear()
+        typed = lsp.Position(line=line, character=column + number - 2)
         start = time.perf_counter()
         client.text_document_did_change(lsp.DidChangeTextDocumentParams(
             text_document=lsp.VersionedTextDocumentIdentifier(uri=URI, version=number),
-            content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=version)]))
+            content_changes=[lsp.TextDocumentContentChangePartial(range=lsp.Range(start=typed, end=typed),
+                                                                  text="1")]))
         await published.wait()
         times.append(time.perf_counter() - start)
     await client.shutdown_async(None)

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlparse
 
 from .. import nodes as n
 from ..frontend import Loaded
+from ..inputs import paused_gc
 from ..symbols import Ruleset, build
 from .incremental import IncrementalParser
 from .names import NameIndex, build_index
@@ -71,7 +72,10 @@ class Workspace:
     def update(self, uri: str, text: str) -> Analysis:
         """Analyse a new version of a document."""
         parser = self._parsers.setdefault(uri, IncrementalParser(path_of(uri)))
-        self.analyses[uri] = analysis = analyse(uri, text, parser)
+        # The front end builds many objects and no cycles; collector passes over a large file's
+        # AST added up to 80 ms to some keys (benchmarks/bench_lsp.py).
+        with paused_gc():
+            self.analyses[uri] = analysis = analyse(uri, text, parser)
         return analysis
 
     def close(self, uri: str) -> None:
