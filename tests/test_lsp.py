@@ -244,6 +244,26 @@ def test_workspace_settings_name_the_events_and_the_values_are_those_of_whuffie_
     assert hint.label == f" = {alice['scores']['standing']} for alice"
 
 
+def test_rejected_event_lines_are_counted_in_a_lens_on_the_first_line(tmp_path) -> None:
+    events = tmp_path / "events.jsonl"
+    good = {"subject": "alice", "type": "returned", "at": "2026-02-01T10:00:00Z", "id": "r1", "days_late": 0,
+            "damaged": False}
+    bad = dict(good, id="r2", days_late="late")  # not an int
+    events.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
+    rules = tmp_path / "rules.whuf"
+    text = "# whuffie-events: events.jsonl\n" + GOOD
+    rules.write_text(text, encoding="utf-8")
+    session = EditorSession()
+    try:
+        session.open(rules.as_uri(), text)
+        rejected, rule = session.code_lenses(rules.as_uri())
+    finally:
+        session.close()
+    assert rejected.range.start.line == 0
+    assert rejected.command.title == "whuffie: 1 line of the events rejected (whuffie score says why)"
+    assert rule.command.title == "2 points · 1 firing"
+
+
 def test_an_events_file_that_is_missing_shows_as_one_lens(tmp_path) -> None:
     rules = tmp_path / "rules.whuf"
     text = "# whuffie-events: nowhere.jsonl\n" + GOOD

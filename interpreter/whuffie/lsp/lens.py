@@ -27,6 +27,14 @@ _DIRECTIVE = re.compile(r"^\s*whuffie-(events|subjects|subject)\s*:\s*(\S.*?)\s*
 
 
 @dataclass(frozen=True)
+class Scored:
+    """The results on the events file, and how many of its lines were rejected."""
+
+    results: Results
+    rejected: int = 0
+
+
+@dataclass(frozen=True)
 class LensSettings:
     """Where the events (and subjects) are, and whose scores to show inline."""
 
@@ -67,9 +75,9 @@ class ResultCache:
     """The last scoring of each document, kept until its text or its inputs change."""
 
     def __init__(self) -> None:
-        self._last: dict[str, tuple[tuple, Results | str]] = {}
+        self._last: dict[str, tuple[tuple, Scored | str]] = {}
 
-    def results(self, analysis: Analysis, settings: LensSettings) -> Results | str | None:
+    def results(self, analysis: Analysis, settings: LensSettings) -> Scored | str | None:
         """The results on the events file, a message saying why there are none, or None without an events file."""
         if not settings.events:
             return None
@@ -91,7 +99,7 @@ def _stamp(path: str | None):
         return None
 
 
-def score(analysis: Analysis, settings: LensSettings) -> Results | str:
+def score(analysis: Analysis, settings: LensSettings) -> Scored | str:
     """Score the events file with the document's ruleset, or say what went wrong."""
     from ..datafiles import DataError
     from ..engines import evaluate
@@ -101,7 +109,7 @@ def score(analysis: Analysis, settings: LensSettings) -> Results | str:
     try:
         subjects = load_subjects(settings.subjects, ruleset).subjects if settings.subjects else None
         loaded = load_events(settings.events, ruleset, subjects)
-        return evaluate("auto", ruleset, loaded.events, subjects, ledger=True)
+        return Scored(evaluate("auto", ruleset, loaded.events, subjects, ledger=True), len(loaded.rejects))
     except EvaluationError as exc:
         return f"scoring stopped: {exc}"
     except DataError as exc:
@@ -110,13 +118,19 @@ def score(analysis: Analysis, settings: LensSettings) -> Results | str:
         return f"cannot read the inputs: {exc}"
 
 
-def code_lenses(analysis: Analysis, results: Results | str | None) -> list[lsp.CodeLens]:
-    """A lens over each rule: its total points and firings across all subjects."""
-    if results is None or analysis.program is None:
+def code_lenses(analysis: Analysis, scored: Scored | str | None) -> list[lsp.CodeLens]:
+    """A lens over each rule: its total points and firings across all subjects (and one for rejected lines)."""
+    if scored is None or analysis.program is None:
         return []
-    if isinstance(results, str):
-        top = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0))
-        return [lsp.CodeLens(range=top, command=lsp.Command(title=f"whuffie: {results}", command=""))]
+    top = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0))
+    if isinstance(scored, str):
+        return [lsp.CodeLens(range=top, command=lsp.Command(title=f"whuffie: {scored}", command=""))]
+    results = scored.results
+    lenses = []
+    if scored.rejected:
+        title = (f"whuffie: {scored.rejected} line{'s' * (scored.rejected != 1)} of the events rejected "
+                 "(whuffie score says why)")
+        lenses.append(lsp.CodeLens(range=top, command=lsp.Command(title=title, command="")))
     points: dict[str, int | float] = {}
     firings: dict[str, int] = {}
     for subject in results.subjects:
@@ -124,7 +138,6 @@ def code_lenses(analysis: Analysis, results: Results | str | None) -> list[lsp.C
             points[rule] = points.get(rule, 0) + value
         for entry in subject.ledger:
             firings[entry.rule] = firings.get(entry.rule, 0) + 1
-    lenses = []
     for item in analysis.program.items:
         if isinstance(item, n.RuleDecl):
             fired = firings.get(item.name, 0)
@@ -134,11 +147,11 @@ def code_lenses(analysis: Analysis, results: Results | str | None) -> list[lsp.C
     return lenses
 
 
-def inlay_values(analysis: Analysis, results: Results | str | None, subject: str | None) -> list[lsp.InlayHint]:
+def inlay_values(analysis: Analysis, scored: Scored | str | None, subject: str | None) -> list[lsp.InlayHint]:
     """Each score's value for the chosen subject, at the end of the score's declaration."""
-    if not isinstance(results, Results) or not subject or analysis.program is None:
+    if not isinstance(scored, Scored) or not subject or analysis.program is None:
         return []
-    found = next((s for s in results.subjects if s.subject == subject), None)
+    found = next((s for s in scored.results.subjects if s.subject == subject), None)
     if found is None:
         return []
     hints = []
