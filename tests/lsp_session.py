@@ -112,6 +112,11 @@ class EditorSession:
         return self.run(self.client.text_document_document_symbol_async(lsp.DocumentSymbolParams(
             text_document=self.doc(uri))))
 
+    def semantic_tokens(self, uri: str) -> list[int]:
+        result = self.run(self.client.text_document_semantic_tokens_full_async(
+            lsp.SemanticTokensParams(text_document=self.doc(uri))))
+        return list(result.data)
+
     def code_lenses(self, uri: str):
         return self.run(self.client.text_document_code_lens_async(lsp.CodeLensParams(text_document=self.doc(uri))))
 

@@ -325,6 +325,15 @@ def test_the_command_is_documented_in_its_help() -> None:
     assert wrong.returncode == 2 and "--tcp" in wrong.stderr
 
 
+def test_semantic_tokens_over_stdio(editor) -> None:
+    editor.open(URI, GOOD)
+    data = editor.semantic_tokens(URI)
+    legend = editor.capabilities.semantic_tokens_provider.legend.token_types
+    # the first token: `ruleset` (line 0, column 0, 7 long) is a keyword; then the ruleset's name
+    assert data[:5] == [0, 0, 7, list(legend).index("keyword"), 0]
+    assert data[5:10] == [0, 8, 5, list(legend).index("class"), 0]
+
+
 def test_the_server_says_what_it_can_do(editor) -> None:
     caps = editor.capabilities
     assert caps.hover_provider and caps.definition_provider and caps.references_provider

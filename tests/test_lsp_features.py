@@ -149,3 +149,39 @@ rule b by ada because "x" on e award 1
     (first,) = found[("W057", 3)].related_information  # the second `a` (column 35) points at the first (29)
     assert found[("W057", 3)].range.start.character == 35
     assert first.location.range.start.character == 29
+
+
+def _decode(data: list[int]) -> list[tuple[int, int, int, int]]:
+    out, line, start = [], 0, 0
+    for i in range(0, len(data), 5):
+        d_line, d_start, length, kind, _ = data[i:i + 5]
+        line, start = line + d_line, (start + d_start if d_line == 0 else d_start)
+        out.append((line, start, length, kind))
+    return out
+
+
+def test_semantic_tokens_mark_what_the_parser_reads_as_keywords() -> None:
+    from test_highlight import keyword_offsets
+
+    from whuffie.lsp.semantic import LEGEND, semantic_tokens
+
+    for path in EXAMPLES:
+        text = path.read_text(encoding="utf-8")
+        decoded = _decode(list(semantic_tokens(text).data))
+        kinds = {(line, start): LEGEND[kind] for line, start, _, kind in decoded}
+        lines = text.split("\n")
+        for line, start, length, _ in decoded:  # every token lies within its line
+            assert start + length <= len(lines[line].encode("utf-16-le")) // 2
+        for offset, word in keyword_offsets(text).items():
+            line = text.count("\n", 0, offset)
+            column = offset - (text.rfind("\n", 0, offset) + 1)
+            assert kinds.get((line, column)) in ("keyword", "type"), (path.name, line + 1, word)
+
+
+def test_semantic_tokens_of_a_small_rule() -> None:
+    from whuffie.lsp.semantic import LEGEND, semantic_tokens
+
+    decoded = _decode(list(semantic_tokens('rule r by ada\n  award 2 # why\n').data))
+    assert [(line, start, length, LEGEND[kind]) for line, start, length, kind in decoded] == [
+        (0, 0, 4, "keyword"), (0, 5, 1, "class"), (0, 7, 2, "keyword"), (0, 10, 3, "variable"),
+        (1, 2, 5, "keyword"), (1, 8, 1, "number"), (1, 10, 5, "comment")]

@@ -14,7 +14,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from .. import __version__
-from . import complete, diagnose, edits, hover, lens, navigate
+from . import complete, diagnose, edits, hover, lens, navigate, semantic
 from .analysis import Analysis, Workspace
 
 DEBOUNCE_SECONDS = 0.15
@@ -169,6 +169,10 @@ def make_server() -> WhuffieServer:
                     lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
     def _code_actions(ls: WhuffieServer, params: lsp.CodeActionParams):
         return edits.code_actions(ls.current(params.text_document.uri), params.context.diagnostics)
+
+    @server.feature(lsp.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, semantic.LEGEND_OPTIONS)
+    def _semantic_tokens(ls: WhuffieServer, params: lsp.SemanticTokensParams):
+        return semantic.semantic_tokens(ls.workspace.get_text_document(params.text_document.uri).source)
 
     @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
     def _code_lens(ls: WhuffieServer, params: lsp.CodeLensParams):
