@@ -21,7 +21,7 @@ demo: $(BIN)/whuffie
 # from the lock file when npm is there; offline or without npm the test skips and says why.
 test: $(BIN)/whuffie
 	@if command -v npm >/dev/null && [ ! -d editors/vscode/node_modules ]; then \
-		(cd editors/vscode && npm ci --no-audit --no-fund --prefer-offline --loglevel=error) \
+		(cd editors/vscode && npm ci --no-audit --no-fund --prefer-offline --loglevel=error --fetch-timeout=20000 --fetch-retries=1) \
 		|| echo "npm ci failed (offline?): the TextMate grammar test will be skipped"; fi
 	$(BIN)/python -m pytest
 
