@@ -70,3 +70,20 @@ def test_vscode_textmate_tokenizes_every_rule_file_as_the_parser_reads_it(tmp_pa
                          text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.startswith("ok: ")
+
+
+def test_the_extension_packages_with_vsce(tmp_path) -> None:
+    vsce = EXTENSION / "node_modules" / ".bin" / "vsce"
+    if shutil.which("node") is None or not vsce.exists():
+        pytest.skip("node or editors/vscode/node_modules is missing: run `npm ci` in editors/vscode (make test does)")
+    out = tmp_path / "whuffie.vsix"
+    run = subprocess.run([str(vsce), "package", "--out", str(out)], cwd=EXTENSION, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    import zipfile
+
+    names = set(zipfile.ZipFile(out).namelist())
+    assert {"extension/package.json", "extension/extension.js", "extension/language-configuration.json",
+            "extension/syntaxes/whuffie.tmLanguage.json"} <= names
+    assert "extension/node_modules/vscode-languageclient/package.json" in names
+    assert not any(name.startswith("extension/test/") for name in names)
