@@ -4,11 +4,15 @@ Typing changes one declaration; re-parsing a 2,000-rule file for each key costs
 more than half a second. The text is cut where the parser's own error recovery
 cuts it (a declaration keyword in column 1), each piece is parsed alone with
 blank lines in front so that its spans are those of the whole file, and a
-piece whose text and first line are unchanged is not parsed again. When any
-piece has an error the whole text is parsed by ``parser.parse`` instead, so
-syntax diagnostics (which may blame an earlier declaration) are exactly the
-command line's. The checker then runs on the whole program, as ``whuffie
-check`` does.
+piece whose text and first line are unchanged is not parsed again.
+
+A piece with a syntax error is parsed again together with the next one: the
+keyword in column 1 may continue the declaration (``per`` then ``event`` on
+the next line), and only with both can the parser say "the declaration
+before it is unfinished" as it does for the whole file. The result is the
+program, spans and diagnostics of ``parser.parse`` (tests/test_lsp_incremental.py
+holds the two equal on every golden file, generated rule sets and typed
+keys). The checker then runs on the whole program, as ``whuffie check`` does.
 """
 
 from __future__ import annotations
