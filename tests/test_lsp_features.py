@@ -185,3 +185,11 @@ def test_semantic_tokens_of_a_small_rule() -> None:
     assert [(line, start, length, LEGEND[kind]) for line, start, length, kind in decoded] == [
         (0, 0, 4, "keyword"), (0, 5, 1, "class"), (0, 7, 2, "keyword"), (0, 10, 3, "variable"),
         (1, 2, 5, "keyword"), (1, 8, 1, "number"), (1, 10, 5, "comment")]
+
+
+def test_hover_on_an_imported_def_shows_its_comment_from_the_stdlib() -> None:
+    text = 'ruleset r "R"\nimport "std/math"\nscore s = percent(points, 200)\n'
+    shown = hover(analyse("file:///x.whuf", text), lsp.Position(line=2, character=12)).contents.value
+    assert shown.startswith("**def** `percent`: number")
+    assert "part as a percentage of whole; 0 when whole is 0" in shown
+    assert shown.rstrip().endswith("std/math.whuf`")

@@ -50,11 +50,35 @@ def describe(analysis: Analysis, decl: Declaration, entry: Declaration | Referen
             lines.append(f"formula: `{format_expr(node.expr)}`")
         elif isinstance(node, n.RuleDecl):
             lines += _rule_lines(node)
+    doc = leading_comment(analysis, node)
+    if doc:
+        lines.append(doc)
     if not isinstance(node, (n.Field, n.Param, n.AuthorDecl)) and hasattr(node, "span"):
         lines.append("```whuffie\n" + format_decl(node) + "\n```")
     if decl.span.file != analysis.file:
         lines.append(f"from `{decl.span.file}`")
     return "\n\n".join(lines)
+
+
+def leading_comment(analysis: Analysis, node) -> str | None:
+    """The comment lines just above a declaration (a stdlib def's documentation, say)."""
+    span = getattr(node, "span", None)
+    if span is None or not hasattr(node, "name_span"):
+        return None
+    if span.file == analysis.file:
+        program = analysis.program
+    else:
+        from .names import module_program_of
+
+        program = module_program_of(span.file)
+    if program is None:
+        return None
+    above = {c.span.line: c.text.strip() for c in program.comments if not c.trailing}
+    found, line = [], span.line - 1
+    while line in above:
+        found.insert(0, above[line])
+        line -= 1
+    return " ".join(found) or None
 
 
 def _type_suffix(analysis: Analysis, decl: Declaration, entry) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from .. import nodes as n
 from ..nodes import Span
@@ -136,6 +137,13 @@ def _module_program(path: str) -> n.Program | None:
         return None
     result = parse(file.read_text(encoding="utf-8"), str(file))
     return result.program
+
+
+def module_program_of(file: str) -> n.Program | None:
+    """The parsed stdlib module whose file is ``file``, if one was imported."""
+    module = "std/" + Path(file).stem
+    path = stdlib_module_path(module)
+    return _module_program(module) if path is not None and str(path) == file else None
 
 
 def imported_defs(module: str) -> list[n.DefDecl]:
