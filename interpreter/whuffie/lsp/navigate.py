@@ -73,8 +73,11 @@ def rename_problem(analysis: Analysis, decl: Declaration, new_name: str) -> str 
     return None
 
 
-def rename(analysis: Analysis, position: lsp.Position, new_name: str) -> lsp.WorkspaceEdit | None:
-    """Rename a declared name and every use of it in the document; None when nothing is there."""
+def rename(analysis: Analysis, position: lsp.Position, new_name: str) -> lsp.WorkspaceEdit | str | None:
+    """Rename a declared name and every use of it in the document.
+
+    None when no declared name is there; the reason, as text, when the new name cannot be taken.
+    """
     found = _key_at(analysis, position)
     if found is None:
         return None
@@ -84,7 +87,7 @@ def rename(analysis: Analysis, position: lsp.Position, new_name: str) -> lsp.Wor
         return None
     problem = rename_problem(analysis, decl, new_name)
     if problem is not None:
-        raise ValueError(problem)
+        return problem
     spans = [decl.span] + [r.span for r in analysis.index.uses(key)]
     spans += [d.span for d in analysis.index.duplicates if d.key == key]
     edits = [lsp.TextEdit(range=analysis.lines.range(span), new_text=new_name) for span in _unique(spans)]

@@ -160,10 +160,10 @@ def make_server() -> WhuffieServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_RENAME)
     def _rename(ls: WhuffieServer, params: lsp.RenameParams):
-        try:
-            return navigate.rename(ls.current(params.text_document.uri), params.position, params.new_name)
-        except ValueError as exc:
-            raise JsonRpcInvalidParams(str(exc)) from None
+        edit = navigate.rename(ls.current(params.text_document.uri), params.position, params.new_name)
+        if isinstance(edit, str):  # the editor shows a failed request's message to the user
+            raise JsonRpcInvalidParams(edit)
+        return edit
 
     @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
                     lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
