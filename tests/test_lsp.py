@@ -174,10 +174,12 @@ def test_rename_changes_the_declaration_and_every_use(editor) -> None:
     assert "standing" not in renamed
 
 
-def test_rename_refuses_a_keyword(editor) -> None:
+def test_rename_refuses_a_keyword_and_a_name_taken_by_another_kind(editor) -> None:
     editor.open(URI, GOOD)
     with pytest.raises(Exception, match="keyword"):
         editor.rename(URI, 10, 8, "award")
+    with pytest.raises(Exception, match="already the name of a rule"):
+        editor.rename(URI, 10, 8, "on_time")
 
 
 def test_code_actions_fix_a_typo_and_add_a_missing_reason(editor) -> None:

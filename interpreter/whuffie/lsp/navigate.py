@@ -14,6 +14,7 @@ from .diagnose import location
 from .names import Declaration, Key
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_SHARED_NAMES = ("event", "rule", "cap", "value", "def")  # as checkdecls.KIND_WORDS
 
 
 def _key_at(analysis: Analysis, position: lsp.Position) -> tuple[Key, object] | None:
@@ -68,8 +69,12 @@ def rename_problem(analysis: Analysis, decl: Declaration, new_name: str) -> str 
     if new_name in grammar_keywords() or new_name in RESERVED_NAMES or new_name in BUILTIN_FUNCTIONS:
         return f"{new_name} is a keyword or a built-in name"
     space = decl.key[0]
-    if (space, new_name) in analysis.index.declarations:
-        return f"{new_name} is already declared"
+    # rules, events, measures, scores, tiers, privileges and defs share one set of names (W050)
+    spaces = _SHARED_NAMES if space in _SHARED_NAMES else (space,)
+    taken = next((analysis.index.declarations[(s, new_name)] for s in spaces
+                  if (s, new_name) in analysis.index.declarations), None)
+    if taken is not None:
+        return f"{new_name} is already the name of a {taken.kind}"
     return None
 
 
