@@ -17,6 +17,7 @@ import re
 from lark.exceptions import LarkError
 from lsprotocol import types as lsp
 
+from ..parser import DECLARATION_KEYWORDS  # the words the file is cut at; the grammar decides which fit
 from ..parser import _terminal_text as terminal_text
 from ..parser import lark_parser
 from ..symbols import BUILTIN_FUNCTIONS, stdlib_modules
@@ -68,8 +69,6 @@ def complete(analysis: Analysis, position: lsp.Position) -> list[lsp.CompletionI
         accepted = set(words) | {"NAME"}
     keywords = sorted(words[t] for t in accepted if t in words and _WORD.match(words[t]))
     at_line_start = line_before == ""
-    from ..highlight import DECLARATION_KEYWORDS  # the lexer's list; the grammar decides which apply here
-
     previous = _previous_token(prefix)
     for keyword in keywords:
         # a declaration starts in column 1, and a clause never does (that is how the file is cut)
