@@ -1,4 +1,4 @@
-"""The command line: whuffie check | fmt | score | explain | authors | diff | audit | test | repl | sql.
+"""The command line: whuffie check | fmt | score | explain | authors | diff | audit | test | repl | lsp | sql.
 
 Exit codes: 0 ok, 1 rule-file errors or failed tests, 2 bad input data or usage.
 """
@@ -985,6 +985,16 @@ def _four_fifths_on_events(path: Path, decl, events: Path, subjects: Path) -> bo
     outcome = check_four_fifths(loaded.ruleset, decl, results, load_subjects(subjects, loaded.ruleset).subjects)
     sys.stdout.write(render_four_fifths(outcome))
     return outcome.passed
+
+
+@app.command(cls=_Command)
+def lsp(
+    stdio: bool = typer.Option(True, "--stdio", help="Speak LSP over standard input and output (the only transport)."),
+) -> None:
+    """Run the language server for editors (LSP over stdio): diagnostics, hover, completion, formatting, …"""
+    from .lsp.server import serve
+
+    serve()
 
 
 @app.command(cls=_Command)
