@@ -75,8 +75,16 @@ def histogram_chart(chart: str, score: dict) -> str:
     ax.set_xticks(range(len(labels)), labels, rotation=30 if len(labels) > 5 else 0, ha="right" if len(labels) > 5 else "center")
     ax.set_xlabel(score["score"])
     ax.set_ylabel("members")
+    _whole_ticks(ax.yaxis)
     ax.bar_label(bars, fontsize=8)
     return _svg(fig, chart, bars)
+
+
+def _whole_ticks(axis) -> None:
+    """Counts are whole: no tick at 0.25 members."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _bin_label(b: dict) -> str:
@@ -92,6 +100,7 @@ def count_chart(chart: str, labels: list[str], counts: list[int], axis: str) -> 
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
     ax.set_xlabel(axis)
+    _whole_ticks(ax.xaxis)
     ax.bar_label(bars, fontsize=8, padding=2)
     return _svg(fig, chart, bars)
 

@@ -74,26 +74,28 @@ def _distribution(ruleset: Ruleset, results: Results, score: str, precision: int
             "min": report.number(report.typed(min(values), t), precision),
             "max": report.number(report.typed(max(values), t), precision),
             "mean": report.number(float(mean), precision),
-            "bins": histogram(values, precision)}
+            "bins": histogram(values, precision, t)}
 
 
-def histogram(values: list[int | float], precision: int = 2) -> list[dict]:
-    """Equal bins over the values' range, at most MAX_BINS.
+def histogram(values: list[int | float], precision: int = 2, t=None) -> list[dict]:
+    """Equal bins over the values' range, at most MAX_BINS; ``t`` is the score's checked type.
 
-    Whole values get whole bins with both ends included (`low`..`high`), so
-    every bin is a set of values one can name; other values get bins that
-    include `low` and exclude `high`, except the last, which includes the
-    maximum. Every value falls in exactly one bin.
+    When every value is whole, bins are whole too, with both ends included
+    (`low`..`high`), so every bin is a set of values one can name; otherwise
+    bins include `low` and exclude `high`, except the last, which includes
+    the maximum. Every value falls in exactly one bin.
     """
     low, high = min(values), max(values)
-    if all(isinstance(v, int) for v in values):
+    if all(float(v).is_integer() for v in values):
+        whole = [int(v) for v in values]
+        low, high = min(whole), max(whole)
         width = max(1, math.ceil((high - low + 1) / MAX_BINS))
         count = (high - low) // width + 1
         bins = [{"low": low + k * width, "high": min(high, low + (k + 1) * width - 1), "count": 0}
                 for k in range(count)]
-        for v in values:
+        for v in whole:
             bins[(v - low) // width]["count"] += 1
-        return bins
+        return [{**b, "low": report.typed(b["low"], t), "high": report.typed(b["high"], t)} for b in bins]
     low_x, high_x = Fraction(low), Fraction(high)
     count = 1 if low_x == high_x else MAX_BINS
     width = (high_x - low_x) / count
