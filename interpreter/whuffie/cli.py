@@ -682,7 +682,7 @@ def report_command(
     format: str = typer.Option("html", "--format", metavar="FORMAT", help="html (the page) or json (the numbers on it)."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here and report on the rest."),
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
-    engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb or reference."),
+    engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb or reference (the report needs the ledger, so duckdb scores only the --old comparison and generated Python the rest)."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
 ) -> None:
     """Write one self-contained HTML page of outcomes: authors, scores, tiers, rules, audit, change impact."""
@@ -707,7 +707,9 @@ def report_command(
         _usage(dims.message)
     if old is not None and (str(events).endswith(".parquet") or str(events).startswith("duckdb:") or str(events) == "-"):
         _usage("--old reads the events once per version: give them as a JSONL or CSV file")
-    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, engine=engine, verbose=verbose)
+    # firings and authors' shares are counted from the ledger, which only the Python engines keep
+    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, engine="codegen" if engine == "duckdb"
+                                 else engine, verbose=verbose)
     audited = diffed = None
     if by or bands:
         from .inputs import load_subjects

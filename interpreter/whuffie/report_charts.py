@@ -16,6 +16,7 @@ off: a rule or group named ``$x$`` is text, not a formula.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 
@@ -55,13 +56,13 @@ def _svg(fig, chart: str, marks) -> str:
 
 
 def _with_style(draw):
+    """Draw under the report's style only: matplotlib's global settings stay as the caller had them."""
+    @functools.wraps(draw)
     def wrapped(*args, **kwargs):
         import matplotlib
 
         with matplotlib.rc_context(_STYLE):
             return draw(*args, **kwargs)
-    wrapped.__doc__ = draw.__doc__
-    wrapped.__name__ = draw.__name__
     return wrapped
 
 
