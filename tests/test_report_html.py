@@ -41,7 +41,7 @@ class Page(HTMLParser):
         if "data-field" in attrs:
             self._open.append([attrs["data-field"], ""])
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag):  # numbers sit in leaf cells and spans, so the innermost open one ends
         if tag in ("td", "span") and self._open:
             self.fields.append(tuple(self._open.pop()))
 
@@ -84,6 +84,8 @@ def test_every_number_on_the_page_is_the_json_one(tmp_path, old_rules):
         value = pointer(data, where)
         if where.endswith("/count") and "/audit/groups/" in where:
             assert shown.split()[0] == str(value)  # "2 small"
+        elif where.endswith("difference") and shown.startswith("+"):
+            assert shown[1:] == text_value(value, 2)  # a difference in running text keeps its sign
         elif isinstance(value, str):
             assert shown == value
         else:

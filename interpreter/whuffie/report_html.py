@@ -59,6 +59,10 @@ class _Page:
         shown = text_value(value, self.precision) if text is None else text
         return f'<td class="num" data-field="{_e(_pointer(*where))}">{_e(shown)}</td>'
 
+    def signed(self, value, *where) -> str:
+        """A difference in running text, with its sign, tagged like ``num``."""
+        return f'<span data-field="{_e(_pointer(*where))}">{_e(_signed(value, self.precision))}</span>'
+
     def table(self, header: list[str], rows: list[list[str]], caption: str | None = None) -> None:
         """Rows whose cells are already markup (``num`` cells or escaped ``<td>``s)."""
         head = "".join(f"<th>{_e(h)}</th>" for h in header)
@@ -209,7 +213,7 @@ def _audit(page: _Page) -> None:
             rows.append([_td(title if g_index == 0 else ""), _td(name),
                          page.num(sel[count_key], *where, count_key), page.num(sel[rate_key], *where, rate_key),
                          page.num(sel["impact_ratio"], *where, "impact_ratio"),
-                         _td(sel["impact_ratio_exact"] or "-"),
+                         page.num(sel["impact_ratio_exact"], *where, "impact_ratio_exact"),
                          _td(flag, ("uncertain" if sel["uncertain"] else "flagged") if flag else None)])
     if rows:
         page.table(["selection", "group", "selected", "rate", "impact ratio", "exact", "flag"], rows,
@@ -218,9 +222,11 @@ def _audit(page: _Page) -> None:
     for g_index, (name, g) in enumerate(zip(names, groups)):
         for score, s in g["scores"].items():
             if s["rules"]:
-                rules = ", ".join(f"<code>{_e(r['rule'])}</code> {_e(_signed(r['difference'], page.precision))}"
-                                  for r in s["rules"])
-                gaps.append(f"<li>{_e(score)}: {_e(name)} {_e(_signed(s['difference'], page.precision))} vs "
+                where = ("audit", "groups", g_index, "scores", score)
+                rules = ", ".join(f"<code>{_e(r['rule'])}</code> "
+                                  + page.signed(r["difference"], *where, "rules", i, "difference")
+                                  for i, r in enumerate(s["rules"]))
+                gaps.append(f"<li>{_e(score)}: {_e(name)} {page.signed(s['difference'], *where, 'difference')} vs "
                             f"{_e(_group_name(s['versus']))}; per member, {rules}</li>")
     if gaps:
         page.add("<p>Mean differences from the highest group, and the rules whose points differ most:</p>",
