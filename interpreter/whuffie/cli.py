@@ -684,6 +684,98 @@ def audit(
     raise typer.Exit(EXIT_OK)
 
 
+@app.command("report", cls=_Command)
+def report_command(
+    rules: Path = typer.Argument(..., metavar="RULES", help="The rule file (*.whuf)."),
+    events: Path = typer.Argument(..., metavar="EVENTS", help=EVENTS_HELP),
+    subjects: Optional[Path] = typer.Option(None, "--subjects", metavar="FILE", help="Subjects with their attributes."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE", help="Write the page here (required for html)."),
+    old: Optional[str] = typer.Option(None, "--old", metavar="OLD_RULES", help="The previous rules (a file or REV:PATH): adds the change's impact, as whuffie diff."),
+    by: list[str] = typer.Option([], "--by", metavar="ATTR[,ATTR…]", help="Adds the group audit by these attributes, as whuffie audit."),
+    bands: list[str] = typer.Option([], "--bands", metavar="ATTR=E,E,…", help="Bands of a numeric attribute for the audit, as whuffie audit."),
+    min_group: int = typer.Option(30, "--min-group", metavar="N", help="Audit groups with fewer members are small."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="T", help="Evaluate at this instant; default: the latest event."),
+    format: str = typer.Option("html", "--format", metavar="FORMAT", help="html (the page) or json (the numbers on it)."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here and report on the rest."),
+    precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
+    engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb or reference (the report needs the ledger, so duckdb scores only the --old comparison and generated Python the rest)."),
+    verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+) -> None:
+    """Write one self-contained HTML page of outcomes: authors, scores, tiers, rules, audit, change impact."""
+    from . import audit as audits
+    from .report_data import report_data, old_version_diff
+
+    if format not in ("html", "json"):
+        _usage(f"--format must be html or json, not {format!r}")
+    if format == "html" and output is None:
+        _usage("give the page a file to go to: -o report.html (or --format json for the numbers on stdout)")
+    _check_precision(precision)
+    if min_group < 1:
+        _usage("--min-group must be 1 or more")
+    parsed = audits.parse_bands(bands)
+    if isinstance(parsed, audits.AuditError):
+        _usage(parsed.message)
+    if (by or bands) and subjects is None:
+        _usage("an audit groups subjects by their attributes: give them with --subjects FILE")
+    early = load_file(rules)
+    if (by or bands) and early.ruleset is not None and isinstance(
+            dims := audits.dimensions(early.ruleset, by, parsed), audits.AuditError):
+        _usage(dims.message)
+    if old is not None and (str(events).endswith(".parquet") or str(events).startswith("duckdb:") or str(events) == "-"):
+        _usage("--old reads the events once per version: give them as a JSONL or CSV file")
+    # firings and authors' shares are counted from the ledger, which only the Python engines keep
+    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, engine="codegen" if engine == "duckdb"
+                                 else engine, verbose=verbose)
+    audited = diffed = None
+    if by or bands:
+        from .inputs import load_subjects
+
+        attrs = load_subjects(subjects, loaded.ruleset).subjects  # read (and checked) once already by _run
+        audited = audits.audit(loaded.ruleset, results, attrs, audits.dimensions(loaded.ruleset, by, parsed), min_group)
+    if old is not None:
+        from .diff import VersionError, read_version
+        from .evaluator import EvaluationError
+        from .inputs import DataError
+
+        try:
+            old_loaded = read_version(old)
+        except VersionError as exc:
+            _usage(str(exc))
+        if not old_loaded.ok or old_loaded.ruleset is None:
+            errors = sorted((d for d in old_loaded.diagnostics if d.is_error), key=diag.sort_key)
+            _print_diagnostics(errors, {old: old_loaded.source or ""})
+            print(f"{old}: {diag.summary(errors)}; nothing compared", file=sys.stderr)
+            raise typer.Exit(EXIT_ERRORS)
+        try:
+            diffed = old_version_diff(old_loaded, loaded, events, subjects, results.as_of, engine,
+                                      lambda d: _print_diagnostics([d], {}))
+        except DataError as exc:
+            _data_error(exc)
+        except EvaluationError as exc:
+            _print_diagnostics(exc.diagnostics, {old: old_loaded.source or ""})
+            raise typer.Exit(EXIT_ERRORS)
+    data = report_data(loaded.ruleset, results, audited, diffed, precision)
+    if format == "json":
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    else:
+        from .report_charts import ChartsUnavailable
+        from .report_html import report_html
+
+        try:
+            text = report_html(data, precision)
+        except ChartsUnavailable as exc:
+            _usage(str(exc))
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _usage(f"cannot write {output}: {exc.strerror or exc}")
+        print(f"wrote {output}", file=sys.stderr)
+    raise typer.Exit(EXIT_OK)
+
+
 def _ledger_sink(ledger: Path | None, engine: str, events: Path, *inputs):
     """Check --ledger FILE; the DuckDB writer when the SQL engine will score, else None (the Python ledger)."""
     if ledger is None:
