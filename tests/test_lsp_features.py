@@ -193,3 +193,27 @@ def test_hover_on_an_imported_def_shows_its_comment_from_the_stdlib() -> None:
     assert shown.startswith("**def** `percent`: number")
     assert "part as a percentage of whole; 0 when whole is 0" in shown
     assert shown.rstrip().endswith("std/math.whuf`")
+
+
+def test_conditions_and_factors_are_declared_and_referred_to() -> None:
+    text = '''ruleset r "R"
+author ada "A"
+event loan { months: int in 1..72 }
+rule short by ada because "s" on loan where months <= 12 award 10
+rule long by ada because "l" on loan where months > 12 award 0
+factor duration over short, long by ada because "duration"
+measure loans = count loan
+condition regular = loans >= 2 by ada because "two loans"
+tier good when regular by ada
+tier other otherwise by ada
+'''
+    analysis = analyse("file:///f.whuf", text)
+    index = analysis.index
+    assert len(index.uses(("rule", "short"))) == 1 and len(index.uses(("rule", "long"))) == 1  # in `over`
+    assert len(index.uses(("value", "regular"))) == 1  # read by the tier
+    assert len(index.uses(("value", "loans"))) == 1  # read by the condition
+    at = analysis.lines.to_lsp(9, 16)  # `regular` in the tier
+    (target,) = definition(analysis, at)
+    assert target.range == analysis.lines.range(index.declarations[("value", "regular")].span)
+    kinds = {s.name: s.kind for s in outline(analysis)}
+    assert kinds["duration"] == lsp.SymbolKind.Enum and kinds["regular"] == lsp.SymbolKind.Boolean

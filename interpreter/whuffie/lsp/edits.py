@@ -39,7 +39,8 @@ _SYMBOL_KIND = {
     n.RuleDecl: lsp.SymbolKind.Method, n.SharedCapDecl: lsp.SymbolKind.Operator, n.MeasureDecl: lsp.SymbolKind.Variable,
     n.ScoreDecl: lsp.SymbolKind.Property, n.TierDecl: lsp.SymbolKind.EnumMember,
     n.PrivilegeDecl: lsp.SymbolKind.Boolean, n.DefDecl: lsp.SymbolKind.Function, n.TestDecl: lsp.SymbolKind.Module,
-    n.PropertyDecl: lsp.SymbolKind.Interface,
+    n.PropertyDecl: lsp.SymbolKind.Interface, n.FactorDecl: lsp.SymbolKind.Enum,
+    n.ConditionDecl: lsp.SymbolKind.Boolean,
 }
 
 

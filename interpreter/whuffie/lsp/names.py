@@ -88,17 +88,16 @@ def tail_span(span: Span, name: str) -> Span:
     return Span(span.file, span.end_line, span.end_col - len(name), span.end_line, span.end_col)
 
 
-_KIND = {n.AuthorDecl: "author", n.SubjectDecl: "subject", n.EventDecl: "event", n.RuleDecl: "rule",
-         n.SharedCapDecl: "shared cap", n.MeasureDecl: "measure", n.ScoreDecl: "score", n.TierDecl: "tier",
-         n.PrivilegeDecl: "privilege", n.DefDecl: "def", n.TestDecl: "test", n.PropertyDecl: "property"}
+# the namespace each kind of declaration's name lives in (a condition is read where a score is)
 _SPACE = {n.AuthorDecl: "author", n.SubjectDecl: "kind", n.EventDecl: "event", n.RuleDecl: "rule",
           n.SharedCapDecl: "cap", n.MeasureDecl: "value", n.ScoreDecl: "value", n.TierDecl: "value",
-          n.PrivilegeDecl: "value", n.DefDecl: "def", n.TestDecl: "test", n.PropertyDecl: "property"}
+          n.PrivilegeDecl: "value", n.DefDecl: "def", n.TestDecl: "test", n.PropertyDecl: "property",
+          n.FactorDecl: "factor", n.ConditionDecl: "value"}
 
 
 def kind_of(node: object) -> str:
     """A declaration's kind in words (a newer one's: its class name without "Decl", in lower case)."""
-    return _KIND.get(type(node)) or type(node).__name__.removesuffix("Decl").lower()
+    return n.KIND_WORDS.get(type(node)) or type(node).__name__.removesuffix("Decl").lower()
 
 
 def build_index(program: n.Program) -> NameIndex:
@@ -212,9 +211,12 @@ def _refer_in(index: NameIndex, item) -> None:
     if isinstance(item, n.RuleDecl):
         on = item.first(n.On)
         _clauses(index, item.clauses, _Scope(index, event=on.event.name if on else None))
-    elif isinstance(item, n.SharedCapDecl):
+    elif isinstance(item, (n.SharedCapDecl, n.FactorDecl)):
         for rule in item.rules:
             _ident(index, "rule", rule)
+        _clauses(index, item.clauses, _Scope(index))
+    elif isinstance(item, n.ConditionDecl):
+        _expression(index, item.expr, _Scope(index))
         _clauses(index, item.clauses, _Scope(index))
     elif isinstance(item, n.MeasureDecl):
         event = item.aggregate.event.name
