@@ -23,6 +23,10 @@ EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 EVENTS_HELP = ("Events: JSONL, CSV (by the .csv suffix), Parquet (.parquet), a DuckDB table duckdb:PATH#TABLE, "
                "or - for standard input (JSONL, or CSV when its first line is a header naming subject).")
 VERBOSE_HELP = "Print every bad line and warning (by default the first few of each kind, then a count)."
+# the column mapping of every command that reads events (columns.py parses and applies it)
+COLUMNS_OPTION = typer.Option(None, "--columns", metavar="KEY=COL,…", help="Read a table with its own column names: subject=user_id,type=event_type,at=ts,id=event_id (integer ids are read as text).")
+EXTRA_OPTION = typer.Option(None, "--extra", metavar="POLICY", help="Columns the rules do not declare: reject (the default) or ignore.")
+TYPES_OPTION = typer.Option(None, "--types", metavar="TYPE=CODE,…", help="Event types stored as codes: voted=2,answer_accepted=1, or a file of such lines (or a JSON object).")
 
 
 def _plain_placeholders(params: list) -> list:
@@ -200,10 +204,28 @@ def _load_rules(path: Path):
     return loaded, program
 
 
+def _column_map(columns: str | None, extra: str | None, types: str | None):
+    """The --columns, --extra and --types options as one ColumnMap; a bad one is a usage error."""
+    from .columns import ColumnsError, parse_options
+
+    try:
+        return parse_options(columns, extra, types)
+    except ColumnsError as exc:
+        _usage(str(exc))
+
+
+def _check_column_map(columns, ruleset) -> None:
+    if columns is not None and (problem := columns.problem(ruleset)) is not None:
+        _usage(problem)
+
+
 def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_of: str | None,
          rejects_path: Path | None, only: str | None = None, ledger: bool = True, engine: str = "auto",
-         verbose: bool = False, ledger_sink=None):
+         verbose: bool = False, ledger_sink=None, columns=None):
     """The shared front half of score / explain / authors: rules, inputs, evaluation."""
+    from .columns import PLAIN
+
+    columns = columns or PLAIN
     from .evaluator import EvaluationError
     from .datafiles import check_input, is_stdin
     from .inputs import STDIN_NAME, DataError, load_events
@@ -225,10 +247,11 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     if events_path is not None and not is_stdin(events_path) and (
             is_columnar(str(events_path)) or text_log_on_duckdb(str(events_path), engine, ledger, only)):
         return _run_columnar(rules, str(events_path), subjects_path, as_of, rejects_path, only, ledger, engine,
-                             verbose, ledger_sink)
+                             verbose, ledger_sink, columns)
 
     loaded, program = _load_rules(rules)
     ruleset = loaded.ruleset
+    _check_column_map(columns, ruleset)
     subjects = None
     try:
         if subjects_path is not None:
@@ -239,7 +262,7 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
             kind = ruleset.subject_kind.name
             _usage(f"the rules read {kind} attributes; give them with --subjects FILE")
         with _progress(f"reading {events_path.name}"):
-            load = load_events(events_path, ruleset, subjects, program.reads_attributes)
+            load = load_events(events_path, ruleset, subjects, program.reads_attributes, columns=columns)
     except DataError as exc:
         _data_error(exc)
     _warn_each("W082", load.warnings, verbose)
@@ -384,6 +407,9 @@ def score(
     reasons: Optional[int] = typer.Option(None, "--reasons", metavar="N", help="Add each subject's top N reasons (what cost the most points; needs the ledger, so DuckDB hands the run to generated Python)."),
     ledger: Optional[Path] = typer.Option(None, "--ledger", metavar="FILE", help="Also write every contribution of every subject here: Parquet, CSV or JSONL by the suffix (.parquet, .csv, .jsonl)."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+    columns: Optional[str] = COLUMNS_OPTION,
+    extra: Optional[str] = EXTRA_OPTION,
+    types: Optional[str] = TYPES_OPTION,
 ) -> None:
     """Score every subject: scores, tier, privileges and measures."""
     from . import report
@@ -398,7 +424,7 @@ def score(
         sink = None  # reasons need the ledger in Python: the run is generated Python's, and so is the file
     loaded, _, load, results = _run(rules, events, subjects, as_of, rejects, engine=engine, verbose=verbose,
                                     ledger=reasons is not None or (ledger is not None and sink is None),
-                                    ledger_sink=sink)
+                                    ledger_sink=sink, columns=_column_map(columns, extra, types))
     ruleset = loaded.ruleset
     if ledger is not None:
         _write_ledger(ledger, sink, loaded, load, results, subjects)
@@ -445,6 +471,9 @@ def explain(
     notice: bool = typer.Option(False, "--notice", help="Print a plain-language letter to the subject instead: scores, tier, principal reasons, what would change the outcome, who wrote the rules."),
     lang: str = typer.Option("en", "--lang", metavar="LANG", help="The language of --notice (en, de)."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+    columns: Optional[str] = COLUMNS_OPTION,
+    extra: Optional[str] = EXTRA_OPTION,
+    types: Optional[str] = TYPES_OPTION,
 ) -> None:
     """Explain one subject's scores: every contribution, the cuts, and the key reasons."""
     from . import report
@@ -461,7 +490,7 @@ def explain(
         _usage(f"--lang must be one of {', '.join(languages())}, not {lang!r}"
                + (f" (did you mean {close[0]!r}?)" if close else ""))
     loaded, _, load, results = _run(rules, events, subjects, as_of, rejects, only=subject, engine=engine,
-                                 verbose=verbose)
+                                 verbose=verbose, columns=_column_map(columns, extra, types))
     result = results.subjects[0]
     from . import whynot_render
 
@@ -497,6 +526,9 @@ def authors(
     rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here and use the rest."),
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+    columns: Optional[str] = COLUMNS_OPTION,
+    extra: Optional[str] = EXTRA_OPTION,
+    types: Optional[str] = TYPES_OPTION,
     verify_git: bool = typer.Option(False, "--verify-git", help="Compare each declaration's author with the authors of the commits that last changed its lines (git blame); exit 1 on a mismatch."),
 ) -> None:
     """List every author with the rules, caps, tiers, privileges and properties they own."""
@@ -509,7 +541,8 @@ def authors(
         if events is not None:
             _usage("--verify-git checks the rule file against git and reads no events; leave EVENTS out")
         _verify_git(rules, format)
-    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, verbose=verbose)
+    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, verbose=verbose,
+                                 columns=_column_map(columns, extra, types))
     data = report.authors_data(loaded.ruleset, results, precision)
     if format == "json":
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
@@ -529,6 +562,9 @@ def diff_command(
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
     engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb or reference, as for score."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+    columns: Optional[str] = COLUMNS_OPTION,
+    extra: Optional[str] = EXTRA_OPTION,
+    types: Optional[str] = TYPES_OPTION,
 ) -> None:
     """Compare two versions of a rule set: what changed, by whom, and (with events) whom it moves."""
     from .datafiles import check_input, is_stdin
@@ -578,8 +614,11 @@ def diff_command(
         result = diff_rulesets(old_loaded, new_loaded)
     else:
         try:
+            column_map = _column_map(columns, extra, types)
+            for side in (old_loaded, new_loaded):
+                _check_column_map(column_map, side.ruleset)
             both = read_both(events, subjects, old_loaded.ruleset, new_loaded.ruleset,
-                             old_program.reads_attributes, new_program.reads_attributes)
+                             old_program.reads_attributes, new_program.reads_attributes, columns=column_map)
         except DataError as exc:
             _data_error(exc)
         for side in (both.old_subjects, both.new_subjects):
@@ -637,6 +676,9 @@ def audit(
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
     engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb or reference."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+    columns: Optional[str] = COLUMNS_OPTION,
+    extra: Optional[str] = EXTRA_OPTION,
+    types: Optional[str] = TYPES_OPTION,
 ) -> None:
     """Audit groups of members: scores, tiers and privileges by group, with four-fifths impact ratios."""
     from . import audit as audits
@@ -657,7 +699,7 @@ def audit(
                                                 audits.AuditError):
         _usage(dims.message)
     loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=False, engine=engine,
-                                 verbose=verbose)
+                                 verbose=verbose, columns=_column_map(columns, extra, types))
     from .inputs import load_subjects
 
     subject_attrs = load_subjects(subjects, loaded.ruleset).subjects  # read (and checked) once already by _run
@@ -753,7 +795,7 @@ class _progress:
 
 def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str | None,
                   rejects_path: Path | None, only: str | None, ledger: bool, engine: str, verbose: bool = False,
-                  ledger_sink=None):
+                  ledger_sink=None, columns=None):
     """_run for a Parquet file or duckdb:PATH#TABLE: validated in SQL, scored on DuckDB or pushed down."""
     from . import engines, sqlengine
     from .evaluator import EvaluationError
@@ -762,6 +804,7 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
 
     loaded, program = _load_rules(rules)
     ruleset = loaded.ruleset
+    _check_column_map(columns, ruleset)
     subjects = None
     if subjects_path is not None:
         try:
@@ -773,7 +816,7 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
     plan = lower(ruleset)
     try:
         with _progress(f"reading {spec}"):
-            load = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes, only=only)
+            load = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes, only=only, columns=columns)
     except sqlengine.ColumnarError as exc:
         _usage(str(exc))
     if only is None:
@@ -790,7 +833,7 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
             if not events and only not in (subjects or {}):
                 _unknown_subject(only, sorted(subjects or {}), spec, subjects_path)
             if instant is None:  # the default as-of is the latest event of the whole input: one cheap max()
-                latest = sqlengine.latest_at(spec, load.con)
+                latest = sqlengine.latest_at(spec, load.con, columns)
                 if latest is not None:
                     instant = latest
                     _warn_if_later_than_clock(latest, spec)
@@ -870,6 +913,9 @@ def test_command(
     save_counterexamples: Optional[Path] = typer.Option(None, "--save-counterexamples", metavar="DIR", help="Write each failing property's minimal history here as DIR/<property>.jsonl (and .subjects.jsonl)."),
     events: Optional[Path] = typer.Option(None, "--events", metavar="FILE", help="The community's events, for `four fifths` properties (checked on them, not on generated histories)."),
     subjects: Optional[Path] = typer.Option(None, "--subjects", metavar="FILE", help="The community's subjects, with --events."),
+    columns: Optional[str] = COLUMNS_OPTION,
+    extra: Optional[str] = EXTRA_OPTION,
+    types: Optional[str] = TYPES_OPTION,
 ) -> None:
     """Run the test blocks and check the properties of rule files (properties with Hypothesis)."""
     import random
@@ -931,7 +977,7 @@ def test_command(
             target = save_counterexamples / name
         for decl in ruleset.properties:
             if events is not None and isinstance(decl.body, nodes.FourFifths):
-                ok = _four_fifths_on_events(path, decl, events, subjects)
+                ok = _four_fifths_on_events(path, decl, events, subjects, _column_map(columns, extra, types))
                 passed, failed = passed + ok, failed + (not ok)
                 continue
             try:
@@ -960,12 +1006,12 @@ def test_command(
     raise typer.Exit(EXIT_ERRORS if failed else EXIT_OK)
 
 
-def _four_fifths_on_events(path: Path, decl, events: Path, subjects: Path) -> bool:
+def _four_fifths_on_events(path: Path, decl, events: Path, subjects: Path, columns=None) -> bool:
     """A `four fifths` property on the given events: score them, audit by its attribute, print the report."""
     from .audit_property import check_four_fifths, render_four_fifths
     from .inputs import load_subjects
 
-    loaded, _, _, results = _run(path, events, subjects, None, None, ledger=False)
+    loaded, _, _, results = _run(path, events, subjects, None, None, ledger=False, columns=columns)
     outcome = check_four_fifths(loaded.ruleset, decl, results, load_subjects(subjects, loaded.ruleset).subjects)
     sys.stdout.write(render_four_fifths(outcome))
     return outcome.passed
@@ -1029,6 +1075,10 @@ def _handle_rejects(load, rejects_path: Path | None, source, unit: str, verbose:
             _write_rejects(rejects_path, None, [])
         return
     _print_capped(load.rejects, verbose)
+    from .columns import extra_hint
+
+    if (hint := extra_hint(load.rejects)) is not None:
+        print(f"hint: {hint}", file=sys.stderr)
     if rejects_path is None:
         count = len(load.rejects)
         print(f"{source}: {count:,} bad {unit}{'s' * (count != 1)} of {load.read:,}; nothing scored "

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from . import nodes as n
 from .datafiles import DataError, check_header, is_csv, is_stdin, limited, open_input, rows, sniff, split_end
+from .columns import PLAIN, ColumnMap
 from .symbols import Ruleset
 
 EVENT_KEYS = ("subject", "type", "at", "id")
@@ -289,11 +290,12 @@ def _reject(where: str, message: str, line: str) -> Reject:
 
 
 def load_events(path: str | Path, ruleset: Ruleset, subjects: dict[str, dict] | None = None,
-                attributes_needed: bool = False) -> EventLoad:
+                attributes_needed: bool = False, columns: ColumnMap = PLAIN) -> EventLoad:
     """Read and validate an events file (JSONL, or CSV by its .csv suffix).
 
     When ``attributes_needed`` the rules read subject attributes, so an event
-    of a subject missing from ``subjects`` is rejected.
+    of a subject missing from ``subjects`` is rejected. ``columns`` says how
+    the file's own column names read as whuffie's (columns.py).
     """
     path = Path(path)
     with open_input(path) as fh, paused_gc():
@@ -302,8 +304,8 @@ def load_events(path: str | Path, ruleset: Ruleset, subjects: dict[str, dict] | 
 
             from_csv, lines = sniff(fh)
             return parse_events(limited(lines, MAX_DATA_FILE_BYTES, STDIN_NAME), Path(STDIN_NAME), ruleset,
-                                subjects, attributes_needed, from_csv=from_csv)
-        return parse_events(fh, path, ruleset, subjects, attributes_needed)
+                                subjects, attributes_needed, from_csv=from_csv, columns=columns)
+        return parse_events(fh, path, ruleset, subjects, attributes_needed, columns=columns)
 
 
 STDIN_NAME = "<stdin>"  # standard input's name in messages and default ids
@@ -341,7 +343,7 @@ def _convert_record(row: dict, decls: dict, skip, tz, from_csv: bool, problems: 
 
 def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] | None = None,
                  attributes_needed: bool = False, numbered: bool = False,
-                 from_csv: bool | None = None) -> EventLoad:
+                 from_csv: bool | None = None, columns: ColumnMap = PLAIN) -> EventLoad:
     """Validate events from text or an open file (see ``load_events``); JSONL ``text`` may be numbered lines.
 
     With ``numbered`` (JSONL only), ``text`` yields (line number, line) pairs,
@@ -404,9 +406,15 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
             subject = subject_names[subject]
         return Event(subject, type_names[etype], at, event_id, where, 0, values)
 
+    mapped = not columns.plain
+    declared_fields = {ename: {f.name for f in decl.fields} for ename, decl in ruleset.events.items()}
+    fields_of = lambda etype: declared_fields.get(etype, ())  # noqa: E731
     for number, line, row in rows(path, text, numbered, from_csv):
         where = f"{name}:{number}"
-        if type(row) is dict and not from_csv:
+        mapping_problems: list[str] = []
+        if mapped and type(row) is dict:  # the table's own names read as whuffie's; the line stays as it was
+            row, mapping_problems = columns.apply(row, fields_of)
+        if type(row) is dict and not from_csv and not mapping_problems:
             event = quick(row, where)
             if event is not None:
                 out.read += 1
@@ -416,13 +424,16 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
                 continue
         if isinstance(row, tuple):  # the CSV header
             out.header, out.header_end = split_end(line)
-            check_header(row[1], ("subject", "type", "at"), where, line)
+            if mapped:
+                check_header(row[1], tuple(columns.source(k) for k in ("subject", "type", "at")), where, line)
+            else:
+                check_header(row[1], ("subject", "type", "at"), where, line)
             continue
         out.read += 1
         if isinstance(row, str):
             out.rejects.append(_reject(where, row, line))
             continue
-        problems: list[str] = []
+        problems: list[str] = mapping_problems
         for key in ("subject", "type", "at"):
             if key not in row:
                 problems.append(f"missing {key}")

@@ -39,6 +39,7 @@ from sqlglot import exp
 
 from . import nodes as n
 from .evaluator import UTC, Results, SubjectResult
+from .columns import PLAIN, ColumnMap, ColumnsError
 from .inputs import OUT_OF_RANGE
 from .plan import Plan, fmt_amount
 from .sqlledger import Stage, ledger_select
@@ -1068,12 +1069,20 @@ class ColumnarLoad:
         return out
 
 
+def _columnar_star(spec: str, columns: ColumnMap, table_columns: dict[str, str], exclude: tuple[str, ...]) -> str:
+    """The select items (ending in a comma) that read a table's own columns as whuffie's."""
+    try:
+        return columns.sql_star(table_columns, exclude, _quote, _ident)
+    except ColumnsError as exc:
+        raise ColumnarError(f"{spec}: {exc}") from None
+
+
 _INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
                   "UBIGINT")
 
 
 def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_needed: bool,
-                  con=None, only: str | None = None) -> ColumnarLoad:
+                  con=None, only: str | None = None, columns: ColumnMap = PLAIN) -> ColumnarLoad:
     """Open a Parquet file or ``duckdb:PATH#TABLE``, validate every row in SQL and register ``events``.
 
     A row is rejected, with its 1-based row number, for what inputs.py rejects a
@@ -1082,12 +1091,14 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     its declared range, an id given twice, an unknown subject when the rules
     read attributes. read = accepted + rejected. With ``only``, the subject
     filter is pushed into the scan: only that subject's rows are read and
-    validated (Parquet row-group statistics skip the rest).
+    validated (Parquet row-group statistics skip the rest). ``columns`` maps
+    the table's own column names and type codes in the scan itself
+    (columns.sql_renames); a rejected row is shown with its own columns.
     """
     import duckdb
 
     if not is_columnar(spec):
-        return load_text_log(spec, plan, subjects, attributes_needed, con)
+        return load_text_log(spec, plan, subjects, attributes_needed, con, columns=columns)
     con = con or connect()
     con.execute(f"SET TimeZone = '{_quote(plan.timezone)}'").fetchall()
     if spec.startswith("duckdb:"):
@@ -1099,22 +1110,24 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
             described = con.execute(f'DESCRIBE source_db."{_ident(table)}"').fetchall()
         except duckdb.Error as exc:
             raise ColumnarError(f"{spec}: {str(exc).splitlines()[0]}") from None
-        source = f'(SELECT *, "at" AS __at, rowid + 1 AS __row FROM source_db."{_ident(table)}")'
+        table_columns = {row[0]: row[1].upper() for row in described}
+        star = _columnar_star(spec, columns, table_columns, ())
+        source = f'(SELECT {star} rowid + 1 AS __row FROM source_db."{_ident(table)}")'
         name = f"{path}#{table}"
     else:
         try:
             described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{_quote(spec)}')").fetchall()
         except duckdb.Error as exc:
             raise ColumnarError(f"{spec}: {str(exc).splitlines()[0]}") from None
-        source = (f"(SELECT * EXCLUDE (file_row_number), \"at\" AS __at, file_row_number + 1 AS __row "
+        table_columns = {row[0]: row[1].upper() for row in described}
+        star = _columnar_star(spec, columns, table_columns, ("file_row_number",))
+        source = (f"(SELECT {star} file_row_number + 1 AS __row "
                   f"FROM read_parquet('{_quote(spec)}', file_row_number = true))")
         name = spec.rsplit("/", 1)[-1]
     if only is not None:
         source = f"(SELECT * FROM {source} WHERE CAST(subject AS VARCHAR) = '{_quote(only)}')"
-    column_types = {row[0]: row[1].upper() for row in described}
-    for key in ("subject", "type", "at"):
-        if key not in column_types:
-            raise ColumnarError(f"{spec}: no column {key!r} (columns: {', '.join(column_types)})")
+    column_types = columns.renamed_types(table_columns)
+    added = [f'"{_ident(c)}"' for c in columns.added_columns(table_columns)]
     layout = layout_for(plan)
     rs = plan.ruleset
     problems: list[str] = []  # SQL text of one message per check, NULL when the check passes
@@ -1171,7 +1184,7 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
             if kind == "number" and ctype in _INTEGER_TYPES:
                 layout.int_numbers.add(column)
     for column in column_types:  # a value in a column that is no field of the row's type
-        if column in ("subject", "type", "at", "id"):
+        if column in ("subject", "type", "at", "id") or columns.ignore_extra:
             continue
         owners = [t for t, decl in rs.events.items() if any(f.name == column for f in decl.fields)]
         allowed = ", ".join(f"'{_quote(t)}'" for t in owners) or "NULL"
@@ -1206,7 +1219,7 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     from .inputs import Reject
 
     rejects = [Reject(f"{name}:{row}", problem, text) for row, problem, text in con.execute(
-        "SELECT __row, __problem, to_json(c)::VARCHAR FROM (SELECT * EXCLUDE (__problem, __at) FROM __checked "
+        f"SELECT __row, __problem, to_json(c)::VARCHAR FROM (SELECT * EXCLUDE (__problem, __at{''.join(', ' + a for a in added)}) FROM __checked "
         "WHERE __problem IS NOT NULL) c JOIN __checked USING (__row) ORDER BY __row").fetchall()]
     read = con.execute("SELECT count(*) FROM __checked").fetchall()[0][0]
     con.execute("DROP TABLE __checked").fetchall()
@@ -1229,7 +1242,7 @@ def is_text_log(spec: str) -> bool:
 
 
 def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_needed: bool,
-                  con=None) -> ColumnarLoad:
+                  con=None, columns: ColumnMap = PLAIN) -> ColumnarLoad:
     """Read a JSONL events log with DuckDB, validate it in SQL and register ``events`` (as load_columnar).
 
     The SQL pass accepts only lines that inputs.py's quick path would accept
@@ -1240,6 +1253,8 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     inputs.parse_events with its line number, so rejects carry inputs.py's
     exact messages and what it accepts is scored. Lines are numbered as
     inputs.py numbers them; ``pos`` is the line number (input order).
+    ``columns`` is read in SQL too: the JSON keys of the table's own names,
+    integer ids as their text, type codes translated, extra keys skipped.
     """
     import duckdb
 
@@ -1261,12 +1276,12 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     except duckdb.Error:
         lone_cr = None
     if lone_cr is None or lone_cr:
-        return _text_log_in_python(spec, plan, subjects, attributes_needed, con)
+        return _text_log_in_python(spec, plan, subjects, attributes_needed, con, columns=columns)
     # one JSON parse per line for the types and one for the text of subject, type, at, id and every
     # declared field; a trailing comma is valid to DuckDB's parser and not to Python's: Python reads it
     field_names = list(dict.fromkeys(f.name for decl in rs.events.values() for f in decl.fields))
     keys = list(EVENT_KEYS_SQL) + [f for f in field_names if f not in EVENT_KEYS_SQL]
-    paths = ", ".join(f"'$.\"{_quote(_ident(k))}\"'" for k in keys)
+    paths = ", ".join(f"'$.\"{_quote(_ident(columns.source(k) if k in EVENT_KEYS_SQL else k))}\"'" for k in keys)
     slot = {k: i + 1 for i, k in enumerate(keys)}
     # rtrim copies every string: only the first line (a byte-order mark) and CRLF lines need it
     line = ("CASE WHEN number = 1 OR ends_with(raw, chr(13)) THEN (CASE WHEN number = 1 AND "
@@ -1291,17 +1306,30 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     def s(key: str) -> str:
         return f"sv[{slot[key]}]"
 
+    # an integer id (with a column mapping) is read as its decimal text, as inputs.py reads it
+    id_types = "('VARCHAR', 'BIGINT', 'UBIGINT')" if columns.integer_ids else "('VARCHAR')"
+
+    def id_ok(key: str) -> str:
+        return (f"{t(key)} IN {id_types} AND ({t(key)} = 'VARCHAR' OR "
+                f"regexp_full_match({s(key)}, '0|-?[1-9][0-9]*'))")
+
+    ty = s('type')
+    type_types = "('VARCHAR')"
+    if columns.type_codes:  # a code becomes its type's name; anything else stays as it is
+        whens = " ".join(f"WHEN '{_quote(code)}' THEN '{_quote(name)}'" for code, name in columns.type_codes.items())
+        ty = f"(CASE trim({s('type')}) {whens} ELSE {s('type')} END)"
+        type_types = "('VARCHAR', 'BIGINT', 'UBIGINT')"
     utc = plan.timezone in ("UTC", "Etc/UTC")
     at_re = f"({_AT_RE}|{_AT_RE_NAIVE})" if utc else _AT_RE
     known = ", ".join(f"'{_quote(x)}'" for x in rs.events) or "NULL"
     good = [
-        f"{t('subject')} = 'VARCHAR'", f"{s('subject')} <> ''",
-        f"{t('type')} = 'VARCHAR'", f"{s('type')} IN ({known})",
+        id_ok('subject'), f"{s('subject')} <> ''",
+        f"{t('type')} IN {type_types}", f"{ty} IN ({known})",
         f"{t('at')} = 'VARCHAR'", f"regexp_full_match({s('at')}, '{at_re}')",
         # a time past the range Python's datetime holds (9999-12-31T23:00:00-05:00 is in year 10000
         # UTC) goes to inputs.py, which rejects it with its message
         f"TRY_CAST({s('at')} AS TIMESTAMPTZ) BETWEEN {_FIRST_INSTANT} AND {_LAST_INSTANT}",
-        f"({t('id')} IS NULL OR ({t('id')} = 'VARCHAR' AND {s('id')} <> ''))",
+        f"({t('id')} IS NULL OR ({id_ok('id')} AND {s('id')} <> ''))",
     ]
     if attributes_needed and subjects is not None:
         con.register("__known_subjects", _subject_ids(subjects))
@@ -1312,7 +1340,11 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
         # as many keys as the allowed ones present: no other key, and none given twice
         present = " + ".join(f"CASE WHEN {t(key)} IS NULL THEN 0 ELSE 1 END"
                              for key in dict.fromkeys(list(EVENT_KEYS_SQL) + [f.name for f in decl.fields]))
-        checks = [f"len(k) = {present}"]
+        allowed = ", ".join(f"'{_quote(columns.source(key) if key in EVENT_KEYS_SQL else key)}'" for key in
+                            dict.fromkeys(list(EVENT_KEYS_SQL) + [f.name for f in decl.fields]))
+        # extra keys (with --extra ignore) are not counted; a key given twice still is
+        checks = [f"len(list_filter(k, lambda x: x IN ({allowed}))) = {present}" if columns.ignore_extra
+                  else f"len(k) = {present}"]
         for f in decl.fields:
             column = layout.field_columns[(etype, f.name)]
             value, valid = _json_value(t(f.name), s(f.name), f)
@@ -1323,14 +1355,14 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
                           f"OR ({valid}))")
             for part, sql in value.items():
                 field_values.setdefault(column + part, []).append((etype, sql))
-        per_type.append(f"WHEN {s('type')} = '{_quote(etype)}' THEN {' AND '.join(checks)}")
+        per_type.append(f"WHEN {ty} = '{_quote(etype)}' THEN {' AND '.join(checks)}")
     good.append(f"CASE {' '.join(per_type)} ELSE false END" if per_type else "false")
     staged = _staging_columns(layout)
-    select = [f"{s('subject')} AS subject", f"{s('type')} AS type", "number AS pos",
+    select = [f"{s('subject')} AS subject", f"{ty} AS type", "number AS pos",
               f"coalesce({s('id')}, '{_quote(name)}:' || number) AS id", f"'{_quote(name)}:' || number AS line",
               f"epoch_us(CAST({s('at')} AS TIMESTAMPTZ)) AS at_us", f"{t('id')} IS NOT NULL AS explicit_id"]
     for column, sql_type in staged.items():
-        branches = " ".join(f"WHEN {s('type')} = '{_quote(et)}' THEN {sql}" for et, sql in field_values.get(column, []))
+        branches = " ".join(f"WHEN {ty} = '{_quote(et)}' THEN {sql}" for et, sql in field_values.get(column, []))
         select.append(f"CAST({f'CASE {branches} END' if branches else 'NULL'} AS {sql_type}) AS {column}")
     con.execute(f"CREATE TEMP TABLE __staged AS SELECT {', '.join(select)} FROM __parsed WHERE ty IS NOT NULL "
                 f"AND sv IS NOT NULL AND k IS NOT NULL AND {' AND '.join(good)}").fetchall()
@@ -1339,7 +1371,7 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     con.execute("""DELETE FROM __staged WHERE explicit_id AND id IN (SELECT id FROM __staged WHERE explicit_id
         GROUP BY id HAVING count(*) > 1)""").fetchall()
     con.execute(f"""DELETE FROM __staged WHERE explicit_id AND id IN (SELECT {s('id')} FROM __parsed
-        WHERE {t('id')} = 'VARCHAR' AND number NOT IN (SELECT pos FROM __staged))""").fetchall()
+        WHERE {t('id')} IN {id_types} AND number NOT IN (SELECT pos FROM __staged))""").fetchall()
     con.execute("ALTER TABLE __staged DROP COLUMN explicit_id").fetchall()
 
     # the rest, through inputs.py in line order: exact messages, and whatever it accepts
@@ -1350,19 +1382,20 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     from pathlib import Path
 
     try:
-        careful = parse_events(iter(rest), Path(path), rs, subjects, attributes_needed, numbered=True)
+        careful = parse_events(iter(rest), Path(path), rs, subjects, attributes_needed, numbered=True,
+                               columns=columns)
     except DataError as exc:
         raise ColumnarError(str(exc)) from None
-    if _shares_explicit_id(con, careful, name):  # inputs.py's order of first sightings decides: let it read all
+    if _shares_explicit_id(con, careful, name, columns):  # inputs.py's order of first sightings decides
         con.execute("DROP TABLE __staged").fetchall()
-        return _text_log_in_python(spec, plan, subjects, attributes_needed, con)
+        return _text_log_in_python(spec, plan, subjects, attributes_needed, con, columns=columns)
     if careful.events:
         try:
             con.register("__careful", _staging_arrow(plan, layout, staged, careful.events))
         except (SqlUnsupported, UnicodeError) as exc:  # beyond 64 bits, a lone surrogate: Python scores it all
             exc = exc if isinstance(exc, SqlUnsupported) else _NOT_UNICODE
             con.execute("DROP TABLE __staged").fetchall()
-            return _text_log_in_python(spec, plan, subjects, attributes_needed, con, exc)
+            return _text_log_in_python(spec, plan, subjects, attributes_needed, con, exc, columns=columns)
         con.execute("INSERT INTO __staged SELECT * FROM __careful").fetchall()
     _finish_staged(con, layout, staged)
     accepted = sql_read + len(careful.events)
@@ -1373,7 +1406,7 @@ EVENT_KEYS_SQL = ("subject", "type", "at", "id")
 _NOT_UNICODE = SqlUnsupported("a text value that is not valid Unicode (a lone surrogate escape)")
 
 
-def _shares_explicit_id(con, careful, name: str) -> bool:
+def _shares_explicit_id(con, careful, name: str, columns: ColumnMap = PLAIN) -> bool:
     """Whether a line read by inputs.py names an id that a line accepted in SQL names too."""
     import json
 
@@ -1383,8 +1416,10 @@ def _shares_explicit_id(con, careful, name: str) -> bool:
             row = json.loads(r.text)
         except (ValueError, RecursionError):
             continue
-        if isinstance(row, dict) and isinstance(row.get("id"), str):
-            ids.add(row["id"])
+        if isinstance(row, dict):
+            row, _ = columns.apply(row, lambda etype: ())
+            if isinstance(row.get("id"), str):
+                ids.add(row["id"])
     if not ids:
         return False
     import pyarrow as pa
@@ -1502,12 +1537,12 @@ def _finish_staged(con, layout: Layout, staged: dict[str, str]) -> None:
 
 
 def _text_log_in_python(spec: str, plan: Plan, subjects, attributes_needed: bool, con,
-                        unsupported: SqlUnsupported | None = None) -> ColumnarLoad:
+                        unsupported: SqlUnsupported | None = None, columns: ColumnMap = PLAIN) -> ColumnarLoad:
     """The whole log through inputs.py (a file DuckDB cannot split as Python does, or beyond 64 bits)."""
     from .inputs import DataError, load_events
 
     try:
-        load = load_events(spec, plan.ruleset, subjects, attributes_needed)
+        load = load_events(spec, plan.ruleset, subjects, attributes_needed, columns=columns)
     except DataError as exc:
         raise ColumnarError(str(exc)) from None
     layout = layout_for(plan)
@@ -1607,12 +1642,13 @@ def latest_line(load: ColumnarLoad) -> str | None:
     return row[0][0] if row else None
 
 
-def latest_at(spec: str, con) -> dt.datetime | None:
+def latest_at(spec: str, con, columns: ColumnMap = PLAIN) -> dt.datetime | None:
     """The latest valid `at` of a whole columnar input (the default as-of), read with one aggregate."""
+    at = _ident(columns.source("at"))
     if spec.startswith("duckdb:"):
         path, _, table = spec[len("duckdb:"):].partition("#")
         source = f'source_db."{_ident(table)}"'
     else:
         source = f"read_parquet('{_quote(spec)}')"
-    latest = con.execute(f'SELECT max(epoch_us(TRY_CAST("at" AS TIMESTAMPTZ))) FROM {source}').fetchall()[0][0]
+    latest = con.execute(f'SELECT max(epoch_us(TRY_CAST("{at}" AS TIMESTAMPTZ))) FROM {source}').fetchall()[0][0]
     return None if latest is None else EPOCH + dt.timedelta(microseconds=latest)
