@@ -1023,6 +1023,9 @@ def repl(
     events: Optional[Path] = typer.Option(None, "--events", metavar="FILE", help="Events, JSONL or CSV."),
     subjects: Optional[Path] = typer.Option(None, "--subjects", metavar="FILE", help="Subjects with their attributes."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="T", help="Evaluate at this instant; default: the latest event."),
+    columns: Optional[str] = COLUMNS_OPTION,
+    extra: Optional[str] = EXTRA_OPTION,
+    types: Optional[str] = TYPES_OPTION,
 ) -> None:
     """Explore a rule set interactively: evaluate expressions, try declarations, explain scores."""
     from .repl import Reply, Session, run_interactive, run_piped
@@ -1032,6 +1035,7 @@ def repl(
             _usage(f"no such file: {given}")
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     session = Session(color=interactive and _color(sys.stderr))
+    session.columns = _column_map(columns, extra, types)
     startup = Reply()
     if rules is not None:
         session.load_rules(rules, startup)

@@ -32,6 +32,7 @@ from . import nodes as n
 from . import sourcelines
 from . import types as ty
 from .checker import check_expression
+from .columns import PLAIN
 from .diagnostics import Diagnostic, error
 from .evaluator import Compiler, Env, Results, RuntimeFault, SubjectResult
 from .evaluator import Scope as EvalScope
@@ -228,6 +229,7 @@ class Session(SessionData, SessionEdits, SessionCommands):
         self.sources: dict[str, str] = {}
         self.events_file: _DataFile | None = None
         self.subjects_file: _DataFile | None = None
+        self.columns = PLAIN  # how the events file's own column names read (whuffie repl --columns …)
         self.as_of_text: str | None = None
         self.inputs = 0
         self._derived: _Derived | None = None

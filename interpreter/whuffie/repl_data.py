@@ -118,10 +118,13 @@ class SessionData:
             except DataError as exc:
                 d.subject_load, unreadable = SubjectLoad(), exc
             d.subjects = d.subject_load.subjects
+        if self.events_file is not None and (mismatch := self.columns.problem(d.ruleset)) is not None:
+            d.problem = mismatch
+            return d
         if self.events_file is not None:
             try:
                 d.event_load = parse_events(self.events_file.text, self.events_file.path, d.ruleset, d.subjects,
-                                            d.compiled.reads_attributes)
+                                            d.compiled.reads_attributes, columns=self.columns)
             except DataError as exc:
                 d.event_load, unreadable = EventLoad(), exc
         if self.as_of_text is not None:
