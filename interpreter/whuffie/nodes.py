@@ -594,10 +594,33 @@ class PropertyDecl(_Provenance):
     name_span: Span = _span()
 
 
+@dataclass(frozen=True, slots=True)
+class ParamRef:
+    """A parameter named where the grammar wants a literal: ``cap NAME``, ``within NAME``, ``half_life NAME``.
+
+    params.bind replaces it (and every ``Name`` of a parameter in an expression)
+    by the parameter's value before the checker runs, so no later pass sees one.
+    """
+
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ParamDecl(_Provenance):
+    """``param NAME = LITERAL by … because "…"``: a named constant with provenance (params.py)."""
+
+    name: str
+    value: Union[Number, Duration, String, Bool]
+    clauses: tuple[ProvenanceClause, ...] = ()
+    span: Span = _span()
+    name_span: Span = _span()
+
+
 Decl = Union[
     RulesetDecl, VersionDecl, TimezoneDecl, ImportDecl, AuthorDecl, SubjectDecl,
     EventDecl, RuleDecl, SharedCapDecl, FactorDecl, MeasureDecl, ScoreDecl, TierDecl,
-    PrivilegeDecl, DefDecl, TestDecl, PropertyDecl,
+    PrivilegeDecl, DefDecl, TestDecl, PropertyDecl, ParamDecl,
 ]
 
 # The kind of each declaration as messages and reports name it (one table: a new kind is added here).
@@ -606,6 +629,7 @@ KIND_WORDS = {
     AuthorDecl: "author", SubjectDecl: "subject", EventDecl: "event", RuleDecl: "rule",
     SharedCapDecl: "shared cap", FactorDecl: "factor", MeasureDecl: "measure", ScoreDecl: "score",
     TierDecl: "tier", PrivilegeDecl: "privilege", DefDecl: "def", TestDecl: "test", PropertyDecl: "property",
+    ParamDecl: "param",
 }
 
 

@@ -1009,6 +1009,12 @@ class _AstBuilder:
     def cap_clause(self, c):
         return n.Cap(c[1].value, c[2].value, span=self._span(c))
 
+    def cap_by_param(self, c):
+        return n.Cap(n.ParamRef(c[1].value, span=self._tok_span(c[1])), c[2].value, span=self._span(c))
+
+    def decay_by_param(self, c):
+        return n.Decay(n.ParamRef(c[2].value, span=self._tok_span(c[2])), span=self._span(c))
+
     def once_clause(self, c):
         return n.Once(c[2].value if len(c) > 1 else None, span=self._span(c))
 
@@ -1059,6 +1065,30 @@ class _AstBuilder:
 
     def within_clause(self, c):
         return n.Within(c[1], span=self._span(c))
+
+    def within_by_param(self, c):
+        return n.Within(n.ParamRef(c[1].value, span=self._tok_span(c[1])), span=self._span(c))
+
+    # -- parameters
+    def param_decl(self, c):
+        return n.ParamDecl(c[1].value, c[3], tuple(_nodes(c[4:])), span=self._span(c),
+                           name_span=self._tok_span(c[1]))
+
+    def param_number(self, c):
+        piece = c[0]
+        return n.Number(piece.value, span=self._span(c))
+
+    def param_duration(self, c):
+        return n.Duration(c[0].value, _UNITS[c[1].value], span=self._span(c))
+
+    def param_text(self, c):
+        return n.String(self._string(c[0]), span=self._tok_span(c[0]))
+
+    def param_true(self, c):
+        return n.Bool(True, span=self._tok_span(c[0]))
+
+    def param_false(self, c):
+        return n.Bool(False, span=self._tok_span(c[0]))
 
     def default_clause(self, c):
         return n.Default(c[1], span=self._span(c))

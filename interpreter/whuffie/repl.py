@@ -32,6 +32,7 @@ from . import nodes as n
 from . import sourcelines
 from . import types as ty
 from .checker import check_expression
+from .params import bind_expression
 from .columns import PLAIN
 from .diagnostics import Diagnostic, error
 from .evaluator import Compiler, Env, Results, RuntimeFault, SubjectResult
@@ -230,6 +231,7 @@ class Session(SessionData, SessionEdits, SessionCommands):
         self.events_file: _DataFile | None = None
         self.subjects_file: _DataFile | None = None
         self.columns = PLAIN  # how the events file's own column names read (whuffie repl --columns …)
+        self.param_overrides: dict[str, str] = {}  # :set NAME=VALUE
         self.as_of_text: str | None = None
         self.inputs = 0
         self._derived: _Derived | None = None
@@ -325,7 +327,7 @@ class Session(SessionData, SessionEdits, SessionCommands):
         padded = "\n" * (first_line - 1) + text
         expr, expr_diags = parse_expression(padded, file)
         if expr is not None:
-            self._evaluate(expr, reply)
+            self._evaluate(bind_expression(expr, self.derived().params), reply)
             return
         if _starts_declaration(text):
             result = parse(padded, file)
@@ -343,8 +345,9 @@ class Session(SessionData, SessionEdits, SessionCommands):
         """Check an expression; report its errors and return None, or return its type."""
         d = self.derived()
         subjects = self.known_subjects() if d.ruleset is not None else []
-        t, diags = check_expression(d.program, expr, subjects)
-        own = self._bare_values(expr, d.program)
+        program = d.bound if d.bound is not None else d.program  # parameters read as their values
+        t, diags = check_expression(program, expr, subjects)
+        own = self._bare_values(expr, program)
         spans = {x.span for x in own}
         diags = [self._with_repl_hint(x, subjects) for x in diags if x.span not in spans] + own
         errors = [x for x in diags if x.is_error]
