@@ -26,6 +26,7 @@ VERBOSE_HELP = "Print every bad line and warning (by default the first few of ea
 # the column mapping of every command that reads events (columns.py parses and applies it)
 COLUMNS_OPTION = typer.Option(None, "--columns", metavar="KEY=COL,…", help="Read a table with its own column names: subject=user_id,type=event_type,at=ts,id=event_id (integer ids are read as text).")
 EXTRA_OPTION = typer.Option(None, "--extra", metavar="POLICY", help="Columns the rules do not declare: reject (the default) or ignore.")
+SET_OPTION = typer.Option([], "--set", metavar="NAME=VALUE", help="Give a param another value for this run (type-checked), e.g. --set tl3_min_days=40; repeatable.")
 TYPES_OPTION = typer.Option(None, "--types", metavar="TYPE=CODE,…", help="Event types stored as codes: voted=2,answer_accepted=1, or a file of such lines (or a JSON object).")
 
 
@@ -186,11 +187,32 @@ def fmt(
 # ---------------------------------------------------------------- score / explain / authors
 
 
-def _load_rules(path: Path):
+def _overrides(sets: list[str] | None, option: str = "--set") -> dict[str, str]:
+    """--set NAME=VALUE options as a dict (a malformed one is a usage error)."""
+    from .params import parse_sets
+
+    found, problems = parse_sets(sets or [], option)
+    if problems:
+        _usage(problems[0])
+    return found
+
+
+def _report_params(loaded, option: str = "--set", label: str = "") -> None:
+    """Stop on a --set value that does not fit (exit 2); else record the parameters this run used."""
+    if loaded.set_errors:
+        _usage(loaded.set_errors[0].replace("--set ", f"{option} ", 1))
+    if loaded.params:
+        shown = ", ".join(f"{p.name}={p.shown()}" + (f" ({option})" if p.overridden else "") for p in loaded.params)
+        print(f"{label}params: {shown}", file=sys.stderr)
+
+
+def _load_rules(path: Path, sets: list[str] | None = None):
     """Load and check a rule file and compile it; print diagnostics and exit 1 on errors."""
     from .evaluator import EvaluationError, compile_ruleset
 
-    loaded = load_file(path)
+    loaded = load_file(path, overrides=_overrides(sets))
+    if loaded.set_errors:
+        _report_params(loaded)
     if not loaded.ok or loaded.ruleset is None:
         errors = [d for d in loaded.diagnostics if d.is_error]
         _print_diagnostics(sorted(errors, key=diag.sort_key), {str(path): loaded.source or ""})
@@ -201,6 +223,7 @@ def _load_rules(path: Path):
     except EvaluationError as exc:
         _print_diagnostics(exc.diagnostics, {str(path): loaded.source or ""})
         raise typer.Exit(EXIT_ERRORS)
+    _report_params(loaded)
     return loaded, program
 
 
@@ -221,7 +244,7 @@ def _check_column_map(columns, ruleset) -> None:
 
 def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_of: str | None,
          rejects_path: Path | None, only: str | None = None, ledger: bool = True, engine: str = "auto",
-         verbose: bool = False, ledger_sink=None, columns=None):
+         verbose: bool = False, ledger_sink=None, columns=None, sets: list[str] | None = None):
     """The shared front half of score / explain / authors: rules, inputs, evaluation."""
     from .columns import PLAIN
 
@@ -247,9 +270,9 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     if events_path is not None and not is_stdin(events_path) and (
             is_columnar(str(events_path)) or text_log_on_duckdb(str(events_path), engine, ledger, only)):
         return _run_columnar(rules, str(events_path), subjects_path, as_of, rejects_path, only, ledger, engine,
-                             verbose, ledger_sink, columns)
+                             verbose, ledger_sink, columns, sets)
 
-    loaded, program = _load_rules(rules)
+    loaded, program = _load_rules(rules, sets)
     ruleset = loaded.ruleset
     _check_column_map(columns, ruleset)
     subjects = None
@@ -410,6 +433,7 @@ def score(
     columns: Optional[str] = COLUMNS_OPTION,
     extra: Optional[str] = EXTRA_OPTION,
     types: Optional[str] = TYPES_OPTION,
+    set_: list[str] = SET_OPTION,
 ) -> None:
     """Score every subject: scores, tier, privileges and measures."""
     from . import report
@@ -424,7 +448,7 @@ def score(
         sink = None  # reasons need the ledger in Python: the run is generated Python's, and so is the file
     loaded, _, load, results = _run(rules, events, subjects, as_of, rejects, engine=engine, verbose=verbose,
                                     ledger=reasons is not None or (ledger is not None and sink is None),
-                                    ledger_sink=sink, columns=_column_map(columns, extra, types))
+                                    ledger_sink=sink, columns=_column_map(columns, extra, types), sets=set_)
     ruleset = loaded.ruleset
     if ledger is not None:
         _write_ledger(ledger, sink, loaded, load, results, subjects)
@@ -474,6 +498,7 @@ def explain(
     columns: Optional[str] = COLUMNS_OPTION,
     extra: Optional[str] = EXTRA_OPTION,
     types: Optional[str] = TYPES_OPTION,
+    set_: list[str] = SET_OPTION,
 ) -> None:
     """Explain one subject's scores: every contribution, the cuts, and the key reasons."""
     from . import report
@@ -490,7 +515,7 @@ def explain(
         _usage(f"--lang must be one of {', '.join(languages())}, not {lang!r}"
                + (f" (did you mean {close[0]!r}?)" if close else ""))
     loaded, _, load, results = _run(rules, events, subjects, as_of, rejects, only=subject, engine=engine,
-                                 verbose=verbose, columns=_column_map(columns, extra, types))
+                                 verbose=verbose, columns=_column_map(columns, extra, types), sets=set_)
     result = results.subjects[0]
     from . import whynot_render
 
@@ -529,6 +554,7 @@ def authors(
     columns: Optional[str] = COLUMNS_OPTION,
     extra: Optional[str] = EXTRA_OPTION,
     types: Optional[str] = TYPES_OPTION,
+    set_: list[str] = SET_OPTION,
     verify_git: bool = typer.Option(False, "--verify-git", help="Compare each declaration's author with the authors of the commits that last changed its lines (git blame); exit 1 on a mismatch."),
 ) -> None:
     """List every author with the rules, caps, tiers, privileges and properties they own."""
@@ -542,7 +568,7 @@ def authors(
             _usage("--verify-git checks the rule file against git and reads no events; leave EVENTS out")
         _verify_git(rules, format)
     loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, verbose=verbose,
-                                 columns=_column_map(columns, extra, types))
+                                 columns=_column_map(columns, extra, types), sets=set_)
     data = report.authors_data(loaded.ruleset, results, precision)
     if format == "json":
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
@@ -565,6 +591,8 @@ def diff_command(
     columns: Optional[str] = COLUMNS_OPTION,
     extra: Optional[str] = EXTRA_OPTION,
     types: Optional[str] = TYPES_OPTION,
+    set_old: list[str] = typer.Option([], "--set-old", metavar="NAME=VALUE", help="A param's value in the old version (a what-if: the same file twice, --set-new tl3_min_days=40)."),
+    set_new: list[str] = typer.Option([], "--set-new", metavar="NAME=VALUE", help="A param's value in the new version."),
 ) -> None:
     """Compare two versions of a rule set: what changed, by whom, and (with events) whom it moves."""
     from .datafiles import check_input, is_stdin
@@ -591,9 +619,9 @@ def diff_command(
     except DataError as exc:
         _data_error(exc)
     sides = []
-    for spec in (old, new):
+    for spec, sets, option in ((old, set_old, "--set-old"), (new, set_new, "--set-new")):
         try:
-            loaded = read_version(spec)
+            loaded = read_version(spec, _overrides(sets, option))
         except VersionError as exc:
             _usage(str(exc))
         if not loaded.ok or loaded.ruleset is None:
@@ -606,6 +634,7 @@ def diff_command(
         except EvaluationError as exc:
             _print_diagnostics(exc.diagnostics, {spec: loaded.source or ""})
             raise typer.Exit(EXIT_ERRORS)
+        _report_params(loaded, option, f"{spec} ({option[6:]}): ")
     (old_loaded, old_program), (new_loaded, new_program) = sides
     if events is not None and subjects is None and (old_program.reads_attributes or new_program.reads_attributes):
         _usage(f"the rules read {(new_loaded.ruleset.subject_kind or old_loaded.ruleset.subject_kind).name} "
@@ -679,6 +708,7 @@ def audit(
     columns: Optional[str] = COLUMNS_OPTION,
     extra: Optional[str] = EXTRA_OPTION,
     types: Optional[str] = TYPES_OPTION,
+    set_: list[str] = SET_OPTION,
 ) -> None:
     """Audit groups of members: scores, tiers and privileges by group, with four-fifths impact ratios."""
     from . import audit as audits
@@ -699,7 +729,7 @@ def audit(
                                                 audits.AuditError):
         _usage(dims.message)
     loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=False, engine=engine,
-                                 verbose=verbose, columns=_column_map(columns, extra, types))
+                                 verbose=verbose, columns=_column_map(columns, extra, types), sets=set_)
     from .inputs import load_subjects
 
     subject_attrs = load_subjects(subjects, loaded.ruleset).subjects  # read (and checked) once already by _run
@@ -795,14 +825,14 @@ class _progress:
 
 def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str | None,
                   rejects_path: Path | None, only: str | None, ledger: bool, engine: str, verbose: bool = False,
-                  ledger_sink=None, columns=None):
+                  ledger_sink=None, columns=None, sets: list[str] | None = None):
     """_run for a Parquet file or duckdb:PATH#TABLE: validated in SQL, scored on DuckDB or pushed down."""
     from . import engines, sqlengine
     from .evaluator import EvaluationError
     from .inputs import DataError
     from .plan import lower
 
-    loaded, program = _load_rules(rules)
+    loaded, program = _load_rules(rules, sets)
     ruleset = loaded.ruleset
     _check_column_map(columns, ruleset)
     subjects = None
@@ -916,6 +946,7 @@ def test_command(
     columns: Optional[str] = COLUMNS_OPTION,
     extra: Optional[str] = EXTRA_OPTION,
     types: Optional[str] = TYPES_OPTION,
+    set_: list[str] = SET_OPTION,
 ) -> None:
     """Run the test blocks and check the properties of rule files (properties with Hypothesis)."""
     import random
@@ -938,9 +969,11 @@ def test_command(
             _usage(f"cannot create {save_counterexamples}: {exc.strerror}")
     passed = failed = skipped = 0
     used_folders: set[str] = set()
+    overrides = _overrides(set_)
     for path in files:
-        loaded = load_file(path)
+        loaded = load_file(path, overrides=overrides)
         print(f"{path} (seed {seed}, {max_examples} examples per property)")
+        _report_params(loaded)
         if not loaded.ok or loaded.ruleset is None:
             errors = sorted((d for d in loaded.diagnostics if d.is_error), key=diag.sort_key)
             _print_diagnostics(errors, {str(path): loaded.source or ""})
@@ -977,7 +1010,7 @@ def test_command(
             target = save_counterexamples / name
         for decl in ruleset.properties:
             if events is not None and isinstance(decl.body, nodes.FourFifths):
-                ok = _four_fifths_on_events(path, decl, events, subjects, _column_map(columns, extra, types))
+                ok = _four_fifths_on_events(path, decl, events, subjects, _column_map(columns, extra, types), set_)
                 passed, failed = passed + ok, failed + (not ok)
                 continue
             try:
@@ -1006,12 +1039,12 @@ def test_command(
     raise typer.Exit(EXIT_ERRORS if failed else EXIT_OK)
 
 
-def _four_fifths_on_events(path: Path, decl, events: Path, subjects: Path, columns=None) -> bool:
+def _four_fifths_on_events(path: Path, decl, events: Path, subjects: Path, columns=None, sets=None) -> bool:
     """A `four fifths` property on the given events: score them, audit by its attribute, print the report."""
     from .audit_property import check_four_fifths, render_four_fifths
     from .inputs import load_subjects
 
-    loaded, _, _, results = _run(path, events, subjects, None, None, ledger=False, columns=columns)
+    loaded, _, _, results = _run(path, events, subjects, None, None, ledger=False, columns=columns, sets=sets)
     outcome = check_four_fifths(loaded.ruleset, decl, results, load_subjects(subjects, loaded.ruleset).subjects)
     sys.stdout.write(render_four_fifths(outcome))
     return outcome.passed
@@ -1026,6 +1059,7 @@ def repl(
     columns: Optional[str] = COLUMNS_OPTION,
     extra: Optional[str] = EXTRA_OPTION,
     types: Optional[str] = TYPES_OPTION,
+    set_: list[str] = SET_OPTION,
 ) -> None:
     """Explore a rule set interactively: evaluate expressions, try declarations, explain scores."""
     from .repl import Reply, Session, run_interactive, run_piped
@@ -1036,6 +1070,7 @@ def repl(
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     session = Session(color=interactive and _color(sys.stderr))
     session.columns = _column_map(columns, extra, types)
+    session.param_overrides = _overrides(set_)
     startup = Reply()
     if rules is not None:
         session.load_rules(rules, startup)

@@ -217,7 +217,7 @@ class VersionError(Exception):
     """A version that cannot be read at all (no such file, a bad revision, git missing): a usage error."""
 
 
-def read_version(spec: str):
+def read_version(spec: str, overrides: dict[str, str] | None = None):
     """One side of a diff through the front end: a rule file, or ``REV:PATH`` read with `git show`.
 
     A file that exists wins over the revision reading of the same text. The
@@ -232,7 +232,7 @@ def read_version(spec: str):
     if Path(spec).exists() or revision is None:
         if not Path(spec).exists():
             raise VersionError(f"no such file: {spec} (a git revision is written REV:PATH, e.g. HEAD~1:rules.whuf)")
-        return load_file(spec)
+        return load_file(spec, overrides=overrides)
     try:
         data = show(*revision)
     except GitError as exc:
@@ -241,4 +241,4 @@ def read_version(spec: str):
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise VersionError(f"{spec} is not UTF-8 text") from None
-    return load_text(text, spec)
+    return load_text(text, spec, overrides=overrides)

@@ -225,18 +225,36 @@ def _clause(c) -> str:
     if kind is n.Award:
         return f"award {format_expr(c.value)}"
     if kind is n.Cap:
-        return f"cap {format_number(c.amount)} {_period(c.window)}"
+        return f"cap {_number_or_param(c.amount)} {_period(c.window)}"
     if kind is n.Once:
         return "once" if c.window is None else f"once per {c.window}"
     if kind is n.Decay:
-        return f"decay half_life {format_duration(c.half_life)}"
+        return f"decay half_life {_duration_or_param(c.half_life)}"
     if kind is n.Within:
-        return f"within {format_duration(c.duration)}"
+        return f"within {_duration_or_param(c.duration)}"
     if kind is n.Default:
         return f"default {format_expr(c.value)}"
     if kind is n.Bound:
         return f"{c.kind} {format_expr(c.value)} per event"
     raise TypeError(f"not a clause: {c!r}")
+
+
+def _number_or_param(value) -> str:
+    return value.name if isinstance(value, n.ParamRef) else format_number(value)
+
+
+def _duration_or_param(value) -> str:
+    return value.name if isinstance(value, n.ParamRef) else format_duration(value)
+
+
+def _param_value(value) -> str:
+    if isinstance(value, n.Duration):
+        return format_duration(value)
+    if isinstance(value, n.String):
+        return format_string(value.value)
+    if isinstance(value, n.Bool):
+        return "true" if value.value else "false"
+    return format_number(value.value)
 
 
 def _clause_tail(c) -> n.Expr | None:
@@ -405,6 +423,8 @@ class _Layout:
                     _Line(body, body_first, body_last, depth=1, tail=d.body)]
         if kind is n.TestDecl:
             return self._test(d)
+        if kind is n.ParamDecl:
+            return self._with_clauses(f"param {d.name} = {_param_value(d.value)}", d.value.span, d, d.clauses)
         if kind is n.PropertyDecl:
             clauses = "".join(f" {_clause(c)}" for c in d.clauses)
             text = f"property {format_string(d.name)}{clauses}: {_property_body(d.body)}"
