@@ -192,6 +192,8 @@ class RuleDiff:
     changes: tuple[DeclChange, ...]
     impact: object | None = None  # diff_impact.Impact when events were given
     schema: object | None = None  # diff_inputs.SchemaEffect: event lines only one version accepts
+    # (name, old value, new value) of each param that --set-old or --set-new gave a value of its own
+    params: tuple[tuple[str, str | None, str | None], ...] = ()
 
 
 def diff_rulesets(old, new, events: tuple | None = None, subjects: tuple = (None, None),
@@ -210,7 +212,19 @@ def diff_rulesets(old, new, events: tuple | None = None, subjects: tuple = (None
         from .diff_impact import impact_of
 
         impact = impact_of(old.ruleset, new.ruleset, changes, events[0], events[1], subjects, as_of, engine, notes)
-    return RuleDiff(old.path, new.path, changes, impact, schema)
+    return RuleDiff(old.path, new.path, changes, impact, schema, set_params(old, new))
+
+
+def set_params(old, new) -> tuple[tuple[str, str | None, str | None], ...]:
+    """The params a --set-old or --set-new changed on either side, with both sides' values."""
+    before = {p.name: p for p in getattr(old, "params", [])}
+    after = {p.name: p for p in getattr(new, "params", [])}
+    found = []
+    for name in dict.fromkeys([*before, *after]):
+        a, b = before.get(name), after.get(name)
+        if (a is not None and a.overridden) or (b is not None and b.overridden):
+            found.append((name, a.shown() if a else None, b.shown() if b else None))
+    return tuple(found)
 
 
 class VersionError(Exception):

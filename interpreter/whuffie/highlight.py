@@ -34,10 +34,10 @@ __all__ = ["WhuffieLexer"]
 DECLARATION_KEYWORDS = (
     "ruleset", "version", "timezone", "import", "author", "subject", "event",
     "rule", "shared", "factor", "measure", "score", "tier", "privilege", "def", "test",
-    "property",
+    "property", "param",
 )
 # Declarations whose keyword is followed by the name being declared.
-NAMING_DECLARATIONS = ("ruleset", "author", "subject", "event", "rule", "factor", "measure", "score",
+NAMING_DECLARATIONS = ("param", "ruleset", "author", "subject", "event", "rule", "factor", "measure", "score",
                        "tier", "privilege", "def")
 CLAUSE_KEYWORDS = (
     "by", "because", "cites", "on", "where", "award", "cap", "once",

@@ -1074,6 +1074,9 @@ class _AstBuilder:
         return n.ParamDecl(c[1].value, c[3], tuple(_nodes(c[4:])), span=self._span(c),
                            name_span=self._tok_span(c[1]))
 
+    def param_signed(self, c):
+        return self.signed_number(c)
+
     def param_number(self, c):
         piece = c[0]
         return n.Number(piece.value, span=self._span(c))
