@@ -20,6 +20,7 @@ from .checkfactors import FactorChecks
 from .checkitems import ItemChecks
 from .checkranges import RangeChecks
 from .checkscope import ScopeChecks
+from .checksite import SiteChecks
 from .checksize import SizeChecks
 from .diagnostics import Diagnostic, sort_key
 from .limits import stack_for_nesting
@@ -57,7 +58,8 @@ def check_expression(program: n.Program, expr: n.Expr, subjects=()) -> tuple[Typ
     return result, sorted(checker.diags, key=sort_key)
 
 
-class _Checker(DeclChecks, ItemChecks, FactorChecks, ChoiceChecks, ExprChecks, ScopeChecks, RangeChecks, SizeChecks):
+class _Checker(DeclChecks, ItemChecks, FactorChecks, ChoiceChecks, ExprChecks, ScopeChecks, RangeChecks, SizeChecks,
+               SiteChecks):
     """One run of the checker over one program: the mixins' checks, in order."""
 
     def run(self) -> Ruleset:
@@ -85,6 +87,7 @@ class _Checker(DeclChecks, ItemChecks, FactorChecks, ChoiceChecks, ExprChecks, S
             self.measure_types.setdefault(m.name, self.measure_type(m))
         for m in measures:
             self.measure(m)
+        self.site_measures()
         self.scores()
         self.tiers()
         self.privileges()

@@ -234,6 +234,8 @@ def _clause(c) -> str:
         return f"within {_duration_or_param(c.duration)}"
     if kind is n.Default:
         return f"default {format_expr(c.value)}"
+    if kind is n.Across:
+        return "across everyone"
     if kind is n.Bound:
         return f"{c.kind} {format_expr(c.value)} per event"
     raise TypeError(f"not a clause: {c!r}")
@@ -395,7 +397,7 @@ class _Layout:
             return self._with_clauses(head, d.rules[-1].span if d.rules else d.name_span, d, d.clauses)
         if kind is n.MeasureDecl:
             return self._with_clauses(f"measure {d.name} = {_aggregate(d.aggregate)}", d.aggregate.span,
-                                      d, d.clauses, inline=(n.Where, n.Within, n.Default))
+                                      d, d.clauses, inline=(n.Where, n.Within, n.Default, n.Across))
         if kind is n.ScoreDecl:
             return self._with_clauses(f"score {d.name} = {format_expr(d.expr)}", d.expr.span, d, d.clauses,
                                       fold=not any(type(c) is n.Bound for c in d.clauses), tail=d.expr)

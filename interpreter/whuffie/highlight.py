@@ -42,7 +42,7 @@ NAMING_DECLARATIONS = ("param", "ruleset", "author", "subject", "event", "rule",
 CLAUSE_KEYWORDS = (
     "by", "because", "cites", "on", "where", "award", "cap", "once",
     "decay", "half_life", "over", "count", "distinct", "sum", "avg", "min", "max",
-    "within", "default", "floor", "ceiling", "when", "otherwise", "protected",
+    "within", "default", "across", "everyone", "floor", "ceiling", "when", "otherwise", "protected",
     "expect", "at", "as", "always", "independent", "monotone", "gain", "for", "per", "four", "fifths",
 )
 WORD_OPERATORS = ("and", "or", "not", "in", "of", "if", "then", "else")

@@ -432,7 +432,14 @@ class Aggregate:
     span: Span = _span()
 
 
-MeasureClause = Union[Where, Within, Default, By, Because, Cites]
+@dataclass(frozen=True, slots=True)
+class Across:
+    """``across everyone``: the measure aggregates every subject's events into one site-wide value."""
+
+    span: Span = _span()
+
+
+MeasureClause = Union[Where, Within, Default, Across, By, Because, Cites]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1093,6 +1093,9 @@ class _AstBuilder:
     def param_false(self, c):
         return n.Bool(False, span=self._tok_span(c[0]))
 
+    def across_clause(self, c):
+        return n.Across(span=self._span(c))
+
     def default_clause(self, c):
         return n.Default(c[1], span=self._span(c))
 

@@ -183,6 +183,10 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     value on the row, and ``Compiled.ledger`` is the query of every firing
     with its cuts (sqlledger.py); the score query itself is unchanged.
     """
+    from .sitewide import site_measures
+
+    if site_measures(plan.ruleset):  # engines.py computes them first and hands over a specialised ruleset
+        raise SqlUnsupported("a site-wide measure (across everyone) in a query of its own")
     layout = layout or layout_for(plan)
     if as_of_us is None:
         now = exp.Subquery(this=exp.select(exp.Max(this=_col("at_us"))).from_("events"))
