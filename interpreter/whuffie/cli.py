@@ -308,19 +308,29 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
         raise typer.Exit(EXIT_ERRORS)
     if instant is None and load.events:
         _warn_if_later_than_clock(results.as_of, max(load.events, key=lambda e: e.at).line)
-    _summary(events_path, load.read, None, results, len(load.rejects), rejects_path)
+    _summary(events_path, load.read, None, results, len(load.rejects), rejects_path, _line_counts(load, results))
     return loaded, program, load, results
 
 
-def _summary(source, read: int, only: str | None, results, rejected: int, rejects_path: Path | None) -> None:
+def _line_counts(load, results) -> tuple[int, int] | None:
+    """(scored, after as-of) in lines when a line of a role event became several events, else None."""
+    if not getattr(load, "expanded", 0):
+        return None
+    after = {e.line for e in load.events if e.at > results.as_of}
+    return len({e.line for e in load.events}) - len(after), len(after)
+
+
+def _summary(source, read: int, only: str | None, results, rejected: int, rejects_path: Path | None,
+             lines: tuple[int, int] | None = None) -> None:
     """The closing count line: every line read is scored, rejected or after the as-of instant."""
     from .datafiles import is_stdin
     from .inputs import STDIN_NAME
     from .report import iso
 
     source = STDIN_NAME if is_stdin(source) else source
-    print(f"{source}: read {read}{f' rows of {only}' if only is not None else ''}, scored {results.scored}, "
-          f"rejected {rejected}, after as-of {results.after_as_of} (as of {iso(results.as_of)})"
+    scored, after = lines or (results.scored, results.after_as_of)
+    print(f"{source}: read {read}{f' rows of {only}' if only is not None else ''}, scored {scored}, "
+          f"rejected {rejected}, after as-of {after} (as of {iso(results.as_of)})"
           + (f"; rejects in {rejects_path}" if rejects_path is not None and rejected else ""), file=sys.stderr)
 
 

@@ -219,7 +219,7 @@ def _clause(c) -> str:
     if kind is n.Cites:
         return f"cites {format_string(c.text)}"
     if kind is n.On:
-        return f"on {c.event.name}"
+        return f"on {c.event.name}" + (f" as {c.role.name}" if c.role is not None else "")
     if kind is n.Where:
         return f"where {format_expr(c.cond)}"
     if kind is n.Award:
@@ -236,6 +236,8 @@ def _clause(c) -> str:
         return f"default {format_expr(c.value)}"
     if kind is n.Across:
         return "across everyone"
+    if kind is n.AsRole:
+        return f"as {c.role.name}"
     if kind is n.Bound:
         return f"{c.kind} {format_expr(c.value)} per event"
     raise TypeError(f"not a clause: {c!r}")
@@ -330,6 +332,11 @@ def _values(values: tuple[n.FieldValue, ...]) -> str:
 
 
 def _aggregate(a: n.Aggregate) -> str:
+    text = _aggregate_only(a)
+    return text + (f" as {a.role.name}" if a.role is not None else "")
+
+
+def _aggregate_only(a: n.Aggregate) -> str:
     if a.kind == "count":
         return f"count {a.event.name}"
     if a.kind == "count_days":

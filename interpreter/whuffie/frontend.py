@@ -52,7 +52,12 @@ def check_bound(program: n.Program, overrides: dict[str, str] | None, loaded: Lo
     from .checker import check as check_program
     from .params import bind
 
+    from .roles import bind as bind_roles
+
     bound = bind(program, overrides)
+    with_roles, role_diagnostics = bind_roles(bound.program)
+    bound.program = with_roles
+    bound.diagnostics += role_diagnostics
     checked = check_program(bound.program)
     owners = {p.by for p in bound.params}
     # an author who decided only parameters owns something all the same

@@ -69,6 +69,7 @@ class EventLoad:
     header_end: str = "\n"
     read: int = 0
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (file:line, message), W082
+    expanded: int = 0  # events beyond one per line: a line of a role event is one event per role
 
 
 @dataclass
@@ -349,8 +350,12 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
     With ``numbered`` (JSONL only), ``text`` yields (line number, line) pairs,
     so a caller can hand over just the lines it could not validate itself.
     """
+    from .roles import input_types, roles_of, role_type
+
     tz = ZoneInfo(ruleset.timezone)
-    schema = {name: {f.name: f for f in decl.fields} for name, decl in ruleset.events.items()}
+    readable = input_types(ruleset)  # `voted as voter` is what a `voted` line becomes, never a line's type
+    roles = roles_of(ruleset)
+    schema = {name: {f.name: f for f in ruleset.events[name].fields} for name in readable}
     from_csv = is_csv(path) if from_csv is None else from_csv
     out = EventLoad()
     seen_ids: dict[str, str] = {}
@@ -358,9 +363,9 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
     position = 0
     kind = ruleset.subject_kind
     kind_name = kind.name if kind else "subject"
-    fast_specs = {ename: tuple((f.name, _fast_checker(f)) for f in decl.fields)
-                  for ename, decl in ruleset.events.items()}
-    type_names = {ename: ename for ename in ruleset.events}
+    fast_specs = {ename: tuple((f.name, _fast_checker(f)) for f in ruleset.events[ename].fields)
+                  for ename in readable if ename not in roles}
+    type_names = {ename: ename for ename in readable}
     subject_names: dict[str, str] = {}  # one string object per subject id
     first_lines: dict[str, str] = {}  # each subject id's first line, for look-alike warnings
     utc = dt.timezone.utc
@@ -424,23 +429,31 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
                 continue
         if isinstance(row, tuple):  # the CSV header
             out.header, out.header_end = split_end(line)
-            if mapped:
-                check_header(row[1], tuple(columns.source(k) for k in ("subject", "type", "at")), where, line)
-            else:
-                check_header(row[1], ("subject", "type", "at"), where, line)
+            needed = ("type", "at") if roles else ("subject", "type", "at")  # a role event has no subject
+            check_header(row[1], tuple(columns.source(k) for k in needed), where, line)
             continue
         out.read += 1
         if isinstance(row, str):
             out.rejects.append(_reject(where, row, line))
             continue
         problems: list[str] = mapping_problems
-        for key in ("subject", "type", "at"):
+        etype = row.get("type")
+        event_roles = roles.get(etype, ()) if isinstance(etype, str) else ()
+        for key in ("type", "at") if event_roles else ("subject", "type", "at"):
             if key not in row:
                 problems.append(f"missing {key}")
         subject = row.get("subject")
-        if "subject" in row and (not isinstance(subject, str) or not subject):
+        if event_roles:
+            if "subject" in row:
+                problems.append(f"subject: an event {etype} names its subjects by role "
+                                f"({', '.join(event_roles)}), not in a subject column")
+            if columns.integer_ids:
+                row = {k: str(v) if k in event_roles and type(v) is int else v for k, v in row.items()}
+            for role in event_roles:
+                if row.get(role) == "":
+                    problems.append(f"field {role}: expected the id of a {kind_name}, got \"\"")
+        elif "subject" in row and (not isinstance(subject, str) or not subject):
             problems.append(f"subject: expected a text id, got {_describe(subject)}")
-        etype = row.get("type")
         fields_decl = None
         if "type" in row:
             fields_decl = schema.get(etype) if isinstance(etype, str) else None
@@ -469,16 +482,26 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
                 row, fields_decl, EVENT_KEYS, tz, from_csv, problems, "field",
                 unknown=(f"field {{}}: not a field of {etype}" if from_csv else f"unknown field {{}} for event {etype}"),
                 missing=f"missing required field {{}} of {etype}")
-        if (not problems and attributes_needed and subjects is not None
-                and subject not in subjects):
-            hint = _closest(subject, subjects)
-            problems.append(f"unknown {kind_name} {_describe(subject)}: not in the subjects file"
-                            + (f" (did you mean {hint}?)" if hint else ""))
+        named = [values[r] for r in event_roles] if event_roles and not problems else [subject]
+        for one in named:
+            if (not problems and attributes_needed and subjects is not None
+                    and one not in subjects):
+                hint = _closest(one, subjects)
+                problems.append(f"unknown {kind_name} {_describe(one)}: not in the subjects file"
+                                + (f" (did you mean {hint}?)" if hint else ""))
         if problems:
             out.rejects.append(_reject(where, "; ".join(problems), line))
             continue
         if isinstance(event_id, str) and event_id != where:
             seen_ids[event_id] = where
+        if event_roles:  # one event, reaching each subject it names in its role (roles.py)
+            for role in event_roles:
+                first_lines.setdefault(values[role], where)
+                out.events.append(Event(values[role], role_type(etype, role), at, event_id, where, position,
+                                        values))
+                position += 1
+            out.expanded += len(event_roles) - 1
+            continue
         first_lines.setdefault(subject, where)
         out.events.append(Event(subject, etype, at, event_id, where, position, values))
         position += 1

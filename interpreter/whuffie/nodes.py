@@ -275,6 +275,7 @@ class _Provenance:
 class On:
     event: Ident
     span: Span = _span()
+    role: Ident | None = None  # `on voted as receiver` (roles.py resolves it to the event `voted as receiver`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,6 +430,7 @@ class Aggregate:
     kind: str
     event: Ident
     field: Ident | None = None
+    role: Ident | None = None  # `count liked as receiver`
     span: Span = _span()
 
 
@@ -439,7 +441,15 @@ class Across:
     span: Span = _span()
 
 
-MeasureClause = Union[Where, Within, Default, Across, By, Because, Cites]
+@dataclass(frozen=True, slots=True)
+class AsRole:
+    """A second ``as ROLE`` of a measure (the first is its aggregate's ``role``): reported by roles.py."""
+
+    role: Ident
+    span: Span = _span()
+
+
+MeasureClause = Union[Where, Within, Default, Across, AsRole, By, Because, Cites]
 
 
 @dataclass(frozen=True, slots=True)

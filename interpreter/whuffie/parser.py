@@ -14,6 +14,7 @@ of the parse in progress, so one process parses one text at a time.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import os
@@ -998,7 +999,11 @@ class _AstBuilder:
         return n.RuleDecl(c[1].value, tuple(c[2:]), span=self._span(c), name_span=self._tok_span(c[1]))
 
     def on_clause(self, c):
-        return n.On(self._ident(c[1]), span=self._span(c))
+        role = self._ident(c[3]) if len(c) > 3 else None
+        return n.On(self._ident(c[1]), span=self._span(c), role=role)
+
+    def role_clause(self, c):
+        return _Piece(self._ident(c[1]), self._start(c[0]), self._end(c[1]))
 
     def where_clause(self, c):
         return n.Where(c[1], span=self._span(c))
@@ -1046,7 +1051,12 @@ class _AstBuilder:
 
     # -- measures
     def measure_decl(self, c):
-        return n.MeasureDecl(c[1].value, c[3], tuple(c[4:]), span=self._span(c), name_span=self._tok_span(c[1]))
+        aggregate, clauses = c[3], [x for x in c[4:] if type(x) is not _Piece]
+        roles = [x.value for x in c[4:] if type(x) is _Piece]
+        if roles:  # `as ROLE` belongs to the aggregate; a second one stays a clause, for roles.py to report
+            aggregate = dataclasses.replace(aggregate, role=roles[0])
+            clauses += [n.AsRole(r, span=r.span) for r in roles[1:]]
+        return n.MeasureDecl(c[1].value, aggregate, tuple(clauses), span=self._span(c), name_span=self._tok_span(c[1]))
 
     def count_agg(self, c):
         return n.Aggregate("count", self._ident(c[1]), span=self._span(c))

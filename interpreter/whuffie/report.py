@@ -435,6 +435,8 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
             if e.decay != 1.0:
                 detail += f", decay x{e.decay:.4f}"
             origin = "" if e.event_id == e.line else f"; {e.line}"
+            if " as " in e.event_type:  # an event of several subjects: the role it scored this one in
+                origin += f"; {e.event_type}"
             out.append(f"    {iso(e.at)}  {e.event_id:<20} {text_value(e.value, p):>9}  ({detail}{origin})")
     out.append(f"  points = {text_value(result.points, p)}")
     if result.measures:
