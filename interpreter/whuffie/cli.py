@@ -316,8 +316,9 @@ def _line_counts(load, results) -> tuple[int, int] | None:
     """(scored, after as-of) in lines when a line of a role event became several events, else None."""
     if not getattr(load, "expanded", 0):
         return None
-    after = {e.line for e in load.events if e.at > results.as_of}
-    return len({e.line for e in load.events}) - len(after), len(after)
+    events = load.events() if callable(load.events) else load.events
+    after = {e.line for e in events if e.at > results.as_of}
+    return len({e.line for e in events}) - len(after), len(after)
 
 
 def _summary(source, read: int, only: str | None, results, rejected: int, rejects_path: Path | None,
@@ -895,7 +896,8 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
         raise typer.Exit(EXIT_ERRORS)
     if instant is None and only is None:
         _warn_if_later_than_clock(results.as_of, sqlengine.latest_line(load) or spec)
-    _summary(spec, load.read, only, results, len(load.rejects), rejects_path)
+    _summary(spec, load.read, only, results, len(load.rejects), rejects_path,
+             _line_counts(load, results) if only is None else None)
     return loaded, program, load, results
 
 

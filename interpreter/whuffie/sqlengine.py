@@ -1040,6 +1040,7 @@ class ColumnarLoad:
     # set when the rows could not be put in DuckDB exactly (an integer beyond 64 bits): Python scores them
     python_events: list | None = None
     unsupported: SqlUnsupported | None = None
+    expanded: int = 0  # events beyond one per line (a line of a role event is one event per role)
 
     def events(self, only: str | None = None) -> list:
         """The accepted rows as inputs.Event objects (input order), optionally for one subject only."""
@@ -1101,8 +1102,14 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     """
     import duckdb
 
+    from .roles import roles_of
+
     if not is_columnar(spec):
         return load_text_log(spec, plan, subjects, attributes_needed, con, columns=columns)
+    if roles_of(plan.ruleset):
+        raise ColumnarError(f"{spec}: the rules have events that name several subjects by role "
+                            f"({', '.join(roles_of(plan.ruleset))}); read them from JSONL or CSV "
+                            "(a Parquet or DuckDB table of them is not supported yet)")
     con = con or connect()
     con.execute(f"SET TimeZone = '{_quote(plan.timezone)}'").fetchall()
     if spec.startswith("duckdb:"):
@@ -1325,7 +1332,11 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
         type_types = "('VARCHAR', 'BIGINT', 'UBIGINT')"
     utc = plan.timezone in ("UTC", "Etc/UTC")
     at_re = f"({_AT_RE}|{_AT_RE_NAIVE})" if utc else _AT_RE
-    known = ", ".join(f"'{_quote(x)}'" for x in rs.events) or "NULL"
+    from .roles import input_types, roles_of
+
+    # a line of a role event (one event per role) and a line naming a per-role type go to inputs.py
+    with_roles = roles_of(rs)
+    known = ", ".join(f"'{_quote(x)}'" for x in input_types(rs) if x not in with_roles) or "NULL"
     good = [
         id_ok('subject'), f"{s('subject')} <> ''",
         f"{t('type')} IN {type_types}", f"{ty} IN ({known})",
@@ -1403,7 +1414,8 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
         con.execute("INSERT INTO __staged SELECT * FROM __careful").fetchall()
     _finish_staged(con, layout, staged)
     accepted = sql_read + len(careful.events)
-    return ColumnarLoad(con, plan, layout, name, sql_read + careful.read, careful.rejects, accepted)
+    return ColumnarLoad(con, plan, layout, name, sql_read + careful.read, careful.rejects, accepted,
+                        expanded=careful.expanded)
 
 
 EVENT_KEYS_SQL = ("subject", "type", "at", "id")
@@ -1559,7 +1571,8 @@ def _text_log_in_python(spec: str, plan: Plan, subjects, attributes_needed: bool
             unsupported = _NOT_UNICODE
     name = spec.rsplit("/", 1)[-1]
     return ColumnarLoad(con, plan, layout, name, load.read, load.rejects, len(load.events),
-                        python_events=load.events if unsupported is not None else None, unsupported=unsupported)
+                        python_events=load.events if unsupported is not None else None, unsupported=unsupported,
+                        expanded=load.expanded)
 
 
 def _columnar_value(src: str, ctype: str, kind: str) -> tuple[str | None, str]:
