@@ -531,6 +531,8 @@ def _test_statement(s) -> str:
         return f"{s.kind.name} {format_subject_id(s.id)} {_values(s.values)}"
     if kind is n.TestEvent:
         values = f" {_values(s.values)}" if s.values else ""
+        if not s.subject:  # an event that names its subjects by role
+            return f"at {format_time(s.at)} {s.event.name} {_values(s.values)}"
         return f"at {format_time(s.at)} {format_subject_id(s.subject)} {s.event.name}{values}"
     if kind is n.Expect:
         return f"expect {format_expr(s.expr)}"

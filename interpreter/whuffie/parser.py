@@ -1154,6 +1154,10 @@ class _AstBuilder:
         values = c[5] if len(c) > 4 else ()
         return n.TestEvent(self._date(c[1]), self._subject_id(c[2]), self._ident(c[3]), values, span=self._span(c))
 
+    def test_role_event(self, c):
+        # an event naming its subjects by role (roles.py): the roles' ids are among its field values
+        return n.TestEvent(self._date(c[1]), "", self._ident(c[2]), c[4], span=self._span(c))
+
     def test_expect(self, c):
         return n.Expect(c[1], span=self._span(c))
 

@@ -79,6 +79,9 @@ def bind(program: n.Program) -> tuple[n.Program, list[Diagnostic]]:
             items.append(_rule(item, roles, diags))
         elif isinstance(item, n.MeasureDecl):
             items.append(_measure(item, roles, diags))
+        elif isinstance(item, n.TestDecl):
+            _test_events(item, roles, diags)
+            items.append(item)
         else:
             items.append(item)
     return dataclasses.replace(program, items=tuple(items)), diags
@@ -144,6 +147,22 @@ def _measure(item: n.MeasureDecl, roles: dict, diags: list) -> n.MeasureDecl:
             _singling_out(c.cond, roles[agg.event.name], what, diags)
     return dataclasses.replace(item, aggregate=dataclasses.replace(agg, event=event, role=None),
                                clauses=tuple(c for c in item.clauses if not isinstance(c, n.AsRole)))
+
+
+def _test_events(test: n.TestDecl, roles: dict, diags: list) -> None:
+    """A test's event names its subjects by role exactly when its type has roles."""
+    for stmt in test.body:
+        if not isinstance(stmt, n.TestEvent):
+            continue
+        known = roles.get(stmt.event.name)
+        if known and stmt.subject:
+            given = ", ".join(f'{r}: "{stmt.subject if i == 0 else "…"}"' for i, r in enumerate(known))
+            diags.append(error("W070", f"an event {stmt.event.name} names its subjects by role "
+                                       f"({', '.join(known)}), not before its type", stmt.span,
+                               f"write `at … {stmt.event.name} {{ {given}, … }}`"))
+        elif not known and not stmt.subject:
+            diags.append(error("W070", f"an event {stmt.event.name} needs its subject: `at … SUBJECT "
+                                       f"{stmt.event.name} {{ … }}`", stmt.span))
 
 
 def _singling_out(expr: n.Expr, role_fields: tuple[str, ...], what: str, diags: list) -> None:
