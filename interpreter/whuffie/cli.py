@@ -897,7 +897,7 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
     if instant is None and only is None:
         _warn_if_later_than_clock(results.as_of, sqlengine.latest_line(load) or spec)
     _summary(spec, load.read, only, results, len(load.rejects), rejects_path,
-             _line_counts(load, results) if only is None else None)
+             _line_counts(load, results))
     return loaded, program, load, results
 
 

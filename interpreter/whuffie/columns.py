@@ -114,14 +114,15 @@ class ColumnMap:
                                f"{self.source(key)}; {EXTRA_HINT}")
         return moved
 
-    def sql_star(self, table_columns: dict[str, str], exclude: tuple[str, ...], quote, ident) -> str:
+    def sql_star(self, table_columns: dict[str, str], exclude: tuple[str, ...], quote, ident,
+                 subject_optional: bool = False) -> str:
         """The select list of a table's columns as whuffie reads them, ending before ``__row``.
 
         Columns keep their own names (a rejected row is shown with them); the
         whuffie keys are added under their names, the type code translated in
         place when the type column keeps its name. ``__at`` is the time's column.
         """
-        for key in ("subject", "type", "at"):
+        for key in ("type", "at") if subject_optional else ("subject", "type", "at"):
             if self.source(key) not in table_columns:
                 shown = key if self.source(key) == key else f"{self.source(key)} (for {key})"
                 raise ColumnsError(f"no column {shown!r} (columns: {', '.join(table_columns)})")
@@ -145,11 +146,16 @@ class ColumnMap:
                 added.append(f"{sql} AS {key}")
         star = "*" + (f" EXCLUDE ({', '.join(col(c) for c in excluded)})" if excluded else "") \
             + (f" REPLACE ({', '.join(replaced)})" if replaced else "")
+        if self.source("subject") not in table_columns:  # a log of role events only: no subject column
+            added.append("CAST(NULL AS VARCHAR) AS subject")
         return ", ".join([star, *added, f"{col(self.source('at'))} AS __at"]) + ", "
 
-    def added_columns(self, table_columns: dict[str, str]) -> list[str]:
+    def added_columns(self, table_columns: dict[str, str], subject_optional: bool = False) -> list[str]:
         """The whuffie keys sql_star adds beside the table's own columns (left out of a rejected row)."""
-        return [k for k in ("subject", "type", "id") if self.source(k) != k and self.source(k) in table_columns]
+        added = [k for k in ("subject", "type", "id") if self.source(k) != k and self.source(k) in table_columns]
+        if self.source("subject") not in table_columns and "subject" not in added:
+            added.append("subject")
+        return added
 
     def renamed_types(self, table_columns: dict[str, str]) -> dict[str, str]:
         """The table's column types under whuffie's names, as the validating query sees the columns."""

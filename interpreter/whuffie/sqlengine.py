@@ -1074,10 +1074,11 @@ class ColumnarLoad:
         return out
 
 
-def _columnar_star(spec: str, columns: ColumnMap, table_columns: dict[str, str], exclude: tuple[str, ...]) -> str:
+def _columnar_star(spec: str, columns: ColumnMap, table_columns: dict[str, str], exclude: tuple[str, ...],
+                   subject_optional: bool = False) -> str:
     """The select items (ending in a comma) that read a table's own columns as whuffie's."""
     try:
-        return columns.sql_star(table_columns, exclude, _quote, _ident)
+        return columns.sql_star(table_columns, exclude, _quote, _ident, subject_optional)
     except ColumnsError as exc:
         raise ColumnarError(f"{spec}: {exc}") from None
 
@@ -1102,14 +1103,11 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     """
     import duckdb
 
-    from .roles import roles_of
+    from .roles import SEPARATOR, input_types, roles_of
 
     if not is_columnar(spec):
         return load_text_log(spec, plan, subjects, attributes_needed, con, columns=columns)
-    if roles_of(plan.ruleset):
-        raise ColumnarError(f"{spec}: the rules have events that name several subjects by role "
-                            f"({', '.join(roles_of(plan.ruleset))}); read them from JSONL or CSV "
-                            "(a Parquet or DuckDB table of them is not supported yet)")
+    with_roles = roles_of(plan.ruleset)  # a row of a role event becomes one event per role (roles.py)
     con = con or connect()
     con.execute(f"SET TimeZone = '{_quote(plan.timezone)}'").fetchall()
     if spec.startswith("duckdb:"):
@@ -1122,7 +1120,7 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
         except duckdb.Error as exc:
             raise ColumnarError(f"{spec}: {str(exc).splitlines()[0]}") from None
         table_columns = {row[0]: row[1].upper() for row in described}
-        star = _columnar_star(spec, columns, table_columns, ())
+        star = _columnar_star(spec, columns, table_columns, (), bool(with_roles))
         source = f'(SELECT {star} rowid + 1 AS __row FROM source_db."{_ident(table)}")'
         name = f"{path}#{table}"
     else:
@@ -1131,14 +1129,17 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
         except duckdb.Error as exc:
             raise ColumnarError(f"{spec}: {str(exc).splitlines()[0]}") from None
         table_columns = {row[0]: row[1].upper() for row in described}
-        star = _columnar_star(spec, columns, table_columns, ("file_row_number",))
+        star = _columnar_star(spec, columns, table_columns, ("file_row_number",), bool(with_roles))
         source = (f"(SELECT {star} file_row_number + 1 AS __row "
                   f"FROM read_parquet('{_quote(spec)}', file_row_number = true))")
         name = spec.rsplit("/", 1)[-1]
+    role_columns = sorted({r for roles in with_roles.values() for r in roles if r in table_columns})
     if only is not None:
-        source = f"(SELECT * FROM {source} WHERE CAST(subject AS VARCHAR) = '{_quote(only)}')"
+        named = " OR ".join(f"CAST({c} AS VARCHAR) = '{_quote(only)}'"
+                            for c in ["subject", *(f'"{_ident(r)}"' for r in role_columns)])
+        source = f"(SELECT * FROM {source} WHERE {named})"
     column_types = columns.renamed_types(table_columns)
-    added = [f'"{_ident(c)}"' for c in columns.added_columns(table_columns)]
+    added = [f'"{_ident(c)}"' for c in columns.added_columns(table_columns, bool(with_roles))]
     layout = layout_for(plan)
     rs = plan.ruleset
     problems: list[str] = []  # SQL text of one message per check, NULL when the check passes
@@ -1146,8 +1147,14 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     def check(condition: str, message_sql: str) -> None:
         problems.append(f"CASE WHEN {condition} THEN {message_sql} END")
 
-    check("subject IS NULL OR CAST(subject AS VARCHAR) = ''", "'missing subject'")
-    known = ", ".join(f"'{_quote(t)}'" for t in rs.events)
+    bases = ", ".join(f"'{_quote(t)}'" for t in with_roles) or "NULL"
+    is_role_row = f"coalesce(CAST(type AS VARCHAR) IN ({bases}), false)"
+    check(f"(subject IS NULL OR CAST(subject AS VARCHAR) = '') AND NOT {is_role_row}", "'missing subject'")
+    for base, roles in with_roles.items():
+        check(f"subject IS NOT NULL AND CAST(type AS VARCHAR) = '{_quote(base)}'",
+              f"'subject: an event {_quote(base)} names its subjects by role ({_quote(', '.join(roles))}), "
+              "not in a subject column'")
+    known = ", ".join(f"'{_quote(t)}'" for t in input_types(rs))
     check(f"type IS NULL OR CAST(type AS VARCHAR) NOT IN ({known or 'NULL'})",
           "'unknown event type ' || coalesce('\"' || CAST(type AS VARCHAR) || '\"', 'none')")
     at_expr = "TRY_CAST(__at AS TIMESTAMPTZ)"
@@ -1161,9 +1168,13 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
         check("id IS NOT NULL AND CAST(id AS VARCHAR) = ''", "'id: expected text, got \"\"'")
     field_sql: dict[str, str] = {}
     for etype, decl in rs.events.items():
+        if SEPARATOR in etype:  # `voted as voter` reads the row of `voted`: its columns come below
+            continue
         for f in decl.fields:
             column = layout.field_columns[(etype, f.name)]
             kind = f.type.name
+            if f.name in with_roles.get(etype, ()) and column_types.get(f.name) in _INTEGER_TYPES:
+                column_types[f.name] = "VARCHAR"  # an integer id is read as its decimal text
             is_type = f"type = '{_quote(etype)}'"
             if f.name not in column_types:
                 if not f.optional:
@@ -1194,6 +1205,17 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
             field_sql[column] = f"CASE WHEN {is_type} AND ({valid}) THEN {value} END"
             if kind == "number" and ctype in _INTEGER_TYPES:
                 layout.int_numbers.add(column)
+            if f.name in with_roles.get(etype, ()):
+                check(f"{is_type} AND CAST({src} AS VARCHAR) = ''", f"'field {_quote(f.name)}: expected the id of "
+                                                                    f"a {_quote(plan.subject_kind or 'subject')}, got \"\"'")
+    for etype in rs.events:  # each role's event reads the same columns as its event
+        if SEPARATOR in etype:
+            base = etype.split(SEPARATOR, 1)[0]
+            for f in rs.events[base].fields:
+                base_column = layout.field_columns[(base, f.name)]
+                field_sql[layout.field_columns[(etype, f.name)]] = field_sql[base_column]
+                if base_column in layout.int_numbers:
+                    layout.int_numbers.add(layout.field_columns[(etype, f.name)])
     for column in column_types:  # a value in a column that is no field of the row's type
         if column in ("subject", "type", "at", "id") or columns.ignore_extra:
             continue
@@ -1207,6 +1229,12 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
         kind_name = plan.subject_kind or "subject"
         check("subject IS NOT NULL AND CAST(subject AS VARCHAR) NOT IN (SELECT id FROM __known_subjects)",
               f"'unknown {kind_name} \"' || CAST(subject AS VARCHAR) || '\": not in the subjects file'")
+        for base, roles in with_roles.items():
+            for role in roles:
+                if role in table_columns:
+                    r = f'CAST("{_ident(role)}" AS VARCHAR)'
+                    check(f"CAST(type AS VARCHAR) = '{_quote(base)}' AND {r} NOT IN (SELECT id FROM __known_subjects)",
+                          f"'unknown {kind_name} \"' || {r} || '\": not in the subjects file'")
     message = "concat_ws('; ', " + ", ".join(problems) + ")"
     con.execute(f"CREATE TEMP TABLE __checked AS SELECT *, NULLIF({message}, '') AS __problem "
                 f"FROM {source}").fetchall()
@@ -1225,17 +1253,43 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
         f"year(CAST({at_expr} AS DATE)) * 12 + month(CAST({at_expr} AS DATE)) - 1 AS local_month",
         f"year(CAST({at_expr} AS DATE)) AS local_year",
     ] + [f"{sql} AS {column}" for column, sql in field_sql.items()]
-    con.execute(f"CREATE TEMP TABLE events AS SELECT {', '.join(select)} FROM __checked "
-                "WHERE __problem IS NULL").fetchall()
+    if with_roles:
+        con.execute(f"CREATE TEMP TABLE events AS {_role_rows(select, with_roles, role_columns)}").fetchall()
+    else:
+        con.execute(f"CREATE TEMP TABLE events AS SELECT {', '.join(select)} FROM __checked "
+                    "WHERE __problem IS NULL").fetchall()
     from .inputs import Reject
 
     rejects = [Reject(f"{name}:{row}", problem, text) for row, problem, text in con.execute(
         f"SELECT __row, __problem, to_json(c)::VARCHAR FROM (SELECT * EXCLUDE (__problem, __at{''.join(', ' + a for a in added)}) FROM __checked "
         "WHERE __problem IS NOT NULL) c JOIN __checked USING (__row) ORDER BY __row").fetchall()]
     read = con.execute("SELECT count(*) FROM __checked").fetchall()[0][0]
+    rows = con.execute("SELECT count(*) FROM __checked WHERE __problem IS NULL").fetchall()[0][0]
     con.execute("DROP TABLE __checked").fetchall()
     accepted = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
-    return ColumnarLoad(con, plan, layout, name, read, rejects, accepted)
+    return ColumnarLoad(con, plan, layout, name, read, rejects, accepted, expanded=accepted - rows)
+
+
+def _role_rows(select: list[str], with_roles: dict[str, tuple[str, ...]], role_columns: list[str]) -> str:
+    """The accepted rows as events, a row of a role event once per role, for that role's subject.
+
+    ``pos`` keeps the input order and, within a row, the roles' order (as inputs.py numbers them).
+    """
+    def branch(subject: str, etype: str, where: str, index: int) -> str:
+        items = [subject if s == "CAST(subject AS VARCHAR) AS subject" else etype if s.endswith(" AS type")
+                 else f"__row * 16 + {index} AS pos" if s == "__row AS pos" else s for s in select]
+        return f"SELECT {', '.join(items)} FROM __checked WHERE __problem IS NULL AND {where}"
+
+    bases = ", ".join(f"'{_quote(t)}'" for t in with_roles)
+    parts = [branch("CAST(subject AS VARCHAR) AS subject", "CAST(type AS VARCHAR) AS type",
+                    f"CAST(type AS VARCHAR) NOT IN ({bases})", 0)]
+    for base, roles in with_roles.items():
+        for index, role in enumerate(roles):
+            if role in role_columns:
+                parts.append(branch(f'CAST("{_ident(role)}" AS VARCHAR) AS subject',
+                                    f"'{_quote(base)}{' as '}{_quote(role)}' AS type",
+                                    f"CAST(type AS VARCHAR) = '{_quote(base)}'", index))
+    return " UNION ALL ".join(parts)
 
 
 # ---------------------------------------------------------------- JSONL logs read by DuckDB
