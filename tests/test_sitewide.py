@@ -140,3 +140,23 @@ def test_engines_agree_on_site_wide_measures(rows):
     assert report.score_json(codegen.evaluate(loaded.ruleset, evs, None), 6) == reference
     on_sql = engines.evaluate("duckdb", loaded.ruleset, evs, None, ledger=False)
     assert report.score_json(on_sql, 6) == reference
+
+
+def test_a_site_wide_count_of_a_role_event_counts_each_event_once():
+    text = """ruleset t "t"
+timezone "UTC"
+author a "A"
+subject user { joined: date? }
+event liked { giver: user, receiver: user }
+measure site_likes = count liked across everyone by a because "every like on the site"
+measure received = count liked as receiver
+"""
+    loaded = load_text(text, "t.whuf")
+    assert loaded.ok, [d.message for d in loaded.diagnostics]
+    events = "".join(json.dumps({"giver": g, "receiver": r, "type": "liked", "at": "2026-01-01T00:00:00Z"}) + "\n"
+                     for g, r in (("ann", "bob"), ("bob", "ann"), ("cai", "ann")))
+    evs = parse_events(events, Path("e.jsonl"), loaded.ruleset).events
+    for engine in ("reference", "codegen", "duckdb"):
+        results = engines.evaluate(engine, loaded.ruleset, evs, None, ledger=False)
+        assert {r.subject: (r.measures["site_likes"], r.measures["received"]) for r in results.subjects} == \
+            {"ann": (3, 2), "bob": (3, 1), "cai": (3, 0)}

@@ -303,7 +303,9 @@ def load_events(path: str | Path, ruleset: Ruleset, subjects: dict[str, dict] | 
         if is_stdin(path):
             from .limits import MAX_DATA_FILE_BYTES
 
-            from_csv, lines = sniff(fh)
+            # a header naming the subject (or, for a log of role events, the type) column is CSV
+            from_csv, lines = sniff(fh, (columns.source("subject"), columns.source("type")) if not columns.plain
+                                    or any(" as " in t for t in ruleset.events) else ("subject",))
             return parse_events(limited(lines, MAX_DATA_FILE_BYTES, STDIN_NAME), Path(STDIN_NAME), ruleset,
                                 subjects, attributes_needed, from_csv=from_csv, columns=columns)
         return parse_events(fh, path, ruleset, subjects, attributes_needed, columns=columns)
