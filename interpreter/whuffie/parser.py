@@ -39,7 +39,7 @@ MAX_ERRORS = 50  # syntax errors reported for one file before giving up
 DECLARATION_KEYWORDS = (
     "ruleset", "version", "timezone", "import", "author", "subject", "event",
     "rule", "shared", "factor", "measure", "score", "tier", "privilege", "def", "test",
-    "property",
+    "property", "param",
 )
 
 
