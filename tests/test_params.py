@@ -171,3 +171,15 @@ def test_the_repl_set_command_changes_a_value_for_the_session(files):
     assert "daily_cap = 30 for this session" in got.stdout
     assert "40" in got.stdout and "daily_cap is back to its declared value" in got.stdout
     assert "daily_cap = 20  (declared, by council)" in got.stdout
+
+
+def test_diff_names_a_changed_param_value_and_a_site_wide_clause():
+    from whuffie.diff import declaration_changes
+
+    old = parse(RULES, "old.whuf").program
+    new = parse(RULES.replace("param daily_cap = 20", "param daily_cap = 25")
+                .replace("count voted within recent_window", "count voted across everyone within recent_window"),
+                "new.whuf").program
+    changes = {(c.kind, c.name): [(k.clause, k.old, k.new) for k in c.clauses] for c in declaration_changes(old, new)}
+    assert changes == {("param", "daily_cap"): [("value", "20", "25")],
+                       ("measure", "recent_votes"): [("across", None, "across everyone")]}

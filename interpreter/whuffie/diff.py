@@ -61,6 +61,7 @@ KIND_NAMES = n.KIND_WORDS
 CLAUSE_NAMES = {
     n.By: "by", n.Because: "because", n.Cites: "cites", n.On: "on", n.Where: "where", n.Award: "award",
     n.Cap: "cap", n.Once: "once", n.Decay: "decay", n.Within: "within", n.Default: "default",
+    n.Across: "across", n.AsRole: "as",
 }
 
 
@@ -127,6 +128,8 @@ def _parts(d) -> dict[str, str]:
         parts["body"] = f.format_decl(d)
     elif isinstance(d, n.PropertyDecl):
         parts["law"] = f.format_property_body(d.body)
+    elif isinstance(d, n.ParamDecl):
+        parts["value"] = f.format_param_value(d.value)
     for clause in getattr(d, "clauses", ()):
         name = "floor" if isinstance(clause, n.Bound) and clause.kind == "floor" else \
             "ceiling" if isinstance(clause, n.Bound) else CLAUSE_NAMES[type(clause)]

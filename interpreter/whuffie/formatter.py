@@ -720,6 +720,11 @@ def format_aggregate(a: n.Aggregate) -> str:
     return _aggregate(a)
 
 
+def format_param_value(value) -> str:
+    """A param's literal, as written after `param NAME =`."""
+    return _param_value(value)
+
+
 def format_property_body(body) -> str:
     """A property's law, as written after its `:`."""
     return _property_body(body)
