@@ -160,3 +160,31 @@ measure received = count liked as receiver
         results = engines.evaluate(engine, loaded.ruleset, evs, None, ledger=False)
         assert {r.subject: (r.measures["site_likes"], r.measures["received"]) for r in results.subjects} == \
             {"ann": (3, 2), "bob": (3, 1), "cai": (3, 0)}
+
+
+@pytest.mark.parametrize("as_of", [None, "2026-01-11T00:00:00+00:00", "2026-01-10T23:59:59+00:00"])
+def test_on_parquet_the_site_wide_value_is_one_aggregate_in_duckdb(tmp_path, monkeypatch, as_of):
+    import datetime as dt
+
+    import duckdb
+
+    from whuffie import sitewide, sqlengine
+    from whuffie.plan import lower
+
+    source = tmp_path / "events.jsonl"
+    source.write_text(EVENTS)
+    parquet = tmp_path / "events.parquet"
+    duckdb.connect().execute(f"COPY (SELECT * FROM read_json('{source}')) TO '{parquet}' (FORMAT parquet)")
+    rs = load_text(RULES, "t.whuf").ruleset
+    instant = dt.datetime.fromisoformat(as_of) if as_of else None
+    expected = report.score_json(evaluator.evaluate(rs, parse_events(EVENTS, Path("e.jsonl"), rs).events, None,
+                                                    instant), 6)
+
+    def not_in_python(*args, **kwargs):
+        raise AssertionError("the site-wide value was computed in Python")
+
+    monkeypatch.setattr(sitewide, "site_values", not_in_python)
+    notes = []
+    load = sqlengine.load_columnar(str(parquet), lower(rs), None, False)
+    got = engines.evaluate_columnar(load, rs, None, instant, notes=notes.append)
+    assert notes == [] and report.score_json(got, 6) == expected

@@ -103,10 +103,11 @@ def evaluate_columnar(load, ruleset: Ruleset, subjects: dict[str, dict] | None =
     """
     from . import sitewide, sqlengine
 
-    if sitewide.site_measures(ruleset):
-        # the rows come to Python once: the site-wide values are computed there, and the specialised
-        # ruleset (each value a literal) is scored on DuckDB all the same
-        return evaluate("duckdb", ruleset, load.events(), subjects, as_of, ledger=False, notes=notes)
+    if sitewide.site_measures(ruleset):  # each site-wide value one aggregate on DuckDB, then the scores
+        results = on_duckdb(lambda: sitewide.evaluate_columnar(load, ruleset, subjects, as_of, ledger_sink), notes)
+        if results is not None:
+            return results
+        return evaluate("codegen", ruleset, load.events(), subjects, as_of, ledger=False, notes=notes)
     results = on_duckdb(lambda: sqlengine.evaluate_columnar(load, subjects, as_of, ledger_sink=ledger_sink), notes)
     if results is not None:
         return results

@@ -10,7 +10,9 @@ declaration is dropped, so each engine scores a ruleset it already knows,
 and the value is put back into every subject's measures for the outputs.
 
 Entry points: ``site_measures(ruleset)`` and ``evaluate(run, ruleset, events,
-subjects, as_of, **options)``, which the engines call when there are any.
+subjects, as_of, **options)``, which the engines call when there are any;
+``evaluate_columnar`` does the same for rows DuckDB holds, each site-wide
+value one aggregate query there.
 In a test block the test's own subjects are everyone.
 """
 
@@ -86,6 +88,57 @@ def evaluate(run, ruleset: Ruleset, events, subjects, as_of: dt.datetime | None,
         instant = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
     values = site_values(ruleset, events, instant.astimezone(dt.timezone.utc))
     results = run(specialise(ruleset, values), events, subjects, as_of, **options)
+    for result in results.subjects:
+        result.measures = {name: values[name] if name in values else result.measures[name]
+                           for name in ruleset.measures}
+    return results
+
+
+def site_only(ruleset: Ruleset) -> Ruleset:
+    """The ruleset of just the site-wide measures, as plain measures over the same schema (for one query)."""
+    from .checker import check
+
+    keep = (n.RulesetDecl, n.TimezoneDecl, n.AuthorDecl, n.SubjectDecl, n.EventDecl)
+    names = {m.name for m in site_measures(ruleset)}
+    items = [i for i in ruleset.program.items if isinstance(i, keep)]
+    items += [dataclasses.replace(i, clauses=tuple(c for c in i.clauses if not isinstance(c, n.Across)))
+              for i in ruleset.program.items if isinstance(i, n.MeasureDecl) and i.name in names]
+    checked = check(dataclasses.replace(ruleset.program, items=tuple(items)))
+    if checked.ruleset is None:
+        from .sqlexpr import SqlUnsupported
+
+        raise SqlUnsupported("a site-wide measure on its own")
+    return checked.ruleset
+
+
+def evaluate_columnar(load, ruleset: Ruleset, subjects, as_of: dt.datetime | None, ledger_sink=None):
+    """The rows DuckDB holds, scored on DuckDB with each site-wide value computed there as one aggregate.
+
+    The site-wide measures run as one query over a view of every row as one
+    pseudo-subject's (the same query the SQL engine makes for any measure,
+    with one group); then the specialised ruleset is scored over the rows.
+    Raises what sqlengine raises, for engines.on_duckdb to hand over.
+    """
+    from . import sqlengine
+    from .plan import lower
+
+    con = load.con
+    if as_of is None:
+        latest = con.execute("SELECT max(at_us) FROM events").fetchall()[0][0]
+        as_of = sqlengine.EPOCH + dt.timedelta(microseconds=latest) if latest is not None else \
+            dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    con.execute("ALTER TABLE events RENAME TO __all_events").fetchall()
+    try:
+        con.execute(f"CREATE TEMP VIEW events AS SELECT * REPLACE ('{EVERYONE}' AS subject) "
+                    "FROM __all_events").fetchall()
+        site = dataclasses.replace(load, plan=lower(site_only(ruleset)))
+        [everyone] = [r for r in sqlengine.evaluate_columnar(site, {}, as_of).subjects if r.subject == EVERYONE]
+        values = {m.name: everyone.measures[m.name] for m in site_measures(ruleset)}
+    finally:
+        con.execute("DROP VIEW IF EXISTS events").fetchall()
+        con.execute("ALTER TABLE __all_events RENAME TO events").fetchall()
+    rest = dataclasses.replace(load, plan=lower(specialise(ruleset, values)))
+    results = sqlengine.evaluate_columnar(rest, subjects, as_of, ledger_sink=ledger_sink)
     for result in results.subjects:
         result.measures = {name: values[name] if name in values else result.measures[name]
                            for name in ruleset.measures}
