@@ -183,3 +183,11 @@ def test_diff_names_a_changed_param_value_and_a_site_wide_clause():
     changes = {(c.kind, c.name): [(k.clause, k.old, k.new) for k in c.clauses] for c in declaration_changes(old, new)}
     assert changes == {("param", "daily_cap"): [("value", "20", "25")],
                        ("measure", "recent_votes"): [("across", None, "across everyone")]}
+
+
+def test_explain_records_the_params_it_used(files):
+    rules, events = files
+    text = whuffie("explain", rules, events, "ana", "--set", "daily_cap=30").stdout
+    assert "Params\n  upvote = 10\n  daily_cap = 30   (--set)\n  recent_window = 7 days\n  member_at = 15\n" in text
+    data = json.loads(whuffie("explain", rules, events, "ana", "--format", "json", "--set", "member_at=31").stdout)
+    assert data["params"][3] == {"name": "member_at", "value": "31", "set": True} and data["tier"] == "new"

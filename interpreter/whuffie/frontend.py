@@ -64,6 +64,8 @@ def check_bound(program: n.Program, overrides: dict[str, str] | None, loaded: Lo
     diagnostics = bound.diagnostics + [d for d in checked.diagnostics if not (
         d.code == "W033" and any(d.message.startswith(f"author {o} ") for o in owners))]
     ok = not any(d.is_error for d in diagnostics)
+    if checked.ruleset is not None:
+        checked.ruleset.params = bound.params
     if loaded is not None:
         loaded.diagnostics.extend(diagnostics)
         loaded.params = bound.params
