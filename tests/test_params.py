@@ -63,6 +63,7 @@ def test_set_overrides_a_cap_a_window_and_a_threshold_on_every_engine(engine):
     ({"daily_cap": "1.5"}, "--set daily_cap=1.5: daily_cap is an int (a whole number such as 20), not '1.5'"),
     ({"recent_window": "7"}, "--set recent_window=7: recent_window is a duration such as 7 days, not '7'"),
     ({"dailycap": "3"}, "--set dailycap: no param dailycap in the rules (did you mean daily_cap?)"),
+    ({"daily_cap": "-5"}, "--set daily_cap=-5: `cap` takes 0 or more; param daily_cap is -5"),
 ])
 def test_a_set_value_is_type_checked(overrides, message):
     assert load_text(RULES, "t.whuf", overrides=overrides).set_errors == [message]
@@ -80,6 +81,8 @@ def test_a_value_that_does_not_fit_its_use_is_the_checkers_error_at_the_use():
     ('param up = 1 by council because "x"\n', "W050"),  # a field's name
     ('param reputation = 1 by council because "x"\n', "W050"),
     ('param q = 1 by council because "x"\nparam q = 2 by council because "y"\n', "W050"),
+    ('param neg = -1 by council because "x"\nrule r by council because "x" on voted award 1 cap neg total\n',
+     "W025"),
 ])
 def test_a_param_needs_provenance_and_a_name_of_its_own(text, code):
     loaded = load_text(RULES + text, "t.whuf")

@@ -171,9 +171,18 @@ def bind(program: n.Program, overrides: dict[str, str] | None = None) -> Bound:
     has_refs = any(isinstance(x, n.ParamRef) for x in _walk_refs(program))
     if not values and not has_refs:
         return out
-    substitute = _Substitution(values, out.diagnostics)
+    found: list[Diagnostic] = []
+    substitute = _Substitution(values, found)
     items = tuple(substitute.item(i) for i in program.items if not isinstance(i, n.ParamDecl))
     out.program = dataclasses.replace(program, items=items)
+    # what a --set value cannot be where it is used is the option's fault: a usage error, not the file's
+    overridden = {p.name: p for p in out.params if p.overridden}
+    for d in found:
+        culprit = next((p for name, p in overridden.items() if f"param {name} " in d.message), None)
+        if culprit is not None:
+            out.set_errors.append(f"--set {culprit.name}={culprit.shown()}: {d.message}")
+        else:
+            out.diagnostics.append(d)
     return out
 
 
@@ -240,6 +249,10 @@ class _Substitution:
             return x if value is None else dataclasses.replace(value, span=x.span)
         if isinstance(x, n.Cap) and isinstance(x.amount, n.ParamRef):
             value = self._ref(x.amount, ("int", "number"), "a number", "cap")
+            if value is not None and value.value < 0:  # a literal cap cannot be negative either
+                self.diags.append(error("W025", f"`cap` takes 0 or more; param {x.amount.name} is "
+                                                f"{literal_text(value)}", x.amount.span))
+                value = None
             return dataclasses.replace(x, amount=value.value if value is not None else 1)
         if isinstance(x, (n.Within, n.Decay)):
             attr = "duration" if isinstance(x, n.Within) else "half_life"
