@@ -186,6 +186,11 @@ def bind(program: n.Program, overrides: dict[str, str] | None = None) -> Bound:
     return out
 
 
+def substitute(item, values: dict[str, n.Number | n.Duration | n.String | n.Bool | n.Date | n.DateTime]):
+    """One declaration with each name in ``values`` read as that literal (a def's own parameters shadow them)."""
+    return _Substitution(values, []).item(item)
+
+
 def bind_expression(expr: n.Expr, params: list[ParamValue]) -> n.Expr:
     """One expression with the parameters' values in place (an expression typed in the REPL)."""
     if not params:

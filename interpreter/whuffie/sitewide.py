@@ -67,12 +67,11 @@ def specialise(ruleset: Ruleset, values: dict[str, object]) -> Ruleset:
     """The ruleset with each site-wide measure read as its value; raises EvaluationError if that fails to check."""
     from .checker import check
     from .evaluator import EvaluationError
-    from .params import _Substitution
+    from .params import substitute
 
     literals = {name: literal(value, n.NO_SPAN) for name, value in values.items()}
-    substitute = _Substitution(literals, [])
     # tests and properties read the measure itself (`site_topics of u`): they are the original ruleset's
-    items = tuple(substitute.item(item) for item in ruleset.program.items
+    items = tuple(substitute(item, literals) for item in ruleset.program.items
                   if not (isinstance(item, n.MeasureDecl) and item.name in values)
                   and not isinstance(item, (n.TestDecl, n.PropertyDecl)))
     checked = check(dataclasses.replace(ruleset.program, items=items))
