@@ -194,3 +194,16 @@ def test_explain_records_the_params_it_used(files):
     assert "Params\n  upvote = 10\n  daily_cap = 30   (--set)\n  recent_window = 7 days\n  member_at = 15\n" in text
     data = json.loads(whuffie("explain", rules, events, "ana", "--format", "json", "--set", "member_at=31").stdout)
     assert data["params"][3] == {"name": "member_at", "value": "31", "set": True} and data["tier"] == "new"
+
+
+@pytest.mark.parametrize("engine", ["reference", "codegen", "duckdb"])
+def test_a_shared_cap_amount_may_be_a_param(engine):
+    text = RULES.replace("cap daily_cap per day", "") + \
+        'shared cap votes daily_cap per day over upvote_received by council because "one cap for votes"\n'
+    for overrides, expected in ((None, 30), ({"daily_cap": "25"}, 35)):
+        loaded = load_text(text, "t.whuf", overrides=overrides)
+        assert loaded.ok, [d.message for d in loaded.diagnostics]
+        events = parse_events(EVENTS, Path("e.jsonl"), loaded.ruleset).events
+        [ana] = engines.evaluate(engine, loaded.ruleset, events, None, None, ledger=False).subjects
+        assert ana.scores["reputation"] == expected
+    assert "shared cap votes daily_cap per day" in format_program(parse(text, "t.whuf").program)

@@ -110,7 +110,8 @@ def _parts(d) -> dict[str, str]:
         for field in d.fields:
             parts[f"field {field.name}"] = f.format_field(field)
     elif isinstance(d, n.SharedCapDecl):
-        parts["cap"] = f"{f.format_number(d.amount)} {'total' if d.window is None else 'per ' + d.window}"
+        amount = d.amount.name if isinstance(d.amount, n.ParamRef) else f.format_number(d.amount)
+        parts["cap"] = f"{amount} {'total' if d.window is None else 'per ' + d.window}"
         parts["over"] = ", ".join(r.name for r in d.rules)
     elif isinstance(d, n.MeasureDecl):
         parts["aggregate"] = f.format_aggregate(d.aggregate)

@@ -396,7 +396,7 @@ class _Layout:
             return self._rule(d)
         if kind is n.SharedCapDecl:
             rules = ", ".join(r.name for r in d.rules)
-            head = f"shared cap {d.name} {format_number(d.amount)} {_period(d.window)} over {rules}"
+            head = f"shared cap {d.name} {_number_or_param(d.amount)} {_period(d.window)} over {rules}"
             head_end = d.rules[-1].span if d.rules else d.name_span
             return self._with_clauses(head, head_end, d, d.clauses)
         if kind is n.FactorDecl:

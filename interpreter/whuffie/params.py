@@ -252,13 +252,15 @@ class _Substitution:
         if isinstance(x, n.Name):
             value = self.values.get(x.id) if x.id not in shadowed else None
             return x if value is None else dataclasses.replace(value, span=x.span)
-        if isinstance(x, n.Cap) and isinstance(x.amount, n.ParamRef):
+        if isinstance(x, (n.Cap, n.SharedCapDecl)) and isinstance(x.amount, n.ParamRef):
             value = self._ref(x.amount, ("int", "number"), "a number", "cap")
             if value is not None and value.value < 0:  # a literal cap cannot be negative either
                 self.diags.append(error("W025", f"`cap` takes 0 or more; param {x.amount.name} is "
                                                 f"{literal_text(value)}", x.amount.span))
                 value = None
-            return dataclasses.replace(x, amount=value.value if value is not None else 1)
+            x = dataclasses.replace(x, amount=value.value if value is not None else 1)
+            if isinstance(x, n.Cap):
+                return x
         if isinstance(x, (n.Within, n.Decay)):
             attr = "duration" if isinstance(x, n.Within) else "half_life"
             ref = getattr(x, attr)

@@ -1043,6 +1043,14 @@ class _AstBuilder:
         return n.SharedCapDecl(name.value, amount.value, period.value, rules, clauses,
                                span=self._span(c), name_span=self._tok_span(name))
 
+    def shared_cap_by_param(self, c):
+        # the amount is a `param`: its name, resolved by params.bind (the rules are the NAMEs after `over`)
+        name, amount, period = c[2], c[3], c[4]
+        rest = c[6:]
+        rules = tuple(self._ident(t) for t in rest if type(t) is Token and t.type == "NAME")
+        return n.SharedCapDecl(name.value, n.ParamRef(amount.value, span=self._tok_span(amount)), period.value,
+                               rules, tuple(_nodes(rest)), span=self._span(c), name_span=self._tok_span(name))
+
     def factor_decl(self, c):
         name, rest = c[1], c[3:]
         rules = tuple(self._ident(t) for t in rest if type(t) is Token and t.type == "NAME")
