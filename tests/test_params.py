@@ -207,3 +207,21 @@ def test_a_shared_cap_amount_may_be_a_param(engine):
         [ana] = engines.evaluate(engine, loaded.ruleset, events, None, None, ledger=False).subjects
         assert ana.scores["reputation"] == expected
     assert "shared cap votes daily_cap per day" in format_program(parse(text, "t.whuf").program)
+
+
+@settings(max_examples=60, deadline=None)
+@given(number=st.one_of(st.integers(-10**6, 10**6), st.floats(-1e6, 1e6, allow_nan=False).map(lambda x: round(x, 3))),
+       days=st.integers(1, 3650), flag=st.booleans(),
+       text=st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=12))
+def test_the_formatter_round_trips_every_kind_of_param(number, days, flag, text):
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    source = RULES + (f"param n = {number!r} by council because \"x\"\n"
+                      f"param d = {days} days by council because \"x\"\n"
+                      f"param b = {'true' if flag else 'false'} by council because \"x\"\n"
+                      f"param s = \"{escaped}\" by council because \"x\"\n")
+    program = parse(source, "t.whuf").program
+    assert program is not None
+    assert parse(format_program(program), "t.whuf").program == program
+    values = {p.name: p.value for p in load_text(source, "t.whuf").params}
+    assert (values["n"].value, values["d"].amount, values["b"].value, values["s"].value) == \
+        (number, days, flag, text)
