@@ -225,3 +225,15 @@ def test_the_formatter_round_trips_every_kind_of_param(number, days, flag, text)
     values = {p.name: p.value for p in load_text(source, "t.whuf").params}
     assert (values["n"].value, values["d"].amount, values["b"].value, values["s"].value) == \
         (number, days, flag, text)
+
+
+def test_the_repl_completes_param_names_after_set(files):
+    from prompt_toolkit.document import Document
+
+    from whuffie.repl import Reply, Session, make_completer
+
+    rules, _ = files
+    session = Session()
+    session.load_rules(rules, Reply())
+    got = [c.text for c in make_completer(session).get_completions(Document(":set dai"), None)]
+    assert got == ["daily_cap"]

@@ -245,10 +245,11 @@ class Session(SessionData, SessionEdits, SessionCommands):
         """Names for completion, by what they are."""
         items = self.items()
         out: dict[str, list[str]] = {k: [] for k in ("events", "fields", "rules", "scores", "measures", "tiers",
-                                                     "privileges", "authors", "defs", "kinds", "subjects")}
+                                                     "privileges", "authors", "defs", "kinds", "subjects",
+                                                     "params")}
         table = {n.EventDecl: "events", n.RuleDecl: "rules", n.ScoreDecl: "scores", n.MeasureDecl: "measures",
                  n.TierDecl: "tiers", n.PrivilegeDecl: "privileges", n.AuthorDecl: "authors", n.DefDecl: "defs",
-                 n.SubjectDecl: "kinds", n.SharedCapDecl: "rules"}
+                 n.SubjectDecl: "kinds", n.SharedCapDecl: "rules", n.ParamDecl: "params"}
         for item in items:
             key = table.get(type(item))
             if key is not None and item.name not in out[key]:
@@ -522,6 +523,9 @@ def make_completer(session: Session):
                     return
                 if command == "ledger" and len(args) == 2:
                     yield from _words(args[1], {"rules": session.names()["rules"]})
+                    return
+                if command == "set" and len(args) == 1:
+                    yield from _words(args[0], {"params": session.names()["params"]})
                     return
                 if command in ("show", "drop"):
                     names = session.names()
