@@ -111,6 +111,37 @@ def generate(count: int, folder: Path, seed: int = 7) -> tuple[Path, Path]:
     return jsonl, parquet
 
 
+def raw_table(converted: Path, folder: Path) -> tuple[Path, Path]:
+    """The log ``generate`` wrote as a real site's table has it: JSONL and Parquet with integer
+    ``user_id``, ``event_type``, ``ts`` and a ``seq`` column the rules do not declare.
+
+    Read with ``--columns subject=user_id,type=event_type,at=ts --extra ignore``;
+    it scores as ``converted`` does, its users named by their numbers.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    records = []
+    for seq, line in enumerate(converted.read_text().splitlines(), start=1):
+        row = json.loads(line)
+        raw = {"seq": seq, "user_id": int(row.pop("subject")[1:]), "event_type": row.pop("type"),
+               "ts": row.pop("at")}
+        raw.update(row)
+        records.append(raw)
+    jsonl = folder / f"raw_{converted.stem}.jsonl"
+    jsonl.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
+    columns = {key: [r.get(key) for r in records] for key in ("seq", "user_id", "event_type", "ts", "up",
+                                                               "self_answer", "amount")}
+    parquet = folder / f"raw_{converted.stem}.parquet"
+    pq.write_table(pa.table({
+        "seq": pa.array(columns["seq"], pa.int64()), "user_id": pa.array(columns["user_id"], pa.int64()),
+        "event_type": pa.array(columns["event_type"], pa.string()),
+        "ts": pa.array([dt.datetime.fromisoformat(t) for t in columns["ts"]], pa.timestamp("us", tz="UTC")),
+        "up": pa.array(columns["up"], pa.bool_()), "self_answer": pa.array(columns["self_answer"], pa.bool_()),
+        "amount": pa.array(columns["amount"], pa.int64())}), parquet)
+    return jsonl, parquet
+
+
 def timed(fn, repeat: int = 3):
     """Best of ``repeat``: (best wall, cpu of that run, spread of the walls, the last result)."""
     walls, cpus, result = [], [], None

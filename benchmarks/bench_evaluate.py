@@ -48,8 +48,10 @@ def generate(path: Path, count: int, seed: int = 7) -> None:
         for i in range(count):
             _, kind, fields = rng.choices(MIX, weights)[0]
             at = start + dt.timedelta(seconds=int(span * i / count) + rng.randrange(60))
-            row = {"subject": f"u{rng.randrange(users)}", "type": kind,
-                   "at": at.strftime("%Y-%m-%dT%H:%M:%SZ"), **fields(rng)}
+            who = {"subject": f"u{rng.randrange(users)}"}
+            if kind.endswith("_voted"):  # a vote names both users (the example's roles)
+                who = {"voter": f"u{rng.randrange(users)}", "receiver": who["subject"]}
+            row = {**who, "type": kind, "at": at.strftime("%Y-%m-%dT%H:%M:%SZ"), **fields(rng)}
             fh.write(json.dumps(row) + "\n")
 
 

@@ -269,7 +269,7 @@ def test_authors_shares_add_up():
     assert sum(a["taken_share"] for a in data.values()) == pytest.approx(100)
     # mods only take: the spam penalty of 100; so_team takes dee's... nothing else but ana's and ben's -2s
     assert data["mods"]["taken"] == -100 and data["mods"]["awarded"] == 0
-    assert data["so_team"]["taken"] == -4
+    assert data["so_team"]["taken"] == -6  # two downvotes received (-2 each), two cast by cai (-1 each)
 
 
 def test_no_events_needs_an_as_of_when_there_are_subjects(tmp_path):

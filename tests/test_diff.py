@@ -253,7 +253,9 @@ def test_impact_equals_score_on_each_version(tmp_path):
 
 def test_json_shape_without_events(tmp_path):
     data = diff_json(tmp_path, BASE.replace("award 1", "award 3"), events=None)
-    assert list(data) == ["old", "new", "changes", "schema", "as_of", "subjects", "summary", "by_rule", "by_author"]
+    assert list(data) == ["old", "new", "changes", "params", "schema", "as_of", "subjects", "summary", "by_rule",
+                          "by_author"]
+    assert data["params"] == []  # no --set-old or --set-new
     assert list(data["changes"][0]) == ["kind", "name", "change", "by", "old_by", "clauses", "old_line", "new_line"]
     assert data["subjects"] == [] and data["summary"] is None and data["schema"] is None
 

@@ -501,8 +501,10 @@ def test_stackoverflow_example_numbers():
     # ben: three question downvotes at reputation 1 are cut by the floor to 0, +10, -2 -> 9
     assert by["ben"].scores["reputation"] == 9 and by["ben"].tier == "new"
     assert [e.value for e in by["ben"].ledger] == [0, 0, 0, 10, -2]
-    # cai: 520 edits = 1040 raw, cap 1000 total cuts the last 20; 5 upvotes +50 -> 1051
-    assert by["cai"].scores["reputation"] == 1051 and by["cai"].tier == "established"
+    # cai: 520 edits = 1040 raw, cap 1000 total cuts the last 20; 5 upvotes +50; two answer downvotes
+    # cast (on ana and ben), -1 each to the voter -> 1049
+    assert by["cai"].scores["reputation"] == 1049 and by["cai"].tier == "established"
+    assert by["cai"].points_by_rule["answer_downvote_cast"] == -2 and by["cai"].measures["downvotes_cast"] == 2
     assert by["cai"].points_by_rule["suggested_edit"] == 1000
     # dee: +10, bounty +100, spam -100, self-accepted answer earns nothing -> 11
     assert by["dee"].scores["reputation"] == 11 and by["dee"].measures["bounty_total"] == 100

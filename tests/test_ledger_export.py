@@ -178,7 +178,7 @@ def test_parquet_input_on_duckdb_writes_the_ledger_from_sql(tmp_path, monkeypatc
     assert out.exit_code == 0, out.stderr
     rows = read_ledger(path)
     expected, points = expected_ledger("stackoverflow")
-    assert len(rows) == len(expected) == 563
+    assert len(rows) == len(expected) == 565
     assert [(r["subject"], r["rule"], r["value"]) for r in rows] == \
         [(r["subject"], r["rule"], r["value"]) for r in expected]
 

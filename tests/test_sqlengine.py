@@ -122,7 +122,8 @@ def parquet_files(tmp_path_factory):
     con.execute(f"CREATE TABLE t AS SELECT * FROM read_json('{SO / 'events.jsonl'}')").fetchall()
     good = folder / "events.parquet"
     con.execute(f"COPY t TO '{good}' (FORMAT parquet)").fetchall()
-    # row 3: unknown type; row 5: bounty out of range; row 7: missing `up`; row 9: duplicate id; row 11: no subject
+    # row 3: unknown type; row 5: bounty out of range; row 7: missing `up`; row 9: duplicate id;
+    # row 11: a vote without its receiver
     con.execute("CREATE TABLE bad AS SELECT * FROM t").fetchall()
     con.execute("""CREATE TABLE bad2 AS SELECT * FROM (
         SELECT row_number() OVER () AS r, * FROM bad)""").fetchall()
@@ -130,7 +131,7 @@ def parquet_files(tmp_path_factory):
     con.execute("UPDATE bad2 SET type = 'bounty_won', amount = 5000, up = NULL WHERE r = 5").fetchall()
     con.execute("UPDATE bad2 SET type = 'answer_voted', up = NULL WHERE r = 7").fetchall()
     con.execute("UPDATE bad2 SET id = (SELECT id FROM bad2 WHERE r = 1) WHERE r = 9").fetchall()
-    con.execute("UPDATE bad2 SET subject = NULL WHERE r = 11").fetchall()
+    con.execute("UPDATE bad2 SET receiver = NULL WHERE r = 11").fetchall()
     bad = folder / "bad.parquet"
     con.execute(f"COPY (SELECT * EXCLUDE (r) FROM bad2 ORDER BY r) TO '{bad}' (FORMAT parquet)").fetchall()
     database = folder / "events.duckdb"
@@ -145,7 +146,8 @@ def test_parquet_scores_like_the_jsonl_it_came_from(parquet_files) -> None:
     rs = load_file(SO / "rules.whuf").ruleset
     plan = lower(rs)
     load = sqlengine.load_columnar(str(good), plan, None, False)
-    assert (load.read, load.accepted, load.rejects) == (564, 564, [])
+    # 40 of the rows are votes: each is one event for its voter and one for its receiver
+    assert (load.read, load.accepted, load.expanded, load.rejects) == (564, 604, 40, [])
     reference = evaluator.evaluate(rs, load_events(SO / "events.jsonl", rs).events)
     assert report.score_json(sqlengine.evaluate_columnar(load)) == report.score_json(reference)
     assert report.score_json(evaluator.evaluate(rs, load.events())) == report.score_json(reference)
@@ -161,8 +163,8 @@ def test_bad_parquet_rows_are_rejected_with_their_row_numbers_and_counts_add_up(
     assert "amount" in where["5"] and "50..500" in where["5"]
     assert "missing required field up of answer_voted" in where["7"]
     assert "duplicate id" in where["9"] and "bad.parquet:1" in where["9"]
-    assert "missing subject" in where["11"]
-    assert load.read == load.accepted + len(load.rejects) == 564
+    assert "missing required field receiver of answer_voted" in where["11"]
+    assert load.read == load.accepted - load.expanded + len(load.rejects) == 564
     assert all(json.loads(r.text) for r in load.rejects)
 
 
@@ -170,7 +172,7 @@ def test_the_cli_refuses_bad_rows_or_sets_them_aside_with_rejects(parquet_files,
     _, bad, _ = parquet_files
     refused = whuffie("score", str(SO / "rules.whuf"), str(bad))
     assert refused.returncode == 2 and "5 bad rows of 564; nothing scored" in refused.stderr
-    assert "bad.parquet:3: unknown event type" in refused.stderr
+    assert "bad.parquet:3: missing subject; unknown event type" in refused.stderr  # a vote row: no subject column
     aside = tmp_path / "rejects.jsonl"
     scored = whuffie("score", str(SO / "rules.whuf"), str(bad), "--rejects", str(aside), "--format", "json")
     assert scored.returncode == 0, scored.stderr
@@ -193,7 +195,7 @@ def test_explain_on_parquet_reads_only_the_subject_and_gives_the_same_ledger(par
     on_parquet = whuffie("explain", str(SO / "rules.whuf"), str(good), "ana", "--format", "json")
     on_jsonl = whuffie("explain", str(SO / "rules.whuf"), str(SO / "events.jsonl"), "ana", "--format", "json")
     assert on_parquet.returncode == 0, on_parquet.stderr
-    assert "read 30 rows of ana" in on_parquet.stderr
+    assert "read 34 rows of ana" in on_parquet.stderr  # her 30, and the 4 votes she cast (as voter)
     a, b = json.loads(on_parquet.stdout), json.loads(on_jsonl.stdout)
     for entry in a["ledger"] + b["ledger"]:
         entry.pop("line")  # the input's name differs

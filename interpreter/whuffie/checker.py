@@ -23,6 +23,7 @@ from .checkfactors import FactorChecks
 from .checkitems import ItemChecks
 from .checkranges import RangeChecks
 from .checkscope import ScopeChecks
+from .checksite import SiteChecks
 from .checksize import SizeChecks
 from .conditions import inline_conditions
 from .diagnostics import Diagnostic, sort_key
@@ -64,7 +65,7 @@ def check_expression(program: n.Program, expr: n.Expr, subjects=()) -> tuple[Typ
 
 
 class _Checker(ConditionChecks, EarlierChecks, TierMemoryChecks, DeclChecks, ItemChecks, FactorChecks, ChoiceChecks,
-               ExprChecks, ScopeChecks, RangeChecks, SizeChecks):
+               ExprChecks, ScopeChecks, RangeChecks, SizeChecks, SiteChecks):
     """One run of the checker over one program: the mixins' checks, in order."""
 
     def run(self) -> Ruleset:
@@ -92,6 +93,7 @@ class _Checker(ConditionChecks, EarlierChecks, TierMemoryChecks, DeclChecks, Ite
             self.measure_types.setdefault(m.name, self.measure_type(m))
         for m in measures:
             self.measure(m)
+        self.site_measures()
         self.scores()
         self.conditions()
         self.tiers()

@@ -296,6 +296,8 @@ class ItemChecks(CheckerBase):
                 self.values(stmt.values, self.kind.fields, f"subject {stmt.id}", stmt.span, what)
             elif isinstance(stmt, n.TestEvent):
                 subjects.add(stmt.subject)
+                if not stmt.subject:  # an event named by role: its subjects are the roles' ids (roles.py)
+                    subjects.update(v.value.value for v in stmt.values if isinstance(v.value, n.String))
                 event = self.event_ref(stmt.event, what)
                 if event is not None:
                     self.values(stmt.values, event.fields, f"event {event.name}", stmt.span, what)

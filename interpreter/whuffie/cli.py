@@ -23,6 +23,11 @@ EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 EVENTS_HELP = ("Events: JSONL, CSV (by the .csv suffix), Parquet (.parquet), a DuckDB table duckdb:PATH#TABLE, "
                "or - for standard input (JSONL, or CSV when its first line is a header naming subject).")
 VERBOSE_HELP = "Print every bad line and warning (by default the first few of each kind, then a count)."
+# the column mapping of every command that reads events (columns.py parses and applies it)
+COLUMNS_OPTION = typer.Option(None, "--columns", metavar="KEY=COL,…", help="Read a table with its own column names: subject=user_id,type=event_type,at=ts,id=event_id (integer ids are read as text).")
+EXTRA_OPTION = typer.Option(None, "--extra", metavar="POLICY", help="Columns the rules do not declare: reject (the default) or ignore.")
+SET_OPTION = typer.Option([], "--set", metavar="NAME=VALUE", help="Give a param another value for this run (type-checked), e.g. --set tl3_min_days=40; repeatable.")
+TYPES_OPTION = typer.Option(None, "--types", metavar="TYPE=CODE,…", help="Event types stored as codes: voted=2,answer_accepted=1, or a file of such lines (or a JSON object).")
 
 
 def _plain_placeholders(params: list) -> list:
@@ -182,11 +187,32 @@ def fmt(
 # ---------------------------------------------------------------- score / explain / authors
 
 
-def _load_rules(path: Path):
+def _overrides(sets: list[str] | None, option: str = "--set") -> dict[str, str]:
+    """--set NAME=VALUE options as a dict (a malformed one is a usage error)."""
+    from .params import parse_sets
+
+    found, problems = parse_sets(sets or [], option)
+    if problems:
+        _usage(problems[0])
+    return found
+
+
+def _report_params(loaded, option: str = "--set", label: str = "") -> None:
+    """Stop on a --set value that does not fit (exit 2); else record the parameters this run used."""
+    if loaded.set_errors:
+        _usage(loaded.set_errors[0].replace("--set ", f"{option} ", 1))
+    if loaded.params:
+        shown = ", ".join(f"{p.name}={p.shown()}" + (f" ({option})" if p.overridden else "") for p in loaded.params)
+        print(f"{label}params: {shown}", file=sys.stderr)
+
+
+def _load_rules(path: Path, sets: list[str] | None = None):
     """Load and check a rule file and compile it; print diagnostics and exit 1 on errors."""
     from .evaluator import EvaluationError, compile_ruleset
 
-    loaded = load_file(path)
+    loaded = load_file(path, overrides=_overrides(sets))
+    if loaded.set_errors:
+        _report_params(loaded)
     if not loaded.ok or loaded.ruleset is None:
         errors = [d for d in loaded.diagnostics if d.is_error]
         _print_diagnostics(sorted(errors, key=diag.sort_key), {str(path): loaded.source or ""})
@@ -197,13 +223,32 @@ def _load_rules(path: Path):
     except EvaluationError as exc:
         _print_diagnostics(exc.diagnostics, {str(path): loaded.source or ""})
         raise typer.Exit(EXIT_ERRORS)
+    _report_params(loaded)
     return loaded, program
+
+
+def _column_map(columns: str | None, extra: str | None, types: str | None):
+    """The --columns, --extra and --types options as one ColumnMap; a bad one is a usage error."""
+    from .columns import ColumnsError, parse_options
+
+    try:
+        return parse_options(columns, extra, types)
+    except ColumnsError as exc:
+        _usage(str(exc))
+
+
+def _check_column_map(columns, ruleset) -> None:
+    if columns is not None and (problem := columns.problem(ruleset)) is not None:
+        _usage(problem)
 
 
 def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_of: str | None,
          rejects_path: Path | None, only: str | None = None, ledger: bool = True, engine: str = "auto",
-         verbose: bool = False, ledger_sink=None):
+         verbose: bool = False, ledger_sink=None, columns=None, sets: list[str] | None = None):
     """The shared front half of score / explain / authors: rules, inputs, evaluation."""
+    from .columns import PLAIN
+
+    columns = columns or PLAIN
     from .evaluator import EvaluationError
     from .datafiles import check_input, is_stdin
     from .inputs import STDIN_NAME, DataError, load_events
@@ -225,10 +270,11 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     if events_path is not None and not is_stdin(events_path) and (
             is_columnar(str(events_path)) or text_log_on_duckdb(str(events_path), engine, ledger, only)):
         return _run_columnar(rules, str(events_path), subjects_path, as_of, rejects_path, only, ledger, engine,
-                             verbose, ledger_sink)
+                             verbose, ledger_sink, columns, sets)
 
-    loaded, program = _load_rules(rules)
+    loaded, program = _load_rules(rules, sets)
     ruleset = loaded.ruleset
+    _check_column_map(columns, ruleset)
     subjects = None
     try:
         if subjects_path is not None:
@@ -239,7 +285,7 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
             kind = ruleset.subject_kind.name
             _usage(f"the rules read {kind} attributes; give them with --subjects FILE")
         with _progress(f"reading {events_path.name}"):
-            load = load_events(events_path, ruleset, subjects, program.reads_attributes)
+            load = load_events(events_path, ruleset, subjects, program.reads_attributes, columns=columns)
     except DataError as exc:
         _data_error(exc)
     _warn_each("W082", load.warnings, verbose)
@@ -262,19 +308,30 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
         raise typer.Exit(EXIT_ERRORS)
     if instant is None and load.events:
         _warn_if_later_than_clock(results.as_of, max(load.events, key=lambda e: e.at).line)
-    _summary(events_path, load.read, None, results, len(load.rejects), rejects_path)
+    _summary(events_path, load.read, None, results, len(load.rejects), rejects_path, _line_counts(load, results))
     return loaded, program, load, results
 
 
-def _summary(source, read: int, only: str | None, results, rejected: int, rejects_path: Path | None) -> None:
+def _line_counts(load, results) -> tuple[int, int] | None:
+    """(scored, after as-of) in lines when a line of a role event became several events, else None."""
+    if not getattr(load, "expanded", 0):
+        return None
+    events = load.events() if callable(load.events) else load.events
+    after = {e.line for e in events if e.at > results.as_of}
+    return len({e.line for e in events}) - len(after), len(after)
+
+
+def _summary(source, read: int, only: str | None, results, rejected: int, rejects_path: Path | None,
+             lines: tuple[int, int] | None = None) -> None:
     """The closing count line: every line read is scored, rejected or after the as-of instant."""
     from .datafiles import is_stdin
     from .inputs import STDIN_NAME
     from .report import iso
 
     source = STDIN_NAME if is_stdin(source) else source
-    print(f"{source}: read {read}{f' rows of {only}' if only is not None else ''}, scored {results.scored}, "
-          f"rejected {rejected}, after as-of {results.after_as_of} (as of {iso(results.as_of)})"
+    scored, after = lines or (results.scored, results.after_as_of)
+    print(f"{source}: read {read}{f' rows of {only}' if only is not None else ''}, scored {scored}, "
+          f"rejected {rejected}, after as-of {after} (as of {iso(results.as_of)})"
           + (f"; rejects in {rejects_path}" if rejects_path is not None and rejected else ""), file=sys.stderr)
 
 
@@ -385,6 +442,10 @@ def score(
     ledger: Optional[Path] = typer.Option(None, "--ledger", metavar="FILE", help="Also write every contribution of every subject here: Parquet, CSV or JSONL by the suffix (.parquet, .csv, .jsonl)."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
     tier_log: Optional[Path] = typer.Option(None, "--tier-log", metavar="FILE", help="Write every subject's tier changes here (JSONL), for rule sets with a tier that has memory."),
+    columns: Optional[str] = COLUMNS_OPTION,
+    extra: Optional[str] = EXTRA_OPTION,
+    types: Optional[str] = TYPES_OPTION,
+    set_: list[str] = SET_OPTION,
 ) -> None:
     """Score every subject: scores, tier, privileges and measures."""
     from . import report
@@ -401,7 +462,7 @@ def score(
         sink = None  # reasons need the ledger in Python: the run is generated Python's, and so is the file
     loaded, _, load, results = _run(rules, events, subjects, as_of, rejects, engine=engine, verbose=verbose,
                                     ledger=reasons is not None or (ledger is not None and sink is None),
-                                    ledger_sink=sink)
+                                    ledger_sink=sink, columns=_column_map(columns, extra, types), sets=set_)
     ruleset = loaded.ruleset
     if ledger is not None:
         _write_ledger(ledger, sink, loaded, load, results, subjects)
@@ -461,6 +522,10 @@ def explain(
     notice: bool = typer.Option(False, "--notice", help="Print a plain-language letter to the subject instead: scores, tier, principal reasons, what would change the outcome, who wrote the rules."),
     lang: str = typer.Option("en", "--lang", metavar="LANG", help="The language of --notice (en, de)."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+    columns: Optional[str] = COLUMNS_OPTION,
+    extra: Optional[str] = EXTRA_OPTION,
+    types: Optional[str] = TYPES_OPTION,
+    set_: list[str] = SET_OPTION,
 ) -> None:
     """Explain one subject's scores: every contribution, the cuts, and the key reasons."""
     from . import report
@@ -477,7 +542,7 @@ def explain(
         _usage(f"--lang must be one of {', '.join(languages())}, not {lang!r}"
                + (f" (did you mean {close[0]!r}?)" if close else ""))
     loaded, _, load, results = _run(rules, events, subjects, as_of, rejects, only=subject, engine=engine,
-                                 verbose=verbose)
+                                 verbose=verbose, columns=_column_map(columns, extra, types), sets=set_)
     result = results.subjects[0]
     from . import whynot_render
 
@@ -513,6 +578,10 @@ def authors(
     rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here and use the rest."),
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+    columns: Optional[str] = COLUMNS_OPTION,
+    extra: Optional[str] = EXTRA_OPTION,
+    types: Optional[str] = TYPES_OPTION,
+    set_: list[str] = SET_OPTION,
     verify_git: bool = typer.Option(False, "--verify-git", help="Compare each declaration's author with the authors of the commits that last changed its lines (git blame); exit 1 on a mismatch."),
 ) -> None:
     """List every author with the rules, caps, tiers, privileges and properties they own."""
@@ -525,7 +594,8 @@ def authors(
         if events is not None:
             _usage("--verify-git checks the rule file against git and reads no events; leave EVENTS out")
         _verify_git(rules, format)
-    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, verbose=verbose)
+    loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, verbose=verbose,
+                                 columns=_column_map(columns, extra, types), sets=set_)
     data = report.authors_data(loaded.ruleset, results, precision)
     if format == "json":
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
@@ -545,6 +615,11 @@ def diff_command(
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
     engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb or reference, as for score."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+    columns: Optional[str] = COLUMNS_OPTION,
+    extra: Optional[str] = EXTRA_OPTION,
+    types: Optional[str] = TYPES_OPTION,
+    set_old: list[str] = typer.Option([], "--set-old", metavar="NAME=VALUE", help="A param's value in the old version (a what-if: the same file twice, --set-new tl3_min_days=40)."),
+    set_new: list[str] = typer.Option([], "--set-new", metavar="NAME=VALUE", help="A param's value in the new version."),
 ) -> None:
     """Compare two versions of a rule set: what changed, by whom, and (with events) whom it moves."""
     from .datafiles import check_input, is_stdin
@@ -571,9 +646,9 @@ def diff_command(
     except DataError as exc:
         _data_error(exc)
     sides = []
-    for spec in (old, new):
+    for spec, sets, option in ((old, set_old, "--set-old"), (new, set_new, "--set-new")):
         try:
-            loaded = read_version(spec)
+            loaded = read_version(spec, _overrides(sets, option))
         except VersionError as exc:
             _usage(str(exc))
         if not loaded.ok or loaded.ruleset is None:
@@ -586,6 +661,7 @@ def diff_command(
         except EvaluationError as exc:
             _print_diagnostics(exc.diagnostics, {spec: loaded.source or ""})
             raise typer.Exit(EXIT_ERRORS)
+        _report_params(loaded, option, f"{spec} ({option[6:]}): ")
     (old_loaded, old_program), (new_loaded, new_program) = sides
     if events is not None and subjects is None and (old_program.reads_attributes or new_program.reads_attributes):
         _usage(f"the rules read {(new_loaded.ruleset.subject_kind or old_loaded.ruleset.subject_kind).name} "
@@ -594,8 +670,11 @@ def diff_command(
         result = diff_rulesets(old_loaded, new_loaded)
     else:
         try:
+            column_map = _column_map(columns, extra, types)
+            for side in (old_loaded, new_loaded):
+                _check_column_map(column_map, side.ruleset)
             both = read_both(events, subjects, old_loaded.ruleset, new_loaded.ruleset,
-                             old_program.reads_attributes, new_program.reads_attributes)
+                             old_program.reads_attributes, new_program.reads_attributes, columns=column_map)
         except DataError as exc:
             _data_error(exc)
         for side in (both.old_subjects, both.new_subjects):
@@ -653,6 +732,10 @@ def audit(
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
     engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb or reference."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+    columns: Optional[str] = COLUMNS_OPTION,
+    extra: Optional[str] = EXTRA_OPTION,
+    types: Optional[str] = TYPES_OPTION,
+    set_: list[str] = SET_OPTION,
 ) -> None:
     """Audit groups of members: scores, tiers and privileges by group, with four-fifths impact ratios."""
     from . import audit as audits
@@ -673,7 +756,7 @@ def audit(
                                                 audits.AuditError):
         _usage(dims.message)
     loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=False, engine=engine,
-                                 verbose=verbose)
+                                 verbose=verbose, columns=_column_map(columns, extra, types), sets=set_)
     from .inputs import load_subjects
 
     subject_attrs = load_subjects(subjects, loaded.ruleset).subjects  # read (and checked) once already by _run
@@ -861,15 +944,16 @@ class _progress:
 
 def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str | None,
                   rejects_path: Path | None, only: str | None, ledger: bool, engine: str, verbose: bool = False,
-                  ledger_sink=None):
+                  ledger_sink=None, columns=None, sets: list[str] | None = None):
     """_run for a Parquet file or duckdb:PATH#TABLE: validated in SQL, scored on DuckDB or pushed down."""
     from . import engines, sqlengine
     from .evaluator import EvaluationError
     from .inputs import DataError
     from .plan import lower
 
-    loaded, program = _load_rules(rules)
+    loaded, program = _load_rules(rules, sets)
     ruleset = loaded.ruleset
+    _check_column_map(columns, ruleset)
     subjects = None
     if subjects_path is not None:
         try:
@@ -881,7 +965,7 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
     plan = lower(ruleset)
     try:
         with _progress(f"reading {spec}"):
-            load = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes, only=only)
+            load = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes, only=only, columns=columns)
     except sqlengine.ColumnarError as exc:
         _usage(str(exc))
     if only is None:
@@ -898,7 +982,7 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
             if not events and only not in (subjects or {}):
                 _unknown_subject(only, sorted(subjects or {}), spec, subjects_path)
             if instant is None:  # the default as-of is the latest event of the whole input: one cheap max()
-                latest = sqlengine.latest_at(spec, load.con)
+                latest = sqlengine.latest_at(spec, load.con, columns)
                 if latest is not None:
                     instant = latest
                     _warn_if_later_than_clock(latest, spec)
@@ -920,7 +1004,8 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
         raise typer.Exit(EXIT_ERRORS)
     if instant is None and only is None:
         _warn_if_later_than_clock(results.as_of, sqlengine.latest_line(load) or spec)
-    _summary(spec, load.read, only, results, len(load.rejects), rejects_path)
+    _summary(spec, load.read, only, results, len(load.rejects), rejects_path,
+             _line_counts(load, results))
     return loaded, program, load, results
 
 
@@ -978,6 +1063,10 @@ def test_command(
     save_counterexamples: Optional[Path] = typer.Option(None, "--save-counterexamples", metavar="DIR", help="Write each failing property's minimal history here as DIR/<property>.jsonl (and .subjects.jsonl)."),
     events: Optional[Path] = typer.Option(None, "--events", metavar="FILE", help="The community's events, for `four fifths` properties (checked on them, not on generated histories)."),
     subjects: Optional[Path] = typer.Option(None, "--subjects", metavar="FILE", help="The community's subjects, with --events."),
+    columns: Optional[str] = COLUMNS_OPTION,
+    extra: Optional[str] = EXTRA_OPTION,
+    types: Optional[str] = TYPES_OPTION,
+    set_: list[str] = SET_OPTION,
 ) -> None:
     """Run the test blocks and check the properties of rule files (properties with Hypothesis)."""
     import random
@@ -1000,9 +1089,11 @@ def test_command(
             _usage(f"cannot create {save_counterexamples}: {exc.strerror}")
     passed = failed = skipped = 0
     used_folders: set[str] = set()
+    overrides = _overrides(set_)
     for path in files:
-        loaded = load_file(path)
+        loaded = load_file(path, overrides=overrides)
         print(f"{path} (seed {seed}, {max_examples} examples per property)")
+        _report_params(loaded)
         if not loaded.ok or loaded.ruleset is None:
             errors = sorted((d for d in loaded.diagnostics if d.is_error), key=diag.sort_key)
             _print_diagnostics(errors, {str(path): loaded.source or ""})
@@ -1039,7 +1130,7 @@ def test_command(
             target = save_counterexamples / name
         for decl in ruleset.properties:
             if events is not None and isinstance(decl.body, nodes.FourFifths):
-                ok = _four_fifths_on_events(path, decl, events, subjects)
+                ok = _four_fifths_on_events(path, decl, events, subjects, _column_map(columns, extra, types), set_)
                 passed, failed = passed + ok, failed + (not ok)
                 continue
             try:
@@ -1068,12 +1159,12 @@ def test_command(
     raise typer.Exit(EXIT_ERRORS if failed else EXIT_OK)
 
 
-def _four_fifths_on_events(path: Path, decl, events: Path, subjects: Path) -> bool:
+def _four_fifths_on_events(path: Path, decl, events: Path, subjects: Path, columns=None, sets=None) -> bool:
     """A `four fifths` property on the given events: score them, audit by its attribute, print the report."""
     from .audit_property import check_four_fifths, render_four_fifths
     from .inputs import load_subjects
 
-    loaded, _, _, results = _run(path, events, subjects, None, None, ledger=False)
+    loaded, _, _, results = _run(path, events, subjects, None, None, ledger=False, columns=columns, sets=sets)
     outcome = check_four_fifths(loaded.ruleset, decl, results, load_subjects(subjects, loaded.ruleset).subjects)
     sys.stdout.write(render_four_fifths(outcome))
     return outcome.passed
@@ -1095,6 +1186,10 @@ def repl(
     events: Optional[Path] = typer.Option(None, "--events", metavar="FILE", help="Events, JSONL or CSV."),
     subjects: Optional[Path] = typer.Option(None, "--subjects", metavar="FILE", help="Subjects with their attributes."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="T", help="Evaluate at this instant; default: the latest event."),
+    columns: Optional[str] = COLUMNS_OPTION,
+    extra: Optional[str] = EXTRA_OPTION,
+    types: Optional[str] = TYPES_OPTION,
+    set_: list[str] = SET_OPTION,
 ) -> None:
     """Explore a rule set interactively: evaluate expressions, try declarations, explain scores."""
     from .repl import Reply, Session, run_interactive, run_piped
@@ -1104,6 +1199,8 @@ def repl(
             _usage(f"no such file: {given}")
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     session = Session(color=interactive and _color(sys.stderr))
+    session.columns = _column_map(columns, extra, types)
+    session.param_overrides = _overrides(set_)
     startup = Reply()
     if rules is not None:
         session.load_rules(rules, startup)
@@ -1147,6 +1244,10 @@ def _handle_rejects(load, rejects_path: Path | None, source, unit: str, verbose:
             _write_rejects(rejects_path, None, [])
         return
     _print_capped(load.rejects, verbose)
+    from .columns import extra_hint
+
+    if (hint := extra_hint(load.rejects)) is not None:
+        print(f"hint: {hint}", file=sys.stderr)
     if rejects_path is None:
         count = len(load.rejects)
         print(f"{source}: {count:,} bad {unit}{'s' * (count != 1)} of {load.read:,}; nothing scored "

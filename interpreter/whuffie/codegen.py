@@ -875,6 +875,11 @@ def evaluate(ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | 
 
     ``progress(done, total)``, when given, is called every 1,000 subjects and at the end.
     """
+    from . import sitewide
+
+    if sitewide.site_measures(ruleset):  # computed once over every event, then read as literals (sitewide.py)
+        return sitewide.evaluate(lambda rs, evs, subj, at, **kw: evaluate(rs, evs, subj, at, **kw), ruleset, events,
+                                 subjects, as_of, ledger=ledger, only=only, progress=progress)
     generated = generated or generated_for(ruleset)
     subjects = subjects or {}
     if as_of is None:

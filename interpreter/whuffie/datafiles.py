@@ -243,8 +243,11 @@ def is_csv(path: Path) -> bool:
     return path.suffix.lower() == ".csv"
 
 
-def sniff(source) -> tuple[bool, "iter[str]"]:
-    """Standard input's format from its first line: CSV when it is a CSV header naming `subject`, else JSONL."""
+def sniff(source, names: tuple[str, ...] = ("subject",)) -> tuple[bool, "iter[str]"]:
+    """Standard input's format from its first line: CSV when it is a CSV header naming `subject`, else JSONL.
+
+    ``names`` are the columns that mark an events header (the mapped ones with --columns).
+    """
     import itertools
 
     lines = raw_lines(source)
@@ -253,7 +256,7 @@ def sniff(source) -> tuple[bool, "iter[str]"]:
         return False, iter(())
     head = first.lstrip("\ufeff").strip()
     # an events CSV header names the subject column; anything else is read (and reported) as JSON Lines
-    looks_csv = not head.startswith("{") and "subject" in (cell.strip() for cell in next(csv.reader([head])))
+    looks_csv = not head.startswith("{") and any(cell.strip() in names for cell in next(csv.reader([head])))
     return looks_csv, itertools.chain([first], lines)
 
 

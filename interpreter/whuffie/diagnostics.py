@@ -79,6 +79,7 @@ CODES: dict[str, str] = {
     "W065": "rules that cannot be a factor's bins",
     "W066": "factor bins that cannot be proven",
     "W067": "text an enumerated field never holds",
+    "W070": "event role not given or unknown",
     # input data
     "W080": "input file cannot be read",
     "W081": "rejects file would overwrite an input",

@@ -62,6 +62,7 @@ CLAUSE_NAMES = {
     n.By: "by", n.Because: "because", n.Cites: "cites", n.On: "on", n.Where: "where", n.Award: "award",
     n.Cap: "cap", n.Once: "once", n.Decay: "decay", n.Within: "within", n.Default: "default",
     n.CalendarWithin: "within", n.Keep: "keep", n.Hold: "hold",
+    n.Across: "across", n.AsRole: "as",
 }
 
 
@@ -110,7 +111,8 @@ def _parts(d) -> dict[str, str]:
         for field in d.fields:
             parts[f"field {field.name}"] = f.format_field(field)
     elif isinstance(d, n.SharedCapDecl):
-        parts["cap"] = f"{f.format_number(d.amount)} {'total' if d.window is None else 'per ' + d.window}"
+        amount = d.amount.name if isinstance(d.amount, n.ParamRef) else f.format_number(d.amount)
+        parts["cap"] = f"{amount} {'total' if d.window is None else 'per ' + d.window}"
         parts["over"] = ", ".join(r.name for r in d.rules)
     elif isinstance(d, n.MeasureDecl):
         parts["aggregate"] = f.format_aggregate(d.aggregate)
@@ -130,6 +132,8 @@ def _parts(d) -> dict[str, str]:
         parts["body"] = f.format_decl(d)
     elif isinstance(d, n.PropertyDecl):
         parts["law"] = f.format_property_body(d.body)
+    elif isinstance(d, n.ParamDecl):
+        parts["value"] = f.format_param_value(d.value)
     for clause in getattr(d, "clauses", ()):
         name = "floor" if isinstance(clause, n.Bound) and clause.kind == "floor" else \
             "ceiling" if isinstance(clause, n.Bound) else CLAUSE_NAMES[type(clause)]
@@ -195,6 +199,8 @@ class RuleDiff:
     changes: tuple[DeclChange, ...]
     impact: object | None = None  # diff_impact.Impact when events were given
     schema: object | None = None  # diff_inputs.SchemaEffect: event lines only one version accepts
+    # (name, old value, new value) of each param that --set-old or --set-new gave a value of its own
+    params: tuple[tuple[str, str | None, str | None], ...] = ()
 
 
 def diff_rulesets(old, new, events: tuple | None = None, subjects: tuple = (None, None),
@@ -213,14 +219,26 @@ def diff_rulesets(old, new, events: tuple | None = None, subjects: tuple = (None
         from .diff_impact import impact_of
 
         impact = impact_of(old.ruleset, new.ruleset, changes, events[0], events[1], subjects, as_of, engine, notes)
-    return RuleDiff(old.path, new.path, changes, impact, schema)
+    return RuleDiff(old.path, new.path, changes, impact, schema, set_params(old, new))
+
+
+def set_params(old, new) -> tuple[tuple[str, str | None, str | None], ...]:
+    """The params a --set-old or --set-new changed on either side, with both sides' values."""
+    before = {p.name: p for p in getattr(old, "params", [])}
+    after = {p.name: p for p in getattr(new, "params", [])}
+    found = []
+    for name in dict.fromkeys([*before, *after]):
+        a, b = before.get(name), after.get(name)
+        if (a is not None and a.overridden) or (b is not None and b.overridden):
+            found.append((name, a.shown() if a else None, b.shown() if b else None))
+    return tuple(found)
 
 
 class VersionError(Exception):
     """A version that cannot be read at all (no such file, a bad revision, git missing): a usage error."""
 
 
-def read_version(spec: str):
+def read_version(spec: str, overrides: dict[str, str] | None = None):
     """One side of a diff through the front end: a rule file, or ``REV:PATH`` read with `git show`.
 
     A file that exists wins over the revision reading of the same text. The
@@ -235,7 +253,7 @@ def read_version(spec: str):
     if Path(spec).exists() or revision is None:
         if not Path(spec).exists():
             raise VersionError(f"no such file: {spec} (a git revision is written REV:PATH, e.g. HEAD~1:rules.whuf)")
-        return load_file(spec)
+        return load_file(spec, overrides=overrides)
     try:
         data = show(*revision)
     except GitError as exc:
@@ -244,4 +262,4 @@ def read_version(spec: str):
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise VersionError(f"{spec} is not UTF-8 text") from None
-    return load_text(text, spec)
+    return load_text(text, spec, overrides=overrides)

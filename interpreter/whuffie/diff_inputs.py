@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .columns import PLAIN, ColumnMap
 from .inputs import EventLoad, Reject, SubjectLoad, load_events, load_subjects, parse_events, parse_subjects
 from .symbols import Ruleset
 
@@ -52,14 +53,15 @@ class BothSides:
 
 
 def read_both(events_path: Path, subjects_path: Path | None, old: Ruleset, new: Ruleset,
-              old_reads_attributes: bool = False, new_reads_attributes: bool = False) -> BothSides:
+              old_reads_attributes: bool = False, new_reads_attributes: bool = False,
+              columns: ColumnMap = PLAIN) -> BothSides:
     """Read the subjects and the events once per version (inputs.DataError for an unreadable file)."""
     old_subjects = load_subjects(subjects_path, old) if subjects_path is not None else None
     new_subjects = load_subjects(subjects_path, new) if subjects_path is not None else None
     old_events = load_events(events_path, old, old_subjects.subjects if old_subjects else None,
-                             old_reads_attributes)
+                             old_reads_attributes, columns=columns)
     new_events = load_events(events_path, new, new_subjects.subjects if new_subjects else None,
-                             new_reads_attributes)
+                             new_reads_attributes, columns=columns)
     return BothSides(old_events, new_events, old_subjects, new_subjects)
 
 

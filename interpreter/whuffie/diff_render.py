@@ -29,6 +29,7 @@ def diff_data(result: RuleDiff, precision: int = 2) -> dict:
         "changes": [{"kind": c.kind, "name": c.name, "change": c.change, "by": c.by, "old_by": c.old_by,
                      "clauses": [{"clause": k.clause, "old": k.old, "new": k.new} for k in c.clauses],
                      "old_line": c.old_line, "new_line": c.new_line} for c in result.changes],
+        "params": [{"name": name, "old": old, "new": new} for name, old, new in result.params],
         "schema": None,
         "as_of": None,
         "subjects": [],
@@ -90,6 +91,10 @@ def diff_text(result: RuleDiff, precision: int = 2, color: bool = False) -> str:
     for c in result.changes:
         out.append("")
         out.extend(_change_lines(c, color, result.old_label, result.new_label))
+    if result.params:
+        out.append("")
+        out.extend(f"param {name}: {old or '(none)'} -> {new or '(none)'} (--set-old/--set-new)"
+                   for name, old, new in result.params)
     if result.schema is not None and result.schema.any:
         out.append("")
         out.extend(_schema_lines(result))

@@ -65,8 +65,12 @@ def evaluate(engine: str, ruleset: Ruleset, events: list[Event], subjects: dict[
     ``ledger_sink`` is handed to the SQL engine, which writes the ledger from DuckDB through it
     (ledger_export.SqlLedgerSink); on any other engine it is not called.
     """
-    from . import codegen, evaluator
+    from . import codegen, evaluator, sitewide
 
+    if sitewide.site_measures(ruleset):  # computed once over every event, then read as literals
+        return sitewide.evaluate(
+            lambda rs, evs, subj, at, **kw: evaluate(engine, rs, evs, subj, at, **kw), ruleset, events, subjects,
+            as_of, ledger=ledger, only=only, notes=notes, progress=progress, ledger_sink=ledger_sink)
     engine = choose(engine, len(events), False, ledger)
     if engine == "reference":
         return evaluator.evaluate(ruleset, events, subjects, as_of, ledger=ledger, only=only)
@@ -97,8 +101,13 @@ def evaluate_columnar(load, ruleset: Ruleset, subjects: dict[str, dict] | None =
     met or a DuckDB error all rerun the accepted rows on generated Python, which
     gives the reference's result or raises its exact W090.
     """
-    from . import sqlengine
+    from . import sitewide, sqlengine
 
+    if sitewide.site_measures(ruleset):  # each site-wide value one aggregate on DuckDB, then the scores
+        results = on_duckdb(lambda: sitewide.evaluate_columnar(load, ruleset, subjects, as_of, ledger_sink), notes)
+        if results is not None:
+            return results
+        return evaluate("codegen", ruleset, load.events(), subjects, as_of, ledger=False, notes=notes)
     results = on_duckdb(lambda: sqlengine.evaluate_columnar(load, subjects, as_of, ledger_sink=ledger_sink), notes)
     if results is not None:
         return results

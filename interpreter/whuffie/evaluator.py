@@ -778,6 +778,11 @@ def evaluate(ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | 
     ``ledger=False`` skips keeping ledger entries (same numbers, less memory);
     ``only`` restricts the output to one subject.
     """
+    from . import sitewide
+
+    if sitewide.site_measures(ruleset):  # computed once over every event, then read as literals (sitewide.py)
+        return sitewide.evaluate(lambda rs, evs, subj, at, **kw: evaluate(rs, evs, subj, at, **kw), ruleset, events,
+                                 subjects, as_of, ledger=ledger, only=only)
     program = program or compile_ruleset(ruleset)
     with paused_gc():
         return _evaluate(program, events, subjects or {}, as_of, ledger, only)

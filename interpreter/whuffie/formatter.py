@@ -222,19 +222,19 @@ def _clause(c) -> str:
     if kind is n.Cites:
         return f"cites {format_string(c.text)}"
     if kind is n.On:
-        return f"on {c.event.name}"
+        return f"on {c.event.name}" + (f" as {c.role.name}" if c.role is not None else "")
     if kind is n.Where:
         return f"where {format_expr(c.cond)}"
     if kind is n.Award:
         return f"award {format_expr(c.value)}"
     if kind is n.Cap:
-        return f"cap {format_number(c.amount)} {_period(c.window)}"
+        return f"cap {_number_or_param(c.amount)} {_period(c.window)}"
     if kind is n.Once:
         return "once" if c.window is None else f"once per {c.window}"
     if kind is n.Decay:
-        return f"decay half_life {format_duration(c.half_life)}"
+        return f"decay half_life {_duration_or_param(c.half_life)}"
     if kind is n.Within:
-        return f"within {format_duration(c.duration)}"
+        return f"within {_duration_or_param(c.duration)}"
     if kind is n.CalendarWithin:
         unit = c.unit[:-1] if c.amount == 1 else c.unit
         return f"within {format_number(c.amount)} {unit}"
@@ -244,9 +244,31 @@ def _clause(c) -> str:
         return "keep" if c.cond is None else f"keep while {format_expr(c.cond)}"
     if kind is n.Hold:
         return f"hold {format_duration(c.duration)}"
+    if kind is n.Across:
+        return "across everyone"
+    if kind is n.AsRole:
+        return f"as {c.role.name}"
     if kind is n.Bound:
         return f"{c.kind} {format_expr(c.value)} per event"
     raise TypeError(f"not a clause: {c!r}")
+
+
+def _number_or_param(value) -> str:
+    return value.name if isinstance(value, n.ParamRef) else format_number(value)
+
+
+def _duration_or_param(value) -> str:
+    return value.name if isinstance(value, n.ParamRef) else format_duration(value)
+
+
+def _param_value(value) -> str:
+    if isinstance(value, n.Duration):
+        return format_duration(value)
+    if isinstance(value, n.String):
+        return format_string(value.value)
+    if isinstance(value, n.Bool):
+        return "true" if value.value else "false"
+    return format_number(value.value)
 
 
 def _clause_tail(c) -> n.Expr | None:
@@ -322,6 +344,11 @@ def _values(values: tuple[n.FieldValue, ...]) -> str:
 
 
 def _aggregate(a: n.Aggregate) -> str:
+    text = _aggregate_only(a)
+    return text + (f" as {a.role.name}" if a.role is not None else "")
+
+
+def _aggregate_only(a: n.Aggregate) -> str:
     if a.kind == "count":
         return f"count {a.event.name}"
     if a.kind == "count_days":
@@ -381,7 +408,7 @@ class _Layout:
             return self._rule(d)
         if kind is n.SharedCapDecl:
             rules = ", ".join(r.name for r in d.rules)
-            head = f"shared cap {d.name} {format_number(d.amount)} {_period(d.window)} over {rules}"
+            head = f"shared cap {d.name} {_number_or_param(d.amount)} {_period(d.window)} over {rules}"
             head_end = d.rules[-1].span if d.rules else d.name_span
             return self._with_clauses(head, head_end, d, d.clauses)
         if kind is n.FactorDecl:
@@ -389,7 +416,7 @@ class _Layout:
             return self._with_clauses(head, d.rules[-1].span if d.rules else d.name_span, d, d.clauses)
         if kind is n.MeasureDecl:
             return self._with_clauses(f"measure {d.name} = {_aggregate(d.aggregate)}", d.aggregate.span,
-                                      d, d.clauses, inline=(n.Where, n.Within, n.CalendarWithin, n.Default))
+                                      d, d.clauses, inline=(n.Where, n.Within, n.CalendarWithin, n.Default, n.Across))
         if kind is n.ScoreDecl:
             return self._with_clauses(f"score {d.name} = {format_expr(d.expr)}", d.expr.span, d, d.clauses,
                                       fold=not any(type(c) is n.Bound for c in d.clauses), tail=d.expr)
@@ -420,6 +447,8 @@ class _Layout:
                     _Line(body, body_first, body_last, depth=1, tail=d.body)]
         if kind is n.TestDecl:
             return self._test(d)
+        if kind is n.ParamDecl:
+            return self._with_clauses(f"param {d.name} = {_param_value(d.value)}", d.value.span, d, d.clauses)
         if kind is n.PropertyDecl:
             clauses = "".join(f" {_clause(c)}" for c in d.clauses)
             text = f"property {format_string(d.name)}{clauses}: {_property_body(d.body)}"
@@ -517,6 +546,8 @@ def _test_statement(s) -> str:
         return f"{s.kind.name} {format_subject_id(s.id)} {_values(s.values)}"
     if kind is n.TestEvent:
         values = f" {_values(s.values)}" if s.values else ""
+        if not s.subject:  # an event that names its subjects by role
+            return f"at {format_time(s.at)} {s.event.name} {_values(s.values)}"
         return f"at {format_time(s.at)} {format_subject_id(s.subject)} {s.event.name}{values}"
     if kind is n.Expect:
         return f"expect {format_expr(s.expr)}"
@@ -702,6 +733,11 @@ def format_field(f: n.Field) -> str:
 def format_aggregate(a: n.Aggregate) -> str:
     """What a measure aggregates, as written after `measure NAME =`."""
     return _aggregate(a)
+
+
+def format_param_value(value) -> str:
+    """A param's literal, as written after `param NAME =`."""
+    return _param_value(value)
 
 
 def format_property_body(body) -> str:

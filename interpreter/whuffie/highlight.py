@@ -34,15 +34,15 @@ __all__ = ["WhuffieLexer"]
 DECLARATION_KEYWORDS = (
     "ruleset", "version", "timezone", "import", "author", "subject", "event",
     "rule", "shared", "factor", "measure", "score", "tier", "privilege", "def", "test",
-    "property", "condition",
+    "property", "condition", "param",
 )
 # Declarations whose keyword is followed by the name being declared.
-NAMING_DECLARATIONS = ("ruleset", "author", "subject", "event", "rule", "factor", "measure", "score",
+NAMING_DECLARATIONS = ("param", "ruleset", "author", "subject", "event", "rule", "factor", "measure", "score",
                        "tier", "privilege", "def", "condition")
 CLAUSE_KEYWORDS = (
     "by", "because", "cites", "on", "where", "award", "cap", "once",
     "decay", "half_life", "over", "count", "distinct", "sum", "avg", "min", "max", "last", "first",
-    "within", "default", "floor", "ceiling", "when", "otherwise", "protected",
+    "within", "default", "across", "everyone", "floor", "ceiling", "when", "otherwise", "protected",
     "expect", "at", "as", "always", "independent", "monotone", "gain", "for", "per", "four", "fifths",
     "keep", "while", "hold", "earlier",
 )

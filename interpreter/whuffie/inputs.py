@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from . import nodes as n
 from .datafiles import DataError, check_header, is_csv, is_stdin, limited, open_input, rows, sniff, split_end
+from .columns import PLAIN, ColumnMap
 from .symbols import Ruleset
 
 EVENT_KEYS = ("subject", "type", "at", "id")
@@ -68,6 +69,7 @@ class EventLoad:
     header_end: str = "\n"
     read: int = 0
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (file:line, message), W082
+    expanded: int = 0  # events beyond one per line: a line of a role event is one event per role
 
 
 @dataclass
@@ -289,21 +291,24 @@ def _reject(where: str, message: str, line: str) -> Reject:
 
 
 def load_events(path: str | Path, ruleset: Ruleset, subjects: dict[str, dict] | None = None,
-                attributes_needed: bool = False) -> EventLoad:
+                attributes_needed: bool = False, columns: ColumnMap = PLAIN) -> EventLoad:
     """Read and validate an events file (JSONL, or CSV by its .csv suffix).
 
     When ``attributes_needed`` the rules read subject attributes, so an event
-    of a subject missing from ``subjects`` is rejected.
+    of a subject missing from ``subjects`` is rejected. ``columns`` says how
+    the file's own column names read as whuffie's (columns.py).
     """
     path = Path(path)
     with open_input(path) as fh, paused_gc():
         if is_stdin(path):
             from .limits import MAX_DATA_FILE_BYTES
 
-            from_csv, lines = sniff(fh)
+            # a header naming the subject (or, for a log of role events, the type) column is CSV
+            from_csv, lines = sniff(fh, (columns.source("subject"), columns.source("type")) if not columns.plain
+                                    or any(" as " in t for t in ruleset.events) else ("subject",))
             return parse_events(limited(lines, MAX_DATA_FILE_BYTES, STDIN_NAME), Path(STDIN_NAME), ruleset,
-                                subjects, attributes_needed, from_csv=from_csv)
-        return parse_events(fh, path, ruleset, subjects, attributes_needed)
+                                subjects, attributes_needed, from_csv=from_csv, columns=columns)
+        return parse_events(fh, path, ruleset, subjects, attributes_needed, columns=columns)
 
 
 STDIN_NAME = "<stdin>"  # standard input's name in messages and default ids
@@ -341,14 +346,18 @@ def _convert_record(row: dict, decls: dict, skip, tz, from_csv: bool, problems: 
 
 def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] | None = None,
                  attributes_needed: bool = False, numbered: bool = False,
-                 from_csv: bool | None = None) -> EventLoad:
+                 from_csv: bool | None = None, columns: ColumnMap = PLAIN) -> EventLoad:
     """Validate events from text or an open file (see ``load_events``); JSONL ``text`` may be numbered lines.
 
     With ``numbered`` (JSONL only), ``text`` yields (line number, line) pairs,
     so a caller can hand over just the lines it could not validate itself.
     """
+    from .roles import input_types, roles_of, role_type
+
     tz = ZoneInfo(ruleset.timezone)
-    schema = {name: {f.name: f for f in decl.fields} for name, decl in ruleset.events.items()}
+    readable = input_types(ruleset)  # `voted as voter` is what a `voted` line becomes, never a line's type
+    roles = roles_of(ruleset)
+    schema = {name: {f.name: f for f in ruleset.events[name].fields} for name in readable}
     from_csv = is_csv(path) if from_csv is None else from_csv
     out = EventLoad()
     seen_ids: dict[str, str] = {}
@@ -356,9 +365,9 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
     position = 0
     kind = ruleset.subject_kind
     kind_name = kind.name if kind else "subject"
-    fast_specs = {ename: tuple((f.name, _fast_checker(f)) for f in decl.fields)
-                  for ename, decl in ruleset.events.items()}
-    type_names = {ename: ename for ename in ruleset.events}
+    fast_specs = {ename: tuple((f.name, _fast_checker(f)) for f in ruleset.events[ename].fields)
+                  for ename in readable if ename not in roles}
+    type_names = {ename: ename for ename in readable}
     subject_names: dict[str, str] = {}  # one string object per subject id
     first_lines: dict[str, str] = {}  # each subject id's first line, for look-alike warnings
     utc = dt.timezone.utc
@@ -404,9 +413,15 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
             subject = subject_names[subject]
         return Event(subject, type_names[etype], at, event_id, where, 0, values)
 
+    mapped = not columns.plain
+    declared_fields = {ename: {f.name for f in decl.fields} for ename, decl in ruleset.events.items()}
+    fields_of = lambda etype: declared_fields.get(etype, ())  # noqa: E731
     for number, line, row in rows(path, text, numbered, from_csv):
         where = f"{name}:{number}"
-        if type(row) is dict and not from_csv:
+        mapping_problems: list[str] = []
+        if mapped and type(row) is dict:  # the table's own names read as whuffie's; the line stays as it was
+            row, mapping_problems = columns.apply(row, fields_of)
+        if type(row) is dict and not from_csv and not mapping_problems:
             event = quick(row, where)
             if event is not None:
                 out.read += 1
@@ -416,20 +431,31 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
                 continue
         if isinstance(row, tuple):  # the CSV header
             out.header, out.header_end = split_end(line)
-            check_header(row[1], ("subject", "type", "at"), where, line)
+            needed = ("type", "at") if roles else ("subject", "type", "at")  # a role event has no subject
+            check_header(row[1], tuple(columns.source(k) for k in needed), where, line)
             continue
         out.read += 1
         if isinstance(row, str):
             out.rejects.append(_reject(where, row, line))
             continue
-        problems: list[str] = []
-        for key in ("subject", "type", "at"):
+        problems: list[str] = mapping_problems
+        etype = row.get("type")
+        event_roles = roles.get(etype, ()) if isinstance(etype, str) else ()
+        for key in ("type", "at") if event_roles else ("subject", "type", "at"):
             if key not in row:
                 problems.append(f"missing {key}")
         subject = row.get("subject")
-        if "subject" in row and (not isinstance(subject, str) or not subject):
+        if event_roles:
+            if "subject" in row:
+                problems.append(f"subject: an event {etype} names its subjects by role "
+                                f"({', '.join(event_roles)}), not in a subject column")
+            if columns.integer_ids:
+                row = {k: str(v) if k in event_roles and type(v) is int else v for k, v in row.items()}
+            for role in event_roles:
+                if row.get(role) == "":
+                    problems.append(f"field {role}: expected the id of a {kind_name}, got \"\"")
+        elif "subject" in row and (not isinstance(subject, str) or not subject):
             problems.append(f"subject: expected a text id, got {_describe(subject)}")
-        etype = row.get("type")
         fields_decl = None
         if "type" in row:
             fields_decl = schema.get(etype) if isinstance(etype, str) else None
@@ -458,16 +484,26 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
                 row, fields_decl, EVENT_KEYS, tz, from_csv, problems, "field",
                 unknown=(f"field {{}}: not a field of {etype}" if from_csv else f"unknown field {{}} for event {etype}"),
                 missing=f"missing required field {{}} of {etype}")
-        if (not problems and attributes_needed and subjects is not None
-                and subject not in subjects):
-            hint = _closest(subject, subjects)
-            problems.append(f"unknown {kind_name} {_describe(subject)}: not in the subjects file"
-                            + (f" (did you mean {hint}?)" if hint else ""))
+        named = [values[r] for r in event_roles] if event_roles and not problems else [subject]
+        for one in named:
+            if (not problems and attributes_needed and subjects is not None
+                    and one not in subjects):
+                hint = _closest(one, subjects)
+                problems.append(f"unknown {kind_name} {_describe(one)}: not in the subjects file"
+                                + (f" (did you mean {hint}?)" if hint else ""))
         if problems:
             out.rejects.append(_reject(where, "; ".join(problems), line))
             continue
         if isinstance(event_id, str) and event_id != where:
             seen_ids[event_id] = where
+        if event_roles:  # one event, reaching each subject it names in its role (roles.py)
+            for role in event_roles:
+                first_lines.setdefault(values[role], where)
+                out.events.append(Event(values[role], role_type(etype, role), at, event_id, where, position,
+                                        values))
+                position += 1
+            out.expanded += len(event_roles) - 1
+            continue
         first_lines.setdefault(subject, where)
         out.events.append(Event(subject, etype, at, event_id, where, position, values))
         position += 1

@@ -291,6 +291,7 @@ class _Provenance:
 class On:
     event: Ident
     span: Span = _span()
+    role: Ident | None = None  # `on voted as receiver` (roles.py resolves it to the event `voted as receiver`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,10 +476,26 @@ class Aggregate:
     kind: str
     event: Ident
     field: Ident | None = None
+    role: Ident | None = None  # `count liked as receiver`
     span: Span = _span()
 
 
-MeasureClause = Union[Where, Within, CalendarWithin, Default, By, Because, Cites]
+@dataclass(frozen=True, slots=True)
+class Across:
+    """``across everyone``: the measure aggregates every subject's events into one site-wide value."""
+
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class AsRole:
+    """A second ``as ROLE`` of a measure (the first is its aggregate's ``role``): reported by roles.py."""
+
+    role: Ident
+    span: Span = _span()
+
+
+MeasureClause = Union[Where, Within, CalendarWithin, Default, Across, AsRole, By, Because, Cites]
 
 
 @dataclass(frozen=True, slots=True)
@@ -656,10 +673,33 @@ class PropertyDecl(_Provenance):
     name_span: Span = _span()
 
 
+@dataclass(frozen=True, slots=True)
+class ParamRef:
+    """A parameter named where the grammar wants a literal: ``cap NAME``, ``within NAME``, ``half_life NAME``.
+
+    params.bind replaces it (and every ``Name`` of a parameter in an expression)
+    by the parameter's value before the checker runs, so no later pass sees one.
+    """
+
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ParamDecl(_Provenance):
+    """``param NAME = LITERAL by … because "…"``: a named constant with provenance (params.py)."""
+
+    name: str
+    value: Union[Number, Duration, String, Bool]
+    clauses: tuple[ProvenanceClause, ...] = ()
+    span: Span = _span()
+    name_span: Span = _span()
+
+
 Decl = Union[
     RulesetDecl, VersionDecl, TimezoneDecl, ImportDecl, AuthorDecl, SubjectDecl,
     EventDecl, RuleDecl, SharedCapDecl, FactorDecl, MeasureDecl, ScoreDecl, TierDecl,
-    PrivilegeDecl, DefDecl, TestDecl, PropertyDecl, ConditionDecl,
+    PrivilegeDecl, DefDecl, TestDecl, PropertyDecl, ConditionDecl, ParamDecl,
 ]
 
 # The kind of each declaration as messages and reports name it (one table: a new kind is added here).
@@ -668,7 +708,7 @@ KIND_WORDS = {
     AuthorDecl: "author", SubjectDecl: "subject", EventDecl: "event", RuleDecl: "rule",
     SharedCapDecl: "shared cap", FactorDecl: "factor", MeasureDecl: "measure", ScoreDecl: "score",
     TierDecl: "tier", PrivilegeDecl: "privilege", DefDecl: "def", TestDecl: "test", PropertyDecl: "property",
-    ConditionDecl: "condition",
+    ConditionDecl: "condition", ParamDecl: "param",
 }
 
 

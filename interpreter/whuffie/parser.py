@@ -14,6 +14,7 @@ of the parse in progress, so one process parses one text at a time.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import os
@@ -38,7 +39,7 @@ MAX_ERRORS = 50  # syntax errors reported for one file before giving up
 DECLARATION_KEYWORDS = (
     "ruleset", "version", "timezone", "import", "author", "subject", "event",
     "rule", "shared", "factor", "measure", "score", "tier", "privilege", "def", "test",
-    "property", "condition",
+    "property", "condition", "param",
 )
 
 
@@ -998,7 +999,11 @@ class _AstBuilder:
         return n.RuleDecl(c[1].value, tuple(c[2:]), span=self._span(c), name_span=self._tok_span(c[1]))
 
     def on_clause(self, c):
-        return n.On(self._ident(c[1]), span=self._span(c))
+        role = self._ident(c[3]) if len(c) > 3 else None
+        return n.On(self._ident(c[1]), span=self._span(c), role=role)
+
+    def role_clause(self, c):
+        return _Piece(self._ident(c[1]), self._start(c[0]), self._end(c[1]))
 
     def where_clause(self, c):
         return n.Where(c[1], span=self._span(c))
@@ -1008,6 +1013,12 @@ class _AstBuilder:
 
     def cap_clause(self, c):
         return n.Cap(c[1].value, c[2].value, span=self._span(c))
+
+    def cap_by_param(self, c):
+        return n.Cap(n.ParamRef(c[1].value, span=self._tok_span(c[1])), c[2].value, span=self._span(c))
+
+    def decay_by_param(self, c):
+        return n.Decay(n.ParamRef(c[2].value, span=self._tok_span(c[2])), span=self._span(c))
 
     def once_clause(self, c):
         return n.Once(c[2].value if len(c) > 1 else None, span=self._span(c))
@@ -1032,6 +1043,14 @@ class _AstBuilder:
         return n.SharedCapDecl(name.value, amount.value, period.value, rules, clauses,
                                span=self._span(c), name_span=self._tok_span(name))
 
+    def shared_cap_by_param(self, c):
+        # the amount is a `param`: its name, resolved by params.bind (the rules are the NAMEs after `over`)
+        name, amount, period = c[2], c[3], c[4]
+        rest = c[6:]
+        rules = tuple(self._ident(t) for t in rest if type(t) is Token and t.type == "NAME")
+        return n.SharedCapDecl(name.value, n.ParamRef(amount.value, span=self._tok_span(amount)), period.value,
+                               rules, tuple(_nodes(rest)), span=self._span(c), name_span=self._tok_span(name))
+
     def factor_decl(self, c):
         name, rest = c[1], c[3:]
         rules = tuple(self._ident(t) for t in rest if type(t) is Token and t.type == "NAME")
@@ -1040,7 +1059,12 @@ class _AstBuilder:
 
     # -- measures
     def measure_decl(self, c):
-        return n.MeasureDecl(c[1].value, c[3], tuple(c[4:]), span=self._span(c), name_span=self._tok_span(c[1]))
+        aggregate, clauses = c[3], [x for x in c[4:] if type(x) is not _Piece]
+        roles = [x.value for x in c[4:] if type(x) is _Piece]
+        if roles:  # `as ROLE` belongs to the aggregate; a second one stays a clause, for roles.py to report
+            aggregate = dataclasses.replace(aggregate, role=roles[0])
+            clauses += [n.AsRole(r, span=r.span) for r in roles[1:]]
+        return n.MeasureDecl(c[1].value, aggregate, tuple(clauses), span=self._span(c), name_span=self._tok_span(c[1]))
 
     def count_agg(self, c):
         return n.Aggregate("count", self._ident(c[1]), span=self._span(c))
@@ -1066,6 +1090,35 @@ class _AstBuilder:
 
     def calendar_unit(self, c):
         return c[0]
+    def within_by_param(self, c):
+        return n.Within(n.ParamRef(c[1].value, span=self._tok_span(c[1])), span=self._span(c))
+
+    # -- parameters
+    def param_decl(self, c):
+        return n.ParamDecl(c[1].value, c[3], tuple(_nodes(c[4:])), span=self._span(c),
+                           name_span=self._tok_span(c[1]))
+
+    def param_signed(self, c):
+        return self.signed_number(c)
+
+    def param_number(self, c):
+        piece = c[0]
+        return n.Number(piece.value, span=self._span(c))
+
+    def param_duration(self, c):
+        return n.Duration(c[0].value, _UNITS[c[1].value], span=self._span(c))
+
+    def param_text(self, c):
+        return n.String(self._string(c[0]), span=self._tok_span(c[0]))
+
+    def param_true(self, c):
+        return n.Bool(True, span=self._tok_span(c[0]))
+
+    def param_false(self, c):
+        return n.Bool(False, span=self._tok_span(c[0]))
+
+    def across_clause(self, c):
+        return n.Across(span=self._span(c))
 
     def default_clause(self, c):
         return n.Default(c[1], span=self._span(c))
@@ -1123,6 +1176,10 @@ class _AstBuilder:
     def test_event(self, c):
         values = c[5] if len(c) > 4 else ()
         return n.TestEvent(self._date(c[1]), self._subject_id(c[2]), self._ident(c[3]), values, span=self._span(c))
+
+    def test_role_event(self, c):
+        # an event naming its subjects by role (roles.py): the roles' ids are among its field values
+        return n.TestEvent(self._date(c[1]), "", self._ident(c[2]), c[4], span=self._span(c))
 
     def test_expect(self, c):
         return n.Expect(c[1], span=self._span(c))

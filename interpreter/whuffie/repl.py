@@ -32,6 +32,8 @@ from . import nodes as n
 from . import sourcelines
 from . import types as ty
 from .checker import check_expression
+from .params import bind_expression
+from .columns import PLAIN
 from .diagnostics import Diagnostic, error
 from .evaluator import Compiler, Env, Results, RuntimeFault, SubjectResult
 from .evaluator import Scope as EvalScope
@@ -236,6 +238,8 @@ class Session(SessionData, SessionEdits, SessionCommands):
         self.sources: dict[str, str] = {}
         self.events_file: _DataFile | None = None
         self.subjects_file: _DataFile | None = None
+        self.columns = PLAIN  # how the events file's own column names read (whuffie repl --columns …)
+        self.param_overrides: dict[str, str] = {}  # :set NAME=VALUE
         self.as_of_text: str | None = None
         self.inputs = 0
         self._derived: _Derived | None = None
@@ -250,10 +254,11 @@ class Session(SessionData, SessionEdits, SessionCommands):
         items = self.items()
         out: dict[str, list[str]] = {k: [] for k in ("events", "fields", "rules", "scores", "measures", "tiers",
                                                      "privileges", "authors", "defs", "kinds", "subjects",
-                                                     "conditions")}
+                                                     "conditions", "params")}
         table = {n.EventDecl: "events", n.RuleDecl: "rules", n.ScoreDecl: "scores", n.MeasureDecl: "measures",
                  n.TierDecl: "tiers", n.PrivilegeDecl: "privileges", n.AuthorDecl: "authors", n.DefDecl: "defs",
-                 n.SubjectDecl: "kinds", n.SharedCapDecl: "rules", n.ConditionDecl: "conditions"}
+                 n.SubjectDecl: "kinds", n.SharedCapDecl: "rules", n.ConditionDecl: "conditions",
+                 n.ParamDecl: "params"}
         for item in items:
             key = table.get(type(item))
             if key is not None and item.name not in out[key]:
@@ -332,7 +337,7 @@ class Session(SessionData, SessionEdits, SessionCommands):
         padded = "\n" * (first_line - 1) + text
         expr, expr_diags = parse_expression(padded, file)
         if expr is not None:
-            self._evaluate(expr, reply)
+            self._evaluate(bind_expression(expr, self.derived().params), reply)
             return
         if _starts_declaration(text):
             result = parse(padded, file)
@@ -350,8 +355,9 @@ class Session(SessionData, SessionEdits, SessionCommands):
         """Check an expression; report its errors and return None, or return its type."""
         d = self.derived()
         subjects = self.known_subjects() if d.ruleset is not None else []
-        t, diags = check_expression(d.program, expr, subjects)
-        own = self._bare_values(expr, d.program)
+        program = d.bound if d.bound is not None else d.program  # parameters read as their values
+        t, diags = check_expression(program, expr, subjects)
+        own = self._bare_values(expr, program)
         spans = {x.span for x in own}
         diags = [self._with_repl_hint(x, subjects) for x in diags if x.span not in spans] + own
         errors = [x for x in diags if x.is_error]
@@ -527,6 +533,9 @@ def make_completer(session: Session):
                     return
                 if command == "ledger" and len(args) == 2:
                     yield from _words(args[1], {"rules": session.names()["rules"]})
+                    return
+                if command == "set" and len(args) == 1:
+                    yield from _words(args[0], {"params": session.names()["params"]})
                     return
                 if command in ("show", "drop"):
                     names = session.names()

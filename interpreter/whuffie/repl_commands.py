@@ -52,6 +52,8 @@ COMMANDS = [
     Command("diff", ":diff", "what the session changed against the loaded file"),
     Command("drop", ":drop NAME", "remove a declaration from the session's rule set"),
     Command("save", ":save FILE", "write the session's rule set, formatted"),
+    Command("set", ":set [NAME=VALUE|NAME]", "give a param another value for this session (NAME alone: back to "
+            "the declared one); no argument: every param with its value"),
     Command("help", ":help", "this list"),
     Command("quit", ":quit", "leave (Ctrl-D does too)"),
 ]
@@ -178,6 +180,40 @@ class SessionCommands:
         table = plain_table(["at", "event", "rule", "author", "raw", "cuts", "value"], rows)
         reply.out(table + f"{len(entries)} contribution{'s' * (len(entries) != 1)}, total {text_value(total, p)}")
 
+    def cmd_set(self, args: list[str], reply: Reply) -> None:
+        """:set [NAME=VALUE|NAME]: a param's value for this session (what `--set` is on the command line)."""
+        from .params import bind, literal_text, parse_sets
+
+        d = self.derived()
+        if not args:
+            if not d.params:
+                reply.out("no params: declare one with `param NAME = VALUE by AUTHOR because \"…\"`")
+            for p in d.params:
+                how = f"set; declared {literal_text(p.declared)}" \
+                    if p.overridden else "declared"
+                reply.out(f"{p.name} = {p.shown()}  ({how}{f', by {p.by}' if p.by else ''})")
+            return
+        text = " ".join(args)
+        if "=" not in text:
+            if text not in self.param_overrides:
+                reply.fail(f"error: {text} has no :set value (give :set {text}=VALUE)")
+                return
+            del self.param_overrides[text]
+            self._invalidate()
+            reply.out(f"{text} is back to its declared value")
+            return
+        found, problems = parse_sets([text], ":set")
+        trial = {**self.param_overrides, **found}
+        problems += [m.replace("--set ", ":set ") for m in bind(self.program(), trial).set_errors]
+        if problems:
+            reply.fail("error: " + "; ".join(problems))
+            return
+        self.param_overrides = trial
+        self._invalidate()
+        for p in self.derived().params:
+            if p.name in found:
+                reply.out(f"{p.name} = {p.shown()} for this session")
+
     def cmd_scores(self, args: list[str], reply: Reply) -> None:
         """:scores"""
         from .report import plain_table, score_columns, score_rows
@@ -226,6 +262,8 @@ class SessionCommands:
         if expr is None:
             reply.fail(self._render(diags))
             return
-        t = self._typed(expr, reply)
+        from .params import bind_expression
+
+        t = self._typed(bind_expression(expr, self.derived().params), reply)
         if t is not None:
             reply.out(str(t))

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from . import diagnostics as diag
 from . import nodes as n
-from .checker import check
+from .frontend import check_bound
 from .diagnostics import Diagnostic
 from .evaluator import EvaluationError, Program, Results, SubjectResult, compile_ruleset
 from .evaluator import evaluate
@@ -62,6 +62,8 @@ class _Derived:
     event_load: EventLoad | None = None
     as_of: dt.datetime = EPOCH
     problem: str | None = None  # why nothing can be evaluated, in words
+    bound: n.Program | None = None  # the program with every parameter's value in place (params.bind)
+    params: list = field(default_factory=list)  # params.ParamValue, as this session uses them
     known: list[str] | None = None  # subject ids, once asked for
 
     @property
@@ -97,8 +99,13 @@ class SessionData:
 
     def _derive(self) -> _Derived:
         program = self.program()
-        result = check(program)
+        result, bound = check_bound(program, self.param_overrides)
         d = _Derived(program, list(result.diagnostics), result.ruleset)
+        d.bound, d.params = bound.program, bound.params
+        if bound.set_errors:
+            d.problem = "; ".join(bound.set_errors).replace("--set ", ":set ")
+            d.ruleset = None
+            return d
         if d.ruleset is None:
             count = len(d.errors)
             d.problem = f"the rule set has {count} error{'s' * (count != 1)}; :check lists them"
@@ -118,10 +125,13 @@ class SessionData:
             except DataError as exc:
                 d.subject_load, unreadable = SubjectLoad(), exc
             d.subjects = d.subject_load.subjects
+        if self.events_file is not None and (mismatch := self.columns.problem(d.ruleset)) is not None:
+            d.problem = mismatch
+            return d
         if self.events_file is not None:
             try:
                 d.event_load = parse_events(self.events_file.text, self.events_file.path, d.ruleset, d.subjects,
-                                            d.compiled.reads_attributes)
+                                            d.compiled.reads_attributes, columns=self.columns)
             except DataError as exc:
                 d.event_load, unreadable = EventLoad(), exc
         if self.as_of_text is not None:

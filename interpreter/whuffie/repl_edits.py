@@ -15,7 +15,7 @@ from typing import Iterable
 from . import diagnostics as diag
 from . import nodes as n
 from . import sourcelines
-from .checker import check
+from .frontend import check_bound
 
 
 def _kind_word(item) -> str:
@@ -100,7 +100,7 @@ class SessionEdits:
 
     def _try_edits(self, edits: list, reply: Reply, before: _Derived) -> None:
         """Take the edits if they bring no new error; else report the new errors and keep the old state."""
-        candidate = check(self.program(_apply(self.base.items, edits)))
+        candidate, _ = check_bound(self.program(_apply(self.base.items, edits)), self.param_overrides)
         old = {(d.code, d.span, d.message) for d in before.diagnostics}
         new = [d for d in candidate.diagnostics if (d.code, d.span, d.message) not in old]
         new_errors = [d for d in new if d.is_error]
@@ -271,7 +271,7 @@ class SessionEdits:
         from .frontend import Loaded
 
         label = str(self.rules_path) if self.rules_path else "the empty rule set"
-        old = Loaded(label, self.sources.get(label), self.base, check(self.base).ruleset)
+        old = Loaded(label, self.sources.get(label), self.base, check_bound(self.base, self.param_overrides)[0].ruleset)
         d = self.derived()
         new = Loaded("session", None, d.program, d.ruleset)
         if self.events_file is None:

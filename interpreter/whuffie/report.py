@@ -353,6 +353,8 @@ def explain_json(result: SubjectResult, precision: int = 2, limit: int = DEFAULT
     data["reasons"] = [reason_data(r, precision) for r in reasons(result, ruleset, limit)]
     if why_not is not None:
         data["why_not"] = why_not
+    if ruleset is not None and ruleset.params:  # the values this run used (`--set` ones marked)
+        data["params"] = [{"name": p.name, "value": p.shown(), "set": p.overridden} for p in ruleset.params]
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -449,10 +451,16 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
             if e.decay != 1.0:
                 detail += f", decay x{e.decay:.4f}"
             origin = "" if e.event_id == e.line else f"; {e.line}"
+            if " as " in e.event_type:  # an event of several subjects: the role it scored this one in
+                origin += f"; {e.event_type}"
             out.append(f"    {iso(e.at)}  {e.event_id:<20} {text_value(e.value, p):>9}  ({detail}{origin})")
             for text, seen in e.earlier:  # what the rule saw of the subject's past
                 out.append(f"      saw {text} = {text_value(seen, p)}")
     out.append(f"  points = {text_value(result.points, p)}")
+    if ruleset.params:
+        out.append("")
+        out.append("Params")
+        out.extend(f"  {q.name} = {q.shown()}" + ("   (--set)" if q.overridden else "") for q in ruleset.params)
     if result.measures:
         out.append("")
         out.append("Measures")

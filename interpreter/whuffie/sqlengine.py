@@ -39,6 +39,7 @@ from sqlglot import exp
 
 from . import nodes as n
 from .evaluator import UTC, Results, SubjectResult
+from .columns import PLAIN, ColumnMap, ColumnsError
 from .inputs import OUT_OF_RANGE
 from .plan import Plan, fmt_amount
 from .sqlledger import Stage, ledger_select
@@ -187,6 +188,10 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     if memory is not None:
         raise SqlUnsupported(f"tier {memory.name}, a tier with memory (it is decided at every point of the "
                              "timeline)", memory.span)
+    from .sitewide import site_measures
+
+    if site_measures(plan.ruleset):  # engines.py computes them first and hands over a specialised ruleset
+        raise SqlUnsupported("a site-wide measure (across everyone) in a query of its own")
     layout = layout or layout_for(plan)
     if as_of_us is None:
         now = exp.Subquery(this=exp.select(exp.Max(this=_col("at_us"))).from_("events"))
@@ -1065,6 +1070,7 @@ class ColumnarLoad:
     # set when the rows could not be put in DuckDB exactly (an integer beyond 64 bits): Python scores them
     python_events: list | None = None
     unsupported: SqlUnsupported | None = None
+    expanded: int = 0  # events beyond one per line (a line of a role event is one event per role)
 
     def events(self, only: str | None = None) -> list:
         """The accepted rows as inputs.Event objects (input order), optionally for one subject only."""
@@ -1098,12 +1104,21 @@ class ColumnarLoad:
         return out
 
 
+def _columnar_star(spec: str, columns: ColumnMap, table_columns: dict[str, str], exclude: tuple[str, ...],
+                   subject_optional: bool = False) -> str:
+    """The select items (ending in a comma) that read a table's own columns as whuffie's."""
+    try:
+        return columns.sql_star(table_columns, exclude, _quote, _ident, subject_optional)
+    except ColumnsError as exc:
+        raise ColumnarError(f"{spec}: {exc}") from None
+
+
 _INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
                   "UBIGINT")
 
 
 def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_needed: bool,
-                  con=None, only: str | None = None) -> ColumnarLoad:
+                  con=None, only: str | None = None, columns: ColumnMap = PLAIN) -> ColumnarLoad:
     """Open a Parquet file or ``duckdb:PATH#TABLE``, validate every row in SQL and register ``events``.
 
     A row is rejected, with its 1-based row number, for what inputs.py rejects a
@@ -1112,12 +1127,17 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     its declared range, an id given twice, an unknown subject when the rules
     read attributes. read = accepted + rejected. With ``only``, the subject
     filter is pushed into the scan: only that subject's rows are read and
-    validated (Parquet row-group statistics skip the rest).
+    validated (Parquet row-group statistics skip the rest). ``columns`` maps
+    the table's own column names and type codes in the scan itself
+    (columns.sql_renames); a rejected row is shown with its own columns.
     """
     import duckdb
 
+    from .roles import SEPARATOR, input_types, roles_of
+
     if not is_columnar(spec):
-        return load_text_log(spec, plan, subjects, attributes_needed, con)
+        return load_text_log(spec, plan, subjects, attributes_needed, con, columns=columns)
+    with_roles = roles_of(plan.ruleset)  # a row of a role event becomes one event per role (roles.py)
     con = con or connect()
     con.execute(f"SET TimeZone = '{_quote(plan.timezone)}'").fetchall()
     if spec.startswith("duckdb:"):
@@ -1129,22 +1149,27 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
             described = con.execute(f'DESCRIBE source_db."{_ident(table)}"').fetchall()
         except duckdb.Error as exc:
             raise ColumnarError(f"{spec}: {str(exc).splitlines()[0]}") from None
-        source = f'(SELECT *, "at" AS __at, rowid + 1 AS __row FROM source_db."{_ident(table)}")'
+        table_columns = {row[0]: row[1].upper() for row in described}
+        star = _columnar_star(spec, columns, table_columns, (), bool(with_roles))
+        source = f'(SELECT {star} rowid + 1 AS __row FROM source_db."{_ident(table)}")'
         name = f"{path}#{table}"
     else:
         try:
             described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{_quote(spec)}')").fetchall()
         except duckdb.Error as exc:
             raise ColumnarError(f"{spec}: {str(exc).splitlines()[0]}") from None
-        source = (f"(SELECT * EXCLUDE (file_row_number), \"at\" AS __at, file_row_number + 1 AS __row "
+        table_columns = {row[0]: row[1].upper() for row in described}
+        star = _columnar_star(spec, columns, table_columns, ("file_row_number",), bool(with_roles))
+        source = (f"(SELECT {star} file_row_number + 1 AS __row "
                   f"FROM read_parquet('{_quote(spec)}', file_row_number = true))")
         name = spec.rsplit("/", 1)[-1]
+    role_columns = sorted({r for roles in with_roles.values() for r in roles if r in table_columns})
     if only is not None:
-        source = f"(SELECT * FROM {source} WHERE CAST(subject AS VARCHAR) = '{_quote(only)}')"
-    column_types = {row[0]: row[1].upper() for row in described}
-    for key in ("subject", "type", "at"):
-        if key not in column_types:
-            raise ColumnarError(f"{spec}: no column {key!r} (columns: {', '.join(column_types)})")
+        named = " OR ".join(f"CAST({c} AS VARCHAR) = '{_quote(only)}'"
+                            for c in ["subject", *(f'"{_ident(r)}"' for r in role_columns)])
+        source = f"(SELECT * FROM {source} WHERE {named})"
+    column_types = columns.renamed_types(table_columns)
+    added = [f'"{_ident(c)}"' for c in columns.added_columns(table_columns, bool(with_roles))]
     layout = layout_for(plan)
     rs = plan.ruleset
     problems: list[str] = []  # SQL text of one message per check, NULL when the check passes
@@ -1152,8 +1177,14 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     def check(condition: str, message_sql: str) -> None:
         problems.append(f"CASE WHEN {condition} THEN {message_sql} END")
 
-    check("subject IS NULL OR CAST(subject AS VARCHAR) = ''", "'missing subject'")
-    known = ", ".join(f"'{_quote(t)}'" for t in rs.events)
+    bases = ", ".join(f"'{_quote(t)}'" for t in with_roles) or "NULL"
+    is_role_row = f"coalesce(CAST(type AS VARCHAR) IN ({bases}), false)"
+    check(f"(subject IS NULL OR CAST(subject AS VARCHAR) = '') AND NOT {is_role_row}", "'missing subject'")
+    for base, roles in with_roles.items():
+        check(f"subject IS NOT NULL AND CAST(type AS VARCHAR) = '{_quote(base)}'",
+              f"'subject: an event {_quote(base)} names its subjects by role ({_quote(', '.join(roles))}), "
+              "not in a subject column'")
+    known = ", ".join(f"'{_quote(t)}'" for t in input_types(rs))
     check(f"type IS NULL OR CAST(type AS VARCHAR) NOT IN ({known or 'NULL'})",
           "'unknown event type ' || coalesce('\"' || CAST(type AS VARCHAR) || '\"', 'none')")
     at_expr = "TRY_CAST(__at AS TIMESTAMPTZ)"
@@ -1167,9 +1198,13 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
         check("id IS NOT NULL AND CAST(id AS VARCHAR) = ''", "'id: expected text, got \"\"'")
     field_sql: dict[str, str] = {}
     for etype, decl in rs.events.items():
+        if SEPARATOR in etype:  # `voted as voter` reads the row of `voted`: its columns come below
+            continue
         for f in decl.fields:
             column = layout.field_columns[(etype, f.name)]
             kind = f.type.name
+            if f.name in with_roles.get(etype, ()) and column_types.get(f.name) in _INTEGER_TYPES:
+                column_types[f.name] = "VARCHAR"  # an integer id is read as its decimal text
             is_type = f"type = '{_quote(etype)}'"
             if f.name not in column_types:
                 if not f.optional:
@@ -1200,8 +1235,19 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
             field_sql[column] = f"CASE WHEN {is_type} AND ({valid}) THEN {value} END"
             if kind == "number" and ctype in _INTEGER_TYPES:
                 layout.int_numbers.add(column)
+            if f.name in with_roles.get(etype, ()):
+                check(f"{is_type} AND CAST({src} AS VARCHAR) = ''", f"'field {_quote(f.name)}: expected the id of "
+                                                                    f"a {_quote(plan.subject_kind or 'subject')}, got \"\"'")
+    for etype in rs.events:  # each role's event reads the same columns as its event
+        if SEPARATOR in etype:
+            base = etype.split(SEPARATOR, 1)[0]
+            for f in rs.events[base].fields:
+                base_column = layout.field_columns[(base, f.name)]
+                field_sql[layout.field_columns[(etype, f.name)]] = field_sql[base_column]
+                if base_column in layout.int_numbers:
+                    layout.int_numbers.add(layout.field_columns[(etype, f.name)])
     for column in column_types:  # a value in a column that is no field of the row's type
-        if column in ("subject", "type", "at", "id"):
+        if column in ("subject", "type", "at", "id") or columns.ignore_extra:
             continue
         owners = [t for t, decl in rs.events.items() if any(f.name == column for f in decl.fields)]
         allowed = ", ".join(f"'{_quote(t)}'" for t in owners) or "NULL"
@@ -1213,6 +1259,12 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
         kind_name = plan.subject_kind or "subject"
         check("subject IS NOT NULL AND CAST(subject AS VARCHAR) NOT IN (SELECT id FROM __known_subjects)",
               f"'unknown {kind_name} \"' || CAST(subject AS VARCHAR) || '\": not in the subjects file'")
+        for base, roles in with_roles.items():
+            for role in roles:
+                if role in table_columns:
+                    r = f'CAST("{_ident(role)}" AS VARCHAR)'
+                    check(f"CAST(type AS VARCHAR) = '{_quote(base)}' AND {r} NOT IN (SELECT id FROM __known_subjects)",
+                          f"'unknown {kind_name} \"' || {r} || '\": not in the subjects file'")
     message = "concat_ws('; ', " + ", ".join(problems) + ")"
     con.execute(f"CREATE TEMP TABLE __checked AS SELECT *, NULLIF({message}, '') AS __problem "
                 f"FROM {source}").fetchall()
@@ -1231,17 +1283,43 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
         f"year(CAST({at_expr} AS DATE)) * 12 + month(CAST({at_expr} AS DATE)) - 1 AS local_month",
         f"year(CAST({at_expr} AS DATE)) AS local_year",
     ] + [f"{sql} AS {column}" for column, sql in field_sql.items()]
-    con.execute(f"CREATE TEMP TABLE events AS SELECT {', '.join(select)} FROM __checked "
-                "WHERE __problem IS NULL").fetchall()
+    if with_roles:
+        con.execute(f"CREATE TEMP TABLE events AS {_role_rows(select, with_roles, role_columns)}").fetchall()
+    else:
+        con.execute(f"CREATE TEMP TABLE events AS SELECT {', '.join(select)} FROM __checked "
+                    "WHERE __problem IS NULL").fetchall()
     from .inputs import Reject
 
     rejects = [Reject(f"{name}:{row}", problem, text) for row, problem, text in con.execute(
-        "SELECT __row, __problem, to_json(c)::VARCHAR FROM (SELECT * EXCLUDE (__problem, __at) FROM __checked "
+        f"SELECT __row, __problem, to_json(c)::VARCHAR FROM (SELECT * EXCLUDE (__problem, __at{''.join(', ' + a for a in added)}) FROM __checked "
         "WHERE __problem IS NOT NULL) c JOIN __checked USING (__row) ORDER BY __row").fetchall()]
     read = con.execute("SELECT count(*) FROM __checked").fetchall()[0][0]
+    rows = con.execute("SELECT count(*) FROM __checked WHERE __problem IS NULL").fetchall()[0][0]
     con.execute("DROP TABLE __checked").fetchall()
     accepted = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
-    return ColumnarLoad(con, plan, layout, name, read, rejects, accepted)
+    return ColumnarLoad(con, plan, layout, name, read, rejects, accepted, expanded=accepted - rows)
+
+
+def _role_rows(select: list[str], with_roles: dict[str, tuple[str, ...]], role_columns: list[str]) -> str:
+    """The accepted rows as events, a row of a role event once per role, for that role's subject.
+
+    ``pos`` keeps the input order and, within a row, the roles' order (as inputs.py numbers them).
+    """
+    def branch(subject: str, etype: str, where: str, index: int) -> str:
+        items = [subject if s == "CAST(subject AS VARCHAR) AS subject" else etype if s.endswith(" AS type")
+                 else f"__row * 16 + {index} AS pos" if s == "__row AS pos" else s for s in select]
+        return f"SELECT {', '.join(items)} FROM __checked WHERE __problem IS NULL AND {where}"
+
+    bases = ", ".join(f"'{_quote(t)}'" for t in with_roles)
+    parts = [branch("CAST(subject AS VARCHAR) AS subject", "CAST(type AS VARCHAR) AS type",
+                    f"CAST(type AS VARCHAR) NOT IN ({bases})", 0)]
+    for base, roles in with_roles.items():
+        for index, role in enumerate(roles):
+            if role in role_columns:
+                parts.append(branch(f'CAST("{_ident(role)}" AS VARCHAR) AS subject',
+                                    f"'{_quote(base)}{' as '}{_quote(role)}' AS type",
+                                    f"CAST(type AS VARCHAR) = '{_quote(base)}'", index))
+    return " UNION ALL ".join(parts)
 
 
 # ---------------------------------------------------------------- JSONL logs read by DuckDB
@@ -1259,7 +1337,7 @@ def is_text_log(spec: str) -> bool:
 
 
 def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_needed: bool,
-                  con=None) -> ColumnarLoad:
+                  con=None, columns: ColumnMap = PLAIN) -> ColumnarLoad:
     """Read a JSONL events log with DuckDB, validate it in SQL and register ``events`` (as load_columnar).
 
     The SQL pass accepts only lines that inputs.py's quick path would accept
@@ -1270,6 +1348,8 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     inputs.parse_events with its line number, so rejects carry inputs.py's
     exact messages and what it accepts is scored. Lines are numbered as
     inputs.py numbers them; ``pos`` is the line number (input order).
+    ``columns`` is read in SQL too: the JSON keys of the table's own names,
+    integer ids as their text, type codes translated, extra keys skipped.
     """
     import duckdb
 
@@ -1291,12 +1371,12 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     except duckdb.Error:
         lone_cr = None
     if lone_cr is None or lone_cr:
-        return _text_log_in_python(spec, plan, subjects, attributes_needed, con)
+        return _text_log_in_python(spec, plan, subjects, attributes_needed, con, columns=columns)
     # one JSON parse per line for the types and one for the text of subject, type, at, id and every
     # declared field; a trailing comma is valid to DuckDB's parser and not to Python's: Python reads it
     field_names = list(dict.fromkeys(f.name for decl in rs.events.values() for f in decl.fields))
     keys = list(EVENT_KEYS_SQL) + [f for f in field_names if f not in EVENT_KEYS_SQL]
-    paths = ", ".join(f"'$.\"{_quote(_ident(k))}\"'" for k in keys)
+    paths = ", ".join(f"'$.\"{_quote(_ident(columns.source(k) if k in EVENT_KEYS_SQL else k))}\"'" for k in keys)
     slot = {k: i + 1 for i, k in enumerate(keys)}
     # rtrim copies every string: only the first line (a byte-order mark) and CRLF lines need it
     line = ("CASE WHEN number = 1 OR ends_with(raw, chr(13)) THEN (CASE WHEN number = 1 AND "
@@ -1321,17 +1401,34 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     def s(key: str) -> str:
         return f"sv[{slot[key]}]"
 
+    # an integer id (with a column mapping) is read as its decimal text, as inputs.py reads it
+    id_types = "('VARCHAR', 'BIGINT', 'UBIGINT')" if columns.integer_ids else "('VARCHAR')"
+
+    def id_ok(key: str) -> str:
+        return (f"{t(key)} IN {id_types} AND ({t(key)} = 'VARCHAR' OR "
+                f"regexp_full_match({s(key)}, '0|-?[1-9][0-9]*'))")
+
+    ty = s('type')
+    type_types = "('VARCHAR')"
+    if columns.type_codes:  # a code becomes its type's name; anything else stays as it is
+        whens = " ".join(f"WHEN '{_quote(code)}' THEN '{_quote(name)}'" for code, name in columns.type_codes.items())
+        ty = f"(CASE trim({s('type')}) {whens} ELSE {s('type')} END)"
+        type_types = "('VARCHAR', 'BIGINT', 'UBIGINT')"
     utc = plan.timezone in ("UTC", "Etc/UTC")
     at_re = f"({_AT_RE}|{_AT_RE_NAIVE})" if utc else _AT_RE
-    known = ", ".join(f"'{_quote(x)}'" for x in rs.events) or "NULL"
+    from .roles import input_types, roles_of
+
+    # a line of a role event (one event per role) and a line naming a per-role type go to inputs.py
+    with_roles = roles_of(rs)
+    known = ", ".join(f"'{_quote(x)}'" for x in input_types(rs) if x not in with_roles) or "NULL"
     good = [
-        f"{t('subject')} = 'VARCHAR'", f"{s('subject')} <> ''",
-        f"{t('type')} = 'VARCHAR'", f"{s('type')} IN ({known})",
+        id_ok('subject'), f"{s('subject')} <> ''",
+        f"{t('type')} IN {type_types}", f"{ty} IN ({known})",
         f"{t('at')} = 'VARCHAR'", f"regexp_full_match({s('at')}, '{at_re}')",
         # a time past the range Python's datetime holds (9999-12-31T23:00:00-05:00 is in year 10000
         # UTC) goes to inputs.py, which rejects it with its message
         f"TRY_CAST({s('at')} AS TIMESTAMPTZ) BETWEEN {_FIRST_INSTANT} AND {_LAST_INSTANT}",
-        f"({t('id')} IS NULL OR ({t('id')} = 'VARCHAR' AND {s('id')} <> ''))",
+        f"({t('id')} IS NULL OR ({id_ok('id')} AND {s('id')} <> ''))",
     ]
     if attributes_needed and subjects is not None:
         con.register("__known_subjects", _subject_ids(subjects))
@@ -1342,7 +1439,11 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
         # as many keys as the allowed ones present: no other key, and none given twice
         present = " + ".join(f"CASE WHEN {t(key)} IS NULL THEN 0 ELSE 1 END"
                              for key in dict.fromkeys(list(EVENT_KEYS_SQL) + [f.name for f in decl.fields]))
-        checks = [f"len(k) = {present}"]
+        allowed = ", ".join(f"'{_quote(columns.source(key) if key in EVENT_KEYS_SQL else key)}'" for key in
+                            dict.fromkeys(list(EVENT_KEYS_SQL) + [f.name for f in decl.fields]))
+        # extra keys (with --extra ignore) are not counted; a key given twice still is
+        checks = [f"len(list_filter(k, lambda x: x IN ({allowed}))) = {present}" if columns.ignore_extra
+                  else f"len(k) = {present}"]
         for f in decl.fields:
             column = layout.field_columns[(etype, f.name)]
             value, valid = _json_value(t(f.name), s(f.name), f)
@@ -1353,14 +1454,14 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
                           f"OR ({valid}))")
             for part, sql in value.items():
                 field_values.setdefault(column + part, []).append((etype, sql))
-        per_type.append(f"WHEN {s('type')} = '{_quote(etype)}' THEN {' AND '.join(checks)}")
+        per_type.append(f"WHEN {ty} = '{_quote(etype)}' THEN {' AND '.join(checks)}")
     good.append(f"CASE {' '.join(per_type)} ELSE false END" if per_type else "false")
     staged = _staging_columns(layout)
-    select = [f"{s('subject')} AS subject", f"{s('type')} AS type", "number AS pos",
+    select = [f"{s('subject')} AS subject", f"{ty} AS type", "number AS pos",
               f"coalesce({s('id')}, '{_quote(name)}:' || number) AS id", f"'{_quote(name)}:' || number AS line",
               f"epoch_us(CAST({s('at')} AS TIMESTAMPTZ)) AS at_us", f"{t('id')} IS NOT NULL AS explicit_id"]
     for column, sql_type in staged.items():
-        branches = " ".join(f"WHEN {s('type')} = '{_quote(et)}' THEN {sql}" for et, sql in field_values.get(column, []))
+        branches = " ".join(f"WHEN {ty} = '{_quote(et)}' THEN {sql}" for et, sql in field_values.get(column, []))
         select.append(f"CAST({f'CASE {branches} END' if branches else 'NULL'} AS {sql_type}) AS {column}")
     con.execute(f"CREATE TEMP TABLE __staged AS SELECT {', '.join(select)} FROM __parsed WHERE ty IS NOT NULL "
                 f"AND sv IS NOT NULL AND k IS NOT NULL AND {' AND '.join(good)}").fetchall()
@@ -1369,7 +1470,7 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     con.execute("""DELETE FROM __staged WHERE explicit_id AND id IN (SELECT id FROM __staged WHERE explicit_id
         GROUP BY id HAVING count(*) > 1)""").fetchall()
     con.execute(f"""DELETE FROM __staged WHERE explicit_id AND id IN (SELECT {s('id')} FROM __parsed
-        WHERE {t('id')} = 'VARCHAR' AND number NOT IN (SELECT pos FROM __staged))""").fetchall()
+        WHERE {t('id')} IN {id_types} AND number NOT IN (SELECT pos FROM __staged))""").fetchall()
     con.execute("ALTER TABLE __staged DROP COLUMN explicit_id").fetchall()
 
     # the rest, through inputs.py in line order: exact messages, and whatever it accepts
@@ -1380,30 +1481,32 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     from pathlib import Path
 
     try:
-        careful = parse_events(iter(rest), Path(path), rs, subjects, attributes_needed, numbered=True)
+        careful = parse_events(iter(rest), Path(path), rs, subjects, attributes_needed, numbered=True,
+                               columns=columns)
     except DataError as exc:
         raise ColumnarError(str(exc)) from None
-    if _shares_explicit_id(con, careful, name):  # inputs.py's order of first sightings decides: let it read all
+    if _shares_explicit_id(con, careful, name, columns):  # inputs.py's order of first sightings decides
         con.execute("DROP TABLE __staged").fetchall()
-        return _text_log_in_python(spec, plan, subjects, attributes_needed, con)
+        return _text_log_in_python(spec, plan, subjects, attributes_needed, con, columns=columns)
     if careful.events:
         try:
             con.register("__careful", _staging_arrow(plan, layout, staged, careful.events))
         except (SqlUnsupported, UnicodeError) as exc:  # beyond 64 bits, a lone surrogate: Python scores it all
             exc = exc if isinstance(exc, SqlUnsupported) else _NOT_UNICODE
             con.execute("DROP TABLE __staged").fetchall()
-            return _text_log_in_python(spec, plan, subjects, attributes_needed, con, exc)
+            return _text_log_in_python(spec, plan, subjects, attributes_needed, con, exc, columns=columns)
         con.execute("INSERT INTO __staged SELECT * FROM __careful").fetchall()
     _finish_staged(con, layout, staged)
     accepted = sql_read + len(careful.events)
-    return ColumnarLoad(con, plan, layout, name, sql_read + careful.read, careful.rejects, accepted)
+    return ColumnarLoad(con, plan, layout, name, sql_read + careful.read, careful.rejects, accepted,
+                        expanded=careful.expanded)
 
 
 EVENT_KEYS_SQL = ("subject", "type", "at", "id")
 _NOT_UNICODE = SqlUnsupported("a text value that is not valid Unicode (a lone surrogate escape)")
 
 
-def _shares_explicit_id(con, careful, name: str) -> bool:
+def _shares_explicit_id(con, careful, name: str, columns: ColumnMap = PLAIN) -> bool:
     """Whether a line read by inputs.py names an id that a line accepted in SQL names too."""
     import json
 
@@ -1413,8 +1516,10 @@ def _shares_explicit_id(con, careful, name: str) -> bool:
             row = json.loads(r.text)
         except (ValueError, RecursionError):
             continue
-        if isinstance(row, dict) and isinstance(row.get("id"), str):
-            ids.add(row["id"])
+        if isinstance(row, dict):
+            row, _ = columns.apply(row, lambda etype: ())
+            if isinstance(row.get("id"), str):
+                ids.add(row["id"])
     if not ids:
         return False
     import pyarrow as pa
@@ -1532,12 +1637,12 @@ def _finish_staged(con, layout: Layout, staged: dict[str, str]) -> None:
 
 
 def _text_log_in_python(spec: str, plan: Plan, subjects, attributes_needed: bool, con,
-                        unsupported: SqlUnsupported | None = None) -> ColumnarLoad:
+                        unsupported: SqlUnsupported | None = None, columns: ColumnMap = PLAIN) -> ColumnarLoad:
     """The whole log through inputs.py (a file DuckDB cannot split as Python does, or beyond 64 bits)."""
     from .inputs import DataError, load_events
 
     try:
-        load = load_events(spec, plan.ruleset, subjects, attributes_needed)
+        load = load_events(spec, plan.ruleset, subjects, attributes_needed, columns=columns)
     except DataError as exc:
         raise ColumnarError(str(exc)) from None
     layout = layout_for(plan)
@@ -1550,7 +1655,8 @@ def _text_log_in_python(spec: str, plan: Plan, subjects, attributes_needed: bool
             unsupported = _NOT_UNICODE
     name = spec.rsplit("/", 1)[-1]
     return ColumnarLoad(con, plan, layout, name, load.read, load.rejects, len(load.events),
-                        python_events=load.events if unsupported is not None else None, unsupported=unsupported)
+                        python_events=load.events if unsupported is not None else None, unsupported=unsupported,
+                        expanded=load.expanded)
 
 
 def _columnar_value(src: str, ctype: str, kind: str) -> tuple[str | None, str]:
@@ -1637,12 +1743,13 @@ def latest_line(load: ColumnarLoad) -> str | None:
     return row[0][0] if row else None
 
 
-def latest_at(spec: str, con) -> dt.datetime | None:
+def latest_at(spec: str, con, columns: ColumnMap = PLAIN) -> dt.datetime | None:
     """The latest valid `at` of a whole columnar input (the default as-of), read with one aggregate."""
+    at = _ident(columns.source("at"))
     if spec.startswith("duckdb:"):
         path, _, table = spec[len("duckdb:"):].partition("#")
         source = f'source_db."{_ident(table)}"'
     else:
         source = f"read_parquet('{_quote(spec)}')"
-    latest = con.execute(f'SELECT max(epoch_us(TRY_CAST("at" AS TIMESTAMPTZ))) FROM {source}').fetchall()[0][0]
+    latest = con.execute(f'SELECT max(epoch_us(TRY_CAST("{at}" AS TIMESTAMPTZ))) FROM {source}').fetchall()[0][0]
     return None if latest is None else EPOCH + dt.timedelta(microseconds=latest)

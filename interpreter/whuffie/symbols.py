@@ -84,6 +84,7 @@ class Ruleset:
     measure_types: dict[str, object] = field(default_factory=dict)  # measure -> types.Type (T? without default)
     score_types: dict[str, object] = field(default_factory=dict)  # score -> types.Type (int or number)
     def_types: dict[str, object] = field(default_factory=dict)  # def -> its return types.Type
+    params: list = field(default_factory=list)  # params.ParamValue: the `param`s as this run uses them
 
     @property
     def subject_kind(self) -> n.SubjectDecl | None:

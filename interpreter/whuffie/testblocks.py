@@ -23,6 +23,7 @@ from .evaluator import (
     evaluate,
 )
 from .inputs import Event
+from .roles import role_type, roles_of
 from .report import explain_text, iso, source_of
 from .symbols import Ruleset
 
@@ -299,8 +300,10 @@ def build_history(ruleset: Ruleset, decl: n.TestDecl, compiler: Compiler):
             values = {f.name: None for f in etype.fields if f.optional}
             values.update({v.name: _literal(v.value, compiler) for v in stmt.values})
             where = f"{Path(stmt.span.file).name}:{stmt.span.line}"
-            events.append(Event(stmt.subject, stmt.event.name, _instant(stmt.at, compiler), where, where,
-                                len(events), values))
+            roles = roles_of(ruleset).get(stmt.event.name, ())
+            for subject, etype in ([(values.get(r), role_type(stmt.event.name, r)) for r in roles] if roles
+                                   else [(stmt.subject, stmt.event.name)]):  # one event per role it names
+                events.append(Event(subject, etype, _instant(stmt.at, compiler), where, where, len(events), values))
         elif isinstance(stmt, n.AsOf):
             as_of = _instant(stmt.at, compiler)
     return subjects, events, as_of

@@ -273,7 +273,11 @@ def histories(ruleset: Ruleset, max_subjects: int = 3, max_episodes: int = MAX_E
     A burst is up to ``max_burst`` events of one type, one subject and one set
     of fields, a minute apart: the way people farm a scoring system.
     """
-    types = tuple(types if types is not None else ruleset.events)
+    from .roles import SEPARATOR, roles_of
+
+    # a role event is drawn as each role's own event (`voted as voter`), the role's id its subject's
+    with_roles = roles_of(ruleset)
+    types = tuple(types if types is not None else (t for t in ruleset.events if t not in with_roles))
     literals = text_literals(ruleset)
 
     max_subjects = max(1, min(max_subjects, len(SUBJECT_IDS)))
@@ -299,6 +303,8 @@ def histories(ruleset: Ruleset, max_subjects: int = 3, max_episodes: int = MAX_E
                 etype = draw(kinds)
                 days, minutes = draw(times)
                 values = draw(field_values[etype])
+                if SEPARATOR in etype:
+                    values = {**values, etype.split(SEPARATOR, 1)[1]: ids[index]}
                 size = draw(burst_size)
                 for i in range(size):
                     at = _local_time(ruleset.timezone, days, minutes + i)
