@@ -217,3 +217,19 @@ tier other otherwise by ada
     assert target.range == analysis.lines.range(index.declarations[("value", "regular")].span)
     kinds = {s.name: s.kind for s in outline(analysis)}
     assert kinds["duration"] == lsp.SymbolKind.Enum and kinds["regular"] == lsp.SymbolKind.Boolean
+
+
+def test_a_param_is_declared_and_found_where_it_is_read_and_where_a_literal_goes() -> None:
+    text = '''ruleset r "R"
+author ada "A"
+event post { words: int in 0..1000 }
+param long = 100 by ada because "a long post"
+param daily = 20 by ada because "a day's cap"
+rule r by ada because "r" on post where words >= long award 1 cap daily per day
+score s = points
+'''
+    analysis = analyse("file:///p.whuf", text)
+    index = analysis.index
+    assert len(index.uses(("value", "long"))) == 1  # in the where clause
+    assert len(index.uses(("value", "daily"))) == 1  # `cap daily`: a ParamRef
+    assert {s.name: s.kind for s in outline(analysis)}["long"] == lsp.SymbolKind.Constant

@@ -40,7 +40,7 @@ _SYMBOL_KIND = {
     n.ScoreDecl: lsp.SymbolKind.Property, n.TierDecl: lsp.SymbolKind.EnumMember,
     n.PrivilegeDecl: lsp.SymbolKind.Boolean, n.DefDecl: lsp.SymbolKind.Function, n.TestDecl: lsp.SymbolKind.Module,
     n.PropertyDecl: lsp.SymbolKind.Interface, n.FactorDecl: lsp.SymbolKind.Enum,
-    n.ConditionDecl: lsp.SymbolKind.Boolean,
+    n.ConditionDecl: lsp.SymbolKind.Boolean, n.ParamDecl: lsp.SymbolKind.Constant,
 }
 
 

@@ -92,7 +92,7 @@ def tail_span(span: Span, name: str) -> Span:
 _SPACE = {n.AuthorDecl: "author", n.SubjectDecl: "kind", n.EventDecl: "event", n.RuleDecl: "rule",
           n.SharedCapDecl: "cap", n.MeasureDecl: "value", n.ScoreDecl: "value", n.TierDecl: "value",
           n.PrivilegeDecl: "value", n.DefDecl: "def", n.TestDecl: "test", n.PropertyDecl: "property",
-          n.FactorDecl: "factor", n.ConditionDecl: "value"}
+          n.FactorDecl: "factor", n.ConditionDecl: "value", n.ParamDecl: "value"}
 
 
 def kind_of(node: object) -> str:
@@ -207,7 +207,22 @@ def _clauses(index: NameIndex, clauses, scope: _Scope) -> None:
             _expression(index, clause.value if not isinstance(clause, n.Where) else clause.cond, scope)
 
 
+def _param_refs(index: NameIndex, item) -> None:
+    """`cap NAME`, `within NAME`, `half_life NAME`: a parameter named where a literal goes."""
+    pending = [item]
+    while pending:
+        x = pending.pop()
+        if isinstance(x, n.ParamRef):
+            if ("value", x.name) in index.declarations:
+                index.refer(("value", x.name), x.span, x)
+        elif isinstance(x, (tuple, list)):
+            pending.extend(x)
+        elif hasattr(x, "__dataclass_fields__") and not isinstance(x, n.Span):
+            pending.extend(getattr(x, f) for f in x.__dataclass_fields__ if f not in ("span", "name_span"))
+
+
 def _refer_in(index: NameIndex, item) -> None:
+    _param_refs(index, item)
     if isinstance(item, n.RuleDecl):
         on = item.first(n.On)
         _clauses(index, item.clauses, _Scope(index, event=on.event.name if on else None))
