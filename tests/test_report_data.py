@@ -164,3 +164,19 @@ def test_the_report_is_score_and_its_ledger_counted_by_hand(data):
         assert r["subjects"] == len({row["subject"] for row in mine})
         assert r["points"] == pytest.approx(sum(row["value"] for row in mine), rel=1e-9, abs=1e-9)
     assert found["dead_rules"] == [r["rule"] for r in found["rules"] if not r["firings"]]
+
+
+def test_a_table_with_its_own_column_names_reaches_the_report(tmp_path):
+    # the library's events with their columns renamed, as a real export names them
+    renamed = tmp_path / "export.jsonl"
+    with renamed.open("w", encoding="utf-8") as out:
+        for line in (LIB / "events.jsonl").read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            row["member_id"], row["kind"], row["ts"] = row.pop("subject"), row.pop("type"), row.pop("at")
+            out.write(json.dumps(row) + "\n")
+    plain = report_json(*LIBRARY)
+    mapped = report_json(LIB / "rules.whuf", renamed, "--subjects", LIB / "subjects.jsonl",
+                         "--columns", "subject=member_id,type=kind,at=ts")
+    assert mapped["rules"] == plain["rules"] and mapped["tiers"] == plain["tiers"]
+    refused = whuffie("report", LIB / "rules.whuf", renamed, "--subjects", LIB / "subjects.jsonl", "--format", "json")
+    assert refused.exit_code == 2  # without the mapping nothing can be read

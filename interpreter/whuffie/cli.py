@@ -783,6 +783,10 @@ def report_command(
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
     engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb or reference (the report needs the ledger, so duckdb scores only the --old comparison and generated Python the rest)."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+    columns: Optional[str] = COLUMNS_OPTION,
+    extra: Optional[str] = EXTRA_OPTION,
+    types: Optional[str] = TYPES_OPTION,
+    set_: list[str] = SET_OPTION,
 ) -> None:
     """Write one self-contained HTML page of outcomes: authors, scores, tiers, rules, audit, change impact."""
     from . import audit as audits
@@ -807,8 +811,9 @@ def report_command(
     if old is not None and (str(events).endswith(".parquet") or str(events).startswith("duckdb:") or str(events) == "-"):
         _usage("--old reads the events once per version: give them as a JSONL or CSV file")
     # firings and authors' shares are counted from the ledger, which only the Python engines keep
+    column_map = _column_map(columns, extra, types)
     loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, engine="codegen" if engine == "duckdb"
-                                 else engine, verbose=verbose)
+                                 else engine, verbose=verbose, columns=column_map, sets=set_)
     audited = diffed = None
     if by or bands:
         from .inputs import load_subjects
@@ -831,7 +836,7 @@ def report_command(
             raise typer.Exit(EXIT_ERRORS)
         try:
             diffed = old_version_diff(old_loaded, loaded, events, subjects, results.as_of, engine,
-                                      lambda d: _print_diagnostics([d], {}))
+                                      lambda d: _print_diagnostics([d], {}), column_map)
         except DataError as exc:
             _data_error(exc)
         except EvaluationError as exc:

@@ -109,7 +109,7 @@ def histogram(values: list[int | float], precision: int = 2, t=None) -> list[dic
 
 
 def old_version_diff(old_loaded, new_loaded, events: Path, subjects: Path | None, as_of, engine: str = "auto",
-                     notes=None):
+                     notes=None, columns=None):
     """The old rules against the new on the same events at ``as_of``: a diff.RuleDiff with its impact.
 
     Raises inputs.DataError for an unreadable input and evaluator.EvaluationError
@@ -120,7 +120,8 @@ def old_version_diff(old_loaded, new_loaded, events: Path, subjects: Path | None
     from .evaluator import compile_ruleset
 
     reads = (compile_ruleset(old_loaded.ruleset).reads_attributes, compile_ruleset(new_loaded.ruleset).reads_attributes)
-    both = read_both(events, subjects, old_loaded.ruleset, new_loaded.ruleset, *reads)
+    both = read_both(events, subjects, old_loaded.ruleset, new_loaded.ruleset, *reads,
+                     **({"columns": columns} if columns is not None else {}))
     return diff_rulesets(old_loaded, new_loaded, (both.old_events.events, both.new_events.events),
                          (both.old_subjects and both.old_subjects.subjects,
                           both.new_subjects and both.new_subjects.subjects),
