@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 from sqlglot import exp
 
 from . import nodes as n
+from .engines import is_columnar, is_text_log  # noqa: F401 - kept importable from here
 from .evaluator import UTC, Results, SubjectResult
 from .inputs import OUT_OF_RANGE
 from .plan import Plan, fmt_amount
@@ -1042,11 +1043,6 @@ _FIRST_INSTANT = "TIMESTAMPTZ '0001-01-01 00:00:00+00'"
 _LAST_INSTANT = "TIMESTAMPTZ '9999-12-31 23:59:59.999999+00'"
 
 
-def is_columnar(spec: str) -> bool:
-    """Whether an events argument is read by DuckDB itself: a .parquet file or duckdb:PATH#TABLE."""
-    return spec.startswith("duckdb:") or spec.lower().endswith(".parquet")
-
-
 class ColumnarError(Exception):
     """A columnar input that cannot be read at all (missing file, table or column)."""
 
@@ -1251,11 +1247,6 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
 _AT_RE = r"\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{3}|\.\d{6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)"
 _AT_RE_NAIVE = r"\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{3}|\.\d{6})?"
 _DATE_RE = r"\d{4}-\d{2}-\d{2}"
-
-
-def is_text_log(spec: str) -> bool:
-    """Whether an events argument is a JSONL log that the DuckDB reader can take (not CSV, not columnar)."""
-    return not is_columnar(spec) and not spec.lower().endswith(".csv")
 
 
 def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_needed: bool,
