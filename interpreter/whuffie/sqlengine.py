@@ -671,10 +671,11 @@ def _barrier(layer, current: str, name: str, members: list, value: dict, kept, p
                       to=exp.DataType.build("BIGINT" if whole else "DOUBLE"))
     pb = _sub(prefix, row_total.copy()).as_(f"{name}_pb")
     member_codes = sorted({slots.code[r.event] for r in members})
-    if len(member_codes) < len(slots.code):
+    if 2 * len(member_codes) <= len(slots.code):
         # Only the members' rows step, and only they read the prefix: the window sorts those rows alone
-        # (a rule's own cap, a shared cap over some of the types) and the others get a NULL prefix,
-        # which no later column of theirs reads (the level rewrites members' slots only).
+        # (a rule's own cap, a shared cap over a few of the types) and the others get a NULL prefix,
+        # which no later column of theirs reads (the level rewrites members' slots only). Joining
+        # the prefix back costs about what sorting the others would: worth it for at most half the types.
         on_members = exp.In(this=_col("tc"), expressions=[exp.Literal.number(c) for c in member_codes])
         layer(f"{name}b", _joined_back(exp.select(*kept(), *[_col(x) for x in xs], _col(f"{name}_pb")).from_(f"{name}a"),
                                        exp.select(_col("sk"), _col("pos"), pb).from_(f"{name}a").where(on_members),
@@ -702,14 +703,19 @@ def _barrier(layer, current: str, name: str, members: list, value: dict, kept, p
         # at the first row at most -barrier <= 0, as no level starts beyond its barrier). So the
         # maximum runs over those rows alone, a second sort of a few rows (a floor's: the negative
         # awards) instead of all; every other row passes its values unchanged (E is NULL there).
+        # Below a cap or a ceiling most rows step up, and joining E back would cost more than it saves.
         prev_excess = _greatest(exp.Literal.number(0), _coalesce0(
             _window(exp.Max(this=_col(f"{name}_rowx")), partition, upto_previous=True)))
         steps = [f"{name}_pb"] + cs  # a step towards the barrier: a prefix above the one before it
         towards = _or_all([exp.GT(this=_col(after), expression=_col(before)) for before, after in zip(steps, cs)])
-        layer(f"{name}e", _joined_back(
-            exp.select(*kept(), _col(f"{name}_pb"), *[_col(c) for c in cs], _col(f"{name}_e")).from_(f"{name}d"),
-            exp.select(_col("sk"), _col("pos"), prev_excess.as_(f"{name}_e")).from_(f"{name}d").where(towards),
-            f"{name}r"))
+        if upper:
+            layer(f"{name}e", exp.select(*kept(), _col(f"{name}_pb"), *[_col(c) for c in cs],
+                                         prev_excess.as_(f"{name}_e")).from_(f"{name}d"))
+        else:
+            layer(f"{name}e", _joined_back(
+                exp.select(*kept(), _col(f"{name}_pb"), *[_col(c) for c in cs], _col(f"{name}_e")).from_(f"{name}d"),
+                exp.select(_col("sk"), _col("pos"), prev_excess.as_(f"{name}_e")).from_(f"{name}d").where(towards),
+                f"{name}r"))
         cols = kept() + [_col(f"{name}_e"), _sub(_col(f"{name}_pb"), _col(f"{name}_e")).as_(f"{name}_s")]
         for j in range(width):
             excess = _greatest(_col(f"{name}_e"), *[_sub(_col(cs[i]), barrier.copy()) for i in range(j + 1)])
@@ -722,7 +728,7 @@ def _barrier(layer, current: str, name: str, members: list, value: dict, kept, p
         passed = _sub(_col(f"{name}_s{j}"), _col(f"{name}_s{j - 1}" if j else f"{name}_s"))
         if not upper:
             passed = _paren(exp.Neg(this=passed))
-        unchanged = [] if monotone else [(_is_null(_col(f"{name}_e")), _col(value[r.index]))]
+        unchanged = [] if monotone or upper else [(_is_null(_col(f"{name}_e")), _col(value[r.index]))]
         updates[r.index] = _case((_is_null(_col(value[r.index])), _null()), *unchanged, default=passed)
     return layer(f"{name}g", exp.select(*slots.update(kept(), value, updates, f"{name}_v")).from_(f"{name}f"))
 
@@ -1268,17 +1274,25 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
             WHERE id IS NOT NULL AND __problem IS NULL) WHERE __row > first_row""").fetchall()
         con.execute(f"""UPDATE __checked SET __problem = 'duplicate id "' || CAST(id AS VARCHAR) ||
             '" (first at {_quote(name)}:' || d.first_row || ')' FROM __dupes d WHERE __checked.__row = d.__row""").fetchall()
-    id_sql = f"coalesce(CAST(id AS VARCHAR), '{_quote(name)}:' || __row)" if has_id else f"'{_quote(name)}:' || __row"
+    # Stored: what every query reads. The id, the line and the calendar keys are a view over it,
+    # worked out only by the queries that read them (most read one calendar key, or none, and no id).
     select = [
         "CAST(subject AS VARCHAR) AS subject", "CAST(type AS VARCHAR) AS type", "__row AS pos",
-        f"{id_sql} AS id", f"'{_quote(name)}:' || __row AS line", f"epoch_us({at_expr}) AS at_us",
-        f"date_diff('day', DATE '1970-01-01', CAST({at_expr} AS DATE)) AS local_day",
-        f"CAST(floor((date_diff('day', DATE '1970-01-01', CAST({at_expr} AS DATE)) + 3) / 7) AS BIGINT) AS local_week",
-        f"year(CAST({at_expr} AS DATE)) * 12 + month(CAST({at_expr} AS DATE)) - 1 AS local_month",
-        f"year(CAST({at_expr} AS DATE)) AS local_year",
+        f"epoch_us({at_expr}) AS at_us", f"{at_expr} AS __at_tz",
+        f"{'CAST(id AS VARCHAR)' if has_id else 'CAST(NULL AS VARCHAR)'} AS __id",
     ] + [f"{sql} AS {column}" for column, sql in field_sql.items()]
-    con.execute(f"CREATE TEMP TABLE events AS SELECT {', '.join(select)} FROM __checked "
+    con.execute(f"CREATE TEMP TABLE __events AS SELECT {', '.join(select)} FROM __checked "
                 "WHERE __problem IS NULL").fetchall()
+    day = "date_diff('day', DATE '1970-01-01', CAST(__at_tz AS DATE))"
+    derived = [
+        f"coalesce(__id, '{_quote(name)}:' || pos) AS id", f"'{_quote(name)}:' || pos AS line",
+        f"{day} AS local_day", f"CAST(floor(({day} + 3) / 7) AS BIGINT) AS local_week",
+        "year(CAST(__at_tz AS DATE)) * 12 + month(CAST(__at_tz AS DATE)) - 1 AS local_month",
+        "year(CAST(__at_tz AS DATE)) AS local_year",
+    ]
+    con.execute(f"CREATE TEMP VIEW events AS SELECT subject, type, pos, {', '.join(derived[:2])}, at_us, "
+                f"{', '.join(derived[2:])}, * EXCLUDE (subject, type, pos, at_us, __at_tz, __id) "
+                "FROM __events").fetchall()
     from .inputs import Reject
 
     rejects = [Reject(f"{name}:{row}", problem, text) for row, problem, text in con.execute(
