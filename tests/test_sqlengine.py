@@ -823,3 +823,15 @@ def test_an_int_rule_whose_total_leaves_64_bits_faults_on_duckdb_too(tmp_path) -
         result = CliRunner().invoke(app, ["score", str(rules), str(events), "--engine", engine])
         assert result.exit_code == 1, (engine, result.stdout)
         assert "r.whuf:4:1: error[W090]" in result.stderr and "18446744073709551614" in result.stderr
+
+
+def test_a_connection_scores_without_then_with_subjects_and_back() -> None:
+    # no subjects is an SQL view, subjects an Arrow table: each replaces the other on one connection
+    rs = load_text(FLOOR.replace("score s = 1 + points", "subject member { level: int }\nscore s = 1 + points"),
+                   "f.whuf").ruleset
+    plan = lower(rs)
+    con = sqlengine.connect()
+    layout = sqlengine.layout_for(plan)
+    for subjects in ({}, {"u": {"level": 2}, "v": {"level": 3}}, {}):
+        sqlengine.register_subjects(con, plan, subjects, layout)
+        assert sorted(row[0] for row in con.execute("SELECT id FROM subjects").fetchall()) == sorted(subjects)

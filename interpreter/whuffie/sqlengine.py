@@ -890,6 +890,7 @@ def arrow_subjects(plan: Plan, subjects: dict[str, dict], layout: Layout | None 
 
 def register_subjects(con, plan: Plan, subjects: dict[str, dict], layout: Layout) -> None:
     """Register ``subjects`` on a connection; no subjects is an empty view, so pyarrow (0.25 s) is not imported."""
+    con.execute("DROP VIEW IF EXISTS subjects").fetchall()  # one from an earlier run would refuse a register()
     if subjects:
         con.register("subjects", arrow_subjects(plan, subjects, layout))
         return
