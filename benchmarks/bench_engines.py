@@ -1,13 +1,20 @@
-"""Engines benchmark: reference, generated Python and DuckDB on Stack Overflow-style logs.
+"""Engines benchmark: whuffie's engines against hand-written code on Stack Overflow-style logs.
 
 The issue's setup: 8 event types, a 200-a-day shared cap over 5 of them, a
 running floor of 1; users = events / 50, active over 60 days with lognormal
 activity, ties in time, unsorted arrival order. The logs are written as JSONL
-and Parquet into a temporary folder. Each engine runs best of 3 (CPU and wall
-time); the spread of the 3 runs is printed as the noise.
+and Parquet into a temporary folder.
 
-    .venv/bin/python benchmarks/bench_engines.py            # 1M events
-    .venv/bin/python benchmarks/bench_engines.py --sizes 1000000 10000000
+By default every method is its own process (``whuffie score`` end to end, and
+the hand-written baselines of baselines.py), run round-robin for ``--rounds``
+rounds so that all see the same machine load. The report gives per method
+the median wall time, the peak RSS (the largest of the rounds, from
+GNU ``time``), and the median of the per-round ratios to the hand-written DuckDB
+SQL; every method's CSV output must be byte-identical to the hand SQL's.
+
+    .venv/bin/python benchmarks/bench_engines.py            # 1M events, 3 rounds
+    .venv/bin/python benchmarks/bench_engines.py --sizes 1000000 10000000 --rounds 5
+    .venv/bin/python benchmarks/bench_engines.py --in-process   # the old in-process breakdown
 """
 
 from __future__ import annotations
@@ -157,11 +164,20 @@ def timed(fn, repeat: int = 3):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="round-robin rounds of the process benchmark")
+    parser.add_argument("--in-process", action="store_true", help="the old in-process breakdown instead")
+    parser.add_argument("--repeat", type=int, default=3, help="with --in-process: best of N")
     parser.add_argument("--skip-reference-above", type=int, default=2_000_000,
-                        help="do not time the reference evaluator on larger logs (it takes minutes)")
+                        help="with --in-process: do not time the reference evaluator on larger logs")
     args = parser.parse_args()
+    if args.in_process:
+        in_process(args)
+    else:
+        from bench_processes import run_processes
+        run_processes(args.sizes, args.rounds, RULES, generate)
 
+
+def in_process(args) -> None:
     from whuffie import codegen, evaluator, sqlengine
     from whuffie.frontend import load_text
     from whuffie.inputs import load_events

@@ -557,3 +557,21 @@ def test_table_aligns_wide_ids_and_escapes_control_characters(tmp_path):
     assert len(rows) == 2 + len(ids) and "a\\nb" in result.stdout
     assert len({wcswidth(row[:row.index(" member")]) for row in rows[2:]}) == 1
     assert len({wcswidth(row) for row in rows[2:]}) == 1
+
+
+def test_score_on_generated_python_imports_neither_the_sql_engine_nor_sqlglot_nor_pyarrow() -> None:
+    # start-up: a small JSONL log is scored by generated Python, which needs none of them
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import sys, runpy\n"
+             f"sys.argv = ['whuffie', 'score', {RULES!r}, {EVENTS!r}, '--subjects', {SUBJECTS!r}, '--format', 'csv']\n"
+             "try:\n    runpy.run_module('whuffie', run_name='__main__')\n"
+             "except SystemExit:\n    pass\n"
+             "print(sorted(m for m in ('whuffie.sqlengine', 'sqlglot', 'pyarrow', 'duckdb') if m in sys.modules),"
+             " file=sys.stderr)\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "interpreter"))
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert done.stdout.startswith("subject,")
+    assert done.stderr.strip().splitlines()[-1] == "[]"

@@ -60,6 +60,62 @@ def test_a_running_sum_with_a_barrier_is_a_prefix_sum_minus_the_running_excess(s
         assert x.points_by_rule == y.points_by_rule
 
 
+FLOOR = """ruleset f "floor"
+author ada "Ada"
+event gain { n: int }
+event loss { n: int }
+rule up by ada because "x" on gain award n
+rule down by ada because "x" on loss award -n
+score s = 1 + points
+  floor 1 per event
+"""
+
+
+def test_a_floor_cuts_only_the_losses_that_would_pass_it_and_gains_between_them_pass_whole() -> None:
+    # balance 1 -> +5 = 6 -> -10 cut to -5 = 1 -> +3 = 4 -> -2 = 2 -> -5 cut to -1 = 1 -> +4 = 5
+    rs = load_text(FLOOR, "f.whuf").ruleset
+    steps = [("gain", 5), ("loss", 10), ("gain", 3), ("loss", 2), ("loss", 5), ("gain", 4)]
+    rows = "".join(json.dumps({"subject": "u", "type": t, "at": f"2026-01-01T00:00:{i:02d}Z", "n": v}) + "\n"
+                   for i, (t, v) in enumerate(steps))
+    result = sqlengine.evaluate(lower(rs), parse_events(rows, Path("e.jsonl"), rs).events).subjects[0]
+    assert result.scores["s"] == 5
+    assert result.points_by_rule == {"up": 12, "down": -8}
+
+
+SOME_TYPES = """ruleset c "caps over some of the types"
+author ada "Ada"
+event ping { n: int }
+event pong { n: int }
+event pang { n: int }
+rule a by ada because "x" on ping award n
+  cap 9 per day
+rule b by ada because "x" on pong award n
+rule c by ada because "x" on pang award n
+shared cap some 12 per day over a, b by ada
+score s = 3 + points
+  floor 0 per event
+"""
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["ping", "pong", "pang"]), st.integers(-8, 8), st.integers(0, 3)),
+                max_size=30),
+       st.booleans())
+def test_caps_over_some_types_and_a_floor_score_as_the_reference(steps, non_negative) -> None:
+    # a cap whose members are some of the types sorts only their rows; the floor's maximum only
+    # the rows that step down: both must give every rule's exact total, signs mixed or not
+    rs = load_text(SOME_TYPES, "c.whuf").ruleset
+    rows = "".join(json.dumps({"subject": f"u{i % 2}", "type": t, "n": abs(v) if non_negative else v,
+                               "at": f"2026-01-0{1 + day}T00:{i // 60:02d}:{i % 60:02d}Z"}) + "\n"
+                   for i, (t, v, day) in enumerate(steps))
+    evs = parse_events(rows, Path("e.jsonl"), rs).events
+    reference = evaluator.evaluate(rs, evs)
+    on_duckdb = sqlengine.evaluate(lower(rs), evs)
+    assert report.score_json(on_duckdb) == report.score_json(reference)
+    for x, y in zip(reference.subjects, on_duckdb.subjects):
+        assert x.points_by_rule == y.points_by_rule
+
+
 # ---------------------------------------------------------------- fallbacks
 
 
@@ -769,3 +825,15 @@ def test_an_int_rule_whose_total_leaves_64_bits_faults_on_duckdb_too(tmp_path) -
         result = CliRunner().invoke(app, ["score", str(rules), str(events), "--engine", engine])
         assert result.exit_code == 1, (engine, result.stdout)
         assert "r.whuf:4:1: error[W090]" in result.stderr and "18446744073709551614" in result.stderr
+
+
+def test_a_connection_scores_without_then_with_subjects_and_back() -> None:
+    # no subjects is an SQL view, subjects an Arrow table: each replaces the other on one connection
+    rs = load_text(FLOOR.replace("score s = 1 + points", "subject member { level: int }\nscore s = 1 + points"),
+                   "f.whuf").ruleset
+    plan = lower(rs)
+    con = sqlengine.connect()
+    layout = sqlengine.layout_for(plan)
+    for subjects in ({}, {"u": {"level": 2}, "v": {"level": 3}}, {}):
+        sqlengine.register_subjects(con, plan, subjects, layout)
+        assert sorted(row[0] for row in con.execute("SELECT id FROM subjects").fetchall()) == sorted(subjects)

@@ -252,7 +252,7 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     from .evaluator import EvaluationError
     from .datafiles import check_input, is_stdin
     from .inputs import STDIN_NAME, DataError, load_events
-    from .sqlengine import is_columnar
+    from .engines import is_columnar
 
     if engine not in ENGINE_NAMES:
         _usage(f"--engine must be one of {', '.join(ENGINE_NAMES)}, not {engine!r}")
@@ -628,7 +628,7 @@ def diff_command(
     from .diff_render import diff_json, diff_text
     from .evaluator import EvaluationError, compile_ruleset
     from .inputs import DataError
-    from .sqlengine import is_columnar
+    from .engines import is_columnar
 
     if format not in ("text", "json"):
         _usage(f"--format must be text or json, not {format!r}")
@@ -870,7 +870,7 @@ def _ledger_sink(ledger: Path | None, engine: str, events: Path, *inputs):
         return None
     from . import ledger_export
     from .engines import text_log_on_duckdb
-    from .sqlengine import is_columnar
+    from .engines import is_columnar
 
     fmt = ledger_export.ledger_format(ledger)
     if isinstance(fmt, ledger_export.LedgerError):

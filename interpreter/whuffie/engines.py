@@ -21,6 +21,16 @@ from .symbols import Ruleset
 ENGINES = ("auto", "reference", "codegen", "duckdb")
 
 
+def is_columnar(spec: str) -> bool:
+    """Whether an events argument is read by DuckDB itself: a .parquet file or duckdb:PATH#TABLE."""
+    return spec.startswith("duckdb:") or spec.lower().endswith(".parquet")
+
+
+def is_text_log(spec: str) -> bool:
+    """Whether an events argument is a JSONL log that the DuckDB reader can take (not CSV, not columnar)."""
+    return not is_columnar(spec) and not spec.lower().endswith(".csv")
+
+
 def choose(engine: str, events: int, columnar_input: bool, ledger: bool) -> str:
     """The engine `auto` stands for: DuckDB for Parquet/DuckDB input without a ledger, else generated Python.
 
@@ -43,8 +53,6 @@ TEXT_LOG_ON_DUCKDB_BYTES = 32_000_000
 def text_log_on_duckdb(path: str, engine: str, ledger: bool, only: str | None) -> bool:
     """Whether a JSONL log is read, validated and scored by DuckDB: `--engine duckdb`, or `auto` on a large log."""
     import os
-
-    from .sqlengine import is_text_log
 
     if ledger or only is not None or not is_text_log(path) or engine not in ("duckdb", "auto"):
         return False

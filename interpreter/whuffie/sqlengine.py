@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 from sqlglot import exp
 
 from . import nodes as n
+from .engines import is_columnar, is_text_log  # noqa: F401 - kept importable from here
 from .evaluator import UTC, Results, SubjectResult
 from .columns import PLAIN, ColumnMap, ColumnsError
 from .inputs import OUT_OF_RANGE
@@ -507,10 +508,12 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     ledger_query = None
     if ledger and plan.rules:
         ledger_query = ledger_select(plan, stages, slots.code)
+    # each query gets its own copy of every layer; the queries themselves are built in place
+    # (copy=True would copy the whole growing query once per layer: quadratic, 0.4 s on the benchmark's rules)
     for name, select in ctes:
-        query = query.with_(name, as_=select, copy=True)
+        query = query.with_(name, as_=select.copy(), copy=False)
         if ledger_query is not None:
-            ledger_query = ledger_query.with_(name, as_=select, copy=True)
+            ledger_query = ledger_query.with_(name, as_=select.copy(), copy=False)
         if ordered is not None:
             ordered = ordered.with_(name, as_=select, copy=False)
     return Compiled(plan, layout, query, score_columns, privilege_columns, ordered, ledger_query)
@@ -671,8 +674,19 @@ def _barrier(layer, current: str, name: str, members: list, value: dict, kept, p
     # An overflow of the cast is a database error, and the run falls back to exact Python integers.
     prefix = exp.Cast(this=_window(exp.Sum(this=row_total), partition),
                       to=exp.DataType.build("BIGINT" if whole else "DOUBLE"))
-    layer(f"{name}b", exp.select(*kept(), *[_col(x) for x in xs], _sub(prefix, row_total.copy()).as_(f"{name}_pb")
-                                 ).from_(f"{name}a"))
+    pb = _sub(prefix, row_total.copy()).as_(f"{name}_pb")
+    member_codes = sorted({slots.code[r.event] for r in members})
+    if 2 * len(member_codes) <= len(slots.code):
+        # Only the members' rows step, and only they read the prefix: the window sorts those rows alone
+        # (a rule's own cap, a shared cap over a few of the types) and the others get a NULL prefix,
+        # which no later column of theirs reads (the level rewrites members' slots only). Joining
+        # the prefix back costs about what sorting the others would: worth it for at most half the types.
+        on_members = exp.In(this=_col("tc"), expressions=[exp.Literal.number(c) for c in member_codes])
+        layer(f"{name}b", _joined_back(exp.select(*kept(), *[_col(x) for x in xs], _col(f"{name}_pb")).from_(f"{name}a"),
+                                       exp.select(_col("sk"), _col("pos"), pb).from_(f"{name}a").where(on_members),
+                                       f"{name}w"))
+    else:
+        layer(f"{name}b", exp.select(*kept(), *[_col(x) for x in xs], pb).from_(f"{name}a"))
     # C: the prefix after each step
     cols = kept() + [_col(f"{name}_pb")]
     for j in range(width):
@@ -689,11 +703,25 @@ def _barrier(layer, current: str, name: str, members: list, value: dict, kept, p
         rowx = _greatest(*[_sub(_col(c), barrier.copy()) for c in cs])
         layer(f"{name}d", exp.select(*kept(), _col(f"{name}_pb"), *[_col(c) for c in cs], rowx.as_(f"{name}_rowx")
                                      ).from_(f"{name}c"))
+        # Only a row with a step towards the barrier can raise the excess: on any other row
+        # every prefix is at most the one before it, so its excess is at most the previous row's (and
+        # at the first row at most -barrier <= 0, as no level starts beyond its barrier). So the
+        # maximum runs over those rows alone, a second sort of a few rows (a floor's: the negative
+        # awards) instead of all; every other row passes its values unchanged (E is NULL there).
+        # Below a cap or a ceiling most rows step up, and joining E back would cost more than it saves.
         prev_excess = _greatest(exp.Literal.number(0), _coalesce0(
             _window(exp.Max(this=_col(f"{name}_rowx")), partition, upto_previous=True)))
-        layer(f"{name}e", exp.select(*kept(), _col(f"{name}_pb"), *[_col(c) for c in cs],
-                                     prev_excess.as_(f"{name}_e")).from_(f"{name}d"))
-        cols = kept() + [_sub(_col(f"{name}_pb"), _col(f"{name}_e")).as_(f"{name}_s")]
+        steps = [f"{name}_pb"] + cs  # a step towards the barrier: a prefix above the one before it
+        towards = _or_all([exp.GT(this=_col(after), expression=_col(before)) for before, after in zip(steps, cs)])
+        if upper:
+            layer(f"{name}e", exp.select(*kept(), _col(f"{name}_pb"), *[_col(c) for c in cs],
+                                         prev_excess.as_(f"{name}_e")).from_(f"{name}d"))
+        else:
+            layer(f"{name}e", _joined_back(
+                exp.select(*kept(), _col(f"{name}_pb"), *[_col(c) for c in cs], _col(f"{name}_e")).from_(f"{name}d"),
+                exp.select(_col("sk"), _col("pos"), prev_excess.as_(f"{name}_e")).from_(f"{name}d").where(towards),
+                f"{name}r"))
+        cols = kept() + [_col(f"{name}_e"), _sub(_col(f"{name}_pb"), _col(f"{name}_e")).as_(f"{name}_s")]
         for j in range(width):
             excess = _greatest(_col(f"{name}_e"), *[_sub(_col(cs[i]), barrier.copy()) for i in range(j + 1)])
             cols.append(_sub(_col(cs[j]), excess).as_(f"{name}_s{j}"))
@@ -705,8 +733,22 @@ def _barrier(layer, current: str, name: str, members: list, value: dict, kept, p
         passed = _sub(_col(f"{name}_s{j}"), _col(f"{name}_s{j - 1}" if j else f"{name}_s"))
         if not upper:
             passed = _paren(exp.Neg(this=passed))
-        updates[r.index] = _case((_is_null(_col(value[r.index])), _null()), default=passed)
+        unchanged = [] if monotone or upper else [(_is_null(_col(f"{name}_e")), _col(value[r.index]))]
+        updates[r.index] = _case((_is_null(_col(value[r.index])), _null()), *unchanged, default=passed)
     return layer(f"{name}g", exp.select(*slots.update(kept(), value, updates, f"{name}_v")).from_(f"{name}f"))
+
+
+def _joined_back(rows: exp.Select, window_rows: exp.Select, alias: str) -> exp.Select:
+    """``rows`` with the columns a window computed over some of them (NULL for the others), by (sk, pos)."""
+    return rows.join(exp.alias_(exp.Subquery(this=window_rows), alias), join_type="LEFT",
+                     using=[exp.to_identifier("sk"), exp.to_identifier("pos")])
+
+
+def _or_all(conditions: list[exp.Expression]) -> exp.Expression:
+    out = conditions[0]
+    for c in conditions[1:]:
+        out = exp.Or(this=out, expression=c)
+    return out
 
 
 # ---------------------------------------------------------------- running on DuckDB
@@ -849,6 +891,22 @@ def arrow_subjects(plan: Plan, subjects: dict[str, dict], layout: Layout | None 
         data = [values.to_sql(a.get(attr), kind) for a in subjects.values()]
         arrays[column] = _number_aware(data, kind, column, layout)
     return pa.table(arrays)
+
+
+def register_subjects(con, plan: Plan, subjects: dict[str, dict], layout: Layout) -> None:
+    """Register ``subjects`` on a connection; no subjects is an empty view, so pyarrow (0.25 s) is not imported."""
+    con.execute("DROP VIEW IF EXISTS subjects").fetchall()  # one from an earlier run would refuse a register()
+    if subjects:
+        con.register("subjects", arrow_subjects(plan, subjects, layout))
+        return
+    columns = ["CAST(NULL AS VARCHAR) AS id"]
+    for attr, column in layout.attr_columns.items():
+        kind = layout.attr_types[attr]
+        if kind == "number":  # as arrow_subjects: a column with no float in it holds ints
+            layout.int_numbers.add(column)
+        sql_type = {"number": "BIGINT", "bool": "BOOLEAN", "text": "VARCHAR"}.get(kind, "BIGINT")
+        columns.append(f"CAST(NULL AS {sql_type}) AS {column}")  # generated names only, no data
+    con.execute(f"CREATE OR REPLACE TEMP VIEW subjects AS SELECT {', '.join(columns)} WHERE false")
 
 
 def connect():
@@ -1045,11 +1103,6 @@ def evaluate(plan: Plan, events, subjects: dict[str, dict] | None = None,
 # the instants inputs.py accepts (Python's datetime, in UTC): one definition for both SQL readers
 _FIRST_INSTANT = "TIMESTAMPTZ '0001-01-01 00:00:00+00'"
 _LAST_INSTANT = "TIMESTAMPTZ '9999-12-31 23:59:59.999999+00'"
-
-
-def is_columnar(spec: str) -> bool:
-    """Whether an events argument is read by DuckDB itself: a .parquet file or duckdb:PATH#TABLE."""
-    return spec.startswith("duckdb:") or spec.lower().endswith(".parquet")
 
 
 class ColumnarError(Exception):
@@ -1274,20 +1327,30 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
             WHERE id IS NOT NULL AND __problem IS NULL) WHERE __row > first_row""").fetchall()
         con.execute(f"""UPDATE __checked SET __problem = 'duplicate id "' || CAST(id AS VARCHAR) ||
             '" (first at {_quote(name)}:' || d.first_row || ')' FROM __dupes d WHERE __checked.__row = d.__row""").fetchall()
-    id_sql = f"coalesce(CAST(id AS VARCHAR), '{_quote(name)}:' || __row)" if has_id else f"'{_quote(name)}:' || __row"
+    # Stored: what every query reads. The id, the line and the calendar keys are a view over it,
+    # worked out only by the queries that read them (most read one calendar key, or none, and no id).
     select = [
         "CAST(subject AS VARCHAR) AS subject", "CAST(type AS VARCHAR) AS type", "__row AS pos",
-        f"{id_sql} AS id", f"'{_quote(name)}:' || __row AS line", f"epoch_us({at_expr}) AS at_us",
-        f"date_diff('day', DATE '1970-01-01', CAST({at_expr} AS DATE)) AS local_day",
-        f"CAST(floor((date_diff('day', DATE '1970-01-01', CAST({at_expr} AS DATE)) + 3) / 7) AS BIGINT) AS local_week",
-        f"year(CAST({at_expr} AS DATE)) * 12 + month(CAST({at_expr} AS DATE)) - 1 AS local_month",
-        f"year(CAST({at_expr} AS DATE)) AS local_year",
+        f"epoch_us({at_expr}) AS at_us", f"{at_expr} AS __at_tz",
+        f"{'CAST(id AS VARCHAR)' if has_id else 'CAST(NULL AS VARCHAR)'} AS __id", "__row AS __line",
     ] + [f"{sql} AS {column}" for column, sql in field_sql.items()]
+    # a role event's row is stored once per role (its own subject, type and position); its id and its line
+    # stay the input row's
     if with_roles:
-        con.execute(f"CREATE TEMP TABLE events AS {_role_rows(select, with_roles, role_columns)}").fetchall()
+        con.execute(f"CREATE TEMP TABLE __events AS {_role_rows(select, with_roles, role_columns)}").fetchall()
     else:
-        con.execute(f"CREATE TEMP TABLE events AS SELECT {', '.join(select)} FROM __checked "
+        con.execute(f"CREATE TEMP TABLE __events AS SELECT {', '.join(select)} FROM __checked "
                     "WHERE __problem IS NULL").fetchall()
+    day = "date_diff('day', DATE '1970-01-01', CAST(__at_tz AS DATE))"
+    derived = [
+        f"coalesce(__id, '{_quote(name)}:' || __line) AS id", f"'{_quote(name)}:' || __line AS line",
+        f"{day} AS local_day", f"CAST(floor(({day} + 3) / 7) AS BIGINT) AS local_week",
+        "year(CAST(__at_tz AS DATE)) * 12 + month(CAST(__at_tz AS DATE)) - 1 AS local_month",
+        "year(CAST(__at_tz AS DATE)) AS local_year",
+    ]
+    con.execute(f"CREATE TEMP VIEW events AS SELECT subject, type, pos, {', '.join(derived[:2])}, at_us, "
+                f"{', '.join(derived[2:])}, * EXCLUDE (subject, type, pos, at_us, __at_tz, __id, __line) "
+                "FROM __events").fetchall()
     from .inputs import Reject
 
     rejects = [Reject(f"{name}:{row}", problem, text) for row, problem, text in con.execute(
@@ -1329,11 +1392,6 @@ def _role_rows(select: list[str], with_roles: dict[str, tuple[str, ...]], role_c
 _AT_RE = r"\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{3}|\.\d{6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)"
 _AT_RE_NAIVE = r"\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{3}|\.\d{6})?"
 _DATE_RE = r"\d{4}-\d{2}-\d{2}"
-
-
-def is_text_log(spec: str) -> bool:
-    """Whether an events argument is a JSONL log that the DuckDB reader can take (not CSV, not columnar)."""
-    return not is_columnar(spec) and not spec.lower().endswith(".csv")
 
 
 def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_needed: bool,
@@ -1613,7 +1671,10 @@ def _finish_staged(con, layout: Layout, staged: dict[str, str]) -> None:
     """Turn the staged rows into ``events``: calendar keys in the ruleset zone, number columns typed as
     the in-memory path types them (all whole: integers; mixed: doubles with a float flag)."""
     at = "make_timestamptz(at_us)"
-    select = ["subject", "type", "pos", "id", "line", "at_us",
+    # a line of a role event stages one row per role, all at the line's number: as load_columnar does,
+    # each gets its own position, in the order inputs.py gave them (the queries break ties by position)
+    select = ["subject", "type", "pos * 16 + row_number() OVER (PARTITION BY pos ORDER BY rowid) - 1 AS pos", "id",
+              "line", "at_us",
               f"date_diff('day', DATE '1970-01-01', CAST({at} AS DATE)) AS local_day",
               f"CAST(floor((date_diff('day', DATE '1970-01-01', CAST({at} AS DATE)) + 3) / 7) AS BIGINT) AS local_week",
               f"year(CAST({at} AS DATE)) * 12 + month(CAST({at} AS DATE)) - 1 AS local_month",
@@ -1728,7 +1789,7 @@ def evaluate_columnar(load: ColumnarLoad, subjects: dict[str, dict] | None = Non
     as_of = as_of.astimezone(UTC)
     compiled = compile_query(load.plan, _us(as_of), load.layout)
     after = con.execute(f"SELECT count(*) FROM events WHERE at_us > {_us(as_of)}").fetchall()[0][0]
-    con.register("subjects", arrow_subjects(load.plan, subjects or {}, load.layout))
+    register_subjects(con, load.plan, subjects or {}, load.layout)
     results = run_query(compiled, con, as_of, load.accepted - after, after, subjects)
     if ledger_sink is not None:
         ledger_sink(con, compile_query(load.plan, _us(as_of), load.layout, ledger=True))
