@@ -211,12 +211,17 @@ def test_gain_windows_are_calendar_windows_in_the_ruleset_timezone():
                                  "more than 30 per week")
 
 
-def test_the_citizen_example_fails_as_its_readme_says(monkeypatch):
+def test_the_citizen_example_fails_as_its_readme_says():
+    # As a reader of the README runs it: its own process. (In a process that has already run other work,
+    # the shrunk counterexample can differ — 35 credit where a fresh process finds 30.01; see docs/testing.md.)
+    import subprocess
+    import sys
+
     rules = "examples/citizen/rules.whuf"
     readme = (ROOT / "examples" / "citizen" / "README.md").read_text(encoding="utf-8")
-    monkeypatch.chdir(ROOT)
-    result = runner.invoke(app, ["test", rules, "--seed", "2026"])
-    assert result.exit_code == 1
+    result = subprocess.run([sys.executable, "-m", "whuffie", "test", rules, "--seed", "2026"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1, result.stderr
     # The verdicts, counterexamples and minimal histories in the README are the current ones.
     key = [line for line in result.stdout.splitlines()
            if line.startswith(("PASS", "FAIL", "  counterexample", "    {", "0 ", "1 ", "2 ", "3 ", "4 ", "5 "))]
