@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -212,8 +213,7 @@ def test_gain_windows_are_calendar_windows_in_the_ruleset_timezone():
 
 
 def test_the_citizen_example_fails_as_its_readme_says():
-    # As a reader of the README runs it: its own process. (In a process that has already run other work,
-    # the shrunk counterexample can differ — 35 credit where a fresh process finds 30.01; see docs/testing.md.)
+    # As a reader of the README runs it: its own process. The in-process law below holds it to the same.
     import subprocess
     import sys
 
@@ -258,3 +258,27 @@ def test_a_daily_cap_is_exactly_the_daily_gain_bound(award, cap):
     violation = check_property(loaded.ruleset, one_less, seed=0).violation
     # The least history that breaks it: just enough events in one day to fill the cap.
     assert len(violation.runs[0].history.events) == -(-cap // award)
+
+
+def test_a_seed_searches_alike_whatever_the_process_has_loaded(tmp_path):
+    # Hypothesis draws some values from the literals of loaded local modules; whuffie's search must not.
+    import importlib.util
+
+    from whuffie.frontend import load_file
+    from whuffie.properties import check_property
+
+    ruleset = load_file(ROOT / "examples" / "citizen" / "rules.whuf").ruleset
+    decl = next(d for d in ruleset.properties if d.name == "no farming more than 30 a day")
+    before = check_property(ruleset, decl, seed=2026)
+    module = tmp_path / "full_of_constants.py"
+    module.write_text("VALUES = [2501, 25.01, 30.01, 'household', 950, 350, 7, 1e16]\n")
+    spec = importlib.util.spec_from_file_location("full_of_constants", module)
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules["full_of_constants"] = loaded
+    try:
+        spec.loader.exec_module(loaded)
+        after = check_property(ruleset, decl, seed=2026)
+    finally:
+        del sys.modules["full_of_constants"]
+    assert not before.passed and not after.passed
+    assert after.violation.message == before.violation.message

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -408,6 +409,39 @@ def simplify(checker: "_Checker", data, budget: int = 300):
     return data
 
 
+@contextmanager
+def _without_local_constants():
+    """Hypothesis without the literals of whatever modules happen to be loaded.
+
+    Hypothesis biases a few draws towards constants it finds in the source of
+    "local" modules in sys.modules — whuffie's own when installed editable, and
+    a test suite's. The same --seed then searched differently depending on what
+    else the process had imported (examples/citizen shrank to 35 credit in a
+    pytest session, 30.01 from the command line). A seed must mean one search:
+    the pool of local constants is empty while whuffie searches. (A private
+    hook of Hypothesis; where it is absent, nothing changes.)
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+    except ImportError:  # pragma: no cover - another Hypothesis layout
+        yield
+        return
+    original = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if original is None or cache is None:  # pragma: no cover
+        yield
+        return
+    empty = Constants()
+    cache.cache.clear()
+    providers._get_local_constants = lambda: empty
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.cache.clear()
+
+
 def _settings(max_examples: int) -> settings:
     return settings(
         max_examples=max_examples,
@@ -433,8 +467,9 @@ def check_property(ruleset: Ruleset, decl: n.PropertyDecl, *, seed: int = 0,
     checker = _Checker(ruleset, decl, program, source)
     strategy = checker.prepare()
     try:
-        found = find(strategy, lambda data: checker.check(data) is not None,
-                     settings=_settings(max_examples), random=random.Random(seed))
+        with _without_local_constants():
+            found = find(strategy, lambda data: checker.check(data) is not None,
+                         settings=_settings(max_examples), random=random.Random(seed))
     except (NoSuchExample, Unsatisfiable):
         return PropertyOutcome(decl)
     violation = checker.check(simplify(checker, found))
