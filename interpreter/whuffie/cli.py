@@ -718,6 +718,8 @@ def _verify_git(rules: Path, format: str) -> None:
         _usage(str(exc))
     sys.stdout.write(authorship_json(result) if format == "json" else authorship_text(result))
     raise typer.Exit(EXIT_ERRORS if result.mismatches else EXIT_OK)
+
+
 @app.command(cls=_Command)
 def audit(
     rules: Path = typer.Argument(..., metavar="RULES", help="The rule file (*.whuf)."),
