@@ -720,6 +720,22 @@ def _verify_git(rules: Path, format: str) -> None:
     raise typer.Exit(EXIT_ERRORS if result.mismatches else EXIT_OK)
 
 
+def _audit_groups(rules: Path, subjects: Path | None, by: list[str], bands: list[str]):
+    """--by and --bands, checked before any event is read: the parsed bands, or a usage error (exit 2)."""
+    from . import audit as audits
+
+    if subjects is None:
+        _usage("an audit groups subjects by their attributes: give them with --subjects FILE")
+    parsed = audits.parse_bands(bands)
+    if isinstance(parsed, audits.AuditError):
+        _usage(parsed.message)
+    early = load_file(rules)  # a rule-file error is _run's to report, with its location
+    if early.ruleset is not None and isinstance(dims := audits.dimensions(early.ruleset, by, parsed),
+                                                audits.AuditError):
+        _usage(dims.message)
+    return parsed
+
+
 @app.command(cls=_Command)
 def audit(
     rules: Path = typer.Argument(..., metavar="RULES", help="The rule file (*.whuf)."),
@@ -748,15 +764,7 @@ def audit(
     _check_precision(precision)
     if min_group < 1:
         _usage("--min-group must be 1 or more")
-    if subjects is None:
-        _usage("an audit groups subjects by their attributes: give them with --subjects FILE")
-    parsed = audits.parse_bands(bands)
-    if isinstance(parsed, audits.AuditError):
-        _usage(parsed.message)
-    early = load_file(rules)  # the groups are checked before any event is read (rule errors: _run reports them)
-    if early.ruleset is not None and isinstance(dims := audits.dimensions(early.ruleset, by, parsed),
-                                                audits.AuditError):
-        _usage(dims.message)
+    parsed = _audit_groups(rules, subjects, by, bands)
     loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, ledger=False, engine=engine,
                                  verbose=verbose, columns=_column_map(columns, extra, types), sets=set_)
     from .inputs import load_subjects
@@ -801,15 +809,7 @@ def report_command(
     _check_precision(precision)
     if min_group < 1:
         _usage("--min-group must be 1 or more")
-    parsed = audits.parse_bands(bands)
-    if isinstance(parsed, audits.AuditError):
-        _usage(parsed.message)
-    if (by or bands) and subjects is None:
-        _usage("an audit groups subjects by their attributes: give them with --subjects FILE")
-    early = load_file(rules)
-    if (by or bands) and early.ruleset is not None and isinstance(
-            dims := audits.dimensions(early.ruleset, by, parsed), audits.AuditError):
-        _usage(dims.message)
+    parsed = _audit_groups(rules, subjects, by, bands) if by or bands else audits.parse_bands(bands)
     if old is not None and (str(events).endswith(".parquet") or str(events).startswith("duckdb:") or str(events) == "-"):
         _usage("--old reads the events once per version: give them as a JSONL or CSV file")
     # firings and authors' shares are counted from the ledger, which only the Python engines keep
