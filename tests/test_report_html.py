@@ -206,3 +206,10 @@ def test_without_matplotlib_the_page_is_refused_with_the_extra_to_install(tmp_pa
     out = whuffie("report", *LIBRARY, "-o", tmp_path / "x.html")
     assert out.exit_code == 2 and "pip install 'whuffie[report]'" in out.stderr
     assert not (tmp_path / "x.html").exists()
+
+
+@pytest.mark.parametrize("events, message", [("-", "not standard input"), ("events.PARQUET", "JSONL or CSV"),
+                                             ("duckdb:x.db#events", "JSONL or CSV")])
+def test_old_refuses_events_it_cannot_read_once_per_version(events, message):
+    out = whuffie("report", LIB / "rules.whuf", events, "--old", LIB / "rules.whuf", "--format", "json")
+    assert out.exit_code == 2 and "report --old reads" in out.stderr and message in out.stderr, out.output

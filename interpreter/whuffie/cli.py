@@ -622,23 +622,20 @@ def diff_command(
     set_new: list[str] = typer.Option([], "--set-new", metavar="NAME=VALUE", help="A param's value in the new version."),
 ) -> None:
     """Compare two versions of a rule set: what changed, by whom, and (with events) whom it moves."""
-    from .datafiles import check_input, is_stdin
+    from .datafiles import check_input
     from .diff import VersionError, diff_rulesets, read_version
     from .diff_inputs import read_both
     from .diff_render import diff_json, diff_text
     from .evaluator import EvaluationError, compile_ruleset
     from .inputs import DataError
-    from .engines import is_columnar
 
     if format not in ("text", "json"):
         _usage(f"--format must be text or json, not {format!r}")
     if engine not in ENGINE_NAMES:
         _usage(f"--engine must be one of {', '.join(ENGINE_NAMES)}, not {engine!r}")
     _check_precision(precision)
-    if events is not None and is_stdin(events):
-        _usage("diff reads the events once per version: give them as a file, not standard input")
-    if events is not None and (is_columnar(str(events)) or str(events).startswith("duckdb:")):
-        _usage("diff reads events from JSONL or CSV (export the Parquet or DuckDB rows to JSONL first)")
+    if events is not None:
+        _refuse_events_read_twice("diff", events)
     try:  # a FIFO or a device would hang the reader: refuse it before reading, as score does
         for given in (events, subjects):
             if given is not None:
@@ -704,6 +701,17 @@ def diff_command(
     else:
         sys.stdout.write(diff_text(result, precision, color=_color(sys.stdout)))
     raise typer.Exit(EXIT_OK)
+
+
+def _refuse_events_read_twice(command: str, events: Path) -> None:
+    """Two versions read the events once each (each with its own schema): a file of lines, never stdin or DuckDB's."""
+    from .datafiles import is_stdin
+    from .engines import is_columnar
+
+    if is_stdin(events):
+        _usage(f"{command} reads the events once per version: give them as a file, not standard input")
+    if is_columnar(str(events)):
+        _usage(f"{command} reads events from JSONL or CSV (export the Parquet or DuckDB rows to JSONL first)")
 
 
 def _verify_git(rules: Path, format: str) -> None:
@@ -810,8 +818,8 @@ def report_command(
     if min_group < 1:
         _usage("--min-group must be 1 or more")
     parsed = _audit_groups(rules, subjects, by, bands) if by or bands else audits.parse_bands(bands)
-    if old is not None and (str(events).endswith(".parquet") or str(events).startswith("duckdb:") or str(events) == "-"):
-        _usage("--old reads the events once per version: give them as a JSONL or CSV file")
+    if old is not None:
+        _refuse_events_read_twice("report --old", events)
     # firings and authors' shares are counted from the ledger, which only the Python engines keep
     column_map = _column_map(columns, extra, types)
     loaded, _, _, results = _run(rules, events, subjects, as_of, rejects, engine="codegen" if engine == "duckdb"
