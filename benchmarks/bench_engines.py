@@ -178,7 +178,8 @@ def main() -> None:
 
 
 def in_process(args) -> None:
-    from whuffie import codegen, evaluator, sqlengine
+    from whuffie import evaluator
+    from whuffie.engines import codegen, sqlengine
     from whuffie.frontend import load_text
     from whuffie.inputs import load_events
     from whuffie.plan import lower

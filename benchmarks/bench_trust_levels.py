@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from whuffie import codegen, sqlengine
+    from whuffie.engines import codegen, sqlengine
     from whuffie.frontend import load_text
     from whuffie.inputs import load_events
     from whuffie.plan import lower

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from hypothesis import given, settings
 
-from whuffie import engines, sqlengine
+from whuffie import engines
+from whuffie.engines import sqlengine
 from whuffie.formatter import format_program
 from whuffie.frontend import load_text
 from whuffie.inputs import parse_events, parse_subjects

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from engine_strategies import histories, rule_sets
-from whuffie import sqlengine
+from whuffie.engines import sqlengine
 from whuffie.cli import app
 from whuffie.columns import PLAIN, ColumnsError, parse_options
 from whuffie.frontend import load_text

@@ -621,7 +621,7 @@ def _big(at: str, n: int = 1, x: float = 1.0, subject: str = "s", position: int 
 
 def _both(rs, evs, as_of=None):
     """Results of the reference and of generated Python, or their W090s (which must be equal)."""
-    from whuffie import codegen
+    from whuffie.engines import codegen
     outcomes = []
     for engine in (evaluate, codegen.evaluate):
         try:

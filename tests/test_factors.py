@@ -9,7 +9,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from whuffie import codegen, engines, evaluator, reasons
+from whuffie import engines, evaluator, reasons
+from whuffie.engines import codegen
 from whuffie.formatter import format_program
 from whuffie.frontend import load_text
 from whuffie.inputs import parse_events

@@ -184,7 +184,7 @@ def test_parquet_input_on_duckdb_writes_the_ledger_from_sql(tmp_path, monkeypatc
 
 
 def test_the_ledger_is_written_when_duckdb_hands_the_run_over(tmp_path, monkeypatch):
-    from whuffie import sqlengine
+    from whuffie.engines import sqlengine
 
     def fault(*args, **kwargs):
         raise sqlengine.SqlFault("planted")

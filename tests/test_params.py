@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from whuffie import codegen, engines, evaluator, report
+from whuffie import engines, evaluator, report
+from whuffie.engines import codegen
 from whuffie.cli import app
 from whuffie.formatter import format_program
 from whuffie.frontend import load_text

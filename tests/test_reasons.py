@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from whuffie import codegen, evaluator, reasons
+from whuffie import evaluator, reasons
+from whuffie.engines import codegen
 from whuffie.cli import app
 from whuffie.evaluator import EvaluationError
 from whuffie.frontend import load_text

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from whuffie import codegen, evaluator, report
+from whuffie import evaluator, report
+from whuffie.engines import codegen
 from whuffie.frontend import load_text
 from whuffie.inputs import parse_events
 

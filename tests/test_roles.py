@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from whuffie import codegen, engines, evaluator, report, sqlengine
+from whuffie import engines, evaluator, report
+from whuffie.engines import codegen, sqlengine
 from whuffie.cli import app
 from whuffie.formatter import format_program
 from whuffie.frontend import load_text

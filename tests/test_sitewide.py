@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from whuffie import codegen, engines, evaluator, report
+from whuffie import engines, evaluator, report
+from whuffie.engines import codegen
 from whuffie.cli import app
 from whuffie.formatter import format_program
 from whuffie.frontend import load_text
@@ -168,7 +169,8 @@ def test_on_parquet_the_site_wide_value_is_one_aggregate_in_duckdb(tmp_path, mon
 
     import duckdb
 
-    from whuffie import sitewide, sqlengine
+    from whuffie import sitewide
+    from whuffie.engines import sqlengine
     from whuffie.plan import lower
 
     source = tmp_path / "events.jsonl"

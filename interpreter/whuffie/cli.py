@@ -961,7 +961,8 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
                   rejects_path: Path | None, only: str | None, ledger: bool, engine: str, verbose: bool = False,
                   ledger_sink=None, columns=None, sets: list[str] | None = None):
     """_run for a Parquet file or duckdb:PATH#TABLE: validated in SQL, scored on DuckDB or pushed down."""
-    from . import engines, sqlengine
+    from . import engines
+    from .engines import sqlengine
     from .evaluator import EvaluationError
     from .inputs import DataError
     from .plan import lower
@@ -1047,7 +1048,7 @@ def sql(
     """Print the rule file compiled to one SQL query over the relations `events` and `subjects`."""
     import sqlglot
 
-    from . import sqlengine
+    from .engines import sqlengine
     from .plan import lower
 
     if dialect not in sqlglot.Dialect.classes:

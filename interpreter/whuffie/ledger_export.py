@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .evaluator import Results
 from .plan import lower
-from .sqlledger import LEDGER_COLUMNS, number_kinds
+from .engines.sqlledger import LEDGER_COLUMNS, number_kinds
 from .symbols import Ruleset
 
 FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -112,7 +112,7 @@ def _copy(con, source, path: Path, fmt: str) -> None:
     """COPY the ledger rows of ``source`` (a relation with at_us) to ``path`` in the file's format."""
     from sqlglot import exp
 
-    from .sqlengine import _quote
+    from .engines.sqlengine import _quote
 
     at = exp.Cast(this=exp.Anonymous(this="make_timestamp", expressions=[exp.column("at_us")]),
                   to=exp.DataType.build("TIMESTAMPTZ"))

@@ -104,7 +104,7 @@ def site_only(ruleset: Ruleset) -> Ruleset:
               for i in ruleset.program.items if isinstance(i, n.MeasureDecl) and i.name in names]
     checked = check(dataclasses.replace(ruleset.program, items=tuple(items)))
     if checked.ruleset is None:
-        from .sqlexpr import SqlUnsupported
+        from .engines.sqlexpr import SqlUnsupported
 
         raise SqlUnsupported("a site-wide measure on its own")
     return checked.ruleset
@@ -118,7 +118,7 @@ def evaluate_columnar(load, ruleset: Ruleset, subjects, as_of: dt.datetime | Non
     with one group); then the specialised ruleset is scored over the rows.
     Raises what sqlengine raises, for engines.on_duckdb to hand over.
     """
-    from . import sqlengine
+    from .engines import sqlengine
     from .plan import lower
 
     con = load.con

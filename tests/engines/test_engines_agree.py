@@ -15,14 +15,15 @@ from engine_strategies import histories, rule_sets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from whuffie import codegen, engines, evaluator, report, sqlengine
+from whuffie import engines, evaluator, report
+from whuffie.engines import codegen, sqlengine
 from whuffie import nodes as n
 from whuffie.evaluator import EvaluationError
 from whuffie.frontend import load_file, load_text
 from whuffie.inputs import load_events, load_subjects, parse_events, parse_subjects
 from whuffie.plan import lower
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 WITH_EVENTS = sorted(p.name for p in EXAMPLES.iterdir() if (p / "events.jsonl").exists())
 
 

@@ -28,10 +28,10 @@ from zoneinfo import ZoneInfo
 
 from sqlglot import exp
 
-from . import limits, values
-from . import nodes as n
-from .diagnostics import Diagnostic, warning
-from .evaluator import UTC
+from .. import limits, values
+from .. import nodes as n
+from ..diagnostics import Diagnostic, warning
+from ..evaluator import UTC
 
 US = 1_000_000
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Callable
 
-from .diagnostics import Diagnostic, warning
-from .evaluator import Results
-from .inputs import Event
-from .symbols import Ruleset
+from ..diagnostics import Diagnostic, warning
+from ..evaluator import Results
+from ..inputs import Event
+from ..symbols import Ruleset
 
 ENGINES = ("auto", "reference", "codegen", "duckdb")
 
@@ -73,7 +73,8 @@ def evaluate(engine: str, ruleset: Ruleset, events: list[Event], subjects: dict[
     ``ledger_sink`` is handed to the SQL engine, which writes the ledger from DuckDB through it
     (ledger_export.SqlLedgerSink); on any other engine it is not called.
     """
-    from . import codegen, evaluator, sitewide
+    from .. import evaluator, sitewide
+    from . import codegen
 
     if sitewide.site_measures(ruleset):  # computed once over every event, then read as literals
         return sitewide.evaluate(
@@ -84,7 +85,7 @@ def evaluate(engine: str, ruleset: Ruleset, events: list[Event], subjects: dict[
         return evaluator.evaluate(ruleset, events, subjects, as_of, ledger=ledger, only=only)
     if engine == "duckdb" and not ledger and only is None:
         from . import sqlengine
-        from .plan import lower
+        from ..plan import lower
 
         results = on_duckdb(lambda: sqlengine.evaluate(lower(ruleset), events, subjects, as_of,
                                                        ledger_sink=ledger_sink), notes)
@@ -109,7 +110,8 @@ def evaluate_columnar(load, ruleset: Ruleset, subjects: dict[str, dict] | None =
     met or a DuckDB error all rerun the accepted rows on generated Python, which
     gives the reference's result or raises its exact W090.
     """
-    from . import sitewide, sqlengine
+    from .. import sitewide
+    from . import sqlengine
 
     if sitewide.site_measures(ruleset):  # each site-wide value one aggregate on DuckDB, then the scores
         results = on_duckdb(lambda: sitewide.evaluate_columnar(load, ruleset, subjects, as_of, ledger_sink), notes)
@@ -160,7 +162,7 @@ def on_duckdb(run: Callable[[], Results], notes: Callable[[Diagnostic], None] | 
 
 def engine_error(exc: Exception) -> Diagnostic:
     """A database error as a W091 note: the run continues on generated Python."""
-    from .nodes import NO_SPAN
+    from ..nodes import NO_SPAN
 
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return warning("W091", f"DuckDB could not run the query ({first}); scoring with the generated-Python engine",

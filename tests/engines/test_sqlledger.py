@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from whuffie import evaluator, sqlengine
+from whuffie import evaluator
+from whuffie.engines import sqlengine
 from whuffie.evaluator import EvaluationError
 from whuffie.frontend import load_text
 from whuffie.inputs import parse_events, parse_subjects

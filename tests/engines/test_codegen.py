@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from whuffie import codegen, evaluator, report
+from whuffie import evaluator, report
+from whuffie.engines import codegen
 from whuffie.evaluator import EvaluationError
 from whuffie.frontend import load_text
 from whuffie.inputs import parse_events

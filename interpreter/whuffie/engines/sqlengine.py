@@ -37,14 +37,14 @@ from zoneinfo import ZoneInfo
 
 from sqlglot import exp
 
-from . import nodes as n
-from .engines import is_columnar, is_text_log  # noqa: F401 - kept importable from here
-from .evaluator import UTC, Results, SubjectResult
-from .columns import PLAIN, ColumnMap, ColumnsError
-from .inputs import OUT_OF_RANGE
-from .plan import Plan, fmt_amount
+from .. import nodes as n
+from . import is_columnar, is_text_log  # noqa: F401 - kept importable from here
+from ..evaluator import UTC, Results, SubjectResult
+from ..columns import PLAIN, ColumnMap, ColumnsError
+from ..inputs import OUT_OF_RANGE
+from ..plan import Plan, fmt_amount
 from .sqlledger import Stage, ledger_select
-from .values import calendar_window_start
+from ..values import calendar_window_start
 
 from .sqlexpr import EPOCH, MAX_INT as _MAX_INT, MIN_INT as _MIN_INT, US, Scope as _Scope, SqlUnsupported, Translator
 from .sqlexpr import case as _case, coalesce0 as _coalesce0, col as _col, double as _double, eq as _eq
@@ -189,7 +189,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     if memory is not None:
         raise SqlUnsupported(f"tier {memory.name}, a tier with memory (it is decided at every point of the "
                              "timeline)", memory.span)
-    from .sitewide import site_measures
+    from ..sitewide import site_measures
 
     if site_measures(plan.ruleset):  # engines.py computes them first and hands over a specialised ruleset
         raise SqlUnsupported("a site-wide measure (across everyone) in a query of its own")
@@ -1127,7 +1127,7 @@ class ColumnarLoad:
 
     def events(self, only: str | None = None) -> list:
         """The accepted rows as inputs.Event objects (input order), optionally for one subject only."""
-        from .inputs import Event
+        from ..inputs import Event
 
         if self.python_events is not None:
             return [e for e in self.python_events if only is None or e.subject == only]
@@ -1186,7 +1186,7 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     """
     import duckdb
 
-    from .roles import SEPARATOR, input_types, roles_of
+    from ..roles import SEPARATOR, input_types, roles_of
 
     if not is_columnar(spec):
         return load_text_log(spec, plan, subjects, attributes_needed, con, columns=columns)
@@ -1351,7 +1351,7 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     con.execute(f"CREATE TEMP VIEW events AS SELECT subject, type, pos, {', '.join(derived[:2])}, at_us, "
                 f"{', '.join(derived[2:])}, * EXCLUDE (subject, type, pos, at_us, __at_tz, __id, __line) "
                 "FROM __events").fetchall()
-    from .inputs import Reject
+    from ..inputs import Reject
 
     rejects = [Reject(f"{name}:{row}", problem, text) for row, problem, text in con.execute(
         f"SELECT __row, __problem, to_json(c)::VARCHAR FROM (SELECT * EXCLUDE (__problem, __at{''.join(', ' + a for a in added)}) FROM __checked "
@@ -1411,7 +1411,7 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     """
     import duckdb
 
-    from .inputs import DataError, parse_events
+    from ..inputs import DataError, parse_events
 
     path = spec
     name = path.rsplit("/", 1)[-1]
@@ -1474,7 +1474,7 @@ def load_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
         type_types = "('VARCHAR', 'BIGINT', 'UBIGINT')"
     utc = plan.timezone in ("UTC", "Etc/UTC")
     at_re = f"({_AT_RE}|{_AT_RE_NAIVE})" if utc else _AT_RE
-    from .roles import input_types, roles_of
+    from ..roles import input_types, roles_of
 
     # a line of a role event (one event per role) and a line naming a per-role type go to inputs.py
     with_roles = roles_of(rs)
@@ -1700,7 +1700,7 @@ def _finish_staged(con, layout: Layout, staged: dict[str, str]) -> None:
 def _text_log_in_python(spec: str, plan: Plan, subjects, attributes_needed: bool, con,
                         unsupported: SqlUnsupported | None = None, columns: ColumnMap = PLAIN) -> ColumnarLoad:
     """The whole log through inputs.py (a file DuckDB cannot split as Python does, or beyond 64 bits)."""
-    from .inputs import DataError, load_events
+    from ..inputs import DataError, load_events
 
     try:
         load = load_events(spec, plan.ruleset, subjects, attributes_needed, columns=columns)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from whuffie import sqlengine
+from whuffie.engines import sqlengine
 from whuffie.frontend import load_file
 from whuffie.inputs import load_events, load_subjects
 from whuffie.plan import lower
@@ -22,7 +22,7 @@ pyspark = pytest.importorskip("pyspark", reason="PySpark is not installed (pip i
 if shutil.which("java") is None:
     pytest.skip("PySpark needs Java (java is not on PATH)", allow_module_level=True)
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")

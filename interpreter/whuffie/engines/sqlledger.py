@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from .plan import Plan
+from ..plan import Plan
 from .sqlexpr import col as _col, eq as _eq, not_null as _not_null, num as _num, sub as _sub
 
 

@@ -24,15 +24,15 @@ import re
 import sys
 from dataclasses import dataclass, field
 
-from . import nodes as n
-from . import values
-from .diagnostics import error
-from .evaluator import BUILTINS, UTC, Cut, EvaluationError, LedgerEntry, Results, SubjectResult, _fault, check_points
-from .evaluator import earlier_label, earlier_spec, earlier_value
-from .inputs import Event, paused_gc
-from .plan import Plan, lower
-from .symbols import Ruleset
-from .values import HOST_FAULTS, RuntimeFault, host_fault, round_half_away
+from .. import nodes as n
+from .. import values
+from ..diagnostics import error
+from ..evaluator import BUILTINS, UTC, Cut, EvaluationError, LedgerEntry, Results, SubjectResult, _fault, check_points
+from ..evaluator import earlier_label, earlier_spec, earlier_value
+from ..inputs import Event, paused_gc
+from ..plan import Plan, lower
+from ..symbols import Ruleset
+from ..values import HOST_FAULTS, RuntimeFault, host_fault, round_half_away
 
 
 class CodegenUnsupported(Exception):
@@ -875,7 +875,7 @@ def evaluate(ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | 
 
     ``progress(done, total)``, when given, is called every 1,000 subjects and at the end.
     """
-    from . import sitewide
+    from .. import sitewide
 
     if sitewide.site_measures(ruleset):  # computed once over every event, then read as literals (sitewide.py)
         return sitewide.evaluate(lambda rs, evs, subj, at, **kw: evaluate(rs, evs, subj, at, **kw), ruleset, events,
@@ -928,14 +928,14 @@ def _memory_program(ruleset: Ruleset):
     """The reference's compiled tiers and privileges, when some tier has memory (else None)."""
     if not any(n.has_memory(t) for t in ruleset.tiers.values()):
         return None
-    from .evaluator import compile_ruleset
+    from ..evaluator import compile_ruleset
 
     return compile_ruleset(ruleset)
 
 
 def _with_timeline(run, fast, memory):
     """A subject function whose tier is decided along the timeline (tiertimeline), each point by generated code."""
-    from .tiertimeline import with_memory
+    from ..tiertimeline import with_memory
 
     def subject(sid, evs, attrs, now):
         result = run(sid, evs, attrs, now)
@@ -961,7 +961,7 @@ def source_of(ruleset: Ruleset) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover - a debugging aid: print the module for a rule file
-    from .frontend import load_file
+    from ..frontend import load_file
 
     loaded = load_file(sys.argv[1])
     print(source_of(loaded.ruleset))
