@@ -305,6 +305,23 @@ def test_authors_lists_caps():
     assert "awarded" not in data["so_team"]
 
 
+def test_authors_lists_the_conditions_and_params_they_own(tmp_path):
+    rules = tmp_path / "r.whuf"
+    rules.write_text('ruleset r "r"\nauthor ada "Ada"\nauthor bo "Bo"\nevent post {}\n'
+                     'param bar = 3 by bo because "three posts show commitment"\n'
+                     'measure posts = count post\n'
+                     'condition keen = posts >= bar by bo because "keen members post"\n'
+                     'rule r by ada because "r" on post award 1\nscore s = points\n'
+                     'tier keener when keen by ada because "k"\ntier other otherwise by ada because "o"\n')
+    result = whuffie("authors", rules, "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = {a["author"]: a for a in json.loads(result.stdout)}
+    assert data["bo"]["conditions"] == ["keen"] and data["bo"]["params"] == ["bar"]
+    assert data["ada"]["conditions"] == [] and data["ada"]["tiers"] == ["keener", "other"]
+    text = whuffie("authors", rules).stdout
+    assert "  params: bar" in text and "  conditions: keen" in text
+
+
 def test_explain_a_subject_whose_events_are_all_after_as_of():
     result = whuffie("explain", RULES, EVENTS, "erin", "--as-of", "2026-01-01", "--format", "json")
     assert result.exit_code == 0
