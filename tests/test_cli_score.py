@@ -11,6 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from whuffie.cli import app
+from clirun import whuffie
 
 ROOT = Path(__file__).resolve().parents[1]
 LIB = ROOT / "examples" / "library"
@@ -18,10 +19,6 @@ SO = ROOT / "examples" / "stackoverflow"
 RULES, EVENTS, SUBJECTS = str(LIB / "rules.whuf"), str(LIB / "events.jsonl"), str(LIB / "subjects.jsonl")
 
 runner = CliRunner()
-
-
-def whuffie(*args: str):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 SUMMARY = re.compile(r"read (\d+), scored (\d+), rejected (\d+), after as-of (\d+)")
