@@ -310,8 +310,8 @@ def stage(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, subjects_rel
             items.append(value.as_(key, quoted=True))
     at_column = columns.source("at")
     items.append(src(at_column).as_("__at", quoted=True))
-    if raw.position is not None:
-        items.append(exp.cast(src(raw.position), "BIGINT").as_("__row", quoted=True))
+    if raw.position is not None:  # a column, or an expression of the table's columns (Spark: _metadata.row_index + 1)
+        items.append(exp.cast(_position(raw.position, dialect, t), "BIGINT").as_("__row", quoted=True))
     elif not d.spark:
         items.append(exp.Add(this=exp.column("rowid", table=t), expression=exp.Literal.number(1)).as_("__row"))
     else:
@@ -322,7 +322,7 @@ def stage(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, subjects_rel
     items.append(_text(subject_source.copy()).as_("__subject"))
     items.append(_text(type_value.copy()).as_("__type"))
     items.append(d.instant_us(src(at_column), table_columns[at_column]).as_("__at_us"))
-    source = exp.select(*items).from_(exp.alias_(exp.to_table(raw.relation), t))
+    source = exp.select(*items).from_(exp.alias_(_relation(raw.relation, dialect), t))
     role_columns = sorted({r for roles in with_roles.values() for r in roles if r in table_columns})
     if only is not None:
         named = [_text(subject_source.copy())] + [_text(src(r)) for r in role_columns]
@@ -540,3 +540,178 @@ def _events(plan: Plan, d: _Dialect, layout, field_values: dict[str, exp.Express
     for name, select in ctes:
         events = events.with_(name, as_=select, copy=False)
     return events
+
+
+# ---------------------------------------------------------------- one self-contained query from a raw table
+
+
+def default_column_types(plan: Plan, columns: ColumnMap = PLAIN) -> dict[str, str]:
+    """The raw table's columns and types when none are given: whuffie's own layout as DuckDB reads its files.
+
+    subject, type and id are text, at an instant (TIMESTAMP WITH TIME ZONE; on Spark, TIMESTAMP), and each
+    declared field is a column of its name: int BIGINT, number DOUBLE, bool BOOLEAN, text VARCHAR, date
+    DATE, datetime an instant, duration DOUBLE (seconds). ``columns`` renames subject, type, at and id.
+    """
+    from ..roles import SEPARATOR
+
+    kinds = {"int": "BIGINT", "number": "DOUBLE", "bool": "BOOLEAN", "text": "VARCHAR", "date": "DATE",
+             "datetime": "TIMESTAMP WITH TIME ZONE", "duration": "DOUBLE"}
+    out = {columns.source("subject"): "VARCHAR", columns.source("type"): "VARCHAR",
+           columns.source("at"): "TIMESTAMP WITH TIME ZONE", columns.source("id"): "VARCHAR"}
+    for name, decl in plan.ruleset.events.items():
+        if SEPARATOR in name:
+            continue
+        for f in decl.fields:
+            out.setdefault(f.name, kinds.get(f.type.name, "VARCHAR"))
+    return out
+
+
+def attributes_read(plan: Plan) -> list[str]:
+    """The subject attributes some rule, measure, score, tier or privilege reads (never a protected one)."""
+    from .. import nodes as n
+
+    roots = [x for r in plan.rules for x in (r.where, r.award)] + [x for m in plan.measures for x in (m.where, m.default)]
+    roots += [s.expr for s in plan.scores] + [t.condition for t in plan.tiers] + [p.condition for p in plan.privileges]
+    found: set[str] = set()
+    stack = [x for x in roots if x is not None]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, n.Attribute):
+            found.add(x.name)
+        stack.extend(n.children(x))
+    kind = plan.ruleset.subject_kind
+    declared = [f.name for f in kind.fields if not f.protected] if kind is not None else []
+    return [a for a in declared if a in found]
+
+
+def _subjects(plan: Plan, relation: str | None, types: dict[str, str] | None, attributes: list[str],
+              layout, d: _Dialect) -> exp.Select:
+    """The score query's ``subjects``: id and the attributes the rules read, in the query's representation."""
+    kinds = {f.name: f.type.name for f in plan.ruleset.subject_kind.fields} if plan.ruleset.subject_kind else {}
+    default = {"int": "BIGINT", "number": "DOUBLE", "bool": "BOOLEAN", "text": "VARCHAR", "date": "DATE",
+               "datetime": "TIMESTAMP WITH TIME ZONE", "duration": "DOUBLE"}
+    if relation is None:
+        items = [exp.cast(exp.null(), "VARCHAR").as_("id")] + [
+            exp.cast(exp.null(), SQL_TYPES.get(kinds[a], "VARCHAR")).as_(layout.attr_columns[a]) for a in attributes]
+        return exp.select(*items).where(exp.false())
+    items = [_text(_col("id")).as_("id")]
+    for a in attributes:
+        ctype = d.type_name((types or {}).get(a, default.get(kinds[a], "VARCHAR")))
+        value, valid = _value(_col(a), ctype, kinds[a], d)
+        if value is None:
+            raise SqlUnsupported(f"attribute {a} read from a column of type {ctype} (expected {kinds[a]})")
+        items.append((value if valid == exp.true() else _case(valid, value)).as_(layout.attr_columns[a]))
+    return exp.select(*items).from_(relation)
+
+
+def _ctes(select: exp.Select) -> tuple[list[tuple[str, exp.Select]], exp.Select]:
+    """A query's WITH items and the query without them."""
+    body = select.copy()
+    with_ = body.args.get("with_")
+    body.set("with_", None)
+    return ([(cte.alias, cte.this) for cte in with_.expressions] if with_ is not None else []), body
+
+
+def _renamed(query: exp.Expression, names: dict[str, str]) -> exp.Expression:
+    """The query with the relations it reads renamed (the score query's events and subjects)."""
+    for table in query.find_all(exp.Table):
+        if not table.args.get("db") and table.name in names:
+            table.set("this", exp.to_identifier(names[table.name]))
+    return query
+
+
+def _output(plan: Plan, d: _Dialect, compiled) -> list[exp.Expression]:
+    """The score query's columns under the rule file's names, in their checked types."""
+    rs = plan.ruleset
+    as_type = {"int": "BIGINT", "number": "DOUBLE", "bool": "BOOLEAN", "text": "VARCHAR"}
+
+    def typed(column: str, t) -> exp.Expression:
+        base = getattr(t, "base", None)
+        value = _col(column)
+        if base in ("datetime", "date"):  # epoch microseconds: an instant (a date is its local midnight)
+            return _func("timestamp_micros" if d.spark else "make_timestamptz", value)
+        if base == "duration":  # microseconds: seconds
+            return exp.Div(this=exp.cast(value, "DOUBLE"), expression=exp.Literal.number("1000000.0"))
+        return exp.cast(value, as_type[base]) if base in as_type else value
+
+    out: list[exp.Expression] = [_col("subject")]
+    for name, column in compiled.score_columns.items():
+        out.append(typed(column, rs.score_types.get(name)).as_(name, quoted=True))
+    if plan.tiers:
+        out.append(exp.Case(this=_col("tier_rank"), ifs=[exp.If(this=exp.Literal.number(t.rank), true=_lit(t.name))
+                                                        for t in plan.tiers]).as_("tier", quoted=True))
+    for name, column in compiled.privilege_columns.items():
+        out.append(_col(column).as_(name, quoted=True))
+    for i, m in enumerate(plan.measures):
+        out.append(typed(f"m{i}", rs.measure_types.get(m.name)).as_(m.name, quoted=True))
+    return out
+
+
+def _position(text: str, dialect: str, table: str) -> exp.Expression:
+    """The input position: a column of the raw table by name, or an SQL expression of its columns."""
+    import sqlglot
+
+    if text.isidentifier():
+        return _col(text, table)
+    try:
+        return sqlglot.parse_one(text, read=dialect)
+    except sqlglot.errors.ParseError:
+        return _col(text, table)
+
+
+def _relation(name: str, dialect: str) -> exp.Expression:
+    """A relation as the user wrote it: a table (db.events), or a table function (read_parquet('f.parquet'))."""
+    import sqlglot
+
+    try:
+        parsed = sqlglot.parse_one(f"SELECT * FROM {name}", read=dialect)
+    except sqlglot.errors.ParseError:
+        return exp.to_table(name)
+    return parsed.args["from_"].this if parsed.args.get("from_") is not None else exp.to_table(name)
+
+
+def raw_query(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, dialect: str, as_of_us: int | None = None,
+              subjects_relation: str | None = None, subjects_types: dict[str, str] | None = None,
+              pretty: bool = False, rejects: bool = False) -> str:
+    """One self-contained query from the raw table: staging, validation and the score query (module docstring).
+
+    Rejected rows are left out; with ``rejects`` the query lists them instead (row, message, record).
+    ``subjects_relation`` (columns ``id`` and each attribute by its name, of ``subjects_types`` or the
+    declared types): every subject in it is scored, events or none, as with ``score --subjects``; when
+    the rules read attributes, a row naming a subject it lacks is rejected.
+    Raises SqlUnsupported (W091) for what the query cannot express, ColumnsError for a table the
+    mapping cannot read.
+    """
+    from .sqlengine import _NO_ORDERED_AGGREGATES, _ordered_sum_as_fold, compile_query
+
+    d = _Dialect(dialect, plan.timezone)
+    attributes = attributes_read(plan)
+    known = subjects_relation if attributes else None
+    first = stage(plan, raw, columns, subjects_relation=known, attributes_needed=bool(attributes),
+                  dialect=dialect)
+    layout = first.layout
+    layout.attr_columns = {a: c for a, c in layout.attr_columns.items() if a in attributes}
+    layout.attr_types = {a: t for a, t in layout.attr_types.items() if a in attributes}
+    if rejects:
+        checked_ctes, checked = _ctes(first.checked)
+        query = first.rejects.copy()
+        for name, select in checked_ctes + [("__checked", checked)]:
+            query = query.with_(name, as_=select, copy=False)
+        return query.sql(dialect=dialect, pretty=pretty)
+    compiled = compile_query(plan, as_of_us, layout)
+    score = _renamed(compiled.query.copy(), {"events": "__events", "subjects": "__subjects"})
+    read = {c.name for c in score.find_all(exp.Column)}
+    staged = stage(plan, raw, columns, subjects_relation=known, attributes_needed=bool(attributes),
+                   dialect=dialect, needed=read)
+    checked_ctes, checked = _ctes(staged.checked)
+    event_ctes, events = _ctes(staged.events)
+    score_ctes, score_body = _ctes(score)
+    last = score_body.args["from_"].this.name
+    final = exp.select(*_output(plan, d, compiled)).from_(last).order_by(_col("subject"))
+    ctes = checked_ctes + [("__checked", checked)] + event_ctes + [("__events", events)]
+    ctes += [("__subjects", _subjects(plan, subjects_relation, subjects_types, attributes, layout, d))] + score_ctes
+    for name, select in ctes:
+        final = final.with_(name, as_=select, copy=False)
+    if dialect in _NO_ORDERED_AGGREGATES:
+        final = final.transform(_ordered_sum_as_fold)
+    return final.sql(dialect=dialect, pretty=pretty)
