@@ -123,11 +123,12 @@ def _build(ruleset, readable: list[str], roles: dict) -> Schema | None:
     return Schema(msgspec.json.Decoder(union), types, msgspec.UNSET)
 
 
-def chunks(stream, bom: bool = True, size: int = CHUNK_BYTES):
+def chunks(stream, bom: bool = True, size: int | None = None):
     """The bytes of a binary stream in pieces that end at a line end (the last one may not).
 
     With ``bom``, a byte order mark at the start is dropped, as the text reader's utf-8-sig does.
     """
+    size = size or CHUNK_BYTES
     rest = b""
     first = bom
     while True:
