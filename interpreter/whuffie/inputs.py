@@ -60,11 +60,30 @@ class Reject:
         return f"{self.where}: {self.message}"
 
 
+class Events(list):
+    """The accepted events of one file in input order, with the reader's grouping of them by subject.
+
+    ``grouped()`` is that grouping (subject -> its events, in input order)
+    while the list still holds what the reader put in it (checked by its
+    length), so an engine need not group a million events again; else None.
+    """
+
+    __slots__ = ("by_subject",)
+
+    def __init__(self):
+        super().__init__()
+        self.by_subject: dict[str, list[Event]] = {}
+
+    def grouped(self) -> dict[str, list[Event]] | None:
+        groups = self.by_subject
+        return groups if sum(map(len, groups.values())) == len(self) else None
+
+
 @dataclass
 class EventLoad:
     """The accepted events (input order) and the rejected lines of one events file."""
 
-    events: list[Event] = field(default_factory=list)
+    events: list[Event] = field(default_factory=Events)
     rejects: list[Reject] = field(default_factory=list)
     header: str | None = None  # CSV header, repeated at the top of a rejects file
     header_end: str = "\n"
@@ -434,7 +453,7 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
             seen_ids[event_id] = where
         if subject not in subject_names:
             subject_names[subject] = subject
-            first_lines[subject] = where
+            first_lines.setdefault(subject, where)  # a line of the slow path may have named it first
         else:
             subject = subject_names[subject]
         return Event(subject, type_names[etype], at, event_id, where, 0, values)
@@ -455,7 +474,7 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
                 out.read += 1
                 event.position = position
                 position += 1
-                out.events.append(event)
+                keep(event)
                 return
         if isinstance(row, tuple):  # the CSV header
             out.header, out.header_end = split_end(line)
@@ -527,14 +546,23 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
         if event_roles:  # one event, reaching each subject it names in its role (roles.py)
             for role in event_roles:
                 first_lines.setdefault(values[role], where)
-                out.events.append(Event(values[role], role_type(etype, role), at, event_id, where, position,
-                                        values))
+                keep(Event(values[role], role_type(etype, role), at, event_id, where, position, values))
                 position += 1
             out.expanded += len(event_roles) - 1
             return
         first_lines.setdefault(subject, where)
-        out.events.append(Event(subject, etype, at, event_id, where, position, values))
+        keep(Event(subject, etype, at, event_id, where, position, values))
         position += 1
+
+    groups = out.events.by_subject
+
+    def keep(event: Event) -> None:
+        out.events.append(event)
+        group = groups.get(event.subject)
+        if group is None:
+            groups[event.subject] = [event]
+        else:
+            group.append(event)
 
     def careful_line(number: int, raw: bytes) -> None:
         """A line the fast decoder did not take, read as rows() reads it."""
@@ -568,7 +596,7 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
             if at is None:
                 careful_line(number, decoded.raw(number))
                 continue
-            if len(instants) >= 1 << 16:
+            if len(instants) >= 1 << 18:
                 instants.clear()
             instants[at_text] = at
         where = prefix + str(number)
@@ -584,12 +612,13 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
             continue
         if event_id is not where:
             seen_ids[event_id] = where
-        known = subject_names.get(subject)
-        if known is None:
-            subject_names[subject] = subject
-            first_lines[subject] = where
+        group = groups.get(subject)
+        if group is None:
+            groups[subject] = group = []
+            subject_names.setdefault(subject, subject)
+            first_lines.setdefault(subject, where)  # a line of the careful path may have named it first
         else:
-            subject = known
+            subject = group[0].subject  # one string object per subject id
         if spec.values is None:
             values = no_fields
         else:
@@ -600,7 +629,9 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
                 values = {spec.names[0]: got} if len(spec.names) == 1 else dict(zip(spec.names, got))
                 if spec.repeats:
                     shared[key] = values
-        append(Event(subject, spec.name, at, event_id, where, position, values))
+        event = Event(subject, spec.name, at, event_id, where, position, values)
+        append(event)
+        group.append(event)
         position += 1
         accepted += 1
     out.read += accepted
