@@ -164,6 +164,7 @@ class _Dialect:
             raise SqlUnsupported(f"reading a raw events table in the {dialect} dialect (it is written for "
                                  f"{', '.join(SUPPORTED_DIALECTS)})")
         self.spark = dialect != "duckdb"
+        self.dialect = dialect
         self.tz = timezone
 
     def type_name(self, reported: str) -> str:
@@ -337,7 +338,7 @@ def stage(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, subjects_rel
                     lookups.append((f"__known_{role}", _text(src(role))))
         for i, (name, key) in enumerate(lookups):
             alias = f"__k{i}"
-            known = exp.select(_text(exp.column("id")).as_("__id")).from_(subjects_relation).distinct()
+            known = exp.select(_text(exp.column("id")).as_("__id")).from_(_relation(subjects_relation, dialect)).distinct()
             source = source.join(exp.alias_(exp.Subquery(this=known), alias), on=exp.EQ(
                 this=key, expression=exp.column("__id", table=alias)), join_type="left")
             source = source.select(exp.column("__id", table=alias).as_(name, quoted=True), append=True)
@@ -492,20 +493,37 @@ def _events(plan: Plan, d: _Dialect, layout, field_values: dict[str, exp.Express
         base.append((_text(_col("id")) if has_id else exp.cast(exp.null(), "VARCHAR")).as_("__id"))
     base += [v.copy().as_(c) for c, v in fields]
 
-    def branch(subject: exp.Expression, etype: exp.Expression, where: exp.Expression, index: int | None):
-        pos = _col("__row") if index is None else exp.Add(
-            this=exp.Mul(this=_col("__row"), expression=exp.Literal.number(16)), expression=exp.Literal.number(index))
-        return exp.select(subject.as_("subject"), etype.as_("type"), pos.as_("pos"), *[b.copy() for b in base]) \
-            .from_("__checked").where(where)
+    def branch(subject: exp.Expression, etype: exp.Expression, where: exp.Expression, index: None):
+        return exp.select(subject.as_("subject"), etype.as_("type"), _col("__row").as_("pos"),
+                          *[b.copy() for b in base]).from_("__checked").where(where)
 
-    if with_roles:  # pos keeps the input order and, within a row, the roles' order (as inputs.py numbers them)
-        rows = branch(_col("__subject"), _col("__type"), _and(accepted, exp.Not(this=_in(_col("__type"), with_roles))), 0)
+    if with_roles:
+        # a row of a role event is one event per role, for that role's subject: the rows are read once, joined
+        # to the role numbers (0: the row as it is); pos keeps the input order and, within a row, the roles'
+        # order (as inputs.py numbers them)
+        i = _col("__i")
+        bases = list(with_roles)
+        subjects, types, picked = [exp.If(this=exp.EQ(this=i.copy(), expression=exp.Literal.number(0)),
+                                          true=_col("__subject"))], [], []
+        types.append(exp.If(this=subjects[0].this.copy(), true=_col("__type")))
+        numbers = {0}
         for base_type, roles in with_roles.items():
             for index, role in enumerate(roles):
                 if role in role_columns:
-                    rows = exp.union(rows, branch(_text(_col(role)), _lit(f"{base_type} as {role}"), _and(
-                        accepted.copy(), exp.EQ(this=_col("__type"), expression=_lit(base_type))), index), distinct=False)
-        rows = exp.select(exp.Star()).from_(exp.Subquery(this=rows, alias=exp.TableAlias(this=exp.to_identifier("__r"))))
+                    when = _and(exp.EQ(this=_col("__type"), expression=_lit(base_type)),
+                                exp.EQ(this=i.copy(), expression=exp.Literal.number(index + 1)))
+                    subjects.append(exp.If(this=when, true=_text(_col(role))))
+                    types.append(exp.If(this=when.copy(), true=_lit(f"{base_type} as {role}")))
+                    picked.append(when.copy())
+                    numbers.add(index + 1)
+        plain = _and(exp.EQ(this=i.copy(), expression=exp.Literal.number(0)), exp.Not(this=_in(_col("__type"), bases)))
+        pos = exp.Add(this=exp.Mul(this=_col("__row"), expression=exp.Literal.number(16)), expression=exp.Case(
+            ifs=[exp.If(this=exp.EQ(this=i.copy(), expression=exp.Literal.number(0)), true=exp.Literal.number(0))],
+            default=exp.Sub(this=i.copy(), expression=exp.Literal.number(1))))
+        role_numbers = exp.values([(k,) for k in sorted(numbers)], alias="__roles", columns=["__i"])
+        rows = exp.select(exp.Case(ifs=subjects).as_("subject"), exp.Case(ifs=types).as_("type"), pos.as_("pos"),
+                          *[b.copy() for b in base]).from_("__checked").join(role_numbers, join_type="cross") \
+            .where(_and(accepted, _or(plain, *picked)))
     else:
         rows = branch(_col("__subject"), _col("__type"), accepted, None)
     ctes = [("__rows", rows)]
@@ -601,7 +619,7 @@ def _subjects(plan: Plan, relation: str | None, types: dict[str, str] | None, at
         if value is None:
             raise SqlUnsupported(f"attribute {a} read from a column of type {ctype} (expected {kinds[a]})")
         items.append((value if valid == exp.true() else _case(valid, value)).as_(layout.attr_columns[a]))
-    return exp.select(*items).from_(relation)
+    return exp.select(*items).from_(_relation(relation, d.dialect))
 
 
 def _ctes(select: exp.Select) -> tuple[list[tuple[str, exp.Select]], exp.Select]:
