@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import operator
 import re
 import sys
 from pathlib import Path
@@ -293,7 +294,8 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     _handle_rejects(load, rejects_path, shown, "line", verbose=verbose)
     instant = _as_of_instant(as_of, ruleset)
     _refuse_nothing_to_score(events_path, len(load.events), len(load.rejects), subjects, instant)
-    known = {e.subject for e in load.events} | set(subjects or {})
+    grouped = load.events.grouped() if hasattr(load.events, "grouped") else None
+    known = (set(grouped) if grouped is not None else {e.subject for e in load.events}) | set(subjects or {})
     if only is not None and only not in known:
         _unknown_subject(only, sorted(known), shown, subjects_path)
     try:
@@ -307,7 +309,7 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
         _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
         raise typer.Exit(EXIT_ERRORS)
     if instant is None and load.events:
-        _warn_if_later_than_clock(results.as_of, max(load.events, key=lambda e: e.at).line)
+        _warn_if_later_than_clock(results.as_of, max(load.events, key=operator.attrgetter("at")).line)
     _summary(events_path, load.read, None, results, len(load.rejects), rejects_path, _line_counts(load, results))
     return loaded, program, load, results
 
