@@ -488,9 +488,13 @@ def _events(plan: Plan, d: _Dialect, layout, field_values: dict[str, exp.Express
     want = (lambda c: True) if needed is None else (lambda c: c in needed)  # noqa: E731
     accepted = exp.Is(this=_col("__problem"), expression=exp.null())
     fields = [(c, v) for c, v in field_values.items() if want(c)]
-    base = [_col("__at_us").as_("at_us"), _col("__row").as_("__line")]
+    line = _concat(f"{label}:", _text(_col("__row")))
+    base = []
     if want("id"):
-        base.append((_text(_col("id")) if has_id else exp.cast(exp.null(), "VARCHAR")).as_("__id"))
+        base.append((exp.Coalesce(this=_text(_col("id")), expressions=[line.copy()]) if has_id else line.copy()).as_("id"))
+    if want("line"):
+        base.append(line.copy().as_("line"))
+    base.append(_col("__at_us").as_("at_us"))
     base += [v.copy().as_(c) for c, v in fields]
 
     def branch(subject: exp.Expression, etype: exp.Expression, where: exp.Expression, index: None):
@@ -526,10 +530,21 @@ def _events(plan: Plan, d: _Dialect, layout, field_values: dict[str, exp.Express
             .where(_and(accepted, _or(plain, *picked)))
     else:
         rows = branch(_col("__subject"), _col("__type"), accepted, None)
-    ctes = [("__rows", rows)]
-    calendar = [c for c in CALENDAR_COLUMNS if want(c)]
-    current = "__rows"
-    if calendar:
+    kept = ["subject", "type", "pos"] + [c for c in ("id", "line") if want(c)] + ["at_us"] + [c for c, _ in fields]
+    return with_calendar("__rows", kept, [c for c in CALENDAR_COLUMNS if want(c)], d, before=[("__rows", rows)])
+
+
+def with_calendar(relation: str, kept: list[str], keys: list[str], d: _Dialect | None = None, *,
+                  dialect: str | None = None, timezone: str | None = None, before=()) -> exp.Select:
+    """The rows of ``relation`` (its ``kept`` columns, with ``at_us``) and the calendar ``keys`` asked for.
+
+    The keys are of the wall-clock time in the ruleset's zone (``d``, or ``dialect`` and ``timezone``),
+    by exact integer floor division, whatever the session's zone. ``before``: CTEs the relation is among.
+    """
+    d = d or _Dialect(dialect, timezone)
+    ctes = list(before)
+    current = relation
+    if keys:
         ctes.append(("__local", exp.select(exp.Star(), d.local_us(_col("at_us")).as_("__local_us")).from_(current)))
         ctes.append(("__day", exp.select(exp.Star(), _floor_div(_col("__local_us"), DAY_US).as_("__local_day"))
                      .from_("__local")))
@@ -537,12 +552,6 @@ def _events(plan: Plan, d: _Dialect, layout, field_values: dict[str, exp.Express
                            unit=exp.var("DAY"))
         ctes.append(("__date", exp.select(exp.Star(), date.as_("__local_date")).from_("__day")))
         current = "__date"
-    out = [_col("subject"), _col("type"), _col("pos")]
-    if want("id"):
-        out.append(exp.Coalesce(this=_col("__id"), expressions=[_concat(f"{label}:", _text(_col("__line")))]).as_("id"))
-    if want("line"):
-        out.append(_concat(f"{label}:", _text(_col("__line"))).as_("line"))
-    out.append(_col("at_us"))
     day = _col("__local_day")
     calendar_sql = {
         "local_day": day,
@@ -552,8 +561,9 @@ def _events(plan: Plan, d: _Dialect, layout, field_values: dict[str, exp.Express
                                expression=exp.Sub(this=exp.Month(this=_col("__local_date")), expression=exp.Literal.number(1))),
         "local_year": exp.Year(this=_col("__local_date")),
     }
-    out += [exp.cast(calendar_sql[c].copy(), "BIGINT").as_(c) for c in calendar]
-    out += [_col(c) for c, _ in fields]
+    out = [_col(c) for c in kept if c in ("subject", "type", "pos", "id", "line", "at_us")]
+    out += [exp.cast(calendar_sql[c].copy(), "BIGINT").as_(c) for c in keys]
+    out += [_col(c) for c in kept if c not in ("subject", "type", "pos", "id", "line", "at_us")]
     events = exp.select(*out).from_(current)
     for name, select in ctes:
         events = events.with_(name, as_=select, copy=False)
