@@ -216,11 +216,19 @@ class _Dialect:
         return _text(_func("to_json", struct))
 
 
+VALUE = "__V__"  # in the condition _value returns: the value itself, once it is bound to a column
+
+
 def _value(src: exp.Expression, ctype: str, kind: str, d: _Dialect) -> tuple[exp.Expression | None, exp.Expression]:
-    """(the value in the query's representation, "the value fits") or (None, _) when the column never fits."""
+    """(the value in the query's representation, "the value fits") or (None, _) when the column never fits.
+
+    The condition reads the value as the column ``VALUE`` (``bound`` puts the value's own column there),
+    so that the value is computed once.
+    """
     true = exp.true()
+    bound = _col(VALUE)
     # an integer beyond int64 (a UBIGINT or HUGEINT column, a huge whole double) is a bad row, not an error
-    fits = exp.Not(this=exp.Is(this=_try_cast(src.copy(), "BIGINT"), expression=exp.null()))
+    fits = exp.Not(this=exp.Is(this=bound.copy(), expression=exp.null()))
     numeric = ctype in ("DOUBLE", "FLOAT") or ctype.startswith("DECIMAL")
     if kind in ("int", "number") and ctype in INTEGER_TYPES:
         return _try_cast(src.copy(), "BIGINT"), fits
@@ -228,7 +236,7 @@ def _value(src: exp.Expression, ctype: str, kind: str, d: _Dialect) -> tuple[exp
         whole = exp.EQ(this=src.copy(), expression=exp.Floor(this=src.copy()))
         return _try_cast(src.copy(), "BIGINT"), _and(_finite(exp.cast(src.copy(), "DOUBLE")), whole, fits)
     if kind == "number" and numeric:
-        return exp.cast(src.copy(), "DOUBLE"), _finite(exp.cast(src.copy(), "DOUBLE"))
+        return exp.cast(src.copy(), "DOUBLE"), _finite(bound)
     if kind == "bool" and ctype == "BOOLEAN":
         return src.copy(), true
     if kind == "text" and ctype == "VARCHAR":
@@ -236,15 +244,19 @@ def _value(src: exp.Expression, ctype: str, kind: str, d: _Dialect) -> tuple[exp
     if kind == "date" and ctype == "DATE":
         return d.date_us(src.copy()), true
     if kind == "date" and ctype == "VARCHAR":
-        return d.date_us(_try_cast(src.copy(), "DATE")), exp.Not(
-            this=exp.Is(this=_try_cast(src.copy(), "DATE"), expression=exp.null()))
+        return d.date_us(_try_cast(src.copy(), "DATE")), fits
     if kind == "datetime" and (ctype.startswith("TIMESTAMP") or ctype == "VARCHAR"):
-        value = d.instant_us(src.copy(), ctype)
-        return value, exp.Not(this=exp.Is(this=value.copy(), expression=exp.null()))
+        return d.instant_us(src.copy(), ctype), fits
     if kind == "duration" and (ctype in INTEGER_TYPES or ctype in ("DOUBLE", "FLOAT")):
         micros = exp.Round(this=exp.Mul(this=exp.cast(src.copy(), "DOUBLE"), expression=exp.Literal.number(1000000)))
         return exp.cast(micros, "BIGINT"), true
     return None, true
+
+
+def bound(condition: exp.Expression, value: exp.Expression) -> exp.Expression:
+    """A condition of _value with ``value`` (a column, or the expression itself) in place of VALUE."""
+    return condition.copy().transform(
+        lambda node: value.copy() if isinstance(node, exp.Column) and node.name == VALUE else node, copy=False)
 
 
 def read_columns(table_columns: dict[str, str], columns: ColumnMap, subject_optional: bool) -> tuple[list, list]:
@@ -373,6 +385,7 @@ def stage(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, subjects_rel
                    exp.EQ(this=_text(_col("id")), expression=_lit(""))), 'id: expected text, got ""')
     layout = layout_for(plan)
     field_values: dict[str, exp.Expression] = {}
+    valued: dict[tuple, tuple[str, exp.Expression]] = {}  # (column, its type, field kind) -> (bound name, value)
     for ename, decl in rs.events.items():
         if SEPARATOR in ename:  # `voted as voter` reads the row of `voted`: its columns come below
             continue
@@ -395,6 +408,13 @@ def stage(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, subjects_rel
                 ctype = "VARCHAR"
             else:
                 value, valid = _value(value_src, ctype, kind, d)
+                if value is not None and not isinstance(value, exp.Column):  # computed once, in __valued
+                    key = (f.name, ctype, kind)
+                    if key not in valued:
+                        valued[key] = (f"__v{len(valued)}", value)
+                    value = _col(valued[key][0])
+                if value is not None:
+                    valid = bound(valid, value)
             present = exp.Not(this=exp.Is(this=value_src.copy(), expression=exp.null()))
             if not f.optional:  # also in a column of the wrong type: an empty cell is still a missing value
                 check(_and(is_type.copy(), exp.Is(this=value_src.copy(), expression=exp.null())), missing)
@@ -452,8 +472,13 @@ def stage(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, subjects_rel
                                exp.Is(this=_col(f"__known_{role}"), expression=exp.null())),
                           f'unknown {kind_name} "', r.copy(), '": not in the subjects file')
     message = exp.Nullif(this=_func("concat_ws", _lit("; "), *problems), expression=_lit(""))
-    flagged = exp.select(exp.Star(), message.as_("__problem0")).from_("__source")
-    ctes = [("__source", source), ("__flagged", flagged)]
+    ctes = [("__source", source)]
+    current = "__source"
+    if valued:  # each field's value in the query's representation, once (the checks and the events read it)
+        ctes.append(("__valued", exp.select(exp.Star(), *[v.as_(name) for name, v in valued.values()])
+                     .from_(current)))
+        current = "__valued"
+    ctes.append(("__flagged", exp.select(exp.Star(), message.as_("__problem0")).from_(current)))
 
     # 3. an id given twice: every later row with it is rejected, as inputs.py does
     if has_id:
@@ -628,7 +653,7 @@ def _subjects(plan: Plan, relation: str | None, types: dict[str, str] | None, at
         value, valid = _value(_col(a), ctype, kinds[a], d)
         if value is None:
             raise SqlUnsupported(f"attribute {a} read from a column of type {ctype} (expected {kinds[a]})")
-        items.append((value if valid == exp.true() else _case(valid, value)).as_(layout.attr_columns[a]))
+        items.append((value if valid == exp.true() else _case(bound(valid, value), value)).as_(layout.attr_columns[a]))
     return exp.select(*items).from_(_relation(relation, d.dialect))
 
 
