@@ -53,10 +53,10 @@ def raw_example(request, tmp_path_factory):
     return name, database, parquet, subjects
 
 
-def _score(name: str, events: Path, subjects: list[str], tmp_path: Path) -> tuple[list[dict], list[dict]]:
+def _score(name: str, events: Path, subjects: list[str], tmp_path: Path, *options) -> tuple[list[dict], list[dict]]:
     rejects = tmp_path / "rejects.jsonl"
     result = whuffie("score", EXAMPLES / name / "rules.whuf", events, *subjects, "--rejects", rejects,
-                     "--format", "json")
+                     "--format", "json", *options)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout), [json.loads(line) for line in rejects.read_text().splitlines()]
 
@@ -182,3 +182,28 @@ def test_explain_prints_duckdbs_plan_of_the_raw_table_query() -> None:
     assert result.exit_code == 0, result.output
     assert "SEQ_SCAN" in result.stdout.upper().replace(" ", "_") or "SCAN" in result.stdout.upper()
     assert "events" in result.stdout
+
+
+def test_a_table_in_its_own_names_and_type_codes_reads_as_score_reads_it(tmp_path) -> None:
+    rules = EXAMPLES / "library" / "rules.whuf"
+    con = duckdb.connect(str(tmp_path / "raw.duckdb"))
+    con.execute(f"""CREATE TABLE log AS SELECT subject AS member_id, CASE type WHEN 'returned' THEN 1
+                    WHEN 'volunteered' THEN 2 ELSE 3 END AS code, "at" AS ts, id AS event_id, * EXCLUDE
+                    (subject, type, "at", id), row_number() OVER () AS seq
+                    FROM read_json('{EXAMPLES / "library" / "events.jsonl"}')""").fetchall()
+    codes = {row[0] for row in con.execute("SELECT DISTINCT code FROM log").fetchall()}
+    assert codes == {1, 2, 3}
+    parquet = tmp_path / "log.parquet"
+    con.execute(f"COPY (SELECT * FROM log ORDER BY seq) TO '{parquet}' (FORMAT parquet)").fetchall()
+    con.execute(f"CREATE TABLE subjects AS SELECT * FROM read_json('{EXAMPLES / 'library' / 'subjects.jsonl'}')")
+    from whuffie.frontend import load_file
+
+    rs = load_file(rules).ruleset
+    third = next(t for t in rs.events if t not in ("returned", "volunteered"))
+    options = ["--columns", "subject=member_id,type=code,at=ts,id=event_id", "--extra", "ignore",
+               "--types", f"returned=1,volunteered=2,{third}=3"]
+    want, _ = _score("library", parquet, ["--subjects", str(EXAMPLES / "library" / "subjects.jsonl")], tmp_path,
+                     *options)
+    query = _query(rules, "--table", "log", "--position", "seq", "--schema", parquet,
+                   "--subjects-table", "subjects", *options)
+    assert _differences([_flat(w, rules) for w in want], _run(con, query)) == []
