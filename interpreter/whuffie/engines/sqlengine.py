@@ -1215,12 +1215,19 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     except ColumnsError as exc:
         raise ColumnarError(f"{spec}: {exc}") from None
     con.execute(f"CREATE TEMP TABLE __checked AS {staged.checked.sql('duckdb')}").fetchall()
-    # the events are a view: each query computes only the columns it reads (most read one calendar key, or
-    # none, and no id)
-    con.execute(f"CREATE TEMP VIEW events AS {staged.events.sql('duckdb')}").fetchall()
+    # stored: the accepted rows with what every query reads, the fields typed once; the calendar keys are a
+    # view over them, worked out only by the queries that read them (most read one, or none)
+    stored = staging.stage(plan, raw, columns, subjects_relation=known, attributes_needed=attributes_needed,
+                           dialect="duckdb", only=only, needed=set(staged.layout.field_columns.values()) | {"id", "line"})
+    con.execute(f"CREATE TEMP TABLE __events AS {stored.events.sql('duckdb')}").fetchall()
+    kept = [row[0] for row in con.execute("DESCRIBE __events").fetchall()]
+    calendar = staging.with_calendar("__events", kept, list(staging.CALENDAR_COLUMNS), dialect="duckdb",
+                                     timezone=plan.timezone)
+    con.execute(f"CREATE TEMP VIEW events AS {calendar.sql('duckdb')}").fetchall()
     rejects = [Reject(f"{name}:{row}", problem, text)
                for row, problem, text in con.execute(staged.rejects.sql("duckdb")).fetchall()]
     read, rows = con.execute("SELECT count(*), count(*) FILTER (WHERE __problem IS NULL) FROM __checked").fetchall()[0]
+    con.execute("DROP TABLE __checked").fetchall()
     accepted = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     return ColumnarLoad(con, plan, staged.layout, name, read, rejects, accepted, expanded=accepted - rows)
 

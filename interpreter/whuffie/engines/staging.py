@@ -164,6 +164,7 @@ class _Dialect:
             raise SqlUnsupported(f"reading a raw events table in the {dialect} dialect (it is written for "
                                  f"{', '.join(SUPPORTED_DIALECTS)})")
         self.spark = dialect != "duckdb"
+        self.dialect = dialect
         self.tz = timezone
 
     def type_name(self, reported: str) -> str:
@@ -215,11 +216,19 @@ class _Dialect:
         return _text(_func("to_json", struct))
 
 
+VALUE = "__V__"  # in the condition _value returns: the value itself, once it is bound to a column
+
+
 def _value(src: exp.Expression, ctype: str, kind: str, d: _Dialect) -> tuple[exp.Expression | None, exp.Expression]:
-    """(the value in the query's representation, "the value fits") or (None, _) when the column never fits."""
+    """(the value in the query's representation, "the value fits") or (None, _) when the column never fits.
+
+    The condition reads the value as the column ``VALUE`` (``bound`` puts the value's own column there),
+    so that the value is computed once.
+    """
     true = exp.true()
+    bound = _col(VALUE)
     # an integer beyond int64 (a UBIGINT or HUGEINT column, a huge whole double) is a bad row, not an error
-    fits = exp.Not(this=exp.Is(this=_try_cast(src.copy(), "BIGINT"), expression=exp.null()))
+    fits = exp.Not(this=exp.Is(this=bound.copy(), expression=exp.null()))
     numeric = ctype in ("DOUBLE", "FLOAT") or ctype.startswith("DECIMAL")
     if kind in ("int", "number") and ctype in INTEGER_TYPES:
         return _try_cast(src.copy(), "BIGINT"), fits
@@ -227,7 +236,7 @@ def _value(src: exp.Expression, ctype: str, kind: str, d: _Dialect) -> tuple[exp
         whole = exp.EQ(this=src.copy(), expression=exp.Floor(this=src.copy()))
         return _try_cast(src.copy(), "BIGINT"), _and(_finite(exp.cast(src.copy(), "DOUBLE")), whole, fits)
     if kind == "number" and numeric:
-        return exp.cast(src.copy(), "DOUBLE"), _finite(exp.cast(src.copy(), "DOUBLE"))
+        return exp.cast(src.copy(), "DOUBLE"), _finite(bound)
     if kind == "bool" and ctype == "BOOLEAN":
         return src.copy(), true
     if kind == "text" and ctype == "VARCHAR":
@@ -235,15 +244,19 @@ def _value(src: exp.Expression, ctype: str, kind: str, d: _Dialect) -> tuple[exp
     if kind == "date" and ctype == "DATE":
         return d.date_us(src.copy()), true
     if kind == "date" and ctype == "VARCHAR":
-        return d.date_us(_try_cast(src.copy(), "DATE")), exp.Not(
-            this=exp.Is(this=_try_cast(src.copy(), "DATE"), expression=exp.null()))
+        return d.date_us(_try_cast(src.copy(), "DATE")), fits
     if kind == "datetime" and (ctype.startswith("TIMESTAMP") or ctype == "VARCHAR"):
-        value = d.instant_us(src.copy(), ctype)
-        return value, exp.Not(this=exp.Is(this=value.copy(), expression=exp.null()))
+        return d.instant_us(src.copy(), ctype), fits
     if kind == "duration" and (ctype in INTEGER_TYPES or ctype in ("DOUBLE", "FLOAT")):
         micros = exp.Round(this=exp.Mul(this=exp.cast(src.copy(), "DOUBLE"), expression=exp.Literal.number(1000000)))
         return exp.cast(micros, "BIGINT"), true
     return None, true
+
+
+def bound(condition: exp.Expression, value: exp.Expression) -> exp.Expression:
+    """A condition of _value with ``value`` (a column, or the expression itself) in place of VALUE."""
+    return condition.copy().transform(
+        lambda node: value.copy() if isinstance(node, exp.Column) and node.name == VALUE else node, copy=False)
 
 
 def read_columns(table_columns: dict[str, str], columns: ColumnMap, subject_optional: bool) -> tuple[list, list]:
@@ -337,7 +350,7 @@ def stage(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, subjects_rel
                     lookups.append((f"__known_{role}", _text(src(role))))
         for i, (name, key) in enumerate(lookups):
             alias = f"__k{i}"
-            known = exp.select(_text(exp.column("id")).as_("__id")).from_(subjects_relation).distinct()
+            known = exp.select(_text(exp.column("id")).as_("__id")).from_(_relation(subjects_relation, dialect)).distinct()
             source = source.join(exp.alias_(exp.Subquery(this=known), alias), on=exp.EQ(
                 this=key, expression=exp.column("__id", table=alias)), join_type="left")
             source = source.select(exp.column("__id", table=alias).as_(name, quoted=True), append=True)
@@ -372,6 +385,7 @@ def stage(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, subjects_rel
                    exp.EQ(this=_text(_col("id")), expression=_lit(""))), 'id: expected text, got ""')
     layout = layout_for(plan)
     field_values: dict[str, exp.Expression] = {}
+    valued: dict[tuple, tuple[str, exp.Expression]] = {}  # (column, its type, field kind) -> (bound name, value)
     for ename, decl in rs.events.items():
         if SEPARATOR in ename:  # `voted as voter` reads the row of `voted`: its columns come below
             continue
@@ -394,6 +408,13 @@ def stage(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, subjects_rel
                 ctype = "VARCHAR"
             else:
                 value, valid = _value(value_src, ctype, kind, d)
+                if value is not None and not isinstance(value, exp.Column):  # computed once, in __valued
+                    key = (f.name, ctype, kind)
+                    if key not in valued:
+                        valued[key] = (f"__v{len(valued)}", value)
+                    value = _col(valued[key][0])
+                if value is not None:
+                    valid = bound(valid, value)
             present = exp.Not(this=exp.Is(this=value_src.copy(), expression=exp.null()))
             if not f.optional:  # also in a column of the wrong type: an empty cell is still a missing value
                 check(_and(is_type.copy(), exp.Is(this=value_src.copy(), expression=exp.null())), missing)
@@ -451,8 +472,13 @@ def stage(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, subjects_rel
                                exp.Is(this=_col(f"__known_{role}"), expression=exp.null())),
                           f'unknown {kind_name} "', r.copy(), '": not in the subjects file')
     message = exp.Nullif(this=_func("concat_ws", _lit("; "), *problems), expression=_lit(""))
-    flagged = exp.select(exp.Star(), message.as_("__problem0")).from_("__source")
-    ctes = [("__source", source), ("__flagged", flagged)]
+    ctes = [("__source", source)]
+    current = "__source"
+    if valued:  # each field's value in the query's representation, once (the checks and the events read it)
+        ctes.append(("__valued", exp.select(exp.Star(), *[v.as_(name) for name, v in valued.values()])
+                     .from_(current)))
+        current = "__valued"
+    ctes.append(("__flagged", exp.select(exp.Star(), message.as_("__problem0")).from_(current)))
 
     # 3. an id given twice: every later row with it is rejected, as inputs.py does
     if has_id:
@@ -487,31 +513,63 @@ def _events(plan: Plan, d: _Dialect, layout, field_values: dict[str, exp.Express
     want = (lambda c: True) if needed is None else (lambda c: c in needed)  # noqa: E731
     accepted = exp.Is(this=_col("__problem"), expression=exp.null())
     fields = [(c, v) for c, v in field_values.items() if want(c)]
-    base = [_col("__at_us").as_("at_us"), _col("__row").as_("__line")]
+    line = _concat(f"{label}:", _text(_col("__row")))
+    base = []
     if want("id"):
-        base.append((_text(_col("id")) if has_id else exp.cast(exp.null(), "VARCHAR")).as_("__id"))
+        base.append((exp.Coalesce(this=_text(_col("id")), expressions=[line.copy()]) if has_id else line.copy()).as_("id"))
+    if want("line"):
+        base.append(line.copy().as_("line"))
+    base.append(_col("__at_us").as_("at_us"))
     base += [v.copy().as_(c) for c, v in fields]
 
-    def branch(subject: exp.Expression, etype: exp.Expression, where: exp.Expression, index: int | None):
-        pos = _col("__row") if index is None else exp.Add(
-            this=exp.Mul(this=_col("__row"), expression=exp.Literal.number(16)), expression=exp.Literal.number(index))
-        return exp.select(subject.as_("subject"), etype.as_("type"), pos.as_("pos"), *[b.copy() for b in base]) \
-            .from_("__checked").where(where)
+    def branch(subject: exp.Expression, etype: exp.Expression, where: exp.Expression, index: None):
+        return exp.select(subject.as_("subject"), etype.as_("type"), _col("__row").as_("pos"),
+                          *[b.copy() for b in base]).from_("__checked").where(where)
 
-    if with_roles:  # pos keeps the input order and, within a row, the roles' order (as inputs.py numbers them)
-        rows = branch(_col("__subject"), _col("__type"), _and(accepted, exp.Not(this=_in(_col("__type"), with_roles))), 0)
+    if with_roles:
+        # a row of a role event is one event per role, for that role's subject: the rows are read once, joined
+        # to the role numbers (0: the row as it is); pos keeps the input order and, within a row, the roles'
+        # order (as inputs.py numbers them)
+        i = _col("__i")
+        bases = list(with_roles)
+        subjects, types, picked = [exp.If(this=exp.EQ(this=i.copy(), expression=exp.Literal.number(0)),
+                                          true=_col("__subject"))], [], []
+        types.append(exp.If(this=subjects[0].this.copy(), true=_col("__type")))
+        numbers = {0}
         for base_type, roles in with_roles.items():
             for index, role in enumerate(roles):
                 if role in role_columns:
-                    rows = exp.union(rows, branch(_text(_col(role)), _lit(f"{base_type} as {role}"), _and(
-                        accepted.copy(), exp.EQ(this=_col("__type"), expression=_lit(base_type))), index), distinct=False)
-        rows = exp.select(exp.Star()).from_(exp.Subquery(this=rows, alias=exp.TableAlias(this=exp.to_identifier("__r"))))
+                    when = _and(exp.EQ(this=_col("__type"), expression=_lit(base_type)),
+                                exp.EQ(this=i.copy(), expression=exp.Literal.number(index + 1)))
+                    subjects.append(exp.If(this=when, true=_text(_col(role))))
+                    types.append(exp.If(this=when.copy(), true=_lit(f"{base_type} as {role}")))
+                    picked.append(when.copy())
+                    numbers.add(index + 1)
+        plain = _and(exp.EQ(this=i.copy(), expression=exp.Literal.number(0)), exp.Not(this=_in(_col("__type"), bases)))
+        pos = exp.Add(this=exp.Mul(this=_col("__row"), expression=exp.Literal.number(16)), expression=exp.Case(
+            ifs=[exp.If(this=exp.EQ(this=i.copy(), expression=exp.Literal.number(0)), true=exp.Literal.number(0))],
+            default=exp.Sub(this=i.copy(), expression=exp.Literal.number(1))))
+        role_numbers = exp.values([(k,) for k in sorted(numbers)], alias="__roles", columns=["__i"])
+        rows = exp.select(exp.Case(ifs=subjects).as_("subject"), exp.Case(ifs=types).as_("type"), pos.as_("pos"),
+                          *[b.copy() for b in base]).from_("__checked").join(role_numbers, join_type="cross") \
+            .where(_and(accepted, _or(plain, *picked)))
     else:
         rows = branch(_col("__subject"), _col("__type"), accepted, None)
-    ctes = [("__rows", rows)]
-    calendar = [c for c in CALENDAR_COLUMNS if want(c)]
-    current = "__rows"
-    if calendar:
+    kept = ["subject", "type", "pos"] + [c for c in ("id", "line") if want(c)] + ["at_us"] + [c for c, _ in fields]
+    return with_calendar("__rows", kept, [c for c in CALENDAR_COLUMNS if want(c)], d, before=[("__rows", rows)])
+
+
+def with_calendar(relation: str, kept: list[str], keys: list[str], d: _Dialect | None = None, *,
+                  dialect: str | None = None, timezone: str | None = None, before=()) -> exp.Select:
+    """The rows of ``relation`` (its ``kept`` columns, with ``at_us``) and the calendar ``keys`` asked for.
+
+    The keys are of the wall-clock time in the ruleset's zone (``d``, or ``dialect`` and ``timezone``),
+    by exact integer floor division, whatever the session's zone. ``before``: CTEs the relation is among.
+    """
+    d = d or _Dialect(dialect, timezone)
+    ctes = list(before)
+    current = relation
+    if keys:
         ctes.append(("__local", exp.select(exp.Star(), d.local_us(_col("at_us")).as_("__local_us")).from_(current)))
         ctes.append(("__day", exp.select(exp.Star(), _floor_div(_col("__local_us"), DAY_US).as_("__local_day"))
                      .from_("__local")))
@@ -519,12 +577,6 @@ def _events(plan: Plan, d: _Dialect, layout, field_values: dict[str, exp.Express
                            unit=exp.var("DAY"))
         ctes.append(("__date", exp.select(exp.Star(), date.as_("__local_date")).from_("__day")))
         current = "__date"
-    out = [_col("subject"), _col("type"), _col("pos")]
-    if want("id"):
-        out.append(exp.Coalesce(this=_col("__id"), expressions=[_concat(f"{label}:", _text(_col("__line")))]).as_("id"))
-    if want("line"):
-        out.append(_concat(f"{label}:", _text(_col("__line"))).as_("line"))
-    out.append(_col("at_us"))
     day = _col("__local_day")
     calendar_sql = {
         "local_day": day,
@@ -534,8 +586,9 @@ def _events(plan: Plan, d: _Dialect, layout, field_values: dict[str, exp.Express
                                expression=exp.Sub(this=exp.Month(this=_col("__local_date")), expression=exp.Literal.number(1))),
         "local_year": exp.Year(this=_col("__local_date")),
     }
-    out += [exp.cast(calendar_sql[c].copy(), "BIGINT").as_(c) for c in calendar]
-    out += [_col(c) for c, _ in fields]
+    out = [_col(c) for c in kept if c in ("subject", "type", "pos", "id", "line", "at_us")]
+    out += [exp.cast(calendar_sql[c].copy(), "BIGINT").as_(c) for c in keys]
+    out += [_col(c) for c in kept if c not in ("subject", "type", "pos", "id", "line", "at_us")]
     events = exp.select(*out).from_(current)
     for name, select in ctes:
         events = events.with_(name, as_=select, copy=False)
@@ -600,8 +653,8 @@ def _subjects(plan: Plan, relation: str | None, types: dict[str, str] | None, at
         value, valid = _value(_col(a), ctype, kinds[a], d)
         if value is None:
             raise SqlUnsupported(f"attribute {a} read from a column of type {ctype} (expected {kinds[a]})")
-        items.append((value if valid == exp.true() else _case(valid, value)).as_(layout.attr_columns[a]))
-    return exp.select(*items).from_(relation)
+        items.append((value if valid == exp.true() else _case(bound(valid, value), value)).as_(layout.attr_columns[a]))
+    return exp.select(*items).from_(_relation(relation, d.dialect))
 
 
 def _ctes(select: exp.Select) -> tuple[list[tuple[str, exp.Select]], exp.Select]:
