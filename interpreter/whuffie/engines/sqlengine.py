@@ -41,7 +41,6 @@ from .. import nodes as n
 from . import is_columnar, is_text_log  # noqa: F401 - kept importable from here
 from ..evaluator import UTC, Results, SubjectResult
 from ..columns import PLAIN, ColumnMap, ColumnsError
-from ..inputs import OUT_OF_RANGE
 from ..plan import Plan, fmt_amount
 from .sqlledger import Stage, ledger_select
 from ..values import calendar_window_start
