@@ -172,7 +172,13 @@ def test_a_tier_with_memory_is_w091_and_spark_without_a_position_is_a_usage_erro
     memory = whuffie("sql", EXAMPLES / "discourse" / "rules.whuf", "--table", "events")
     assert memory.exit_code == 1 and "W091" in memory.output and "tier with memory" in memory.output
     spark = whuffie("sql", EXAMPLES / "stackoverflow" / "rules.whuf", "--table", "events", "--dialect", "spark")
-    assert spark.exit_code == 2 and "--position" in spark.output
+    assert spark.exit_code == 2 and "--position" in spark.output and "_metadata.row_index + 1" in spark.output
+    no_as_of = whuffie("sql", EXAMPLES / "stackoverflow" / "rules.whuf", "--table", "events", "--dialect", "spark",
+                       "--position", "seq")
+    assert no_as_of.exit_code == 2 and "--as-of" in no_as_of.output
+    given = whuffie("sql", EXAMPLES / "stackoverflow" / "rules.whuf", "--table", "events", "--dialect", "spark",
+                    "--position", "seq", "--as-of", "2026-03-01T00:00:00Z")
+    assert given.exit_code == 0 and given.stdout.lstrip().upper().startswith("WITH")
     lone = whuffie("sql", EXAMPLES / "stackoverflow" / "rules.whuf", "--position", "seq")
     assert lone.exit_code == 2 and "--table" in lone.output
 

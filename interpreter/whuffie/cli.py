@@ -1071,8 +1071,14 @@ def sql(
         _usage("--position, --schema, --subjects-table, --rejects-query, --columns, --extra and --types "
                "describe a raw table: give it with --table")
     if table is not None and position is None and dialect != "duckdb" and not explain:
+        hint = (" — for a table of one Parquet file, --position '_metadata.row_index + 1' (its row number)"
+                if dialect in ("spark", "databricks") else "")
         _usage(f"--table on {dialect}: name the column of input order with --position (a {dialect} table has no "
-               "row order, and ties in time are broken by it)")
+               f"row order, and ties in time are broken by it){hint}")
+    if table is not None and as_of is None and dialect in ("spark", "databricks") and not explain:
+        _usage(f"--table on {dialect}: give --as-of T (Spark plans the staging again under every read of the "
+               "latest-event subquery, and that plan does not fit a driver's memory); "
+               "`SELECT max(at) FROM <table>` gives the latest event's time")
     column_map = _column_map(columns, extra, types)
     loaded, _ = _load_rules(rules)
     _check_column_map(column_map, loaded.ruleset)
