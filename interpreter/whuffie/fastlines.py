@@ -179,7 +179,8 @@ class DecodedLines:
             self._piece, self._first, self._lines = piece, number + 1, None
             lines = piece.count(b"\n") + (not piece.endswith(b"\n"))
             structs = None
-            if piece.count(b"\r") == piece.count(b"\r\n"):  # the bulk decoder would not count a lone \r
+            returns = piece.count(b"\r")
+            if not returns or returns == piece.count(b"\r\n"):  # the bulk decoder would not count a lone \r
                 try:
                     structs = decode_lines(piece)
                 except failures:
