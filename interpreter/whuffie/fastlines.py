@@ -152,6 +152,8 @@ def chunks(stream, bom: bool = True, size: int | None = None):
 class DecodedLines:
     """(line number, struct or the raw line) for every physical line of ``pieces`` (see ``chunks``).
 
+    A chunk whose lines are all valid structs comes whole: (its first line's number, the list of structs).
+
     ``raw(number)`` gives back the bytes of a line just yielded as a struct,
     for a line the caller's own checks send to the careful path after all.
     """
@@ -179,7 +181,8 @@ class DecodedLines:
             self._piece, self._first, self._lines = piece, number + 1, None
             lines = piece.count(b"\n") + (not piece.endswith(b"\n"))
             structs = None
-            if piece.count(b"\r") == piece.count(b"\r\n"):  # the bulk decoder would not count a lone \r
+            returns = piece.count(b"\r")
+            if not returns or returns == piece.count(b"\r\n"):  # the bulk decoder would not count a lone \r
                 try:
                     structs = decode_lines(piece)
                 except failures:
@@ -188,7 +191,7 @@ class DecodedLines:
                 needed = sum(count * (types[cls].members - 1) for cls, count in Counter(map(type, structs)).items())
                 needed += len(structs) - list(map(no_id, structs)).count(unset)
                 if piece.count(b",") == needed:
-                    yield from enumerate(structs, number + 1)
+                    yield number + 1, structs  # the whole chunk, its first line's number
                     number += lines
                     continue
             self._lines = piece.splitlines(keepends=True)

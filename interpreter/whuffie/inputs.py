@@ -15,15 +15,19 @@ parsed by the field's declared type (``true``/``false`` for bool).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import gc
 import json
 import math
+import operator
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from . import fastlines
 from . import nodes as n
@@ -34,9 +38,13 @@ from .symbols import Ruleset
 EVENT_KEYS = ("subject", "type", "at", "id")
 
 
-@dataclass(slots=True)
-class Event:
-    """One accepted input event; ``position`` is its place in the input (ties keep input order)."""
+class Event(msgspec.Struct, gc=False):
+    """One accepted input event; ``position`` is its place in the input (ties keep input order).
+
+    A msgspec struct rather than a dataclass: built in C, it costs half the
+    time and less memory per event, which a log of millions of events feels;
+    it holds no cycle, so the cyclic collector need not track it.
+    """
 
     subject: str
     type: str
@@ -313,6 +321,26 @@ def _utc_instant(text: str, tz: dt.tzinfo) -> dt.datetime | None:
         return None
 
 
+def _values_maker(spec: fastlines.FastType):
+    """struct -> its values dict; one shared dict per distinct bool tuple (never mutated) or for no field."""
+    if spec.values is None:
+        empty: dict = {}
+        return lambda item: empty
+    names, getter = spec.names, spec.values
+    build = (lambda got: {names[0]: got}) if len(names) == 1 else (lambda got: dict(zip(names, got)))
+    if not spec.repeats:
+        return lambda item: build(getter(item))
+    seen: dict = {}
+
+    def shared(item):
+        got = getter(item)
+        values = seen.get(got)
+        if values is None:
+            values = seen[got] = build(got)
+        return values
+    return shared
+
+
 def _byte_stream(text) -> tuple[object, bool] | None:
     """(a binary stream of ``text``, whether a byte order mark may lead it), or None when only lines can be had."""
     if isinstance(text, str):
@@ -579,62 +607,82 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
     # The common case, decoded in bulk (fastlines.py); what it leaves is read by `careful`, in order.
     types, unset, prefix = fast.types, fast.unset, f"{name}:"
     instants: dict[str, dt.datetime] = {}  # each time text's UTC instant: logs repeat their times
-    shared: dict = {}  # the values dict of each distinct bool tuple (never mutated, so it can be shared)
-    no_fields: dict = {}
-    append = out.events.append
-    accepted = 0
-    decoded = fastlines.DecodedLines(fastlines.chunks(stream[0], bom=stream[1]), fast)
-    for number, item in decoded:
-        if item.__class__ is bytes:
-            careful_line(number, item)
-            continue
-        spec = types[item.__class__]
-        at_text = item.a_
-        at = instants.get(at_text)
-        if at is None:
-            at = _utc_instant(at_text, tz)
-            if at is None:
-                careful_line(number, decoded.raw(number))
-                continue
+    makers = {cls: _values_maker(spec) for cls, spec in types.items()}
+    struct_types = {cls: spec.name for cls, spec in types.items()}
+    by_subject = collections.defaultdict(list, groups)
+    out.events.by_subject = groups = by_subject
+    events = out.events
+    get_at, get_id, get_subject = (operator.attrgetter(a) for a in ("a_", "i_", "s_"))
+
+    def instant(text: str) -> dt.datetime | None:
+        at = _utc_instant(text, tz)
+        if at is not None:
             if len(instants) >= 1 << 18:
                 instants.clear()
-            instants[at_text] = at
+            instants[text] = at
+        return at
+
+    def one(number: int, item) -> None:
+        """One line the decoder gave as a struct: the quick path's checks, then the event or the careful path."""
+        nonlocal position
+        at = instants.get(item.a_) or instant(item.a_)
+        event_id, subject = item.i_, item.s_
+        if at is None or (event_id is not unset and event_id in seen_ids) or (check_subject and subject not in subjects):
+            careful_line(number, decoded.raw(number))
+            return
         where = prefix + str(number)
-        event_id = item.i_
-        subject = item.s_
         if event_id is unset:
             event_id = where
-        elif event_id in seen_ids:
-            careful_line(number, decoded.raw(number))
-            continue
-        if check_subject and subject not in subjects:
-            careful_line(number, decoded.raw(number))
-            continue
-        if event_id is not where:
+        else:
             seen_ids[event_id] = where
-        group = groups.get(subject)
-        if group is None:
-            groups[subject] = group = []
-            subject_names.setdefault(subject, subject)
-            first_lines.setdefault(subject, where)  # a line of the careful path may have named it first
-        else:
-            subject = group[0].subject  # one string object per subject id
-        if spec.values is None:
-            values = no_fields
-        else:
-            got = spec.values(item)
-            key = (spec.name, got)
-            values = shared.get(key) if spec.repeats else None
-            if values is None:
-                values = {spec.names[0]: got} if len(spec.names) == 1 else dict(zip(spec.names, got))
-                if spec.repeats:
-                    shared[key] = values
-        event = Event(subject, spec.name, at, event_id, where, position, values)
-        append(event)
-        group.append(event)
+        subject = subject_names.setdefault(subject, subject)  # one string object per subject id
+        first_lines.setdefault(subject, where)
+        event = Event(subject, struct_types[item.__class__], at, event_id, where, position, makers[item.__class__](item))
+        events.append(event)
+        groups[subject].append(event)
         position += 1
-        accepted += 1
-    out.read += accepted
+        out.read += 1
+
+    def batch(first: int, structs: list) -> bool:
+        """A chunk of structs accepted with C loops (map); False, having changed nothing, if a line needs more."""
+        nonlocal position
+        count = len(structs)
+        texts = list(map(get_at, structs))
+        ats = list(map(instants.get, texts))
+        if None in ats:
+            ats = [at or instant(text) for at, text in zip(ats, texts)]
+            if None in ats:
+                return False
+        if list(map(get_id, structs)).count(unset) != count:  # ids must be checked for duplicates one by one
+            return False
+        named = list(map(get_subject, structs))
+        if check_subject and not all(map(subjects.__contains__, named)):
+            return False
+        wheres = list(map(prefix.__add__, map(str, range(first, first + count))))
+        named = list(map(subject_names.setdefault, named, named))  # (first_lines: from the groups, below)
+        classes = list(map(type, structs))
+        accepted = list(map(Event, named, map(struct_types.__getitem__, classes), ats, wheres, wheres,
+                            range(position, position + count),
+                            map(operator.call, map(makers.__getitem__, classes), structs)))
+        events.extend(accepted)
+        collections.deque(map(list.append, map(groups.__getitem__, named), accepted), 0)
+        position += count
+        out.read += count
+        return True
+
+    decoded = fastlines.DecodedLines(fastlines.chunks(stream[0], bom=stream[1]), fast)
+    for number, item in decoded:
+        if item.__class__ is list:  # a whole chunk of valid structs
+            if not batch(number, item):
+                for at_number, struct in enumerate(item, number):
+                    one(at_number, struct)
+        elif item.__class__ is bytes:
+            careful_line(number, item)
+        else:
+            one(number, item)
+    out.events.by_subject = dict(groups)  # a plain dict again: reading a missing subject adds nothing
+    # Each subject's first line is its first accepted event's (what every path records), in that order.
+    first_lines = {subject: group[0].line for subject, group in groups.items() if group}
     out.warnings = look_alike_ids(first_lines, kind_name)
     return out
 
