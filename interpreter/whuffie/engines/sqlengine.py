@@ -396,6 +396,8 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
                            start=0, upper=True, whole=all(whole_rules[r.index] for r in members),
                            monotone=all(nonneg[r.index] for r in members), slots=slots)
         snapshot({r.index: cap.label for r in members})
+    if not ledger:  # no later level partitions by a calendar key: the bound's window sorts narrower rows
+        carry[:] = [c for c in carry if c not in _WINDOW_COLUMN.values()]
 
     # 6. the running floor / ceiling over every rule, in event order
     if plan.bound is not None and plan.rules:
