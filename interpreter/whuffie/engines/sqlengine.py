@@ -254,6 +254,9 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
         else:  # x - x is 0 for every finite x and NaN for inf and NaN: a portable isfinite
             raw = _case((_eq(_sub(award.copy(), award.copy()), exp.Literal.number(0)), award.copy()))
         raw_exprs[r.index] = raw
+        if _never_null(r.award, plan, r.event, tr) and (r.where is None or _never_null(r.where, plan, r.event, tr)):
+            value[r.index] = f"raw{r.index}"
+            continue  # neither can fault: no fault term to count on every row
         faults.append(_case((exp.And(this=_eq(_col("type"), exp.Literal.string(r.event)), expression=_paren(exp.Or(
             this=_is_null(_col(f"where{r.index}")), expression=_paren(exp.And(
                 this=_col(f"where{r.index}"), expression=_is_null(raw.copy())))))),
@@ -281,8 +284,9 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
                 cond = exp.And(this=cond, expression=exp.GT(this=_col("at_us"), expression=_num(start_us)))
         if i in measure_tests:
             where = measure_tests[i]
-            measure_faults.append(_case((exp.And(this=cond.copy(), expression=_is_null(where.copy())),
-                                         exp.Literal.number(1)), default=exp.Literal.number(0)))
+            if not _never_null(m.where, plan, m.event, tr):
+                measure_faults.append(_case((exp.And(this=cond.copy(), expression=_is_null(where.copy())),
+                                             exp.Literal.number(1)), default=exp.Literal.number(0)))
             test = _case((cond, where), default=exp.Boolean(this=False))
         else:
             test = cond
@@ -617,6 +621,36 @@ def _nonnegative(node: n.Expr, plan: Plan, event: str) -> bool:
         f = next((f for f in decl.fields if f.name == name), None)
         return f is not None and f.range is not None and f.type.name in ("int", "number") and f.range.low >= 0
     return False
+
+
+_NEVER_NULL_BASES = ("int", "bool", "text")
+
+
+def _never_null(node: n.Expr, plan: Plan, event: str, tr: Translator) -> bool:
+    """Whether an award or condition is non-NULL on every row of its event type, so it can never fault.
+
+    Literals, the event's required int/bool/text fields (validated present on every row of the type),
+    and not / and / or / comparisons of those (comparisons of numbers are not: a non-finite one
+    is a fault). Anything else might be NULL or fault, and keeps its fault test.
+    """
+    if isinstance(node, (n.Bool, n.String)) or (isinstance(node, n.Number) and isinstance(node.value, int)):
+        return True
+    if isinstance(node, n.Unary):
+        return (node.op == "not" or isinstance(node.operand, n.Number)) and _never_null(node.operand, plan, event, tr)
+    if isinstance(node, n.Binary):
+        return node.op in ("and", "or") and all(_never_null(x, plan, event, tr) for x in (node.left, node.right))
+    if isinstance(node, n.Compare):
+        return all(tr.base(x) in _NEVER_NULL_BASES and _never_null(x, plan, event, tr) for x in node.operands)
+    name = None
+    if isinstance(node, n.Name):
+        name = node.id
+    elif isinstance(node, n.Attribute) and isinstance(node.obj, n.Name) and node.obj.id == "event":
+        name = node.name
+    decl = plan.ruleset.events.get(event)
+    if name is None or decl is None or (event, name) not in tr.layout.field_columns:
+        return False
+    f = next((f for f in decl.fields if f.name == name), None)
+    return f is not None and not f.optional and f.type.name in _NEVER_NULL_BASES
 
 
 class Slots:
