@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from whuffie.audit import MISSING, AuditError, Dimension, audit, dimensions, parse_bands
-from whuffie.cli import app
 from whuffie.evaluator import Results, SubjectResult
 from whuffie.frontend import load_text
+from clirun import whuffie
 
 from engine_strategies import histories, rule_sets
 
@@ -39,12 +38,6 @@ tier other otherwise by ada because "Not yet"
 privilege hired when tier >= selected by ada because "Hired"
 """
 AS_OF = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-
-runner = CliRunner()
-
-
-def whuffie(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")

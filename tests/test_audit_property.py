@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
 from whuffie import nodes as n
-from whuffie.cli import app
 from whuffie.formatter import format_program
 from whuffie.frontend import load_text
 from whuffie.parser import parse
+from clirun import whuffie
 
 RULES = """\
 ruleset lending "Lending"
@@ -26,12 +25,6 @@ privilege reserve when tier >= member by council because "Members reserve"
 property "reserving is fair across postcodes" by council: four fifths over member.postcode for reserve
 property "membership is fair for remote members" by council: four fifths over member.remote for member
 """
-
-runner = CliRunner()
-
-
-def whuffie(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def test_it_parses_and_formats_back_to_itself():

@@ -11,6 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from whuffie.cli import app
+from clirun import whuffie
 
 ROOT = Path(__file__).resolve().parents[1]
 LIB = ROOT / "examples" / "library"
@@ -18,10 +19,6 @@ SO = ROOT / "examples" / "stackoverflow"
 RULES, EVENTS, SUBJECTS = str(LIB / "rules.whuf"), str(LIB / "events.jsonl"), str(LIB / "subjects.jsonl")
 
 runner = CliRunner()
-
-
-def whuffie(*args: str):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 SUMMARY = re.compile(r"read (\d+), scored (\d+), rejected (\d+), after as-of (\d+)")
@@ -303,6 +300,23 @@ def test_authors_lists_caps():
     assert data["so_team"]["caps"] == ["suggested_edit: cap 1000 total"]
     assert data["so_team"]["shared_caps"] == ["vote_reputation"]
     assert "awarded" not in data["so_team"]
+
+
+def test_authors_lists_the_conditions_and_params_they_own(tmp_path):
+    rules = tmp_path / "r.whuf"
+    rules.write_text('ruleset r "r"\nauthor ada "Ada"\nauthor bo "Bo"\nevent post {}\n'
+                     'param bar = 3 by bo because "three posts show commitment"\n'
+                     'measure posts = count post\n'
+                     'condition keen = posts >= bar by bo because "keen members post"\n'
+                     'rule r by ada because "r" on post award 1\nscore s = points\n'
+                     'tier keener when keen by ada because "k"\ntier other otherwise by ada because "o"\n')
+    result = whuffie("authors", rules, "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = {a["author"]: a for a in json.loads(result.stdout)}
+    assert data["bo"]["conditions"] == ["keen"] and data["bo"]["params"] == ["bar"]
+    assert data["ada"]["conditions"] == [] and data["ada"]["tiers"] == ["keener", "other"]
+    text = whuffie("authors", rules).stdout
+    assert "  params: bar" in text and "  conditions: keen" in text
 
 
 def test_explain_a_subject_whose_events_are_all_after_as_of():

@@ -19,6 +19,7 @@ from whuffie.columns import PLAIN, ColumnsError, parse_options
 from whuffie.frontend import load_text
 from whuffie.inputs import load_events, parse_events
 from whuffie.plan import lower
+from clirun import whuffie
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -35,10 +36,6 @@ rule post by a because "x" on posted award 1
 RS = load_text(RULES, "t.whuf").ruleset
 MAPPED = "subject=user_id,type=event_type,at=ts,id=event_id"
 runner = CliRunner()
-
-
-def whuffie(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def lines(*rows) -> str:

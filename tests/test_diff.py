@@ -21,15 +21,13 @@ import pytest
 from engine_strategies import histories, rule_sets
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from whuffie.cli import app
 from whuffie.diff import declaration_changes, diff_rulesets
 from whuffie.formatter import format_program
 from whuffie.frontend import load_text
 from whuffie.inputs import parse_events, parse_subjects
+from clirun import whuffie
 
-runner = CliRunner()
 
 BASE = """\
 ruleset club "A small club"
@@ -59,19 +57,6 @@ EVENTS = "".join(json.dumps(e) + "\n" for e in [
     {"subject": "bob", "type": "post", "at": "2026-01-02T11:00:00Z", "likes": 0},
     {"subject": "bob", "type": "flag", "at": "2026-01-03T11:00:00Z"},
 ])
-
-
-def whuffie(*args, cwd: Path | None = None):
-    if cwd is None:
-        return runner.invoke(app, [str(a) for a in args])
-    import os
-
-    here = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return runner.invoke(app, [str(a) for a in args])
-    finally:
-        os.chdir(here)
 
 
 def write(tmp_path: Path, old: str, new: str, events: str = EVENTS) -> tuple[Path, Path, Path]:

@@ -7,13 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from whuffie import report
-from whuffie.cli import app
 from whuffie.evaluator import evaluate
 from whuffie.frontend import load_file
 from whuffie.inputs import load_events, load_subjects
+from clirun import whuffie
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ["library", "coop", "citizen", "discourse", "stackoverflow"]
@@ -21,12 +20,6 @@ ENGINES = ["reference", "codegen", "duckdb"]
 FORMATS = ["jsonl", "csv", "parquet"]
 COLUMNS = ["subject", "rule", "author", "because", "cites", "event", "event_type", "at", "line", "raw", "capped",
            "cut_by", "decay", "value", "span"]
-
-runner = CliRunner()
-
-
-def whuffie(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def inputs(example: str) -> list:

@@ -17,6 +17,7 @@ from whuffie.formatter import format_program
 from whuffie.frontend import load_text
 from whuffie.inputs import parse_events
 from whuffie.parser import parse
+from clirun import whuffie
 
 RULES = """ruleset t "t"
 timezone "UTC"
@@ -132,10 +133,6 @@ def files(tmp_path):
     rules.write_text(RULES)
     events.write_text(EVENTS)
     return rules, events
-
-
-def whuffie(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def test_score_with_set_records_the_params_it_used(files):

@@ -15,25 +15,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from whuffie.cli import app
 from whuffie.report import text_value
+from clirun import whuffie
 
 ROOT = Path(__file__).resolve().parents[1]
 LIB = ROOT / "examples" / "library"
 AUDIT = ["--bands", "age=40,65"]
-runner = CliRunner()
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="Selenium is not installed (pip install selenium)")
 BROWSER = next((shutil.which(name) for name in ("chromium", "chromium-browser") if shutil.which(name)), None)
 DRIVER = shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(BROWSER is None or DRIVER is None,
                                 reason="headless Chromium is not installed (apt-get install chromium chromium-driver)")
-
-
-def whuffie(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")

@@ -10,21 +10,15 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from whuffie.cli import app
 from whuffie.report_data import MAX_BINS, histogram
+from clirun import whuffie
 
 from engine_strategies import histories, rule_sets
 
 ROOT = Path(__file__).resolve().parents[1]
 LIB = ROOT / "examples" / "library"
 LIBRARY = [LIB / "rules.whuf", LIB / "events.jsonl", "--subjects", LIB / "subjects.jsonl"]
-runner = CliRunner()
-
-
-def whuffie(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def report_json(*args):

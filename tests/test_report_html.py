@@ -9,19 +9,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from whuffie.cli import app
 from whuffie.report import text_value
+from clirun import whuffie
 
 ROOT = Path(__file__).resolve().parents[1]
 LIB = ROOT / "examples" / "library"
 LIBRARY = [LIB / "rules.whuf", LIB / "events.jsonl", "--subjects", LIB / "subjects.jsonl"]
-runner = CliRunner()
-
-
-def whuffie(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 class Page(HTMLParser):

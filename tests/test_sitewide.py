@@ -190,3 +190,15 @@ def test_on_parquet_the_site_wide_value_is_one_aggregate_in_duckdb(tmp_path, mon
     load = sqlengine.load_columnar(str(parquet), lower(rs), None, False)
     got = engines.evaluate_columnar(load, rs, None, instant, notes=notes.append)
     assert notes == [] and report.score_json(got, 6) == expected
+
+
+@pytest.mark.parametrize("engine", ["reference", "codegen", "duckdb"])
+def test_a_site_wide_measure_next_to_a_tier_with_memory(engine):
+    # the site-wide pass runs no tiers: a `keep while` tier (a timeline) must not be decided there,
+    # where the other measures it reads do not exist
+    text = RULES.replace('tier regular when topics_read >= min(round(share * site_topics), 500) and site_topics > 0',
+                         'tier regular when topics_read >= min(round(share * site_topics), 500) and site_topics > 0\n'
+                         '  keep while topics_read >= 1')
+    got = run(engine, text=text)
+    assert {s: (v[0], v[2]) for s, v in got.items()} == {"ann": (7, "regular"), "bob": (7, "basic"),
+                                                         "x": (7, "basic"), "y": (7, "basic")}

@@ -171,6 +171,24 @@ test "summer time" {
     assert outcome.results.as_of.isoformat() == "2026-06-30T23:00:00+00:00"
 
 
+def test_an_expect_calls_defs_with_constants_and_with_what_a_subject_has():
+    loaded, got = outcomes(HEADER + """
+def twice(x: number): number = 2 * x
+def both(a: number, b: number): number = twice(a) + b
+test "defs in expectations" {
+  member m { joined: 2026-01-01, age: 40 }
+  at 2026-01-10T12:00:00Z m helped { hours: 2 }
+  expect twice(3) == 6 and both(1, 1) == 3
+  expect twice(standing of m) == 10
+}
+test "a def's value that does not hold fails" {
+  expect twice(3) == 7
+}
+""")
+    assert [o.passed for o in got] == [True, False]
+    assert "internal error" not in render_outcome(got[1], loaded.ruleset, loaded.source)
+
+
 def test_a_subject_with_events_but_no_attributes_is_an_error_not_a_crash():
     loaded, (outcome,) = outcomes(HEADER + """
 test "forgot the member" {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import operator
 import re
 import sys
 from pathlib import Path
@@ -293,7 +294,8 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     _handle_rejects(load, rejects_path, shown, "line", verbose=verbose)
     instant = _as_of_instant(as_of, ruleset)
     _refuse_nothing_to_score(events_path, len(load.events), len(load.rejects), subjects, instant)
-    known = {e.subject for e in load.events} | set(subjects or {})
+    grouped = load.events.grouped() if hasattr(load.events, "grouped") else None
+    known = (set(grouped) if grouped is not None else {e.subject for e in load.events}) | set(subjects or {})
     if only is not None and only not in known:
         _unknown_subject(only, sorted(known), shown, subjects_path)
     try:
@@ -307,7 +309,7 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
         _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
         raise typer.Exit(EXIT_ERRORS)
     if instant is None and load.events:
-        _warn_if_later_than_clock(results.as_of, max(load.events, key=lambda e: e.at).line)
+        _warn_if_later_than_clock(results.as_of, max(load.events, key=operator.attrgetter("at")).line)
     _summary(events_path, load.read, None, results, len(load.rejects), rejects_path, _line_counts(load, results))
     return loaded, program, load, results
 
@@ -1041,31 +1043,132 @@ def _look_alikes_in_sql(load, ruleset) -> list[tuple[str, str]]:
 @app.command(cls=_Command)
 def sql(
     rules: Path = typer.Argument(..., metavar="RULES", help="The rule file (*.whuf)."),
-    dialect: str = typer.Option("duckdb", "--dialect", metavar="DIALECT", help="SQL dialect: duckdb, spark, trino, postgres (any SQLGlot dialect)."),
+    dialect: str = typer.Option("duckdb", "--dialect", metavar="DIALECT", help="SQL dialect: duckdb, spark, trino, postgres (any SQLGlot dialect; --table: duckdb or spark)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="T", help="Evaluate at this instant; default: the latest event (a subquery)."),
     pretty: bool = typer.Option(True, "--pretty/--compact", help="Indent the query."),
+    table: Optional[str] = typer.Option(None, "--table", metavar="NAME", help="Start from this raw events table (or table function, such as read_parquet('f.parquet') or parquet.`f.parquet`): the query validates and stages it itself and names its columns after the rule file."),
+    position: Optional[str] = typer.Option(None, "--position", metavar="COLUMN", help="With --table: the column (or expression) of input order that breaks ties in time; default on DuckDB: the table's rowid. Required on Spark."),
+    schema: Optional[str] = typer.Option(None, "--schema", metavar="SOURCE", help="With --table: read the raw table's column types from a Parquet file or duckdb:PATH#TABLE; default: whuffie's own layout (text subject, type and id; an instant at; each field in its declared type)."),
+    subjects_table: Optional[str] = typer.Option(None, "--subjects-table", metavar="NAME", help="With --table: the subjects (id and each attribute by its name); every one is scored, and when the rules read attributes, an event naming another subject is rejected."),
+    rejects_query: bool = typer.Option(False, "--rejects-query", help="With --table: print the query that lists the rejected rows (row, message, record) instead."),
+    explain: bool = typer.Option(False, "--explain", help="Print DuckDB's plan of the DuckDB-dialect query (on empty tables of the right schema) instead of the query."),
+    columns: Optional[str] = COLUMNS_OPTION,
+    extra: Optional[str] = EXTRA_OPTION,
+    types: Optional[str] = TYPES_OPTION,
 ) -> None:
-    """Print the rule file compiled to one SQL query over the relations `events` and `subjects`."""
+    """Print the rule file compiled to one SQL query: over a raw events table (--table), or over the prepared
+    relations `events` and `subjects`."""
     import sqlglot
 
+    from .columns import ColumnsError
     from .engines import sqlengine
     from .plan import lower
 
     if dialect not in sqlglot.Dialect.classes:
         _usage(f"--dialect must be a SQLGlot dialect such as duckdb, spark, trino or postgres, not {dialect!r}")
+    if table is None and any(x is not None for x in (position, schema, subjects_table, columns, extra, types)) \
+            or (table is None and rejects_query):
+        _usage("--position, --schema, --subjects-table, --rejects-query, --columns, --extra and --types "
+               "describe a raw table: give it with --table")
+    if table is not None and position is None and dialect != "duckdb" and not explain:
+        _usage(f"--table on {dialect}: name the column of input order with --position (a {dialect} table has no "
+               "row order, and ties in time are broken by it)")
+    column_map = _column_map(columns, extra, types)
     loaded, _ = _load_rules(rules)
+    _check_column_map(column_map, loaded.ruleset)
     as_of_us = None
     if as_of is not None:
         as_of_us = sqlengine._us(_as_of_instant(as_of, loaded.ruleset))
+    plan = lower(loaded.ruleset)
     try:
-        compiled = sqlengine.compile_query(lower(loaded.ruleset), as_of_us)
+        if table is None:
+            query = None if explain else sqlengine.compile_query(plan, as_of_us).sql(dialect, pretty=pretty)
+            if explain:
+                query = _explained(plan, None, None, column_map, as_of_us, None, None, rejects_query)
+        else:
+            column_types = _raw_schema(schema, plan, column_map)
+            if explain:
+                query = _explained(plan, table, column_types, column_map, as_of_us, position, subjects_table,
+                                   rejects_query)
+            else:
+                from .engines import staging
+
+                raw = staging.RawTable(table, column_types, table, position)
+                query = staging.raw_query(plan, raw, column_map, dialect=dialect, as_of_us=as_of_us,
+                                          subjects_relation=subjects_table, pretty=pretty, rejects=rejects_query)
     except sqlengine.SqlUnsupported as exc:
         d = diag.error("W091", f"the SQL engine cannot express {exc.message}; no query to print", exc.span,
                        "score with --engine codegen, or write the construct in a form SQL has exactly")
         _print_diagnostics([d], {str(rules): loaded.source or ""})
         raise typer.Exit(EXIT_ERRORS)
-    sys.stdout.write(compiled.sql(dialect, pretty=pretty) + "\n")
+    except ColumnsError as exc:
+        _usage(f"--table {table}: {exc}")
+    sys.stdout.write(query + "\n")
     raise typer.Exit(EXIT_OK)
+
+
+def _raw_schema(schema: str | None, plan, column_map) -> dict[str, str]:
+    """The raw table's column types: read from --schema (Parquet or duckdb:PATH#TABLE), or whuffie's own layout."""
+    from .engines import sqlengine, staging
+
+    if schema is None:
+        return staging.default_column_types(plan, column_map)
+    import duckdb
+
+    con = sqlengine.connect()
+    try:
+        if schema.startswith("duckdb:"):
+            path, _, name = schema[len("duckdb:"):].partition("#")
+            if not name:
+                _usage(f"--schema {schema}: name the table as duckdb:PATH#TABLE")
+            con.execute(f"ATTACH '{sqlengine._quote(path)}' AS schema_db (READ_ONLY)").fetchall()
+            described = con.execute(f'DESCRIBE schema_db."{sqlengine._ident(name)}"').fetchall()
+        else:
+            described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{sqlengine._quote(schema)}')").fetchall()
+    except duckdb.Error as exc:
+        _usage(f"--schema {schema}: {str(exc).splitlines()[0]}")
+    return {row[0]: row[1].upper() for row in described}
+
+
+def _explained(plan, table, column_types, column_map, as_of_us, position, subjects_table, rejects_query) -> str:
+    """DuckDB's EXPLAIN of the DuckDB-dialect query, run on empty tables of the right schema."""
+    from .engines import sqlengine, staging
+
+    con = sqlengine.connect()
+    if table is None:
+        compiled = sqlengine.compile_query(plan, as_of_us)
+        layout = compiled.layout
+        columns = {"subject": "VARCHAR", "type": "VARCHAR", "pos": "BIGINT", "id": "VARCHAR", "line": "VARCHAR",
+                   "at_us": "BIGINT", **{c: "BIGINT" for c in staging.CALENDAR_COLUMNS}}
+        columns.update({c: sqlengine.SQL_TYPES[layout.field_types[k]] for k, c in layout.field_columns.items()})
+        subjects = {"id": "VARCHAR", **{c: sqlengine.SQL_TYPES[layout.attr_types[a]]
+                                         for a, c in layout.attr_columns.items()}}
+        _empty_table(con, "events", columns)
+        _empty_table(con, "subjects", subjects)
+        query = compiled.sql("duckdb")
+    else:
+        name = table if table.isidentifier() else "raw_events"
+        _empty_table(con, name, column_types)
+        known = None
+        if subjects_table is not None:
+            known = subjects_table if subjects_table.isidentifier() else "raw_subjects"
+            kind = plan.ruleset.subject_kind
+            kinds = {"int": "BIGINT", "number": "DOUBLE", "bool": "BOOLEAN", "text": "VARCHAR", "date": "DATE",
+                     "datetime": "TIMESTAMPTZ", "duration": "DOUBLE"}
+            _empty_table(con, known, {"id": "VARCHAR", **{f.name: kinds.get(f.type.name, "VARCHAR")
+                                                         for f in (kind.fields if kind else [])}})
+        raw = staging.RawTable(name, column_types, table, position)
+        query = staging.raw_query(plan, raw, column_map, dialect="duckdb", as_of_us=as_of_us,
+                                  subjects_relation=known, rejects=rejects_query)
+    rows = con.execute(f"EXPLAIN {query}").fetchall()
+    return "\n".join(row[1] for row in rows)
+
+
+def _empty_table(con, name: str, columns: dict[str, str]) -> None:
+    from .engines.sqlengine import _ident
+
+    items = ", ".join(f'"{_ident(c)}" {t}' for c, t in columns.items())
+    con.execute(f'CREATE TABLE "{_ident(name)}" ({items})').fetchall()
 
 
 # ---------------------------------------------------------------- test

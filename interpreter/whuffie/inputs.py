@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from . import fastlines
 from . import nodes as n
 from .datafiles import DataError, check_header, is_csv, is_stdin, limited, open_input, rows, sniff, split_end
 from .columns import PLAIN, ColumnMap
@@ -59,11 +60,30 @@ class Reject:
         return f"{self.where}: {self.message}"
 
 
+class Events(list):
+    """The accepted events of one file in input order, with the reader's grouping of them by subject.
+
+    ``grouped()`` is that grouping (subject -> its events, in input order)
+    while the list still holds what the reader put in it (checked by its
+    length), so an engine need not group a million events again; else None.
+    """
+
+    __slots__ = ("by_subject",)
+
+    def __init__(self):
+        super().__init__()
+        self.by_subject: dict[str, list[Event]] = {}
+
+    def grouped(self) -> dict[str, list[Event]] | None:
+        groups = self.by_subject
+        return groups if sum(map(len, groups.values())) == len(self) else None
+
+
 @dataclass
 class EventLoad:
     """The accepted events (input order) and the rejected lines of one events file."""
 
-    events: list[Event] = field(default_factory=list)
+    events: list[Event] = field(default_factory=Events)
     rejects: list[Reject] = field(default_factory=list)
     header: str | None = None  # CSV header, repeated at the top of a rejects file
     header_end: str = "\n"
@@ -282,6 +302,31 @@ def _fast_checker(f: n.Field):
 _SLOW = object()
 
 
+def _utc_instant(text: str, tz: dt.tzinfo) -> dt.datetime | None:
+    """A time as the quick path reads it (ISO 8601 with a time of day), in UTC; None: read it carefully."""
+    if len(text) < 11:
+        return None
+    try:
+        at = dt.datetime.fromisoformat(text)
+        return (at.replace(tzinfo=tz) if at.tzinfo is None else at).astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _byte_stream(text) -> tuple[object, bool] | None:
+    """(a binary stream of ``text``, whether a byte order mark may lead it), or None when only lines can be had."""
+    if isinstance(text, str):
+        import io
+
+        try:
+            return io.BytesIO(text.encode("utf-8", "surrogateescape")), False
+        except UnicodeEncodeError:  # a lone surrogate a str can hold and UTF-8 cannot
+            return None
+    buffer = getattr(text, "buffer", None)  # the TextIOWrapper of open_input over a file, not read from yet
+    named = getattr(buffer, "name", None)
+    return (buffer, True) if isinstance(named, str) and not named.startswith("<") else None
+
+
 def _reject(where: str, message: str, line: str) -> Reject:
     text, end = split_end(line)
     return Reject(where, message, text, end)
@@ -408,7 +453,7 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
             seen_ids[event_id] = where
         if subject not in subject_names:
             subject_names[subject] = subject
-            first_lines[subject] = where
+            first_lines.setdefault(subject, where)  # a line of the slow path may have named it first
         else:
             subject = subject_names[subject]
         return Event(subject, type_names[etype], at, event_id, where, 0, values)
@@ -416,7 +461,9 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
     mapped = not columns.plain
     declared_fields = {ename: {f.name for f in decl.fields} for ename, decl in ruleset.events.items()}
     fields_of = lambda etype: declared_fields.get(etype, ())  # noqa: E731
-    for number, line, row in rows(path, text, numbered, from_csv):
+    def careful(number: int, line: str, row) -> None:
+        """One row as rows() gives it: the header, a message for a line that is no row, or a row to check."""
+        nonlocal position
         where = f"{name}:{number}"
         mapping_problems: list[str] = []
         if mapped and type(row) is dict:  # the table's own names read as whuffie's; the line stays as it was
@@ -427,17 +474,17 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
                 out.read += 1
                 event.position = position
                 position += 1
-                out.events.append(event)
-                continue
+                keep(event)
+                return
         if isinstance(row, tuple):  # the CSV header
             out.header, out.header_end = split_end(line)
             needed = ("type", "at") if roles else ("subject", "type", "at")  # a role event has no subject
             check_header(row[1], tuple(columns.source(k) for k in needed), where, line)
-            continue
+            return
         out.read += 1
         if isinstance(row, str):
             out.rejects.append(_reject(where, row, line))
-            continue
+            return
         problems: list[str] = mapping_problems
         etype = row.get("type")
         event_roles = roles.get(etype, ()) if isinstance(etype, str) else ()
@@ -493,20 +540,101 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
                                 + (f" (did you mean {hint}?)" if hint else ""))
         if problems:
             out.rejects.append(_reject(where, "; ".join(problems), line))
-            continue
+            return
         if isinstance(event_id, str) and event_id != where:
             seen_ids[event_id] = where
         if event_roles:  # one event, reaching each subject it names in its role (roles.py)
             for role in event_roles:
                 first_lines.setdefault(values[role], where)
-                out.events.append(Event(values[role], role_type(etype, role), at, event_id, where, position,
-                                        values))
+                keep(Event(values[role], role_type(etype, role), at, event_id, where, position, values))
                 position += 1
             out.expanded += len(event_roles) - 1
-            continue
+            return
         first_lines.setdefault(subject, where)
-        out.events.append(Event(subject, etype, at, event_id, where, position, values))
+        keep(Event(subject, etype, at, event_id, where, position, values))
         position += 1
+
+    groups = out.events.by_subject
+
+    def keep(event: Event) -> None:
+        out.events.append(event)
+        group = groups.get(event.subject)
+        if group is None:
+            groups[event.subject] = [event]
+        else:
+            group.append(event)
+
+    def careful_line(number: int, raw: bytes) -> None:
+        """A line the fast decoder did not take, read as rows() reads it."""
+        for item in rows(path, [(number, raw.decode("utf-8", "surrogateescape"))], numbered=True, from_csv=False):
+            careful(*item)
+
+    stream = _byte_stream(text) if not from_csv and not numbered and not mapped else None
+    fast = fastlines.schema_for(ruleset, readable, roles) if stream is not None else None
+    if fast is None:
+        for number, line, row in rows(path, text, numbered, from_csv):
+            careful(number, line, row)
+        out.warnings = look_alike_ids(first_lines, kind_name)
+        return out
+    # The common case, decoded in bulk (fastlines.py); what it leaves is read by `careful`, in order.
+    types, unset, prefix = fast.types, fast.unset, f"{name}:"
+    instants: dict[str, dt.datetime] = {}  # each time text's UTC instant: logs repeat their times
+    shared: dict = {}  # the values dict of each distinct bool tuple (never mutated, so it can be shared)
+    no_fields: dict = {}
+    append = out.events.append
+    accepted = 0
+    decoded = fastlines.DecodedLines(fastlines.chunks(stream[0], bom=stream[1]), fast)
+    for number, item in decoded:
+        if item.__class__ is bytes:
+            careful_line(number, item)
+            continue
+        spec = types[item.__class__]
+        at_text = item.a_
+        at = instants.get(at_text)
+        if at is None:
+            at = _utc_instant(at_text, tz)
+            if at is None:
+                careful_line(number, decoded.raw(number))
+                continue
+            if len(instants) >= 1 << 18:
+                instants.clear()
+            instants[at_text] = at
+        where = prefix + str(number)
+        event_id = item.i_
+        subject = item.s_
+        if event_id is unset:
+            event_id = where
+        elif event_id in seen_ids:
+            careful_line(number, decoded.raw(number))
+            continue
+        if check_subject and subject not in subjects:
+            careful_line(number, decoded.raw(number))
+            continue
+        if event_id is not where:
+            seen_ids[event_id] = where
+        group = groups.get(subject)
+        if group is None:
+            groups[subject] = group = []
+            subject_names.setdefault(subject, subject)
+            first_lines.setdefault(subject, where)  # a line of the careful path may have named it first
+        else:
+            subject = group[0].subject  # one string object per subject id
+        if spec.values is None:
+            values = no_fields
+        else:
+            got = spec.values(item)
+            key = (spec.name, got)
+            values = shared.get(key) if spec.repeats else None
+            if values is None:
+                values = {spec.names[0]: got} if len(spec.names) == 1 else dict(zip(spec.names, got))
+                if spec.repeats:
+                    shared[key] = values
+        event = Event(subject, spec.name, at, event_id, where, position, values)
+        append(event)
+        group.append(event)
+        position += 1
+        accepted += 1
+    out.read += accepted
     out.warnings = look_alike_ids(first_lines, kind_name)
     return out
 

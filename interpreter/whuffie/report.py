@@ -505,7 +505,8 @@ def explain_text(result: SubjectResult, ruleset: Ruleset, source: str | None, as
 # ---------------------------------------------------------------- authors
 
 
-_OWNED = ("rules", "caps", "shared_caps", "factors", "measures", "scores", "tiers", "privileges", "properties")
+_OWNED = ("rules", "caps", "shared_caps", "factors", "params", "measures", "conditions", "scores", "tiers",
+          "privileges", "properties")
 
 
 def _num(x) -> str:
@@ -528,8 +529,12 @@ def authors_data(ruleset: Ruleset, results: Results | None = None, precision: in
         add(d.by, "shared_caps", d.name)
     for d in ruleset.factors.values():
         add(d.by, "factors", d.name)
+    for p in ruleset.params:
+        add(p.by, "params", p.name)
     for d in ruleset.measures.values():
         add(d.by, "measures", d.name)
+    for d in ruleset.conditions.values():
+        add(d.by, "conditions", d.name)
     for d in ruleset.scores.values():
         add(d.by, "scores", d.name)
     for d in ruleset.tiers.values():
@@ -566,7 +571,7 @@ def authors_text(data: list[dict], with_shares: bool, precision: int = 2) -> str
     """The authors report as text."""
     out = []
     labels = (("rules", "rules"), ("caps", "caps"), ("shared_caps", "shared caps"), ("factors", "factors"),
-              ("measures", "measures"),
+              ("params", "params"), ("measures", "measures"), ("conditions", "conditions"),
               ("scores", "scores"), ("tiers", "tiers"), ("privileges", "privileges"),
               ("properties", "properties"))
     for item in data:

@@ -45,7 +45,7 @@ def site_values(ruleset: Ruleset, events, as_of: dt.datetime) -> dict[str, objec
     for m in measures:
         by_type.setdefault(m.event, []).append(m)
     only_site = dataclasses.replace(program, rules_by_type={}, measures_by_type=by_type, measures=measures,
-                                    scores=[], tiers=[], privileges=[], bounds=None)
+                                    scores=[], tiers=[], privileges=[], bounds=None, memory=None)
     mine = [e for e in events if e.at <= as_of]
     mine.sort(key=lambda e: e.at)  # stable: ties keep input order
     result = evaluator._evaluate_subject(only_site, EVERYONE, mine, {}, as_of, False)

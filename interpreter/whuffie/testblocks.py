@@ -92,6 +92,12 @@ _TOLERANT = {
 }
 
 
+class _ExpectSubjects(dict):
+    """The subjects of an ``expect`` (id -> Env), with the argument slot a def's body reads (``env.args``)."""
+
+    args: tuple = ()
+
+
 class ResultCompiler(Compiler):
     """Compiles expressions read over finished results: ``expect`` bodies and ``always`` properties.
 
@@ -120,6 +126,13 @@ class ResultCompiler(Compiler):
         target = self.expr(node.target, self.result_scope)
         subject = node.subject
         return lambda envs: target(envs[subject])
+
+    def _call(self, node: n.Call, scope: Scope):
+        call = super()._call(node, scope)
+        if scope.kind != "expect" or node.func not in self.rs.defs:
+            return call
+        # a def called in an expect keeps its arguments beside the subjects it reads them from
+        return lambda envs: call(_ExpectSubjects(envs))
 
     def _compare(self, node: n.Compare, scope: Scope):
         operands = [self.expr(o, scope) for o in node.operands]

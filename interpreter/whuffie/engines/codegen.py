@@ -882,23 +882,29 @@ def evaluate(ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | 
                                  subjects, as_of, ledger=ledger, only=only, progress=progress)
     generated = generated or generated_for(ruleset)
     subjects = subjects or {}
+    latest = max(map(_by_time, events), default=None)
     if as_of is None:
-        as_of = max((e.at for e in events), default=None) or dt.datetime(1970, 1, 1, tzinfo=UTC)
+        as_of = latest or dt.datetime(1970, 1, 1, tzinfo=UTC)
     as_of = as_of.astimezone(UTC)
+    # the reader's grouping by subject (inputs.Events), when no event is after the as-of instant
+    grouped = events.grouped() if only is None and hasattr(events, "grouped") else None
     by_subject: dict[str, list[Event]] = {}
     after = 0
     with paused_gc():
-        for e in events:
-            if e.at > as_of:
-                after += 1
-                continue
-            if only is not None and e.subject != only:
-                continue
-            group = by_subject.get(e.subject)
-            if group is None:
-                by_subject[e.subject] = [e]
-            else:
-                group.append(e)
+        if grouped is not None and (latest is None or latest <= as_of):
+            by_subject = grouped
+        else:
+            for e in events:
+                if e.at > as_of:
+                    after += 1
+                    continue
+                if only is not None and e.subject != only:
+                    continue
+                group = by_subject.get(e.subject)
+                if group is None:
+                    by_subject[e.subject] = [e]
+                else:
+                    group.append(e)
         ids = {only} if only is not None else set(by_subject) | set(subjects)
         run = generated.namespace["subject_ledger" if ledger else "subject_fast"]
         memory = _memory_program(ruleset)
@@ -909,8 +915,7 @@ def evaluate(ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | 
         try:
             total = len(ids)
             for done, sid in enumerate(sorted(ids), 1):
-                evs = by_subject.get(sid, [])
-                evs.sort(key=at_of)
+                evs = sorted(by_subject.get(sid, ()), key=at_of)  # a copy: the reader's groups stay as they were
                 out.append(run(sid, evs, subjects.get(sid, {}), as_of))
                 if progress is not None and (done % 1000 == 0 or done == total):
                     progress(done, total)

@@ -41,7 +41,6 @@ from .. import nodes as n
 from . import is_columnar, is_text_log  # noqa: F401 - kept importable from here
 from ..evaluator import UTC, Results, SubjectResult
 from ..columns import PLAIN, ColumnMap, ColumnsError
-from ..inputs import OUT_OF_RANGE
 from ..plan import Plan, fmt_amount
 from .sqlledger import Stage, ledger_select
 from ..values import calendar_window_start
@@ -1222,232 +1221,79 @@ class ColumnarLoad:
         return out
 
 
-def _columnar_star(spec: str, columns: ColumnMap, table_columns: dict[str, str], exclude: tuple[str, ...],
-                   subject_optional: bool = False) -> str:
-    """The select items (ending in a comma) that read a table's own columns as whuffie's."""
-    try:
-        return columns.sql_star(table_columns, exclude, _quote, _ident, subject_optional)
-    except ColumnsError as exc:
-        raise ColumnarError(f"{spec}: {exc}") from None
-
-
-_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-                  "UBIGINT")
-
-
 def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_needed: bool,
                   con=None, only: str | None = None, columns: ColumnMap = PLAIN) -> ColumnarLoad:
     """Open a Parquet file or ``duckdb:PATH#TABLE``, validate every row in SQL and register ``events``.
 
-    A row is rejected, with its 1-based row number, for what inputs.py rejects a
-    JSONL line for: a missing or empty subject, an unknown type, an `at` that is
-    not a time, a missing required field, a value of the wrong type or outside
-    its declared range, an id given twice, an unknown subject when the rules
-    read attributes. read = accepted + rejected. With ``only``, the subject
-    filter is pushed into the scan: only that subject's rows are read and
-    validated (Parquet row-group statistics skip the rest). ``columns`` maps
-    the table's own column names and type codes in the scan itself
-    (columns.sql_renames); a rejected row is shown with its own columns.
+    The validation and the staging are staging.py's (one set of rules for every
+    dialect): a row is rejected, with its 1-based row number, for what inputs.py
+    rejects a JSONL line for: a missing or empty subject, an unknown type, an
+    `at` that is not a time, a missing required field, a value of the wrong
+    type or outside its declared range, an id given twice, an unknown subject
+    when the rules read attributes. read = accepted + rejected. With ``only``,
+    the subject filter is pushed into the scan: only that subject's rows are
+    read and validated (Parquet row-group statistics skip the rest).
+    ``columns`` maps the table's own column names and type codes in the scan
+    itself; a rejected row is shown with its own columns.
     """
     import duckdb
 
-    from ..roles import SEPARATOR, input_types, roles_of
+    from ..inputs import Reject
+    from . import staging
 
     if not is_columnar(spec):
         return load_text_log(spec, plan, subjects, attributes_needed, con, columns=columns)
-    with_roles = roles_of(plan.ruleset)  # a row of a role event becomes one event per role (roles.py)
     con = con or connect()
+    # the staging never depends on the session's zone; a rejected row's times are shown in the ruleset's
     con.execute(f"SET TimeZone = '{_quote(plan.timezone)}'").fetchall()
     if spec.startswith("duckdb:"):
         path, _, table = spec[len("duckdb:"):].partition("#")
         if not table:
             raise ColumnarError(f"{spec}: name the table as duckdb:PATH#TABLE")
+        source = f'source_db."{_ident(table)}"'
         try:
             con.execute(f"ATTACH '{_quote(path)}' AS source_db (READ_ONLY)").fetchall()
-            described = con.execute(f'DESCRIBE source_db."{_ident(table)}"').fetchall()
+            described = con.execute(f"DESCRIBE {source}").fetchall()
         except duckdb.Error as exc:
             raise ColumnarError(f"{spec}: {str(exc).splitlines()[0]}") from None
-        table_columns = {row[0]: row[1].upper() for row in described}
-        star = _columnar_star(spec, columns, table_columns, (), bool(with_roles))
-        source = f'(SELECT {star} rowid + 1 AS __row FROM source_db."{_ident(table)}")'
+        row_sql = f"SELECT *, rowid + 1 AS __row FROM {source}"
         name = f"{path}#{table}"
     else:
         try:
             described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{_quote(spec)}')").fetchall()
         except duckdb.Error as exc:
             raise ColumnarError(f"{spec}: {str(exc).splitlines()[0]}") from None
-        table_columns = {row[0]: row[1].upper() for row in described}
-        star = _columnar_star(spec, columns, table_columns, ("file_row_number",), bool(with_roles))
-        source = (f"(SELECT {star} file_row_number + 1 AS __row "
-                  f"FROM read_parquet('{_quote(spec)}', file_row_number = true))")
+        row_sql = (f"SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __row "
+                   f"FROM read_parquet('{_quote(spec)}', file_row_number = true)")
         name = spec.rsplit("/", 1)[-1]
-    role_columns = sorted({r for roles in with_roles.values() for r in roles if r in table_columns})
-    if only is not None:
-        named = " OR ".join(f"CAST({c} AS VARCHAR) = '{_quote(only)}'"
-                            for c in ["subject", *(f'"{_ident(r)}"' for r in role_columns)])
-        source = f"(SELECT * FROM {source} WHERE {named})"
-    column_types = columns.renamed_types(table_columns)
-    added = [f'"{_ident(c)}"' for c in columns.added_columns(table_columns, bool(with_roles))]
-    layout = layout_for(plan)
-    rs = plan.ruleset
-    problems: list[str] = []  # SQL text of one message per check, NULL when the check passes
-
-    def check(condition: str, message_sql: str) -> None:
-        problems.append(f"CASE WHEN {condition} THEN {message_sql} END")
-
-    bases = ", ".join(f"'{_quote(t)}'" for t in with_roles) or "NULL"
-    is_role_row = f"coalesce(CAST(type AS VARCHAR) IN ({bases}), false)"
-    check(f"(subject IS NULL OR CAST(subject AS VARCHAR) = '') AND NOT {is_role_row}", "'missing subject'")
-    for base, roles in with_roles.items():
-        check(f"subject IS NOT NULL AND CAST(type AS VARCHAR) = '{_quote(base)}'",
-              f"'subject: an event {_quote(base)} names its subjects by role ({_quote(', '.join(roles))}), "
-              "not in a subject column'")
-    known = ", ".join(f"'{_quote(t)}'" for t in input_types(rs))
-    check(f"type IS NULL OR CAST(type AS VARCHAR) NOT IN ({known or 'NULL'})",
-          "'unknown event type ' || coalesce('\"' || CAST(type AS VARCHAR) || '\"', 'none')")
-    at_expr = "TRY_CAST(__at AS TIMESTAMPTZ)"
-    check(f"{at_expr} IS NULL", "'at: expected an ISO 8601 datetime such as 2026-01-10T09:30:00Z, got ' || "
-                                "coalesce(CAST(__at AS VARCHAR), 'none')")
-    # DuckDB holds instants past year 9999 that no engine may score: the same bad row as inputs.py's
-    check(f"{at_expr} NOT BETWEEN {_FIRST_INSTANT} AND {_LAST_INSTANT}",
-          f"'at: \"' || CAST(__at AS VARCHAR) || '\" is {_quote(OUT_OF_RANGE)}'")
-    has_id = "id" in column_types
-    if has_id:
-        check("id IS NOT NULL AND CAST(id AS VARCHAR) = ''", "'id: expected text, got \"\"'")
-    field_sql: dict[str, str] = {}
-    for etype, decl in rs.events.items():
-        if SEPARATOR in etype:  # `voted as voter` reads the row of `voted`: its columns come below
-            continue
-        for f in decl.fields:
-            column = layout.field_columns[(etype, f.name)]
-            kind = f.type.name
-            if f.name in with_roles.get(etype, ()) and column_types.get(f.name) in _INTEGER_TYPES:
-                column_types[f.name] = "VARCHAR"  # an integer id is read as its decimal text
-            is_type = f"type = '{_quote(etype)}'"
-            if f.name not in column_types:
-                if not f.optional:
-                    check(is_type, f"'missing required field {_quote(f.name)} of {_quote(etype)}'")
-                field_sql[column] = "NULL"
-                continue
-            src = f'"{_ident(f.name)}"'
-            ctype = column_types[f.name]
-            value, valid = _columnar_value(src, ctype, kind)
-            if not f.optional:  # also in a column of the wrong type: an empty cell is still a missing value
-                check(f"{is_type} AND {src} IS NULL", f"'missing required field {_quote(f.name)} of {_quote(etype)}'")
-            if value is None:
-                check(f"{is_type} AND {src} IS NOT NULL", f"'field {_quote(f.name)}: expected {kind}, "
-                                                           f"the column is {_quote(ctype)}'")
-                field_sql[column] = "NULL"
-                continue
-            check(f"{is_type} AND {src} IS NOT NULL AND NOT ({valid})",
-                  f"'field {_quote(f.name)}: expected {kind}, got ' || CAST({src} AS VARCHAR)")
-            if f.range is not None and kind in ("int", "number"):
-                check(f"{is_type} AND {src} IS NOT NULL AND ({valid}) AND NOT ({value} BETWEEN {f.range.low!r} "
-                      f"AND {f.range.high!r})",
-                      f"'field {_quote(f.name)}: expected {kind} in {f.range.low!r}..{f.range.high!r}, got ' || "
-                      f"CAST({src} AS VARCHAR)")
-            if f.choices is not None and kind == "text":
-                check(f"{is_type} AND {src} IS NOT NULL AND ({valid}) AND {value} NOT IN "
-                      f"({_sql_texts(f.choices.values)})",
-                      f"'field {_quote(f.name)}: expected text in its declared values, got ' || CAST({src} AS VARCHAR)")
-            field_sql[column] = f"CASE WHEN {is_type} AND ({valid}) THEN {value} END"
-            if kind == "number" and ctype in _INTEGER_TYPES:
-                layout.int_numbers.add(column)
-            if f.name in with_roles.get(etype, ()):
-                check(f"{is_type} AND CAST({src} AS VARCHAR) = ''", f"'field {_quote(f.name)}: expected the id of "
-                                                                    f"a {_quote(plan.subject_kind or 'subject')}, got \"\"'")
-    for etype in rs.events:  # each role's event reads the same columns as its event
-        if SEPARATOR in etype:
-            base = etype.split(SEPARATOR, 1)[0]
-            for f in rs.events[base].fields:
-                base_column = layout.field_columns[(base, f.name)]
-                field_sql[layout.field_columns[(etype, f.name)]] = field_sql[base_column]
-                if base_column in layout.int_numbers:
-                    layout.int_numbers.add(layout.field_columns[(etype, f.name)])
-    for column in column_types:  # a value in a column that is no field of the row's type
-        if column in ("subject", "type", "at", "id") or columns.ignore_extra:
-            continue
-        owners = [t for t, decl in rs.events.items() if any(f.name == column for f in decl.fields)]
-        allowed = ", ".join(f"'{_quote(t)}'" for t in owners) or "NULL"
-        check(f'"{_ident(column)}" IS NOT NULL AND type IS NOT NULL AND CAST(type AS VARCHAR) NOT IN ({allowed}) '
-              f"AND CAST(type AS VARCHAR) IN ({known or 'NULL'})",
-              f"'unknown field {_quote(column)} for event ' || CAST(type AS VARCHAR)")
+    table_columns = {row[0]: row[1].upper() for row in described}
+    con.execute(f"CREATE TEMP VIEW __raw AS {row_sql}").fetchall()
+    known = None
     if attributes_needed and subjects is not None:
         con.register("__known_subjects", _subject_ids(subjects))
-        kind_name = plan.subject_kind or "subject"
-        check("subject IS NOT NULL AND CAST(subject AS VARCHAR) NOT IN (SELECT id FROM __known_subjects)",
-              f"'unknown {kind_name} \"' || CAST(subject AS VARCHAR) || '\": not in the subjects file'")
-        for base, roles in with_roles.items():
-            for role in roles:
-                if role in table_columns:
-                    r = f'CAST("{_ident(role)}" AS VARCHAR)'
-                    check(f"CAST(type AS VARCHAR) = '{_quote(base)}' AND {r} NOT IN (SELECT id FROM __known_subjects)",
-                          f"'unknown {kind_name} \"' || {r} || '\": not in the subjects file'")
-    message = "concat_ws('; ', " + ", ".join(problems) + ")"
-    con.execute(f"CREATE TEMP TABLE __checked AS SELECT *, NULLIF({message}, '') AS __problem "
-                f"FROM {source}").fetchall()
-    if has_id:  # an id given twice: every later row with it is rejected, as inputs.py does
-        con.execute("""CREATE TEMP TABLE __dupes AS SELECT __row, first_row FROM (
-            SELECT __row, min(__row) OVER (PARTITION BY CAST(id AS VARCHAR)) AS first_row FROM __checked
-            WHERE id IS NOT NULL AND __problem IS NULL) WHERE __row > first_row""").fetchall()
-        con.execute(f"""UPDATE __checked SET __problem = 'duplicate id "' || CAST(id AS VARCHAR) ||
-            '" (first at {_quote(name)}:' || d.first_row || ')' FROM __dupes d WHERE __checked.__row = d.__row""").fetchall()
-    # Stored: what every query reads. The id, the line and the calendar keys are a view over it,
-    # worked out only by the queries that read them (most read one calendar key, or none, and no id).
-    select = [
-        "CAST(subject AS VARCHAR) AS subject", "CAST(type AS VARCHAR) AS type", "__row AS pos",
-        f"epoch_us({at_expr}) AS at_us", f"{at_expr} AS __at_tz",
-        f"{'CAST(id AS VARCHAR)' if has_id else 'CAST(NULL AS VARCHAR)'} AS __id", "__row AS __line",
-    ] + [f"{sql} AS {column}" for column, sql in field_sql.items()]
-    # a role event's row is stored once per role (its own subject, type and position); its id and its line
-    # stay the input row's
-    if with_roles:
-        con.execute(f"CREATE TEMP TABLE __events AS {_role_rows(select, with_roles, role_columns)}").fetchall()
-    else:
-        con.execute(f"CREATE TEMP TABLE __events AS SELECT {', '.join(select)} FROM __checked "
-                    "WHERE __problem IS NULL").fetchall()
-    day = "date_diff('day', DATE '1970-01-01', CAST(__at_tz AS DATE))"
-    derived = [
-        f"coalesce(__id, '{_quote(name)}:' || __line) AS id", f"'{_quote(name)}:' || __line AS line",
-        f"{day} AS local_day", f"CAST(floor(({day} + 3) / 7) AS BIGINT) AS local_week",
-        "year(CAST(__at_tz AS DATE)) * 12 + month(CAST(__at_tz AS DATE)) - 1 AS local_month",
-        "year(CAST(__at_tz AS DATE)) AS local_year",
-    ]
-    con.execute(f"CREATE TEMP VIEW events AS SELECT subject, type, pos, {', '.join(derived[:2])}, at_us, "
-                f"{', '.join(derived[2:])}, * EXCLUDE (subject, type, pos, at_us, __at_tz, __id, __line) "
-                "FROM __events").fetchall()
-    from ..inputs import Reject
-
-    rejects = [Reject(f"{name}:{row}", problem, text) for row, problem, text in con.execute(
-        f"SELECT __row, __problem, to_json(c)::VARCHAR FROM (SELECT * EXCLUDE (__problem, __at{''.join(', ' + a for a in added)}) FROM __checked "
-        "WHERE __problem IS NOT NULL) c JOIN __checked USING (__row) ORDER BY __row").fetchall()]
-    read = con.execute("SELECT count(*) FROM __checked").fetchall()[0][0]
-    rows = con.execute("SELECT count(*) FROM __checked WHERE __problem IS NULL").fetchall()[0][0]
+        known = "__known_subjects"
+    raw = staging.RawTable("__raw", table_columns, name, position="__row")
+    try:
+        staged = staging.stage(plan, raw, columns, subjects_relation=known, attributes_needed=attributes_needed,
+                               dialect="duckdb", only=only)
+    except ColumnsError as exc:
+        raise ColumnarError(f"{spec}: {exc}") from None
+    con.execute(f"CREATE TEMP TABLE __checked AS {staged.checked.sql('duckdb')}").fetchall()
+    # stored: the accepted rows with what every query reads, the fields typed once; the calendar keys are a
+    # view over them, worked out only by the queries that read them (most read one, or none)
+    stored = staging.stage(plan, raw, columns, subjects_relation=known, attributes_needed=attributes_needed,
+                           dialect="duckdb", only=only, needed=set(staged.layout.field_columns.values()) | {"id", "line"})
+    con.execute(f"CREATE TEMP TABLE __events AS {stored.events.sql('duckdb')}").fetchall()
+    kept = [row[0] for row in con.execute("DESCRIBE __events").fetchall()]
+    calendar = staging.with_calendar("__events", kept, list(staging.CALENDAR_COLUMNS), dialect="duckdb",
+                                     timezone=plan.timezone)
+    con.execute(f"CREATE TEMP VIEW events AS {calendar.sql('duckdb')}").fetchall()
+    rejects = [Reject(f"{name}:{row}", problem, text)
+               for row, problem, text in con.execute(staged.rejects.sql("duckdb")).fetchall()]
+    read, rows = con.execute("SELECT count(*), count(*) FILTER (WHERE __problem IS NULL) FROM __checked").fetchall()[0]
     con.execute("DROP TABLE __checked").fetchall()
     accepted = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
-    return ColumnarLoad(con, plan, layout, name, read, rejects, accepted, expanded=accepted - rows)
-
-
-def _role_rows(select: list[str], with_roles: dict[str, tuple[str, ...]], role_columns: list[str]) -> str:
-    """The accepted rows as events, a row of a role event once per role, for that role's subject.
-
-    ``pos`` keeps the input order and, within a row, the roles' order (as inputs.py numbers them).
-    """
-    def branch(subject: str, etype: str, where: str, index: int) -> str:
-        items = [subject if s == "CAST(subject AS VARCHAR) AS subject" else etype if s.endswith(" AS type")
-                 else f"__row * 16 + {index} AS pos" if s == "__row AS pos" else s for s in select]
-        return f"SELECT {', '.join(items)} FROM __checked WHERE __problem IS NULL AND {where}"
-
-    bases = ", ".join(f"'{_quote(t)}'" for t in with_roles)
-    parts = [branch("CAST(subject AS VARCHAR) AS subject", "CAST(type AS VARCHAR) AS type",
-                    f"CAST(type AS VARCHAR) NOT IN ({bases})", 0)]
-    for base, roles in with_roles.items():
-        for index, role in enumerate(roles):
-            if role in role_columns:
-                parts.append(branch(f'CAST("{_ident(role)}" AS VARCHAR) AS subject',
-                                    f"'{_quote(base)}{' as '}{_quote(role)}' AS type",
-                                    f"CAST(type AS VARCHAR) = '{_quote(base)}'", index))
-    return " UNION ALL ".join(parts)
+    return ColumnarLoad(con, plan, staged.layout, name, read, rejects, accepted, expanded=accepted - rows)
 
 
 # ---------------------------------------------------------------- JSONL logs read by DuckDB
@@ -1783,44 +1629,6 @@ def _text_log_in_python(spec: str, plan: Plan, subjects, attributes_needed: bool
     return ColumnarLoad(con, plan, layout, name, load.read, load.rejects, len(load.events),
                         python_events=load.events if unsupported is not None else None, unsupported=unsupported,
                         expanded=load.expanded)
-
-
-def _columnar_value(src: str, ctype: str, kind: str) -> tuple[str | None, str]:
-    """(SQL for the value in the query's representation, SQL for "the value fits") or (None, "") if never."""
-    # an integer beyond int64 (a UBIGINT or HUGEINT column, a huge whole double) is a bad row, not an error
-    fits = f"TRY_CAST({src} AS BIGINT) IS NOT NULL"
-    if kind == "int":
-        if ctype in _INTEGER_TYPES:
-            return f"TRY_CAST({src} AS BIGINT)", fits
-        if ctype in ("DOUBLE", "FLOAT") or ctype.startswith("DECIMAL"):
-            return (f"TRY_CAST({src} AS BIGINT)", f"isfinite(CAST({src} AS DOUBLE)) AND {src} = floor({src}) "
-                    f"AND {fits}")
-        return None, ""
-    if kind == "number":
-        if ctype in _INTEGER_TYPES:
-            return f"TRY_CAST({src} AS BIGINT)", fits
-        if ctype in ("DOUBLE", "FLOAT") or ctype.startswith("DECIMAL"):
-            return f"CAST({src} AS DOUBLE)", f"isfinite(CAST({src} AS DOUBLE))"
-        return None, ""
-    if kind == "bool":
-        return (f"{src}", "true") if ctype == "BOOLEAN" else (None, "")
-    if kind == "text":
-        return (f"{src}", "true") if ctype == "VARCHAR" else (None, "")
-    if kind == "date":
-        if ctype == "DATE":
-            return f"epoch_us(CAST({src} AS TIMESTAMPTZ))", "true"
-        if ctype == "VARCHAR":
-            return f"epoch_us(CAST(TRY_CAST({src} AS DATE) AS TIMESTAMPTZ))", f"TRY_CAST({src} AS DATE) IS NOT NULL"
-        return None, ""
-    if kind == "datetime":
-        if ctype.startswith("TIMESTAMP") or ctype == "VARCHAR":
-            return f"epoch_us(TRY_CAST({src} AS TIMESTAMPTZ))", f"TRY_CAST({src} AS TIMESTAMPTZ) IS NOT NULL"
-        return None, ""
-    if kind == "duration":
-        if ctype in _INTEGER_TYPES or ctype in ("DOUBLE", "FLOAT"):
-            return f"CAST(round(CAST({src} AS DOUBLE) * 1000000) AS BIGINT)", "true"
-        return None, ""
-    return None, ""
 
 
 def _subject_ids(subjects: dict[str, dict]):
