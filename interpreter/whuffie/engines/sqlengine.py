@@ -450,7 +450,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     # 8. every subject: those with events up to as-of, and those in the subjects relation
     # (from the per-subject aggregate: a second reader of ev would have DuckDB materialise its 1M rows)
     ids = exp.union(exp.select(_col("subject")).from_("measured"),
-                    exp.select(_col("id", "subjects").as_("subject")).from_("subjects"), distinct=True)
+                    exp.select(_col("id", "s").as_("subject")).from_(exp.alias_(exp.to_table("subjects"), "s")), distinct=True)
     layer("ids", ids)
     cols = [_col("subject", "ids"), _coalesce0(_col("n_events", "p")).as_("n_events"),
             _coalesce0(_col("pts", "p")).as_("points"), _coalesce0(_col("faults", "p")).as_("faults"),
