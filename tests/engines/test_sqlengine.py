@@ -158,6 +158,29 @@ score s = points
     assert notes == []  # a fault to the shared contract, not a limit of the engine
 
 
+def test_only_awards_and_conditions_that_can_fault_are_tested_for_faults_row_by_row() -> None:
+    text = """ruleset f "faults"
+author ada "Ada"
+event e { up: bool, n: int, h: number }
+rule safe by ada because "x" on e where up and n >= 2 award n
+rule divides by ada because "x" on e where 10 / n > 1 award 1
+rule compares_number by ada because "x" on e where h > 1 award 1
+score s = points
+"""
+    rs = load_text(text, "f.whuf").ruleset
+    compiled = sqlengine.compile_query(lower(rs))
+    measured = next(cte.this for cte in compiled.query.find_all(sqlglot.exp.CTE) if cte.alias == "measured")
+    faults = next(e for e in measured.expressions if e.alias == "faults").sql("duckdb")
+    assert "where0" not in faults and all(f"where{i}" in faults for i in (1, 2))
+    # the fault a condition can meet is still met: n = 0 divides by zero, on DuckDB as in the reference
+    evs = parse_events('{"subject": "u", "type": "e", "at": "2026-01-01T10:00:00Z", "up": true, "n": 0, "h": 2}\n',
+                       Path("e.jsonl"), rs).events
+    with pytest.raises(sqlengine.SqlFault):
+        sqlengine.evaluate(lower(rs), evs)
+    with pytest.raises(evaluator.EvaluationError):
+        evaluator.evaluate(rs, evs)
+
+
 def test_auto_chooses_duckdb_for_columnar_input_and_generated_python_otherwise() -> None:
     assert engines.choose("auto", 10, False, ledger=False) == "codegen"
     assert engines.choose("auto", 10, True, ledger=False) == "duckdb"

@@ -209,6 +209,8 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     distinct = exp.select(_col("subject")).from_("events").group_by(_col("subject"))
     key = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[exp.Ordered(this=_col("subject"))]))
     layer("keys", exp.select(_col("subject"), key.as_("sk")).from_(exp.alias_(exp.Subquery(this=distinct), "d")))
+    # e.* for now: once the whole query is built, ev keeps only the event columns something reads
+    # (a materialised ev of every column computed each row's id and line text: 0.25 s at 1M events)
     ev_select = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("e")), _col("sk", "k"))
     for column in layout.attr_columns.values():  # rules and measures read the subject's attributes
         ev_select = ev_select.select(_col(column, "s"), append=True)
@@ -251,6 +253,9 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
         else:  # x - x is 0 for every finite x and NaN for inf and NaN: a portable isfinite
             raw = _case((_eq(_sub(award.copy(), award.copy()), exp.Literal.number(0)), award.copy()))
         raw_exprs[r.index] = raw
+        if _never_null(r.award, plan, r.event, tr) and (r.where is None or _never_null(r.where, plan, r.event, tr)):
+            value[r.index] = f"raw{r.index}"
+            continue  # neither can fault: no fault term to count on every row
         faults.append(_case((exp.And(this=_eq(_col("type"), exp.Literal.string(r.event)), expression=_paren(exp.Or(
             this=_is_null(_col(f"where{r.index}")), expression=_paren(exp.And(
                 this=_col(f"where{r.index}"), expression=_is_null(raw.copy())))))),
@@ -278,8 +283,9 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
                 cond = exp.And(this=cond, expression=exp.GT(this=_col("at_us"), expression=_num(start_us)))
         if i in measure_tests:
             where = measure_tests[i]
-            measure_faults.append(_case((exp.And(this=cond.copy(), expression=_is_null(where.copy())),
-                                         exp.Literal.number(1)), default=exp.Literal.number(0)))
+            if not _never_null(m.where, plan, m.event, tr):
+                measure_faults.append(_case((exp.And(this=cond.copy(), expression=_is_null(where.copy())),
+                                             exp.Literal.number(1)), default=exp.Literal.number(0)))
             test = _case((cond, where), default=exp.Boolean(this=False))
         else:
             test = cond
@@ -393,6 +399,8 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
                            start=0, upper=True, whole=all(whole_rules[r.index] for r in members),
                            monotone=all(nonneg[r.index] for r in members), slots=slots)
         snapshot({r.index: cap.label for r in members})
+    if not ledger:  # no later level partitions by a calendar key: the bound's window sorts narrower rows
+        carry[:] = [c for c in carry if c not in _WINDOW_COLUMN.values()]
 
     # 6. the running floor / ceiling over every rule, in event order
     if plan.bound is not None and plan.rules:
@@ -440,8 +448,9 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     layer("per_subject", per_subject)
 
     # 8. every subject: those with events up to as-of, and those in the subjects relation
-    ids = exp.union(exp.select(_col("subject")).from_("ev"),
-                    exp.select(_col("id").as_("subject")).from_("subjects"), distinct=True)
+    # (from the per-subject aggregate: a second reader of ev would have DuckDB materialise its 1M rows)
+    ids = exp.union(exp.select(_col("subject")).from_("measured"),
+                    exp.select(_col("id", "s").as_("subject")).from_(exp.alias_(exp.to_table("subjects"), "s")), distinct=True)
     layer("ids", ids)
     cols = [_col("subject", "ids"), _coalesce0(_col("n_events", "p")).as_("n_events"),
             _coalesce0(_col("pts", "p")).as_("points"), _coalesce0(_col("faults", "p")).as_("faults"),
@@ -507,6 +516,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     ledger_query = None
     if ledger and plan.rules:
         ledger_query = ledger_select(plan, stages, slots.code)
+    _narrow_events(ctes, layout, [q for q in (query, ordered, ledger_query) if q is not None])
     # each query gets its own copy of every layer; the queries themselves are built in place
     # (copy=True would copy the whole growing query once per layer: quadratic, 0.4 s on the benchmark's rules)
     for name, select in ctes:
@@ -516,6 +526,31 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
         if ordered is not None:
             ordered = ordered.with_(name, as_=select, copy=False)
     return Compiled(plan, layout, query, score_columns, privilege_columns, ordered, ledger_query)
+
+
+_EVENT_COLUMNS = ("subject", "type", "pos", "id", "line", "at_us", "local_day", "local_week", "local_month",
+                  "local_year")
+
+
+def _narrow_events(ctes: list[tuple[str, exp.Select]], layout: Layout, queries: list[exp.Expression]) -> None:
+    """Replace ``e.*`` in the ``ev`` layer by the event columns that a later layer or query reads.
+
+    A read is an unqualified column of that name (every layer after ev reads its input unqualified);
+    the subjects' and keys' columns are read qualified or from their own relations.
+    """
+    index = next(i for i, (name, _) in enumerate(ctes) if name == "ev")
+    read: set[str] = set()
+    for node in [select for _, select in ctes[index + 1:]] + queries:
+        for column in node.find_all(exp.Column):
+            if not column.table or column.table not in ("s", "k", "subjects", "keys"):
+                read.add(column.name)
+    fields = list(layout.field_columns.values())
+    known = list(_EVENT_COLUMNS) + fields + [f"{c}_f" for c in fields if c in layout.mixed_numbers]
+    name, select = ctes[index]
+    wanted = [_col(c, "e") for c in dict.fromkeys(known) if c in read or c in ("subject", "at_us", "pos")]
+    star = next(e for e in select.expressions if isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
+    rest = [e for e in select.expressions if e is not star]
+    select.set("expressions", wanted + rest)
 
 
 def _calendar_start_us(plan: Plan, as_of_us: int | None, m) -> int | None:
@@ -585,6 +620,36 @@ def _nonnegative(node: n.Expr, plan: Plan, event: str) -> bool:
         f = next((f for f in decl.fields if f.name == name), None)
         return f is not None and f.range is not None and f.type.name in ("int", "number") and f.range.low >= 0
     return False
+
+
+_NEVER_NULL_BASES = ("int", "bool", "text")
+
+
+def _never_null(node: n.Expr, plan: Plan, event: str, tr: Translator) -> bool:
+    """Whether an award or condition is non-NULL on every row of its event type, so it can never fault.
+
+    Literals, the event's required int/bool/text fields (validated present on every row of the type),
+    and not / and / or / comparisons of those (comparisons of numbers are not: a non-finite one
+    is a fault). Anything else might be NULL or fault, and keeps its fault test.
+    """
+    if isinstance(node, (n.Bool, n.String)) or (isinstance(node, n.Number) and isinstance(node.value, int)):
+        return True
+    if isinstance(node, n.Unary):
+        return (node.op == "not" or isinstance(node.operand, n.Number)) and _never_null(node.operand, plan, event, tr)
+    if isinstance(node, n.Binary):
+        return node.op in ("and", "or") and all(_never_null(x, plan, event, tr) for x in (node.left, node.right))
+    if isinstance(node, n.Compare):
+        return all(tr.base(x) in _NEVER_NULL_BASES and _never_null(x, plan, event, tr) for x in node.operands)
+    name = None
+    if isinstance(node, n.Name):
+        name = node.id
+    elif isinstance(node, n.Attribute) and isinstance(node.obj, n.Name) and node.obj.id == "event":
+        name = node.name
+    decl = plan.ruleset.events.get(event)
+    if name is None or decl is None or (event, name) not in tr.layout.field_columns:
+        return False
+    f = next((f for f in decl.fields if f.name == name), None)
+    return f is not None and not f.optional and f.type.name in _NEVER_NULL_BASES
 
 
 class Slots:
