@@ -110,11 +110,26 @@ def test_tables_of_another_grammar_or_lark_are_not_used(monkeypatch, field):
 
 
 def test_without_bytecode_the_tables_are_not_compiled_at_each_start(monkeypatch, tmp_path):
-    """Where no .pyc can be written, compiling the module would cost more than the JSON cache it replaces."""
+    """Where no .pyc is there or can be written, compiling the module would cost more than the JSON cache."""
+    import os
     import sys
 
+    module = tmp_path / "package" / "lalr_tables.py"
+    module.parent.mkdir()
+    module.write_text("", encoding="utf-8")
+    monkeypatch.setattr(parser_module, "TABLE_MODULE", module)
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
-    monkeypatch.setattr(parser_module, "TABLE_MODULE", tmp_path / "lalr_tables.py")
-    assert parser_module._tables_compiled() is False
+    assert parser_module._tables_compiled() is False  # nothing compiled, nothing to be written
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
-    assert parser_module._tables_compiled() is True
+    assert parser_module._tables_compiled() is True  # written on this import, read on the next
+    if os.geteuid() != 0:  # root writes anywhere
+        module.parent.chmod(0o555)
+        try:
+            assert parser_module._tables_compiled() is False  # a read-only install without .pyc
+        finally:
+            module.parent.chmod(0o755)
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    import py_compile
+
+    py_compile.compile(str(module))
+    assert parser_module._tables_compiled() is True  # compiled at install time

@@ -177,18 +177,22 @@ def _tables_match(tables, grammar_text: str) -> bool:
 
 
 def _tables_compiled() -> bool:
-    """Whether importing lalr_tables reads its bytecode (or writes it for the next run).
+    """Whether importing lalr_tables reads its bytecode (or can write it for the next run).
 
     Compiling its 0.7 MB of literals takes ~0.2 s, ten times decoding the JSON cache: where no
-    bytecode is written (PYTHONDONTWRITEBYTECODE, a read-only install without it) the cache is used.
+    bytecode is there and none can be written (PYTHONDONTWRITEBYTECODE, a read-only install
+    without .pyc files) the cache is used instead.
     """
+    import importlib.util
     import sys
 
-    if not sys.dont_write_bytecode:
+    compiled = importlib.util.cache_from_source(str(TABLE_MODULE))
+    if os.path.exists(compiled):
         return True
-    import importlib.util
-
-    return os.path.exists(importlib.util.cache_from_source(str(TABLE_MODULE)))
+    if sys.dont_write_bytecode:
+        return False
+    folder = os.path.dirname(compiled)
+    return os.access(folder if os.path.isdir(folder) else os.path.dirname(folder), os.W_OK)
 
 
 def _packaged_parser(grammar_text: str) -> Lark | None:
