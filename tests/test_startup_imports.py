@@ -39,3 +39,35 @@ def test_score_by_the_default_engine_on_a_small_file_imports_no_heavy_module():
     modules = _imported("score", str(LIBRARY / "rules.whuf"), str(LIBRARY / "events.jsonl"),
                         "--subjects", str(LIBRARY / "subjects.jsonl"))
     assert _heavy(modules) == []
+
+
+def _collector_at_exit(*args: str, stdin: str = "") -> tuple[bool, int]:
+    """(collector enabled, objects frozen) as `whuffie ARGS` leaves the command, before main's own freeze."""
+    probe = ("import atexit, gc, sys\n"
+             "import whuffie.cli as cli\n"
+             "state = []\n"
+             "real_app = cli.app\n"
+             "def app():\n"
+             "    try:\n"
+             "        real_app()\n"
+             "    finally:\n"
+             "        state.append((gc.isenabled(), gc.get_freeze_count()))\n"
+             "cli.app = app\n"
+             "atexit.register(lambda: print('COLLECTOR', *state[0], file=sys.stderr))\n"
+             "sys.argv = ['whuffie', *sys.argv[1:]]\n"
+             "cli.main()\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "interpreter"))
+    done = subprocess.run([sys.executable, "-c", probe, *args], input=stdin, capture_output=True, text=True,
+                          env=env, cwd=ROOT)
+    line = next(line for line in done.stderr.splitlines() if line.startswith("COLLECTOR"))
+    _, enabled, frozen = line.split()
+    return enabled == "True", int(frozen)
+
+
+def test_the_collector_resumes_once_the_rules_are_loaded():
+    """Paused for the start-up only: scoring, and the long sessions of repl, run with the collector on."""
+    enabled, frozen = _collector_at_exit("score", str(LIBRARY / "rules.whuf"), str(LIBRARY / "events.jsonl"),
+                                         "--subjects", str(LIBRARY / "subjects.jsonl"))
+    assert enabled and frozen > 10_000  # the start-up's objects, frozen, are not scanned again
+    enabled, _ = _collector_at_exit("repl", str(LIBRARY / "rules.whuf"), stdin="1 + 1\n")
+    assert enabled
