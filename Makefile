@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test fuzz check fmt bench vsix clean
+.PHONY: demo test fuzz check fmt bench vsix tables clean
 
 $(BIN)/whuffie: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -36,6 +36,11 @@ fuzz: $(BIN)/whuffie
 
 bench: $(BIN)/whuffie
 	$(BIN)/python benchmarks/bench_frontend.py
+
+# The grammar's LALR tables shipped in the package (interpreter/whuffie/lalr_tables.py), after a grammar edit
+# (tests/test_parser_tables.py fails until they match)
+tables: $(BIN)/whuffie
+	$(BIN)/python -c "from whuffie.parser import write_table_module; write_table_module()"
 
 clean:
 	rm -rf $(VENV) build dist editors/vscode/*.vsix
