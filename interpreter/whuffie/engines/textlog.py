@@ -164,15 +164,16 @@ def read_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
         WHERE {t('id')} IN {id_types} AND number NOT IN (SELECT pos FROM __staged))""").fetchall()
     con.execute("ALTER TABLE __staged DROP COLUMN explicit_id").fetchall()
 
-    # the rest, through inputs.py in line order: exact messages, and whatever it accepts
-    # the line as inputs.py sees it, its line end included (a rejected line is written back verbatim)
+    # the rest, through inputs.py in line order: exact messages, and whatever it accepts; each line as
+    # inputs.py sees it, its line end included (a rejected line is written back verbatim)
     rest = con.execute(f"""SELECT number, CASE WHEN number = 1 AND starts_with(raw, chr(65279)) THEN substr(raw, 2)
         ELSE raw END || CASE WHEN number < {last_line} THEN chr(10) ELSE '' END FROM __parsed
         WHERE number NOT IN (SELECT pos FROM __staged) ORDER BY number""").fetchall()
     sql_read = con.execute("SELECT count(*) FROM __staged").fetchall()[0][0]
     con.execute("DROP TABLE __parsed").fetchall()
-    from pathlib import Path
-
+    if not rest:  # every line accepted in SQL: no second pass
+        _finish_staged(con, layout, staged, expanded=False)
+        return ColumnarLoad(con, plan, layout, name, sql_read, [], sql_read)
     try:
         careful = parse_events(iter(rest), Path(path), rs, subjects, attributes_needed, numbered=True,
                                columns=columns)
