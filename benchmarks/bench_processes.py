@@ -132,8 +132,8 @@ def run_processes(sizes: list[int], rounds: int, rules_text: str, generate) -> N
                   f"{'x hand SQL':>10}")
             for label in walls:
                 ratio = f"{statistics.median(ratios[label]):9.2f}x" if label in ratios else f"{'':10}"
-                print(f"{label:{width}}  {statistics.median(walls[label]):13.2f}  {statistics.median(cpus[label]):12.2f}  "
-                      f"{peaks[label] / 1e6:11.0f}  {ratio}")
+                print(f"{label:{width}}  {statistics.median(walls[label]):13.2f}  "
+                      f"{statistics.median(cpus[label]):12.2f}  {peaks[label] / 1e6:11.0f}  {ratio}")
             print(f"results: {'IDENTICAL' if not failed else 'DIFFERENT'} across the {len(full)} methods "
                   f"(byte-identical CSV of {size // 50:,} users' scores, tiers, privileges and measures)")
         if failed:
