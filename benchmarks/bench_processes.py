@@ -50,8 +50,11 @@ def side_methods(rules: Path, parquet: Path, small: Path, heaviest: str) -> list
     ]
 
 
-def run_one(command: list[str], output: Path) -> tuple[float, int, int]:
-    """Run a command with stdout to ``output``: (wall seconds, peak RSS in bytes, exit status).
+def run_one(command: list[str], output: Path) -> tuple[float, int, int, float]:
+    """Run a command with stdout to ``output``: (wall seconds, peak RSS in bytes, exit status, CPU seconds).
+
+    CPU is user + system time of the process and its threads (DuckDB's included): on a shared
+    machine it moves less with the load than the wall time does.
 
     The peak RSS comes from /usr/bin/time: the rusage of a forked child counts the pages it shared
     with this (large) parent before exec, GNU time's child starts from the small time process.
@@ -60,11 +63,11 @@ def run_one(command: list[str], output: Path) -> tuple[float, int, int]:
     rss_file = output.with_suffix(".rss")
     with open(output, "wb") as out:
         start = time.perf_counter()
-        status = subprocess.call(["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *command],
+        status = subprocess.call(["/usr/bin/time", "-f", "%M %U %S", "-o", str(rss_file), *command],
                                  stdout=out, stderr=subprocess.DEVNULL, env=env)
         wall = time.perf_counter() - start
-    peak_kb = int(rss_file.read_text().split()[-1])
-    return wall, peak_kb * 1024, status
+    peak_kb, user, system = rss_file.read_text().split()[-3:]
+    return wall, int(peak_kb) * 1024, status, float(user) + float(system)
 
 
 def heaviest_subject(parquet: Path) -> str:
@@ -102,12 +105,14 @@ def run_processes(sizes: list[int], rounds: int, rules_text: str, generate) -> N
             side = side_methods(rules, parquet, small, heaviest)
             walls: dict[str, list[float]] = {label: [] for label, _ in full + side}
             peaks: dict[str, int] = {label: 0 for label, _ in full + side}
+            cpus: dict[str, list[float]] = {label: [] for label, _ in full + side}
             ratios: dict[str, list[float]] = {label: [] for label, _ in full}
             for round_number in range(rounds):
                 base_wall = None
                 for index, (label, command) in enumerate(full + side):
                     output = folder / f"out_{index}.csv"
-                    wall, peak, status = run_one(command, output)
+                    wall, peak, status, cpu = run_one(command, output)
+                    cpus[label].append(cpu)
                     if status != 0:
                         print(f"  {label}: exit status {status}", file=sys.stderr)
                         failed = True
@@ -123,10 +128,12 @@ def run_processes(sizes: list[int], rounds: int, rules_text: str, generate) -> N
                             failed = True
                 print(f"  round {round_number + 1} done, load average {load_average()}", flush=True)
             width = max(len(label) for label in walls)
-            print(f"{'method':{width}}  {'median wall s':>13}  {'peak RSS MB':>11}  {'x hand SQL':>10}")
+            print(f"{'method':{width}}  {'median wall s':>13}  {'median CPU s':>12}  {'peak RSS MB':>11}  "
+                  f"{'x hand SQL':>10}")
             for label in walls:
                 ratio = f"{statistics.median(ratios[label]):9.2f}x" if label in ratios else f"{'':10}"
-                print(f"{label:{width}}  {statistics.median(walls[label]):13.2f}  {peaks[label] / 1e6:11.0f}  {ratio}")
+                print(f"{label:{width}}  {statistics.median(walls[label]):13.2f}  "
+                      f"{statistics.median(cpus[label]):12.2f}  {peaks[label] / 1e6:11.0f}  {ratio}")
             print(f"results: {'IDENTICAL' if not failed else 'DIFFERENT'} across the {len(full)} methods "
                   f"(byte-identical CSV of {size // 50:,} users' scores, tiers, privileges and measures)")
         if failed:
