@@ -1493,6 +1493,7 @@ def _spark_settings(engine: str, master: str | None, conf: list[str]) -> None:
             _usage("--spark-master and --spark-conf need --engine spark")
         return
     from .engines import spark
+    from .report import escape_controls
 
     settings = {}
     for item in conf:

@@ -43,11 +43,9 @@ class SparkMissing(Exception):
 
 
 def configure(master: str | None = None, conf: dict[str, str] | None = None) -> None:
-    """The master URL and extra settings of the session the next run creates (none created yet)."""
-    global _session
+    """The master URL and extra settings of the session a run creates when none was given or is active."""
     _settings["master"] = master or "local[*]"
     _settings["conf"] = dict(conf or {})
-    _session = None
 
 
 def use_session(session) -> None:

@@ -153,7 +153,7 @@ class Compiled:
         import sqlglot
 
         finals = ", ".join(f"f.final{r.index}" for r in self.plan.rules)  # generated names only, no data
-        query = self.ledger_order.copy()
+        query = self.ledger_order.transform(_ordered_sum_as_fold)  # its layers' ordered sums too (a copy)
         query.set("expressions", [
             sqlglot.parse_one("k.subject", read=dialect),
             sqlglot.parse_one(f"transform(array_sort(collect_list(named_struct('t', f.at_us, 'p', f.pos, "
