@@ -452,6 +452,7 @@ def score(
     columns: Optional[str] = COLUMNS_OPTION,
     extra: Optional[str] = EXTRA_OPTION,
     types: Optional[str] = TYPES_OPTION,
+    output: Optional[Path] = typer.Option(None, "--output", metavar="PATH.parquet", help="Write the results here as Parquet instead of printing them (with --engine spark, written by Spark: a directory of part files)."),
     spark_master: Optional[str] = SPARK_MASTER_OPTION,
     spark_conf: list[str] = SPARK_CONF_OPTION,
     set_: list[str] = SET_OPTION,
@@ -468,6 +469,12 @@ def score(
     sink = _ledger_sink(ledger, engine, events, rules, subjects)
     # an output file never names an input, nor another output of the same run
     _refuse_rejects_over_inputs(tier_log, events, rules, subjects, ledger, rejects, option="--tier-log")
+    if output is not None:
+        if not str(output).lower().endswith(".parquet"):
+            _usage(f"--output writes Parquet: give a path ending in .parquet, not {str(output)!r}")
+        if reasons is not None:
+            _usage("--output writes the results' columns; --reasons is for the printed formats")
+        _refuse_rejects_over_inputs(output, events, rules, subjects, ledger, rejects, tier_log, option="--output")
     if reasons is not None:
         sink = None  # reasons need the ledger in Python: the run is generated Python's, and so is the file
     loaded, _, load, results = _run(rules, events, subjects, as_of, rejects, engine=engine, verbose=verbose,
@@ -478,6 +485,14 @@ def score(
         _write_ledger(ledger, sink, loaded, load, results, subjects)
     if tier_log is not None:
         _write_tier_log(tier_log, results, ruleset)
+    if output is not None:
+        from .results_parquet import OutputError, write
+
+        try:
+            write(results, ruleset, output, engine)
+        except OutputError as exc:
+            _usage(str(exc))
+        raise typer.Exit(EXIT_OK)
     if format == "json":
         sys.stdout.write(report.score_json(results, precision, ruleset, reasons))
     elif format == "jsonl":

@@ -159,3 +159,21 @@ def test_spark_options_without_the_spark_engine_are_a_usage_error() -> None:
     bad = whuffie("score", EXAMPLES / "library" / "rules.whuf", EXAMPLES / "library" / "events.jsonl",
                   "--engine", "spark", "--spark-conf", "novalue")
     assert bad.exit_code == 2 and "KEY=VALUE" in bad.output
+
+
+def test_output_writes_parquet_that_reads_back_as_the_printed_results(spark, tmp_path) -> None:
+    import pyarrow.parquet as pq
+
+    rules, events = EXAMPLES / "library" / "rules.whuf", EXAMPLES / "library" / "events.jsonl"
+    printed = whuffie("score", rules, events, *_subjects("library"), "--format", "json", "--precision", "12")
+    want = [{"subject": r["subject"], **r["scores"], "tier": r["tier"]} for r in json.loads(printed.stdout)]
+    for engine in ("spark", "duckdb"):
+        out = tmp_path / f"{engine}.parquet"
+        result = whuffie("score", rules, events, *_subjects("library"), "--engine", engine, "--output", out)
+        assert result.exit_code == 0, result.output
+        assert result.stdout == ""  # the results went to the file
+        got = sorted(pq.read_table(out).to_pylist(), key=lambda r: r["subject"])
+        assert [{k: g[k] for k in want[0]} for g in got] == want, engine
+        assert set(got[0]) >= set(_privileges(rules))
+    refused = whuffie("score", rules, events, *_subjects("library"), "--output", tmp_path / "out.csv")
+    assert refused.exit_code == 2 and ".parquet" in refused.output

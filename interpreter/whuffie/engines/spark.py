@@ -121,5 +121,6 @@ def spark_schema(table):
     from pyspark.sql import types as T
 
     kinds = {pa.string(): T.StringType(), pa.large_string(): T.StringType(), pa.int64(): T.LongType(),
-             pa.float64(): T.DoubleType(), pa.bool_(): T.BooleanType(), pa.null(): T.StringType()}
+             pa.float64(): T.DoubleType(), pa.bool_(): T.BooleanType(), pa.null(): T.StringType(),
+             pa.timestamp("us", tz="UTC"): T.TimestampType()}
     return T.StructType([T.StructField(f.name, kinds.get(f.type, T.StringType()), True) for f in table.schema])
