@@ -177,3 +177,15 @@ def test_output_writes_parquet_that_reads_back_as_the_printed_results(spark, tmp
         assert set(got[0]) >= set(_privileges(rules))
     refused = whuffie("score", rules, events, *_subjects("library"), "--output", tmp_path / "out.csv")
     assert refused.exit_code == 2 and ".parquet" in refused.output
+
+
+def test_a_construct_spark_cannot_express_is_refused_above_the_hand_over_limit(monkeypatch) -> None:
+    from whuffie import engines
+
+    # discourse has a tier with memory: no query expresses it; a large run is not moved to the driver
+    monkeypatch.setattr(engines, "SPARK_HANDOVER_LIMIT", 10)
+    result = whuffie("score", EXAMPLES / "discourse" / "rules.whuf", EXAMPLES / "discourse" / "events.jsonl",
+                     "--engine", "spark")
+    assert result.exit_code == 1, result.output
+    assert "W091" in result.output and "tier with memory" in result.output and "too many" in result.output
+    assert result.stdout == ""  # no number at all rather than a wrong one
