@@ -1010,6 +1010,8 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
     if program.reads_attributes and subjects is None:
         _usage(f"the rules read {ruleset.subject_kind.name} attributes; give them with --subjects FILE")
     plan = lower(ruleset)
+    if engine == "spark" and only is None and not ledger and spec.lower().endswith(".parquet"):
+        return _run_on_spark(loaded, program, plan, spec, subjects, as_of, rejects_path, verbose, columns, rules)
     try:
         with _progress(f"reading {spec}"):
             load = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes, only=only, columns=columns)
@@ -1056,6 +1058,52 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
         _warn_if_later_than_clock(results.as_of, sqlengine.latest_line(load) or spec)
     _summary(spec, load.read, only, results, len(load.rejects), rejects_path,
              _line_counts(load, results))
+    return loaded, program, load, results
+
+
+def _run_on_spark(loaded, program, plan, spec: str, subjects, as_of: str | None, rejects_path: Path | None,
+                  verbose: bool, columns, rules: Path):
+    """_run_columnar for a Parquet file on --engine spark: read, validated and scored by Spark itself."""
+    from . import engines
+    from .engines import spark_columnar, sqlengine
+    from .evaluator import EvaluationError
+    from .inputs import look_alike_ids
+
+    ruleset = loaded.ruleset
+    try:
+        with _progress(f"reading {spec} with Spark"):
+            load = spark_columnar.load(spec, plan, subjects, program.reads_attributes, columns=columns)
+    except spark_columnar.SparkColumnarError as exc:
+        _usage(str(exc))
+    _warn_each("W082", look_alike_ids(load.first_lines(), ruleset.subject_kind.name if ruleset.subject_kind
+                                      else "subject"), verbose)
+    _handle_rejects(load, rejects_path, spec, "row", verbose=verbose)
+    instant = _as_of_instant(as_of, ruleset)
+    _refuse_nothing_to_score(spec, load.accepted, len(load.rejects), subjects, instant)
+    notes = lambda d: _print_diagnostics([d], {str(rules): loaded.source or ""})  # noqa: E731
+    try:
+        try:
+            with _progress(f"scoring {load.accepted} rows on Spark"):
+                results = load.score(instant)
+        except (sqlengine.SqlUnsupported, sqlengine.SqlFault) as exc:
+            if isinstance(exc, sqlengine.SqlUnsupported) and load.accepted > engines.SPARK_HANDOVER_LIMIT:
+                raise engines.SparkRefused(engines.refusal(exc.diagnostic(), load.accepted)) from None
+            # generated Python on the driver: the rows are read again there (it notes the W091, or names the
+            # fault as W090)
+            results = None
+        if results is None:
+            columnar = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes, columns=columns)
+            results = engines.evaluate("spark", ruleset, columnar.events(), subjects, instant, ledger=False,
+                                       notes=notes)
+    except EvaluationError as exc:
+        _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
+        raise typer.Exit(EXIT_ERRORS)
+    except engines.SparkRefused as exc:
+        _print_diagnostics([exc.diagnostic], {str(rules): loaded.source or ""})
+        raise typer.Exit(EXIT_ERRORS)
+    if instant is None:
+        _warn_if_later_than_clock(results.as_of, load.latest_line() or spec)
+    _summary(spec, load.read, None, results, len(load.rejects), rejects_path, load.line_counts(results.as_of))
     return loaded, program, load, results
 
 

@@ -189,3 +189,23 @@ def test_a_construct_spark_cannot_express_is_refused_above_the_hand_over_limit(m
     assert result.exit_code == 1, result.output
     assert "W091" in result.output and "tier with memory" in result.output and "too many" in result.output
     assert result.stdout == ""  # no number at all rather than a wrong one
+
+
+def test_a_parquet_file_with_bad_rows_is_validated_by_spark_as_by_duckdb(spark, tmp_path) -> None:
+    parquet = tmp_path / "bad.parquet"
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE events AS SELECT * FROM read_json('{EXAMPLES / 'stackoverflow' / 'events.jsonl'}')")
+    con.execute("INSERT INTO events BY NAME SELECT * REPLACE ('no_such_type' AS type) FROM (SELECT * FROM events "
+                "LIMIT 1)").fetchall()
+    con.execute("INSERT INTO events BY NAME SELECT * FROM (SELECT * FROM events WHERE id IS NOT NULL LIMIT 1)")
+    con.execute("""INSERT INTO events BY NAME SELECT * REPLACE (TIMESTAMPTZ '2026-01-01 00:00:00+00' + INTERVAL 9000
+                   YEAR AS "at") FROM (SELECT * FROM events LIMIT 1)""").fetchall()
+    con.execute(f"COPY (SELECT * FROM events ORDER BY rowid) TO '{parquet}' (FORMAT parquet)").fetchall()
+    rules = EXAMPLES / "stackoverflow" / "rules.whuf"
+    duck = whuffie("score", rules, parquet, "--engine", "duckdb", "--rejects", tmp_path / "duck.jsonl")
+    on_spark = whuffie("score", rules, parquet, "--engine", "spark", "--rejects", tmp_path / "spark.jsonl")
+    assert duck.exit_code == on_spark.exit_code == 0, on_spark.output
+    assert on_spark.stdout == duck.stdout
+    assert on_spark.stderr.replace("spark.jsonl", "duck.jsonl") == duck.stderr
+    assert "rejected 3" in on_spark.stderr
+    assert (tmp_path / "spark.jsonl").read_bytes() == (tmp_path / "duck.jsonl").read_bytes()

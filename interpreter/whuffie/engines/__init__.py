@@ -177,6 +177,12 @@ class SparkRefused(Exception):
         self.diagnostic = diagnostic
 
 
+def refusal(note: Diagnostic, events: int) -> Diagnostic:
+    """The W091 of a run too large to hand from Spark to the driver, naming what Spark could not express."""
+    return warning("W091", f"{note.message.split(';')[0]}; {events} events are too many to score on the driver "
+                   f"(more than {SPARK_HANDOVER_LIMIT})", note.span)
+
+
 def on_spark(ruleset: Ruleset, events, subjects, as_of, notes) -> Results | None:
     """Spark's results, or None when the run goes to generated Python (after a W091 note, as on_duckdb)."""
     from . import spark, sqlengine
@@ -199,8 +205,7 @@ def on_spark(ruleset: Ruleset, events, subjects, as_of, notes) -> Results | None
         note = warning("W091", f"Spark could not run the query ({first[:300]}); scoring with the generated-Python "
                        "engine", NO_SPAN, hint="nothing to fix: the result is the same, only not on the cluster")
     if len(events) > SPARK_HANDOVER_LIMIT:
-        raise SparkRefused(warning("W091", f"{note.message.split(';')[0]}; {len(events)} events are too many to "
-                                   f"score on the driver (more than {SPARK_HANDOVER_LIMIT})", note.span))
+        raise SparkRefused(refusal(note, len(events)))
     if notes:
         notes(note)
     return None
