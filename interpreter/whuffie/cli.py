@@ -1011,7 +1011,9 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
         _usage(f"the rules read {ruleset.subject_kind.name} attributes; give them with --subjects FILE")
     plan = lower(ruleset)
     if engine == "spark" and only is None and not ledger and spec.lower().endswith(".parquet"):
-        return _run_on_spark(loaded, program, plan, spec, subjects, as_of, rejects_path, verbose, columns, rules)
+        on_spark = _run_on_spark(loaded, program, plan, spec, subjects, as_of, rejects_path, verbose, columns, rules)
+        if on_spark is not None:
+            return on_spark
     try:
         with _progress(f"reading {spec}"):
             load = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes, only=only, columns=columns)
@@ -1070,24 +1072,29 @@ def _run_on_spark(loaded, program, plan, spec: str, subjects, as_of: str | None,
     from .inputs import look_alike_ids
 
     ruleset = loaded.ruleset
+    notes = lambda d: _print_diagnostics([d], {str(rules): loaded.source or ""})  # noqa: E731
     try:
         with _progress(f"reading {spec} with Spark"):
             load = spark_columnar.load(spec, plan, subjects, program.reads_attributes, columns=columns)
     except spark_columnar.SparkColumnarError as exc:
         _usage(str(exc))
+    except Exception as exc:  # noqa: BLE001 - a Spark error in the staging: the file is read on the driver instead
+        notes(engines.engine_error(exc, "Spark could not validate the file", "reading it on the driver"))
+        return None
     _warn_each("W082", look_alike_ids(load.first_lines(), ruleset.subject_kind.name if ruleset.subject_kind
                                       else "subject"), verbose)
     _handle_rejects(load, rejects_path, spec, "row", verbose=verbose)
     instant = _as_of_instant(as_of, ruleset)
     _refuse_nothing_to_score(spec, load.accepted, len(load.rejects), subjects, instant)
-    notes = lambda d: _print_diagnostics([d], {str(rules): loaded.source or ""})  # noqa: E731
     try:
         try:
             with _progress(f"scoring {load.accepted} rows on Spark"):
                 results = load.score(instant)
-        except (sqlengine.SqlUnsupported, sqlengine.SqlFault) as exc:
-            if isinstance(exc, sqlengine.SqlUnsupported) and load.accepted > engines.SPARK_HANDOVER_LIMIT:
-                raise engines.SparkRefused(engines.refusal(exc.diagnostic(), load.accepted)) from None
+        except Exception as exc:  # noqa: BLE001 - SqlUnsupported, SqlFault or a Spark error: never a wrong number
+            if not isinstance(exc, sqlengine.SqlFault) and load.accepted > engines.SPARK_HANDOVER_LIMIT:
+                note = exc.diagnostic() if isinstance(exc, sqlengine.SqlUnsupported) else engines.engine_error(
+                    exc, "Spark could not run the query", "")
+                raise engines.SparkRefused(engines.refusal(note, load.accepted)) from None
             # generated Python on the driver: the rows are read again there (it notes the W091, or names the
             # fault as W090)
             results = None

@@ -199,11 +199,7 @@ def on_spark(ruleset: Ruleset, events, subjects, as_of, notes) -> Results | None
     except RecursionError:
         note = sqlengine.SqlUnsupported("an expression nested this deeply").diagnostic()
     except Exception as exc:  # noqa: BLE001 - a Spark error: never a wrong number, hand over
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        from ..nodes import NO_SPAN
-
-        note = warning("W091", f"Spark could not run the query ({first[:300]}); scoring with the generated-Python "
-                       "engine", NO_SPAN, hint="nothing to fix: the result is the same, only not on the cluster")
+        note = engine_error(exc, "Spark could not run the query")
     if len(events) > SPARK_HANDOVER_LIMIT:
         raise SparkRefused(refusal(note, len(events)))
     if notes:
@@ -211,10 +207,11 @@ def on_spark(ruleset: Ruleset, events, subjects, as_of, notes) -> Results | None
     return None
 
 
-def engine_error(exc: Exception) -> Diagnostic:
-    """A database error as a W091 note: the run continues on generated Python."""
+def engine_error(exc: Exception, what: str = "DuckDB could not run the query",
+                 then: str = "scoring with the generated-Python engine") -> Diagnostic:
+    """A database error as a W091 note: the run continues on generated Python (or as ``then`` says)."""
     from ..nodes import NO_SPAN
 
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return warning("W091", f"DuckDB could not run the query ({first}); scoring with the generated-Python engine",
-                   NO_SPAN, hint="nothing to fix: the result is the same, only slower on very large logs")
+    return warning("W091", f"{what} ({first[:300]}); {then}", NO_SPAN,
+                   hint="nothing to fix: the result is the same, only slower on very large logs")
