@@ -31,9 +31,10 @@ def _load() -> str:
     return Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
 
 
-def run(engine: str, rules: Path, parquet: Path, cores: int) -> tuple[float, bytes, str, str]:
+def run(engine: str, rules: Path, parquet: Path, cores: int, memory: str) -> tuple[float, bytes, str, str]:
     """(wall seconds, CSV output, load before, load after) of one `whuffie score` process."""
-    extra = ["--spark-master", f"local[{cores}]", "--spark-conf", "spark.driver.memory=3g"] if engine == "spark" else []
+    extra = ["--spark-master", f"local[{cores}]", "--spark-conf", f"spark.driver.memory={memory}"] \
+        if engine == "spark" else []
     env = dict(os.environ, PYTHONPATH=str(ROOT / "interpreter"))
     before = _load()
     start = time.perf_counter()
@@ -51,6 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--driver-memory", default="3g", help="Spark's heap (local mode: driver and executors)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -58,7 +60,7 @@ def main() -> None:
         rules.write_text(RULES)
         for size in args.sizes:
             _, parquet = generate(size, folder)
-            results = {engine: run(engine, rules, parquet, args.cores) for engine in ("duckdb", "spark")}
+            results = {engine: run(engine, rules, parquet, args.cores, args.driver_memory) for engine in ("duckdb", "spark")}
             same = results["duckdb"][1] == results["spark"][1]
             for engine, (wall, _, before, after) in results.items():
                 print(f"{size:>11,} events  {engine:<7} {wall:8.1f} s  {size / wall:>11,.0f} events/s  "
