@@ -30,6 +30,8 @@ VERBOSE_HELP = "Print every bad line and warning (by default the first few of ea
 COLUMNS_OPTION = typer.Option(None, "--columns", metavar="KEY=COL,…", help="Read a table with its own column names: subject=user_id,type=event_type,at=ts,id=event_id (integer ids are read as text).")
 EXTRA_OPTION = typer.Option(None, "--extra", metavar="POLICY", help="Columns the rules do not declare: reject (the default) or ignore.")
 SET_OPTION = typer.Option([], "--set", metavar="NAME=VALUE", help="Give a param another value for this run (type-checked), e.g. --set tl3_min_days=40; repeatable.")
+SPARK_MASTER_OPTION = typer.Option(None, "--spark-master", metavar="URL", help="With --engine spark: the Spark master (default local[*]), e.g. spark://host:7077 or yarn.")
+SPARK_CONF_OPTION = typer.Option([], "--spark-conf", metavar="KEY=VALUE", help="With --engine spark: a Spark setting, e.g. spark.executor.memory=4g; repeatable.")
 TYPES_OPTION = typer.Option(None, "--types", metavar="TYPE=CODE,…", help="Event types stored as codes: voted=2,answer_accepted=1, or a file of such lines (or a JSON object).")
 
 
@@ -311,6 +313,9 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     except EvaluationError as exc:
         _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
         raise typer.Exit(EXIT_ERRORS)
+    except engines.SparkRefused as exc:
+        _print_diagnostics([exc.diagnostic], {str(rules): loaded.source or ""})
+        raise typer.Exit(EXIT_ERRORS)
     if instant is None and load.events:
         _warn_if_later_than_clock(results.as_of, max(load.events, key=operator.attrgetter("at")).line)
     _summary(events_path, load.read, None, results, len(load.rejects), rejects_path, _line_counts(load, results))
@@ -442,7 +447,7 @@ def score(
     format: str = typer.Option("table", "--format", metavar="FORMAT", help="table, csv, json or jsonl."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here (verbatim) and score the rest."),
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output (rounded half away from zero)."),
-    engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen (generated Python), duckdb or reference. auto: DuckDB for Parquet or duckdb:PATH#TABLE input, else codegen."),
+    engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen (generated Python), duckdb, spark or reference. auto: DuckDB for Parquet or duckdb:PATH#TABLE input, else codegen."),
     reasons: Optional[int] = typer.Option(None, "--reasons", metavar="N", help="Add each subject's top N reasons (what cost the most points; needs the ledger, so DuckDB hands the run to generated Python)."),
     ledger: Optional[Path] = typer.Option(None, "--ledger", metavar="FILE", help="Also write every contribution of every subject here: Parquet, CSV or JSONL by the suffix (.parquet, .csv, .jsonl)."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
@@ -450,9 +455,13 @@ def score(
     columns: Optional[str] = COLUMNS_OPTION,
     extra: Optional[str] = EXTRA_OPTION,
     types: Optional[str] = TYPES_OPTION,
+    output: Optional[Path] = typer.Option(None, "--output", metavar="PATH.parquet", help="Write the results here as Parquet instead of printing them (with --engine spark, written by Spark: a directory of part files)."),
+    spark_master: Optional[str] = SPARK_MASTER_OPTION,
+    spark_conf: list[str] = SPARK_CONF_OPTION,
     set_: list[str] = SET_OPTION,
 ) -> None:
     """Score every subject: scores, tier, privileges and measures."""
+    _spark_settings(engine, spark_master, spark_conf)
     from . import report
 
     if format not in ("table", "csv", "json", "jsonl"):
@@ -463,6 +472,12 @@ def score(
     sink = _ledger_sink(ledger, engine, events, rules, subjects)
     # an output file never names an input, nor another output of the same run
     _refuse_rejects_over_inputs(tier_log, events, rules, subjects, ledger, rejects, option="--tier-log")
+    if output is not None:
+        if not str(output).lower().endswith(".parquet"):
+            _usage(f"--output writes Parquet: give a path ending in .parquet, not {str(output)!r}")
+        if reasons is not None:
+            _usage("--output writes the results' columns; --reasons is for the printed formats")
+        _refuse_rejects_over_inputs(output, events, rules, subjects, ledger, rejects, tier_log, option="--output")
     if reasons is not None:
         sink = None  # reasons need the ledger in Python: the run is generated Python's, and so is the file
     loaded, _, load, results = _run(rules, events, subjects, as_of, rejects, engine=engine, verbose=verbose,
@@ -473,6 +488,14 @@ def score(
         _write_ledger(ledger, sink, loaded, load, results, subjects)
     if tier_log is not None:
         _write_tier_log(tier_log, results, ruleset)
+    if output is not None:
+        from .results_parquet import OutputError, write
+
+        try:
+            write(results, ruleset, output, engine)
+        except OutputError as exc:
+            _usage(str(exc))
+        raise typer.Exit(EXIT_OK)
     if format == "json":
         sys.stdout.write(report.score_json(results, precision, ruleset, reasons))
     elif format == "jsonl":
@@ -522,7 +545,7 @@ def explain(
     reasons: int = typer.Option(4, "--reasons", metavar="N", help="How many reasons (rules that lowered the score most) to list."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here and explain with the rest."),
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
-    engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb or reference. The ledger comes from generated Python (or the reference); with Parquet/DuckDB input only the subject's rows are read."),
+    engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb, spark or reference. The ledger comes from generated Python (or the reference); with Parquet/DuckDB input only the subject's rows are read."),
     why_not: Optional[str] = typer.Option(None, "--why-not", metavar="TARGET", help="A tier or privilege: which parts of its condition fail, by how much, and the rules that could get the subject there."),
     notice: bool = typer.Option(False, "--notice", help="Print a plain-language letter to the subject instead: scores, tier, principal reasons, what would change the outcome, who wrote the rules."),
     lang: str = typer.Option("en", "--lang", metavar="LANG", help="The language of --notice (en, de)."),
@@ -530,9 +553,12 @@ def explain(
     columns: Optional[str] = COLUMNS_OPTION,
     extra: Optional[str] = EXTRA_OPTION,
     types: Optional[str] = TYPES_OPTION,
+    spark_master: Optional[str] = SPARK_MASTER_OPTION,
+    spark_conf: list[str] = SPARK_CONF_OPTION,
     set_: list[str] = SET_OPTION,
 ) -> None:
     """Explain one subject's scores: every contribution, the cuts, and the key reasons."""
+    _spark_settings(engine, spark_master, spark_conf)
     from . import report
 
     if format not in ("text", "json"):
@@ -762,14 +788,17 @@ def audit(
     format: str = typer.Option("text", "--format", metavar="FORMAT", help="text, json or csv."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", metavar="FILE", help="Write bad event lines here and audit the rest."),
     precision: int = typer.Option(2, "--precision", metavar="N", help="Decimals in the output."),
-    engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb or reference."),
+    engine: str = typer.Option("auto", "--engine", metavar="ENGINE", help="auto, codegen, duckdb, spark or reference."),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
     columns: Optional[str] = COLUMNS_OPTION,
     extra: Optional[str] = EXTRA_OPTION,
     types: Optional[str] = TYPES_OPTION,
+    spark_master: Optional[str] = SPARK_MASTER_OPTION,
+    spark_conf: list[str] = SPARK_CONF_OPTION,
     set_: list[str] = SET_OPTION,
 ) -> None:
     """Audit groups of members: scores, tiers and privileges by group, with four-fifths impact ratios."""
+    _spark_settings(engine, spark_master, spark_conf)
     from . import audit as audits
     from . import audit_render
 
@@ -925,7 +954,7 @@ def _write_ledger(ledger: Path, sink, loaded, load, results, subjects_path: Path
 
 # ---------------------------------------------------------------- engines: columnar input, progress, sql
 
-ENGINE_NAMES = ("auto", "reference", "codegen", "duckdb")
+ENGINE_NAMES = ("auto", "reference", "codegen", "duckdb", "spark")
 
 
 class _progress:
@@ -985,6 +1014,10 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
     if program.reads_attributes and subjects is None:
         _usage(f"the rules read {ruleset.subject_kind.name} attributes; give them with --subjects FILE")
     plan = lower(ruleset)
+    if engine == "spark" and only is None and not ledger and spec.lower().endswith(".parquet"):
+        on_spark = _run_on_spark(loaded, program, plan, spec, subjects, as_of, rejects_path, verbose, columns, rules)
+        if on_spark is not None:
+            return on_spark
     try:
         with _progress(f"reading {spec}"):
             load = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes, only=only, columns=columns)
@@ -1024,10 +1057,64 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
     except EvaluationError as exc:
         _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
         raise typer.Exit(EXIT_ERRORS)
+    except engines.SparkRefused as exc:
+        _print_diagnostics([exc.diagnostic], {str(rules): loaded.source or ""})
+        raise typer.Exit(EXIT_ERRORS)
     if instant is None and only is None:
         _warn_if_later_than_clock(results.as_of, sqlengine.latest_line(load) or spec)
     _summary(spec, load.read, only, results, len(load.rejects), rejects_path,
              _line_counts(load, results))
+    return loaded, program, load, results
+
+
+def _run_on_spark(loaded, program, plan, spec: str, subjects, as_of: str | None, rejects_path: Path | None,
+                  verbose: bool, columns, rules: Path):
+    """_run_columnar for a Parquet file on --engine spark: read, validated and scored by Spark itself."""
+    from . import engines
+    from .engines import spark_columnar, sqlengine
+    from .evaluator import EvaluationError
+    from .inputs import look_alike_ids
+
+    ruleset = loaded.ruleset
+    notes = lambda d: _print_diagnostics([d], {str(rules): loaded.source or ""})  # noqa: E731
+    try:
+        with _progress(f"reading {spec} with Spark"):
+            load = spark_columnar.load(spec, plan, subjects, program.reads_attributes, columns=columns)
+    except spark_columnar.SparkColumnarError as exc:
+        _usage(str(exc))
+    except Exception as exc:  # noqa: BLE001 - a Spark error in the staging: the file is read on the driver instead
+        notes(engines.engine_error(exc, "Spark could not validate the file", "reading it on the driver"))
+        return None
+    _warn_each("W082", look_alike_ids(load.first_lines(), ruleset.subject_kind.name if ruleset.subject_kind
+                                      else "subject"), verbose)
+    _handle_rejects(load, rejects_path, spec, "row", verbose=verbose)
+    instant = _as_of_instant(as_of, ruleset)
+    _refuse_nothing_to_score(spec, load.accepted, len(load.rejects), subjects, instant)
+    try:
+        try:
+            with _progress(f"scoring {load.accepted} rows on Spark"):
+                results = load.score(instant)
+        except Exception as exc:  # noqa: BLE001 - SqlUnsupported, SqlFault or a Spark error: never a wrong number
+            if not isinstance(exc, sqlengine.SqlFault) and load.accepted > engines.SPARK_HANDOVER_LIMIT:
+                note = exc.diagnostic() if isinstance(exc, sqlengine.SqlUnsupported) else engines.engine_error(
+                    exc, "Spark could not run the query", "")
+                raise engines.SparkRefused(engines.refusal(note, load.accepted)) from None
+            # generated Python on the driver: the rows are read again there (it notes the W091, or names the
+            # fault as W090)
+            results = None
+        if results is None:
+            columnar = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes, columns=columns)
+            results = engines.evaluate("spark", ruleset, columnar.events(), subjects, instant, ledger=False,
+                                       notes=notes)
+    except EvaluationError as exc:
+        _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
+        raise typer.Exit(EXIT_ERRORS)
+    except engines.SparkRefused as exc:
+        _print_diagnostics([exc.diagnostic], {str(rules): loaded.source or ""})
+        raise typer.Exit(EXIT_ERRORS)
+    if instant is None:
+        _warn_if_later_than_clock(results.as_of, load.latest_line() or spec)
+    _summary(spec, load.read, None, results, len(load.rejects), rejects_path, load.line_counts(results.as_of))
     return loaded, program, load, results
 
 
@@ -1474,6 +1561,28 @@ def _as_of_instant(as_of: str | None, ruleset):
         if str(exc) == OUT_OF_RANGE:
             _usage(f"--as-of {as_of!r} is {OUT_OF_RANGE}")
         _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z), `now` or `today`")
+
+
+def _spark_settings(engine: str, master: str | None, conf: list[str]) -> None:
+    """Check --spark-master/--spark-conf and whether PySpark is there; the session is created on first use."""
+    if engine != "spark":
+        if master is not None or conf:
+            _usage("--spark-master and --spark-conf need --engine spark")
+        return
+    from .engines import spark
+    from .report import escape_controls
+
+    settings = {}
+    for item in conf:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            _usage(f"--spark-conf takes KEY=VALUE, not {escape_controls(repr(item))}")
+        settings[key.strip()] = value
+    problem = spark.available()
+    if problem is not None:
+        _usage(problem)
+    spark.configure(master, settings)
+
 
 def _usage(message: str) -> None:
     print(f"whuffie: {message}", file=sys.stderr)

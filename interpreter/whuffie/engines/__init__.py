@@ -18,7 +18,7 @@ from ..evaluator import Results
 from ..inputs import Event
 from ..symbols import Ruleset
 
-ENGINES = ("auto", "reference", "codegen", "duckdb")
+ENGINES = ("auto", "reference", "codegen", "duckdb", "spark")
 
 
 def is_columnar(spec: str) -> bool:
@@ -91,6 +91,10 @@ def evaluate(engine: str, ruleset: Ruleset, events: list[Event], subjects: dict[
                                                        ledger_sink=ledger_sink), notes)
         if results is not None:
             return results
+    if engine == "spark" and not ledger and only is None:
+        results = on_spark(ruleset, events, subjects, as_of, notes)
+        if results is not None:
+            return results
     try:
         return codegen.evaluate(ruleset, events, subjects, as_of, ledger=ledger, only=only, progress=progress)
     except codegen.CodegenUnsupported as exc:
@@ -160,10 +164,54 @@ def on_duckdb(run: Callable[[], Results], notes: Callable[[Diagnostic], None] | 
     return None
 
 
-def engine_error(exc: Exception) -> Diagnostic:
-    """A database error as a W091 note: the run continues on generated Python."""
+# above this many events a whole run is not handed from Spark to generated Python (on the driver):
+# a W091 naming the construct instead, never a wrong number and never a driver out of memory
+SPARK_HANDOVER_LIMIT = 5_000_000
+
+
+class SparkRefused(Exception):
+    """A run Spark cannot score exactly and that is too large to hand to generated Python."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+def refusal(note: Diagnostic, events: int) -> Diagnostic:
+    """The W091 of a run too large to hand from Spark to the driver, naming what Spark could not express."""
+    return warning("W091", f"{note.message.split(';')[0]}; {events} events are too many to score on the driver "
+                   f"(more than {SPARK_HANDOVER_LIMIT})", note.span)
+
+
+def on_spark(ruleset: Ruleset, events, subjects, as_of, notes) -> Results | None:
+    """Spark's results, or None when the run goes to generated Python (after a W091 note, as on_duckdb)."""
+    from . import spark, sqlengine
+    from ..plan import lower
+
+    try:
+        return spark.evaluate(lower(ruleset), events, subjects, as_of)
+    except spark.SparkMissing:
+        raise
+    except sqlengine.SqlUnsupported as exc:
+        note = exc.diagnostic()
+    except sqlengine.SqlFault:
+        return None  # generated Python meets the fault too and names it (W090)
+    except RecursionError:
+        note = sqlengine.SqlUnsupported("an expression nested this deeply").diagnostic()
+    except Exception as exc:  # noqa: BLE001 - a Spark error: never a wrong number, hand over
+        note = engine_error(exc, "Spark could not run the query")
+    if len(events) > SPARK_HANDOVER_LIMIT:
+        raise SparkRefused(refusal(note, len(events)))
+    if notes:
+        notes(note)
+    return None
+
+
+def engine_error(exc: Exception, what: str = "DuckDB could not run the query",
+                 then: str = "scoring with the generated-Python engine") -> Diagnostic:
+    """A database error as a W091 note: the run continues on generated Python (or as ``then`` says)."""
     from ..nodes import NO_SPAN
 
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return warning("W091", f"DuckDB could not run the query ({first}); scoring with the generated-Python engine",
-                   NO_SPAN, hint="nothing to fix: the result is the same, only slower on very large logs")
+    return warning("W091", f"{what} ({first[:300]}); {then}", NO_SPAN,
+                   hint="nothing to fix: the result is the same, only slower on very large logs")

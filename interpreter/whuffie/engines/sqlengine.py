@@ -142,6 +142,24 @@ class Compiled:
             query = query.transform(_ordered_sum_as_fold)
         return query.sql(dialect=dialect, pretty=pretty)
 
+    def ledger_order_sql(self, dialect: str = "duckdb") -> str:
+        """``ledger_order`` as text; where aggregates take no ORDER BY, each subject's rows are sorted as an array.
+
+        ``array_sort`` orders structs field by field: (time, position) first, so the
+        values come out in ledger order, as DuckDB's ``list(... ORDER BY ...)`` gives them.
+        """
+        if dialect not in _NO_ORDERED_AGGREGATES:
+            return self.ledger_order.sql(dialect=dialect)
+        import sqlglot
+
+        finals = ", ".join(f"f.final{r.index}" for r in self.plan.rules)  # generated names only, no data
+        query = self.ledger_order.transform(_ordered_sum_as_fold)  # its layers' ordered sums too (a copy)
+        query.set("expressions", [
+            sqlglot.parse_one("k.subject", read=dialect),
+            sqlglot.parse_one(f"transform(array_sort(collect_list(named_struct('t', f.at_us, 'p', f.pos, "
+                              f"'v', array({finals})))), x -> x.v) AS entries", read=dialect)])
+        return query.sql(dialect=dialect)
+
 
 # dialects whose aggregates take no ORDER BY: an ordered float sum is folded over the sorted values
 _NO_ORDERED_AGGREGATES = {"spark", "spark2", "databricks", "hive"}
@@ -991,19 +1009,30 @@ def run_query(compiled: Compiled, con, as_of: dt.datetime, scored: int, after: i
     as ``clamp(100 + points, 0, 200)`` (the int 200 when it clamps) and the
     exact W090 of a faulting score come from the same code as everywhere else.
     """
+    def fetch(query: str) -> tuple[list[str], list[tuple]]:
+        cursor = con.execute(query)
+        return [d[0] for d in cursor.description], cursor.fetchall()
+
+    return results_from_rows(compiled, fetch, "duckdb", as_of, scored, after, subjects)
+
+
+def results_from_rows(compiled: Compiled, fetch, dialect: str, as_of: dt.datetime, scored: int, after: int,
+                      subjects: dict[str, dict] | None = None) -> Results:
+    """The compiled query's rows -> Results, on any database: ``fetch(sql) -> (column names, rows)``.
+
+    Shared by DuckDB (run_query) and Spark (spark.py): the query text is the
+    ``dialect``'s, the rows are turned into Results by the same code.
+    """
     from . import codegen
 
     finish = codegen.generated_for(compiled.plan.ruleset).namespace["finish"]
     subjects = subjects or {}
     plan = compiled.plan
     rs = plan.ruleset
-    layout = compiled.layout
-    cursor = con.execute(compiled.sql("duckdb"))
-    names = [d[0] for d in cursor.description]
-    rows = cursor.fetchall()
+    names, rows = fetch(compiled.sql(dialect))
     values = _Values(ZoneInfo(plan.timezone))
     float_rules = {r.index: _rule_may_float(plan, r, compiled.layout) for r in plan.rules}
-    in_order = _ledger_order_sums(compiled, con) if any(float_rules.values()) else {}
+    in_order = _ledger_order_sums(compiled, fetch, dialect) if any(float_rules.values()) else {}
     measure_kinds = {m.name: _type_name(rs.measure_types.get(m.name), "number") for m in plan.measures}
     out = []
     for row in rows:
@@ -1042,7 +1071,7 @@ def run_query(compiled: Compiled, con, as_of: dt.datetime, scored: int, after: i
 _EXACT_MASS = 2.0 ** 50  # largest sum of |award| a double barrier level takes on one subject
 
 
-def _ledger_order_sums(compiled: Compiled, con) -> dict[str, dict]:
+def _ledger_order_sums(compiled: Compiled, fetch, dialect: str) -> dict[str, dict]:
     """Per subject: points and each rule's total summed one value at a time in ledger order.
 
     The order of the reference's running sums: rows by time, then input
@@ -1054,7 +1083,7 @@ def _ledger_order_sums(compiled: Compiled, con) -> dict[str, dict]:
     """
     rules = compiled.plan.rules
     out = {}
-    for subject, entries in con.execute(compiled.ledger_order.sql("duckdb")).fetchall():
+    for subject, entries in fetch(compiled.ledger_order_sql(dialect))[1]:
         points = 0
         totals = [0] * len(rules)
         for row in entries:

@@ -1,0 +1,144 @@
+"""Parquet read, validated and scored by Spark itself: staging.py's queries in Spark SQL.
+
+Entry point: ``load(spec, plan, subjects, attributes_needed, columns) -> SparkLoad``.
+Spark reads the file (`spark.read.parquet`), the row within the file is the
+input position (`_metadata.row_index + 1`, the row DuckDB numbers), and the
+validation is staging.py's one set of rules rendered in the Spark dialect,
+so the reject messages are those of every other engine. Nothing of the
+events comes to the driver: ``SparkLoad.score`` runs the score query on the
+staged rows, and only the rejects and the per-subject rows are collected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ..columns import PLAIN, ColumnMap, ColumnsError
+from ..evaluator import Results
+from ..inputs import Reject
+from ..plan import Plan
+
+
+class SparkColumnarError(Exception):
+    """The input cannot be read at all (a missing file, a column the mapping cannot read)."""
+
+
+@dataclass
+class SparkLoad:
+    """What ``load`` staged: counts and rejects now, the scores on ``score``."""
+
+    spark: object
+    plan: Plan
+    layout: object
+    name: str
+    read: int
+    rejects: list[Reject]
+    accepted: int
+    subjects: dict = field(default_factory=dict)
+    expanded: int = 0
+
+    def latest(self) -> dt.datetime | None:
+        """The latest accepted event's instant (the default as-of)."""
+        from ..evaluator import UTC
+
+        us = self.spark.sql("SELECT max(at_us) AS m FROM events").collect()[0][0]
+        return None if us is None else dt.datetime(1970, 1, 1, tzinfo=UTC) + dt.timedelta(microseconds=us)
+
+    def first_lines(self) -> dict[str, str]:
+        """Each distinct subject with its first row (`file:row`), in input order: for the W082 look-alike check."""
+        rows = self.spark.sql("SELECT subject, min_by(line, pos) AS line FROM events GROUP BY subject "
+                              "ORDER BY min(pos)").collect()
+        return {subject: line for subject, line in rows}
+
+    def latest_line(self) -> str | None:
+        """Where the latest accepted event is, the first such in input order (as inputs.py finds it)."""
+        rows = self.spark.sql("SELECT line FROM events ORDER BY at_us DESC, pos LIMIT 1").collect()
+        return rows[0][0] if rows else None
+
+    def line_counts(self, as_of: dt.datetime) -> tuple[int, int] | None:
+        """(scored, after as-of) in rows when a row of a role event became several events, else None."""
+        from . import sqlengine
+
+        if not self.expanded:
+            return None
+        us = sqlengine._us(as_of)
+        scored, after = self.spark.sql(
+            f"SELECT count(DISTINCT CASE WHEN at_us <= {us} THEN line END), "
+            f"count(DISTINCT CASE WHEN at_us > {us} THEN line END) FROM events").collect()[0]
+        return scored, after
+
+    def score(self, as_of: dt.datetime | None) -> Results:
+        """The compiled query on the staged rows; raises SqlUnsupported or SqlFault as the DuckDB engine does."""
+        from ..evaluator import UTC
+        from . import spark, sqlengine
+
+        as_of = (as_of or self.latest() or dt.datetime(1970, 1, 1, tzinfo=UTC)).astimezone(UTC)
+        us = sqlengine._us(as_of)
+        after = self.spark.sql(f"SELECT count(*) FROM events WHERE at_us > {us}").collect()[0][0]
+        subject_table = sqlengine.arrow_subjects(self.plan, self.subjects, self.layout)
+        self.spark.createDataFrame(subject_table, schema=spark.spark_schema(subject_table)) \
+            .createOrReplaceTempView("subjects")
+        compiled = sqlengine.compile_query(self.plan, us, self.layout)
+
+        def fetch(query: str) -> tuple[list[str], list[tuple]]:
+            frame = self.spark.sql(query)
+            return list(frame.columns), [tuple(row) for row in frame.collect()]
+
+        return sqlengine.results_from_rows(compiled, fetch, "spark", as_of, self.accepted - after, after,
+                                           self.subjects)
+
+
+def load(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_needed: bool,
+         columns: ColumnMap | None = PLAIN) -> SparkLoad:
+    """Read one Parquet file with Spark, validate every row in Spark SQL and register ``events`` (cached)."""
+    from . import spark, staging
+
+    columns = columns or PLAIN
+    session = spark.session()
+    try:
+        frame = session.read.parquet(spec)
+        column_types = {name: kind.upper() for name, kind in frame.dtypes}
+        frame = frame.selectExpr("*", "_metadata.row_index + 1 AS __row")
+    except Exception as exc:  # noqa: BLE001 - Spark's AnalysisException for a missing or unreadable file
+        raise SparkColumnarError(f"{spec}: {str(exc).strip().splitlines()[0]}") from None
+    frame.createOrReplaceTempView("__raw")
+    known = None
+    if attributes_needed and subjects is not None:
+        session.createDataFrame([(s,) for s in subjects], "id string").createOrReplaceTempView("__known_subjects")
+        known = "__known_subjects"
+    name = spec.rsplit("/", 1)[-1]
+    raw = staging.RawTable("__raw", column_types, name, position="__row")
+    try:
+        staged = staging.stage(plan, raw, columns, subjects_relation=known, attributes_needed=attributes_needed,
+                               dialect="spark")
+    except ColumnsError as exc:
+        raise SparkColumnarError(f"{spec}: {exc}") from None
+    checked = session.sql(staged.checked.sql("spark")).cache()  # read by the events, the rejects and the counts
+    checked.createOrReplaceTempView("__checked")
+    events = session.sql(staged.events.sql("spark")).cache()
+    events.createOrReplaceTempView("events")
+    rejects = [Reject(f"{name}:{row}", problem, text)
+               for row, problem, text in session.sql(staged.rejects.sql("spark")).collect()]
+    if rejects:
+        rejects = _as_duckdb_words_them(spec, plan, subjects, attributes_needed, columns, rejects)
+    read, rows = session.sql("SELECT count(*), count_if(__problem IS NULL) FROM __checked").collect()[0]
+    accepted = events.count()
+    return SparkLoad(session, plan, staged.layout, name, read, rejects, accepted, subjects or {},
+                     expanded=accepted - rows)
+
+
+def _as_duckdb_words_them(spec: str, plan: Plan, subjects, attributes_needed: bool, columns: ColumnMap,
+                          rejects: list[Reject]) -> list[Reject]:
+    """The rejected rows' text as DuckDB writes it, so that --rejects is byte-identical on every engine.
+
+    Spark finds the same rows with the same reasons, but writes a row's JSON
+    (``to_json``: ISO instants, no nulls) and an instant inside a message
+    (``+11026-01-01 00:00:00``) in its own way. DuckDB validates the file
+    again for this (a scan, no events in Python); if it found other rows,
+    Spark's own rejects stay, so a difference shows rather than hides.
+    """
+    from . import sqlengine
+
+    by_duckdb = sqlengine.load_columnar(spec, plan, subjects, attributes_needed, columns=columns).rejects
+    return by_duckdb if [r.where for r in by_duckdb] == [r.where for r in rejects] else rejects
