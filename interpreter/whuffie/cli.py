@@ -264,14 +264,19 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
 
     if subjects_path is not None and is_stdin(subjects_path):
         _usage("--subjects - is not supported: standard input is for the events (give the subjects as a file)")
+    from .engines.spark_columnar import is_parquet_set
+
+    # several Parquet files (a glob or a directory) are read by Spark itself
+    parquet_set = engine == "spark" and events_path is not None and is_parquet_set(str(events_path))
     try:  # a FIFO or a device would hang the reader (ours or DuckDB's): refuse it before reading
         for given in (events_path, subjects_path):
-            if given is not None and not str(given).startswith("duckdb:"):
+            if given is not None and not str(given).startswith("duckdb:") and not (
+                    parquet_set and given is events_path):
                 check_input(given)
     except DataError as exc:
         _data_error(exc)
     if events_path is not None and not is_stdin(events_path) and (
-            is_columnar(str(events_path)) or text_log_on_duckdb(str(events_path), engine, ledger, only)):
+            parquet_set or is_columnar(str(events_path)) or text_log_on_duckdb(str(events_path), engine, ledger, only)):
         return _run_columnar(rules, str(events_path), subjects_path, as_of, rejects_path, only, ledger, engine,
                              verbose, ledger_sink, columns, sets)
 
@@ -1010,10 +1015,18 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
     if program.reads_attributes and subjects is None:
         _usage(f"the rules read {ruleset.subject_kind.name} attributes; give them with --subjects FILE")
     plan = lower(ruleset)
-    if engine == "spark" and only is None and not ledger and spec.lower().endswith(".parquet"):
+    from .engines.spark_columnar import is_parquet_set
+
+    several = is_parquet_set(spec)
+    if several and (only is not None or ledger):
+        _usage(f"{spec}: several Parquet files are read by Spark, which has no --subject or --ledger; "
+               "give one file")
+    if engine == "spark" and only is None and not ledger and (several or spec.lower().endswith(".parquet")):
         on_spark = _run_on_spark(loaded, program, plan, spec, subjects, as_of, rejects_path, verbose, columns, rules)
         if on_spark is not None:
             return on_spark
+        if several:  # DuckDB would number the rows of each file from 1: no position across the files
+            _usage(f"{spec}: Spark could not read these Parquet files (the note above says why)")
     try:
         with _progress(f"reading {spec}"):
             load = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes, only=only, columns=columns)
@@ -1091,7 +1104,8 @@ def _run_on_spark(loaded, program, plan, spec: str, subjects, as_of: str | None,
             with _progress(f"scoring {load.accepted} rows on Spark"):
                 results = load.score(instant)
         except Exception as exc:  # noqa: BLE001 - SqlUnsupported, SqlFault or a Spark error: never a wrong number
-            if not isinstance(exc, sqlengine.SqlFault) and load.accepted > engines.SPARK_HANDOVER_LIMIT:
+            several = spark_columnar.is_parquet_set(spec)  # the driver reads one file only: refused, never guessed
+            if several or not isinstance(exc, sqlengine.SqlFault) and load.accepted > engines.SPARK_HANDOVER_LIMIT:
                 note = exc.diagnostic() if isinstance(exc, sqlengine.SqlUnsupported) else engines.engine_error(
                     exc, "Spark could not run the query", "")
                 raise engines.SparkRefused(engines.refusal(note, load.accepted)) from None
