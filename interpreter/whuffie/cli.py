@@ -29,6 +29,7 @@ COLUMNS_OPTION = typer.Option(None, "--columns", metavar="KEY=COL,…", help="Re
 EXTRA_OPTION = typer.Option(None, "--extra", metavar="POLICY", help="Columns the rules do not declare: reject (the default) or ignore.")
 SET_OPTION = typer.Option([], "--set", metavar="NAME=VALUE", help="Give a param another value for this run (type-checked), e.g. --set tl3_min_days=40; repeatable.")
 SPARK_MASTER_OPTION = typer.Option(None, "--spark-master", metavar="URL", help="With --engine spark: the Spark master (default local[*]), e.g. spark://host:7077 or yarn.")
+SPARK_POSITION_OPTION = typer.Option(None, "--position", metavar="COLUMN", help="With --engine spark and a spark:db.table input: the column (or expression) of input order that breaks ties in time; default for a table of Parquet files: the file's rank and the row in it.")
 SPARK_CONF_OPTION = typer.Option([], "--spark-conf", metavar="KEY=VALUE", help="With --engine spark: a Spark setting, e.g. spark.executor.memory=4g; repeatable.")
 TYPES_OPTION = typer.Option(None, "--types", metavar="TYPE=CODE,…", help="Event types stored as codes: voted=2,answer_accepted=1, or a file of such lines (or a JSON object).")
 
@@ -264,10 +265,10 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
 
     if subjects_path is not None and is_stdin(subjects_path):
         _usage("--subjects - is not supported: standard input is for the events (give the subjects as a file)")
-    from .engines.spark_columnar import is_parquet_set
+    from .engines.spark_columnar import is_spark_only
 
-    # several Parquet files (a glob or a directory) are read by Spark itself
-    parquet_set = engine == "spark" and events_path is not None and is_parquet_set(str(events_path))
+    # several Parquet files (a glob or a directory) and a spark:db.table are read by Spark itself
+    parquet_set = engine == "spark" and events_path is not None and is_spark_only(str(events_path))
     try:  # a FIFO or a device would hang the reader (ours or DuckDB's): refuse it before reading
         for given in (events_path, subjects_path):
             if given is not None and not str(given).startswith("duckdb:") and not (
@@ -460,10 +461,11 @@ def score(
     output: Optional[Path] = typer.Option(None, "--output", metavar="PATH.parquet", help="Write the results here as Parquet instead of printing them (with --engine spark, written by Spark: a directory of part files)."),
     spark_master: Optional[str] = SPARK_MASTER_OPTION,
     spark_conf: list[str] = SPARK_CONF_OPTION,
+    position: Optional[str] = SPARK_POSITION_OPTION,
     set_: list[str] = SET_OPTION,
 ) -> None:
     """Score every subject: scores, tier, privileges and measures."""
-    _spark_settings(engine, spark_master, spark_conf)
+    _spark_settings(engine, spark_master, spark_conf, position, events)
     from . import report
 
     if format not in ("table", "csv", "json", "jsonl"):
@@ -1015,9 +1017,9 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
     if program.reads_attributes and subjects is None:
         _usage(f"the rules read {ruleset.subject_kind.name} attributes; give them with --subjects FILE")
     plan = lower(ruleset)
-    from .engines.spark_columnar import is_parquet_set
+    from .engines.spark_columnar import is_spark_only
 
-    several = is_parquet_set(spec)
+    several = is_spark_only(spec)
     if several and (only is not None or ledger):
         _usage(f"{spec}: several Parquet files are read by Spark, which has no --subject or --ledger; "
                "give one file")
@@ -1026,7 +1028,7 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
         if on_spark is not None:
             return on_spark
         if several:  # DuckDB would number the rows of each file from 1: no position across the files
-            _usage(f"{spec}: Spark could not read these Parquet files (the note above says why)")
+            _usage(f"{spec}: Spark could not read it (the note above says why)")
     try:
         with _progress(f"reading {spec}"):
             load = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes, only=only, columns=columns)
@@ -1104,7 +1106,7 @@ def _run_on_spark(loaded, program, plan, spec: str, subjects, as_of: str | None,
             with _progress(f"scoring {load.accepted} rows on Spark"):
                 results = load.score(instant)
         except Exception as exc:  # noqa: BLE001 - SqlUnsupported, SqlFault or a Spark error: never a wrong number
-            several = spark_columnar.is_parquet_set(spec)  # the driver reads one file only: refused, never guessed
+            several = spark_columnar.is_spark_only(spec)  # the driver reads one file only: refused, never guessed
             if several or not isinstance(exc, sqlengine.SqlFault) and load.accepted > engines.SPARK_HANDOVER_LIMIT:
                 note = exc.diagnostic() if isinstance(exc, sqlengine.SqlUnsupported) else engines.engine_error(
                     exc, "Spark could not run the query", "")
@@ -1570,12 +1572,20 @@ def _as_of_instant(as_of: str | None, ruleset):
         _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z), `now` or `today`")
 
 
-def _spark_settings(engine: str, master: str | None, conf: list[str]) -> None:
-    """Check --spark-master/--spark-conf and whether PySpark is there; the session is created on first use."""
+def _spark_settings(engine: str, master: str | None, conf: list[str], position: str | None = None,
+                    events=None) -> None:
+    """Check --spark-master/--spark-conf/--position and whether PySpark is there; the session is made on first use."""
+    table = events is not None and str(events).startswith("spark:")
     if engine != "spark":
         if master is not None or conf:
             _usage("--spark-master and --spark-conf need --engine spark")
+        if table:
+            _usage(f"{events}: a table in the Spark catalog is read with --engine spark")
+        if position is not None:
+            _usage("--position needs --engine spark and a spark:db.table input")
         return
+    if position is not None and not table:
+        _usage("--position is for a spark:db.table input (a file's rows are numbered by the file)")
     from .engines import spark
     from .report import escape_controls
 
@@ -1588,7 +1598,7 @@ def _spark_settings(engine: str, master: str | None, conf: list[str]) -> None:
     problem = spark.available()
     if problem is not None:
         _usage(problem)
-    spark.configure(master, settings)
+    spark.configure(master, settings, position)
 
 
 def _usage(message: str) -> None:

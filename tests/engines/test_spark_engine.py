@@ -263,3 +263,29 @@ def test_several_parquet_files_are_only_for_spark(tmp_path) -> None:
     result = whuffie("score", EXAMPLES / "stackoverflow" / "rules.whuf", lake, "--engine", "duckdb")
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_a_table_in_the_spark_catalog_is_scored_as_duckdb_scores_its_file(spark, tmp_path) -> None:
+    rules = EXAMPLES / "stackoverflow" / "rules.whuf"
+    whole = _parquet(tmp_path, "stackoverflow")
+    duck = whuffie("score", rules, whole, "--engine", "duckdb", "--format", "json")
+    assert duck.exit_code == 0, duck.output
+    rows = spark.read.parquet(str(whole))
+    # shuffled into 3 part files: the order is the --position column's
+    rows.selectExpr("*", "_metadata.row_index AS seq").repartition(3).write \
+        .option("path", str(tmp_path / "shuffled")).saveAsTable("shuffled_events")
+    # one part file, no position column: the rows are numbered by file and row within it
+    rows.coalesce(1).write.option("path", str(tmp_path / "plain")).saveAsTable("plain_events")
+    try:
+        by_column = whuffie("score", rules, "spark:shuffled_events", "--engine", "spark", "--position", "seq",
+                            "--format", "json")
+        by_file = whuffie("score", rules, "spark:default.plain_events", "--engine", "spark", "--format", "json")
+        assert by_column.exit_code == by_file.exit_code == 0, by_column.output + by_file.output
+        assert by_column.stdout == by_file.stdout == duck.stdout
+        unknown = whuffie("score", rules, "spark:no_such_table", "--engine", "spark")
+        assert unknown.exit_code == 2 and "no_such_table" in unknown.stderr and "Traceback" not in unknown.output
+    finally:
+        spark.sql("DROP TABLE IF EXISTS shuffled_events")
+        spark.sql("DROP TABLE IF EXISTS plain_events")
+    on_duckdb = whuffie("score", rules, "spark:shuffled_events", "--engine", "duckdb")
+    assert on_duckdb.exit_code == 2 and "--engine spark" in on_duckdb.stderr

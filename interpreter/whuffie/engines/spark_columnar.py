@@ -100,30 +100,48 @@ def is_parquet_set(spec: str) -> bool:
         any(c in spec for c in "*?[") and spec.lower().endswith(".parquet") or os.path.isdir(spec))
 
 
+def is_spark_only(spec: str) -> bool:
+    """Whether only Spark reads this events argument: several Parquet files, or a table ``spark:db.table``."""
+    return spec.startswith("spark:") or is_parquet_set(spec)
+
+
 def load(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_needed: bool,
-         columns: ColumnMap | None = PLAIN) -> SparkLoad:
-    """Read a Parquet file, glob or directory with Spark, validate every row in Spark SQL, register ``events``."""
+         columns: ColumnMap | None = PLAIN, position: str | None = None) -> SparkLoad:
+    """Read a Parquet file, glob, directory or ``spark:db.table`` with Spark, validate every row, register ``events``.
+
+    A table's position is ``position`` (a column or an expression of its
+    columns, as ``whuffie sql --position``); without one, a table stored as
+    Parquet files is numbered as several files are (file rank, row in file).
+    """
     from . import spark, staging
 
     columns = columns or PLAIN
+    position = position or spark.table_position()
     session = spark.session()
-    several = is_parquet_set(spec)
+    table = spec[len("spark:"):] if spec.startswith("spark:") else None
+    several = is_parquet_set(spec) or (table is not None and position is None)
     try:
-        frame = session.read.parquet(spec)
+        frame = session.table(table) if table is not None else session.read.parquet(spec)
         column_types = {name: kind.upper() for name, kind in frame.dtypes}
-        if several:
-            frame = _positions_across_files(session, frame)
-        else:
-            frame = frame.selectExpr("*", "_metadata.row_index + 1 AS __row")
     except Exception as exc:  # noqa: BLE001 - Spark's AnalysisException for a missing or unreadable file
         raise SparkColumnarError(f"{spec}: {str(exc).strip().splitlines()[0]}") from None
+    try:
+        if several:
+            frame = _positions_across_files(session, frame)
+        elif table is None:
+            frame, position = frame.selectExpr("*", "_metadata.row_index + 1 AS __row"), "__row"
+    except Exception as exc:  # noqa: BLE001 - a table that is not files (a view, a Hive table): no row numbers
+        detail = str(exc).strip().splitlines()[0]
+        raise SparkColumnarError(f"{spec}: the table's rows have no file and row number to order them "
+                                 f"({detail}); name a column of input order with --position") from None
     frame.createOrReplaceTempView("__raw")
     known = None
     if attributes_needed and subjects is not None:
         session.createDataFrame([(s,) for s in subjects], "id string").createOrReplaceTempView("__known_subjects")
         known = "__known_subjects"
-    name = spec.rstrip("/").rsplit("/", 1)[-1]
-    raw = staging.RawTable("__raw", column_types, name, position="__row", line="__line" if several else None)
+    name = table if table is not None else spec.rstrip("/").rsplit("/", 1)[-1]
+    raw = staging.RawTable("__raw", column_types, name, position="__row" if several else position,
+                           line="__line" if several else None)
     try:
         staged = staging.stage(plan, raw, columns, subjects_relation=known, attributes_needed=attributes_needed,
                                dialect="spark")
@@ -135,7 +153,7 @@ def load(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_nee
     events.createOrReplaceTempView("events")
     rejects = [Reject(line[0] if several else f"{name}:{line[0]}", problem, text)
                for *line, problem, text in _reject_rows(session.sql(staged.rejects.sql("spark")), several)]
-    if rejects and not several:  # DuckDB reads one file; for several, the text stays Spark's
+    if rejects and not several and table is None:  # DuckDB reads one file; otherwise the text stays Spark's
         rejects = _as_duckdb_words_them(spec, plan, subjects, attributes_needed, columns, rejects)
     read, rows = session.sql("SELECT count(*), count_if(__problem IS NULL) FROM __checked").collect()[0]
     accepted = events.count()
