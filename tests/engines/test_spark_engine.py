@@ -238,7 +238,7 @@ def test_a_lake_of_part_files_on_spark_scores_as_duckdb_on_one_file(spark, tmp_p
     assert duck.exit_code == 0, duck.output
     outputs = set()
     try:
-        for spec, split in ((lake, None), (f"{lake}/*.parquet", "4k"), (f"{lake}/", "1k")):
+        for spec, split in ((lake, None), (f"{lake}/*.parquet", "1k")):
             if split:  # other read splits and shuffles: the position is (file rank, row in file), not task order
                 spark.conf.set("spark.sql.files.maxPartitionBytes", split)
                 spark.conf.set("spark.sql.shuffle.partitions", "5")
@@ -252,7 +252,7 @@ def test_a_lake_of_part_files_on_spark_scores_as_duckdb_on_one_file(spark, tmp_p
         spark.conf.set("spark.sql.shuffle.partitions", "2")
     assert outputs == {duck.stdout}
     # the rejects name the part file and the row within it; the id given twice names where it was first
-    named = [line for line in on_spark.stderr.splitlines() if ".parquet:" in line]
+    named = [line for line in on_spark.stderr.splitlines() if line.startswith("part-")]
     assert len(named) == 2 and all(line.startswith("part-2.parquet:") for line in named), on_spark.stderr
     assert "(first at part-0.parquet:" in on_spark.stderr
     assert (tmp_path / "s.jsonl").read_text().count("\n") == 2
