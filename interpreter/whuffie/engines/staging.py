@@ -28,7 +28,9 @@ names a column that holds it (1-based; any increasing integers will do: a
 sequence number, or on Spark the row number within a file combined with the
 file's order). Without one, DuckDB numbers a table's rows by ``rowid`` (its
 insertion order); no other dialect has a row order, so they require it
-(``SqlUnsupported``).
+(``SqlUnsupported``). When the rows come from several files, the position is
+a combined number and ``RawTable.line`` names the column that says where
+each row is (`part-2.parquet:17`); messages and ``events.line`` use it.
 
 Times: an ``at`` column that is an instant (DuckDB ``TIMESTAMP WITH TIME ZONE``,
 Spark ``TIMESTAMP``) is that instant; a naive timestamp, a date, or a text
