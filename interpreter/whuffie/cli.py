@@ -31,6 +31,7 @@ COLUMNS_OPTION = typer.Option(None, "--columns", metavar="KEY=COL,…", help="Re
 EXTRA_OPTION = typer.Option(None, "--extra", metavar="POLICY", help="Columns the rules do not declare: reject (the default) or ignore.")
 SET_OPTION = typer.Option([], "--set", metavar="NAME=VALUE", help="Give a param another value for this run (type-checked), e.g. --set tl3_min_days=40; repeatable.")
 SPARK_MASTER_OPTION = typer.Option(None, "--spark-master", metavar="URL", help="With --engine spark: the Spark master (default local[*]), e.g. spark://host:7077 or yarn.")
+SPARK_POSITION_OPTION = typer.Option(None, "--position", metavar="COLUMN", help="With --engine spark and a spark:db.table input: the column (or expression) of input order that breaks ties in time; default for a table of Parquet files: the file's rank and the row in it.")
 SPARK_CONF_OPTION = typer.Option([], "--spark-conf", metavar="KEY=VALUE", help="With --engine spark: a Spark setting, e.g. spark.executor.memory=4g; repeatable.")
 TYPES_OPTION = typer.Option(None, "--types", metavar="TYPE=CODE,…", help="Event types stored as codes: voted=2,answer_accepted=1, or a file of such lines (or a JSON object).")
 
@@ -267,14 +268,19 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
 
     if subjects_path is not None and is_stdin(subjects_path):
         _usage("--subjects - is not supported: standard input is for the events (give the subjects as a file)")
+    from .engines.spark_columnar import is_spark_only
+
+    # several Parquet files (a glob or a directory) and a spark:db.table are read by Spark itself
+    parquet_set = engine == "spark" and events_path is not None and is_spark_only(str(events_path))
     try:  # a FIFO or a device would hang the reader (ours or DuckDB's): refuse it before reading
         for given in (events_path, subjects_path):
-            if given is not None and not str(given).startswith("duckdb:"):
+            if given is not None and not str(given).startswith("duckdb:") and not (
+                    parquet_set and given is events_path):
                 check_input(given)
     except DataError as exc:
         _data_error(exc)
     if events_path is not None and not is_stdin(events_path) and (
-            is_columnar(str(events_path)) or text_log_on_duckdb(str(events_path), engine, ledger, only)):
+            parquet_set or is_columnar(str(events_path)) or text_log_on_duckdb(str(events_path), engine, ledger, only)):
         return _run_columnar(rules, str(events_path), subjects_path, as_of, rejects_path, only, ledger, engine,
                              verbose, ledger_sink, columns, sets)
 
@@ -458,10 +464,11 @@ def score(
     output: Optional[Path] = typer.Option(None, "--output", metavar="PATH.parquet", help="Write the results here as Parquet instead of printing them (with --engine spark, written by Spark: a directory of part files)."),
     spark_master: Optional[str] = SPARK_MASTER_OPTION,
     spark_conf: list[str] = SPARK_CONF_OPTION,
+    position: Optional[str] = SPARK_POSITION_OPTION,
     set_: list[str] = SET_OPTION,
 ) -> None:
     """Score every subject: scores, tier, privileges and measures."""
-    _spark_settings(engine, spark_master, spark_conf)
+    _spark_settings(engine, spark_master, spark_conf, position, events)
     from . import report
 
     if format not in ("table", "csv", "json", "jsonl"):
@@ -1014,10 +1021,18 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
     if program.reads_attributes and subjects is None:
         _usage(f"the rules read {ruleset.subject_kind.name} attributes; give them with --subjects FILE")
     plan = lower(ruleset)
-    if engine == "spark" and only is None and not ledger and spec.lower().endswith(".parquet"):
+    from .engines.spark_columnar import is_spark_only
+
+    several = is_spark_only(spec)
+    if several and (only is not None or ledger):
+        _usage(f"{spec}: several Parquet files are read by Spark, which has no --subject or --ledger; "
+               "give one file")
+    if engine == "spark" and only is None and not ledger and (several or spec.lower().endswith(".parquet")):
         on_spark = _run_on_spark(loaded, program, plan, spec, subjects, as_of, rejects_path, verbose, columns, rules)
         if on_spark is not None:
             return on_spark
+        if several:  # DuckDB would number the rows of each file from 1: no position across the files
+            _usage(f"{spec}: Spark could not read it (the note above says why)")
     try:
         with _progress(f"reading {spec}"):
             load = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes, only=only, columns=columns)
@@ -1095,7 +1110,8 @@ def _run_on_spark(loaded, program, plan, spec: str, subjects, as_of: str | None,
             with _progress(f"scoring {load.accepted} rows on Spark"):
                 results = load.score(instant)
         except Exception as exc:  # noqa: BLE001 - SqlUnsupported, SqlFault or a Spark error: never a wrong number
-            if not isinstance(exc, sqlengine.SqlFault) and load.accepted > engines.SPARK_HANDOVER_LIMIT:
+            several = spark_columnar.is_spark_only(spec)  # the driver reads one file only: refused, never guessed
+            if several or not isinstance(exc, sqlengine.SqlFault) and load.accepted > engines.SPARK_HANDOVER_LIMIT:
                 note = exc.diagnostic() if isinstance(exc, sqlengine.SqlUnsupported) else engines.engine_error(
                     exc, "Spark could not run the query", "")
                 raise engines.SparkRefused(engines.refusal(note, load.accepted)) from None
@@ -1563,12 +1579,20 @@ def _as_of_instant(as_of: str | None, ruleset):
         _usage(f"--as-of {as_of!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or 2026-03-01T12:00:00Z), `now` or `today`")
 
 
-def _spark_settings(engine: str, master: str | None, conf: list[str]) -> None:
-    """Check --spark-master/--spark-conf and whether PySpark is there; the session is created on first use."""
+def _spark_settings(engine: str, master: str | None, conf: list[str], position: str | None = None,
+                    events=None) -> None:
+    """Check --spark-master/--spark-conf/--position and whether PySpark is there; the session is made on first use."""
+    table = events is not None and str(events).startswith("spark:")
     if engine != "spark":
         if master is not None or conf:
             _usage("--spark-master and --spark-conf need --engine spark")
+        if table:
+            _usage(f"{events}: a table in the Spark catalog is read with --engine spark")
+        if position is not None:
+            _usage("--position needs --engine spark and a spark:db.table input")
         return
+    if position is not None and not table:
+        _usage("--position is for a spark:db.table input (a file's rows are numbered by the file)")
     from .engines import spark
     from .report import escape_controls
 
@@ -1581,7 +1605,7 @@ def _spark_settings(engine: str, master: str | None, conf: list[str]) -> None:
     problem = spark.available()
     if problem is not None:
         _usage(problem)
-    spark.configure(master, settings)
+    spark.configure(master, settings, position)
 
 
 def _usage(message: str) -> None:

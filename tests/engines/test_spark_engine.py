@@ -209,3 +209,83 @@ def test_a_parquet_file_with_bad_rows_is_validated_by_spark_as_by_duckdb(spark, 
     assert on_spark.stderr.replace("spark.jsonl", "duck.jsonl") == duck.stderr
     assert "rejected 3" in on_spark.stderr
     assert (tmp_path / "spark.jsonl").read_bytes() == (tmp_path / "duck.jsonl").read_bytes()
+
+
+def _lake(tmp_path: Path) -> tuple[Path, Path]:
+    """The stackoverflow log with a bad row and an id given twice, as one Parquet file and as 3 part files."""
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE events AS SELECT * FROM read_json('{EXAMPLES / 'stackoverflow' / 'events.jsonl'}')")
+    con.execute("INSERT INTO events BY NAME SELECT * REPLACE ('no_such_type' AS type) FROM (SELECT * FROM events "
+                "LIMIT 1)").fetchall()
+    con.execute("INSERT INTO events BY NAME SELECT * FROM (SELECT * FROM events WHERE id IS NOT NULL LIMIT 1)")
+    con.execute("CREATE TABLE ordered AS SELECT *, row_number() OVER () AS n FROM (SELECT * FROM events ORDER BY rowid)")
+    whole = tmp_path / "whole.parquet"
+    con.execute(f"COPY (SELECT * EXCLUDE (n) FROM ordered ORDER BY n) TO '{whole}' (FORMAT parquet)").fetchall()
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    total = con.execute("SELECT count(*) FROM ordered").fetchall()[0][0]
+    bounds = [0, total // 3, 2 * total // 3, total]
+    for part, (low, high) in enumerate(zip(bounds, bounds[1:])):  # the names sort in the rows' order
+        con.execute(f"COPY (SELECT * EXCLUDE (n) FROM ordered WHERE n > {low} AND n <= {high} ORDER BY n) "
+                    f"TO '{lake / f'part-{part}.parquet'}' (FORMAT parquet)").fetchall()
+    return whole, lake
+
+
+def test_a_lake_of_part_files_on_spark_scores_as_duckdb_on_one_file(spark, tmp_path) -> None:
+    whole, lake = _lake(tmp_path)
+    rules = EXAMPLES / "stackoverflow" / "rules.whuf"
+    duck = whuffie("score", rules, whole, "--engine", "duckdb", "--format", "json", "--rejects", tmp_path / "d.jsonl")
+    assert duck.exit_code == 0, duck.output
+    outputs = set()
+    try:
+        for spec, split in ((lake, None), (f"{lake}/*.parquet", "1k")):
+            if split:  # other read splits and shuffles: the position is (file rank, row in file), not task order
+                spark.conf.set("spark.sql.files.maxPartitionBytes", split)
+                spark.conf.set("spark.sql.shuffle.partitions", "5")
+            on_spark = whuffie("score", rules, spec, "--engine", "spark", "--format", "json",
+                               "--rejects", tmp_path / "s.jsonl")
+            assert on_spark.exit_code == 0, on_spark.output
+            outputs.add(on_spark.stdout)
+            assert "rejected 2" in on_spark.stderr
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+        spark.conf.set("spark.sql.shuffle.partitions", "2")
+    assert outputs == {duck.stdout}
+    # the rejects name the part file and the row within it; the id given twice names where it was first
+    named = [line for line in on_spark.stderr.splitlines() if line.startswith("part-")]
+    assert len(named) == 2 and all(line.startswith("part-2.parquet:") for line in named), on_spark.stderr
+    assert "(first at part-0.parquet:" in on_spark.stderr
+    assert (tmp_path / "s.jsonl").read_text().count("\n") == 2
+
+
+def test_several_parquet_files_are_only_for_spark(tmp_path) -> None:
+    _, lake = _lake(tmp_path)
+    result = whuffie("score", EXAMPLES / "stackoverflow" / "rules.whuf", lake, "--engine", "duckdb")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_a_table_in_the_spark_catalog_is_scored_as_duckdb_scores_its_file(spark, tmp_path) -> None:
+    rules = EXAMPLES / "stackoverflow" / "rules.whuf"
+    whole = _parquet(tmp_path, "stackoverflow")
+    duck = whuffie("score", rules, whole, "--engine", "duckdb", "--format", "json")
+    assert duck.exit_code == 0, duck.output
+    rows = spark.read.parquet(str(whole))
+    # shuffled into 3 part files: the order is the --position column's
+    rows.selectExpr("*", "_metadata.row_index AS seq").repartition(3).write \
+        .option("path", str(tmp_path / "shuffled")).saveAsTable("shuffled_events")
+    # one part file, no position column: the rows are numbered by file and row within it
+    rows.coalesce(1).write.option("path", str(tmp_path / "plain")).saveAsTable("plain_events")
+    try:
+        by_column = whuffie("score", rules, "spark:shuffled_events", "--engine", "spark", "--position", "seq",
+                            "--format", "json")
+        by_file = whuffie("score", rules, "spark:default.plain_events", "--engine", "spark", "--format", "json")
+        assert by_column.exit_code == by_file.exit_code == 0, by_column.output + by_file.output
+        assert by_column.stdout == by_file.stdout == duck.stdout
+        unknown = whuffie("score", rules, "spark:no_such_table", "--engine", "spark")
+        assert unknown.exit_code == 2 and "no_such_table" in unknown.stderr and "Traceback" not in unknown.output
+    finally:
+        spark.sql("DROP TABLE IF EXISTS shuffled_events")
+        spark.sql("DROP TABLE IF EXISTS plain_events")
+    on_duckdb = whuffie("score", rules, "spark:shuffled_events", "--engine", "duckdb")
+    assert on_duckdb.exit_code == 2 and "--engine spark" in on_duckdb.stderr

@@ -34,7 +34,7 @@ _DEFAULT_CONF = {
     "spark.sql.optimizer.excludedRules": "org.apache.spark.sql.catalyst.optimizer.CollapseProject",
 }
 
-_settings: dict = {"master": "local[*]", "conf": {}}
+_settings: dict = {"master": "local[*]", "conf": {}, "position": None}
 _session = None
 
 
@@ -42,10 +42,16 @@ class SparkMissing(Exception):
     """PySpark (or Java) is not there: the message says how to install it."""
 
 
-def configure(master: str | None = None, conf: dict[str, str] | None = None) -> None:
-    """The master URL and extra settings of the session a run creates when none was given or is active."""
+def configure(master: str | None = None, conf: dict[str, str] | None = None, position: str | None = None) -> None:
+    """The master URL and extra settings of the session a run creates, and a ``spark:db.table``'s --position."""
     _settings["master"] = master or "local[*]"
     _settings["conf"] = dict(conf or {})
+    _settings["position"] = position
+
+
+def table_position() -> str | None:
+    """The column (or expression) of input order of a ``spark:db.table`` input, as --position gave it."""
+    return _settings["position"]
 
 
 def use_session(session) -> None:

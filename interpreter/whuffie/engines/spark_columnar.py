@@ -89,26 +89,59 @@ class SparkLoad:
                                            self.subjects)
 
 
+FILE_RANK_SHIFT = 2 ** 40  # rows per file a position leaves room for: (file rank, row within the file) in one BIGINT
+
+
+def is_parquet_set(spec: str) -> bool:
+    """Whether an events argument is several Parquet files for Spark: a glob (`events/*.parquet`) or a directory."""
+    import os
+
+    return not spec.startswith(("duckdb:", "spark:")) and (
+        any(c in spec for c in "*?[") and spec.lower().endswith(".parquet") or os.path.isdir(spec))
+
+
+def is_spark_only(spec: str) -> bool:
+    """Whether only Spark reads this events argument: several Parquet files, or a table ``spark:db.table``."""
+    return spec.startswith("spark:") or is_parquet_set(spec)
+
+
 def load(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_needed: bool,
-         columns: ColumnMap | None = PLAIN) -> SparkLoad:
-    """Read one Parquet file with Spark, validate every row in Spark SQL and register ``events`` (cached)."""
+         columns: ColumnMap | None = PLAIN, position: str | None = None) -> SparkLoad:
+    """Read a Parquet file, glob, directory or ``spark:db.table`` with Spark, validate every row, register ``events``.
+
+    A table's position is ``position`` (a column or an expression of its
+    columns, as ``whuffie sql --position``); without one, a table stored as
+    Parquet files is numbered as several files are (file rank, row in file).
+    """
     from . import spark, staging
 
     columns = columns or PLAIN
+    position = position or spark.table_position()
     session = spark.session()
+    table = spec[len("spark:"):] if spec.startswith("spark:") else None
+    several = is_parquet_set(spec) or (table is not None and position is None)
     try:
-        frame = session.read.parquet(spec)
+        frame = session.table(table) if table is not None else session.read.parquet(spec)
         column_types = {name: kind.upper() for name, kind in frame.dtypes}
-        frame = frame.selectExpr("*", "_metadata.row_index + 1 AS __row")
     except Exception as exc:  # noqa: BLE001 - Spark's AnalysisException for a missing or unreadable file
         raise SparkColumnarError(f"{spec}: {str(exc).strip().splitlines()[0]}") from None
+    try:
+        if several:
+            frame = _positions_across_files(session, frame)
+        elif table is None:
+            frame, position = frame.selectExpr("*", "_metadata.row_index + 1 AS __row"), "__row"
+    except Exception as exc:  # noqa: BLE001 - a table that is not files (a view, a Hive table): no row numbers
+        detail = str(exc).strip().splitlines()[0]
+        raise SparkColumnarError(f"{spec}: the table's rows have no file and row number to order them "
+                                 f"({detail}); name a column of input order with --position") from None
     frame.createOrReplaceTempView("__raw")
     known = None
     if attributes_needed and subjects is not None:
         session.createDataFrame([(s,) for s in subjects], "id string").createOrReplaceTempView("__known_subjects")
         known = "__known_subjects"
-    name = spec.rsplit("/", 1)[-1]
-    raw = staging.RawTable("__raw", column_types, name, position="__row")
+    name = table if table is not None else spec.rstrip("/").rsplit("/", 1)[-1]
+    raw = staging.RawTable("__raw", column_types, name, position="__row" if several else position,
+                           line="__line" if several else None)
     try:
         staged = staging.stage(plan, raw, columns, subjects_relation=known, attributes_needed=attributes_needed,
                                dialect="spark")
@@ -118,14 +151,47 @@ def load(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_nee
     checked.createOrReplaceTempView("__checked")
     events = session.sql(staged.events.sql("spark")).cache()
     events.createOrReplaceTempView("events")
-    rejects = [Reject(f"{name}:{row}", problem, text)
-               for row, problem, text in session.sql(staged.rejects.sql("spark")).collect()]
-    if rejects:
+    rejects = [Reject(line[0] if several else f"{name}:{line[0]}", problem, text)
+               for *line, problem, text in _reject_rows(session.sql(staged.rejects.sql("spark")), several)]
+    if rejects and not several and table is None:  # DuckDB reads one file; otherwise the text stays Spark's
         rejects = _as_duckdb_words_them(spec, plan, subjects, attributes_needed, columns, rejects)
     read, rows = session.sql("SELECT count(*), count_if(__problem IS NULL) FROM __checked").collect()[0]
     accepted = events.count()
     return SparkLoad(session, plan, staged.layout, name, read, rejects, accepted, subjects or {},
                      expanded=accepted - rows)
+
+
+def _reject_rows(frame, several: bool) -> list[tuple]:
+    """(where, message, record) of each rejected row: where is the row number, or `file:row` for several files."""
+    if several:
+        return [(line, message, record) for _, message, record, line in frame.collect()]
+    return [tuple(row) for row in frame.collect()]
+
+
+def _positions_across_files(session, frame):
+    """The rows of several files with a position (the file's rank in the sorted paths, then the row in it).
+
+    The position survives any partitioning: it is the file's place among
+    the sorted paths and ``_metadata.row_index``, never the order in which
+    Spark's tasks read. ``__line`` names the row in its own file (its path
+    under the files' common directory), as messages and rejects show it.
+    """
+    import os
+    from urllib.parse import unquote, urlparse
+
+    from pyspark.sql import functions as F
+
+    paths = sorted(row[0] for row in frame.select("_metadata.file_path").distinct().collect())
+    local = [unquote(urlparse(p).path) for p in paths]
+    base = os.path.commonpath([os.path.dirname(p) for p in local]) if local else ""
+    files = session.createDataFrame([(p, rank, os.path.relpath(q, base) if base else q)
+                                     for rank, (p, q) in enumerate(zip(paths, local))],
+                                    "__file string, __rank bigint, __label string")
+    rows = frame.selectExpr("*", "_metadata.file_path AS __file", "_metadata.row_index AS __row_index")
+    return rows.join(F.broadcast(files), "__file").selectExpr(
+        *[f"`{c}`" for c in frame.columns],
+        f"__rank * {FILE_RANK_SHIFT} + __row_index + 1 AS __row",
+        "concat(__label, ':', CAST(__row_index + 1 AS STRING)) AS __line")
 
 
 def _as_duckdb_words_them(spec: str, plan: Plan, subjects, attributes_needed: bool, columns: ColumnMap,

@@ -28,7 +28,9 @@ names a column that holds it (1-based; any increasing integers will do: a
 sequence number, or on Spark the row number within a file combined with the
 file's order). Without one, DuckDB numbers a table's rows by ``rowid`` (its
 insertion order); no other dialect has a row order, so they require it
-(``SqlUnsupported``).
+(``SqlUnsupported``). When the rows come from several files, the position is
+a combined number and ``RawTable.line`` names the column that says where
+each row is (`part-2.parquet:17`); messages and ``events.line`` use it.
 
 Times: an ``at`` column that is an instant (DuckDB ``TIMESTAMP WITH TIME ZONE``,
 Spark ``TIMESTAMP``) is that instant; a naive timestamp, a date, or a text
@@ -80,6 +82,9 @@ class RawTable:
     column_types: dict[str, str]  # raw column -> its SQL type name as the engine reports it (upper case)
     label: str  # name in messages: "events.parquet" -> "events.parquet:17"
     position: str | None = None  # column holding the 1-based input row number (None: DuckDB's rowid + 1)
+    # column naming each row as messages show it (`part-1.parquet:17`) when the rows come from several files,
+    # so that a position across files (file rank and row) never shows in a message; None: label:position
+    line: str | None = None
 
 
 @dataclass(frozen=True)
@@ -296,7 +301,7 @@ def stage(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, subjects_rel
     d = _Dialect(dialect, plan.timezone)
     rs = plan.ruleset
     with_roles = roles_of(rs)
-    table_columns = {c: d.type_name(t) for c, t in raw.column_types.items() if c != raw.position}
+    table_columns = {c: d.type_name(t) for c, t in raw.column_types.items() if c not in (raw.position, raw.line)}
     own, added = read_columns(table_columns, columns, bool(with_roles))
     column_types = columns.renamed_types(table_columns)
 
@@ -330,6 +335,8 @@ def stage(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, subjects_rel
     else:
         raise SqlUnsupported("a raw table without a position column in the Spark dialect (a Spark table has no "
                              "row order: name one with --position)")
+    if raw.line is not None:
+        items.append(_text(src(raw.line)).as_("__line", quoted=True))
     subject_source = (src(columns.source("subject")) if columns.source("subject") in table_columns
                       else exp.cast(exp.null(), "VARCHAR"))
     items.append(_text(subject_source.copy()).as_("__subject"))
@@ -486,9 +493,17 @@ def stage(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, subjects_rel
                                                         exp.Not(this=exp.Is(this=_col("id"), expression=exp.null()))),
                                                    _col("__row"))),
                            partition_by=[_text(_col("id"))])
-        ctes.append(("__first", exp.select(exp.Star(), first.as_("__first_row")).from_("__flagged")))
-        duplicate = _concat('duplicate id "', _text(_col("id")), f'" (first at {raw.label}:',
-                            _text(_col("__first_row")), ")")
+        first_items = [first.as_("__first_row")]
+        if raw.line is not None:  # where the first row is, in its own file
+            first_items.append(exp.Window(this=exp.ArgMin(this=_col("__line"), expression=_case(
+                _and(exp.Is(this=_col("__problem0"), expression=exp.null()),
+                     exp.Not(this=exp.Is(this=_col("id"), expression=exp.null()))), _col("__row"))),
+                partition_by=[_text(_col("id"))]).as_("__first_line"))
+            first_at = [_text(_col("__first_line"))]
+        else:
+            first_at = [_lit(f"{raw.label}:"), _text(_col("__first_row"))]
+        ctes.append(("__first", exp.select(exp.Star(), *first_items).from_("__flagged")))
+        duplicate = _concat('duplicate id "', _text(_col("id")), '" (first at ', *first_at, ")")
         problem = exp.Case(ifs=[exp.If(this=_and(exp.Is(this=_col("__problem0"), expression=exp.null()),
                                                  exp.GT(this=_col("__row"), expression=_col("__first_row"))),
                                        true=duplicate)], default=_col("__problem0"))
@@ -499,21 +514,23 @@ def stage(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, subjects_rel
     for name, select in ctes:
         checked = checked.with_(name, as_=select, copy=False)
 
-    events = _events(plan, d, layout, field_values, with_roles, role_columns, needed, raw.label, has_id)
+    events = _events(plan, d, layout, field_values, with_roles, role_columns, needed,
+                     None if raw.line is not None else raw.label, has_id)
     record_columns = [c for c in own] + ["__row"]
     rejects = exp.select(_col("__row").as_("row"), _col("__problem").as_("message"),
-                         d.json_text(record_columns).as_("record")).from_("__checked").where(
+                         d.json_text(record_columns).as_("record"),
+                         *([_col("__line").as_("line")] if raw.line is not None else [])).from_("__checked").where(
         exp.Not(this=exp.Is(this=_col("__problem"), expression=exp.null()))).order_by(_col("__row"))
     return Staging(checked, events, rejects, layout, tuple(record_columns))
 
 
 def _events(plan: Plan, d: _Dialect, layout, field_values: dict[str, exp.Expression], with_roles, role_columns,
-            needed: set[str] | None, label: str, has_id: bool) -> exp.Select:
+            needed: set[str] | None, label: str | None, has_id: bool) -> exp.Select:
     """The accepted rows of ``__checked`` as the score query's ``events`` (a role event's row once per role)."""
     want = (lambda c: True) if needed is None else (lambda c: c in needed)  # noqa: E731
     accepted = exp.Is(this=_col("__problem"), expression=exp.null())
     fields = [(c, v) for c, v in field_values.items() if want(c)]
-    line = _concat(f"{label}:", _text(_col("__row")))
+    line = _col("__line") if label is None else _concat(f"{label}:", _text(_col("__row")))  # None: RawTable.line
     base = []
     if want("id"):
         base.append((exp.Coalesce(this=_text(_col("id")), expressions=[line.copy()]) if has_id else line.copy()).as_("id"))
