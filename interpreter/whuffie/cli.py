@@ -12,7 +12,7 @@ import operator
 import re
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn, Optional
 
 import typer
 
@@ -316,12 +316,8 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
             results = engines.evaluate(engine, ruleset, load.events, subjects, instant, ledger=ledger, only=only,
                                        notes=lambda d: _print_diagnostics([d], {str(rules): loaded.source or ""}),
                                        progress=bar.update, ledger_sink=ledger_sink)
-    except EvaluationError as exc:
-        _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
-        raise typer.Exit(EXIT_ERRORS)
-    except engines.SparkRefused as exc:
-        _print_diagnostics([exc.diagnostic], {str(rules): loaded.source or ""})
-        raise typer.Exit(EXIT_ERRORS)
+    except (EvaluationError, engines.SparkRefused) as exc:
+        _scoring_failed(exc, rules, loaded)
     if instant is None and load.events:
         _warn_if_later_than_clock(results.as_of, max(load.events, key=operator.attrgetter("at")).line)
     _summary(events_path, load.read, None, results, len(load.rejects), rejects_path, _line_counts(load, results))
@@ -916,6 +912,15 @@ def report_command(
     raise typer.Exit(EXIT_OK)
 
 
+def _scoring_failed(exc, rules: Path, loaded) -> NoReturn:
+    """A fault (W090) or a Spark run refused (W091) while scoring: print it against the rule file, exit 1."""
+    from .evaluator import EvaluationError
+
+    diagnostics = exc.diagnostics if isinstance(exc, EvaluationError) else [exc.diagnostic]
+    _print_diagnostics(diagnostics, {str(rules): loaded.source or ""})
+    raise typer.Exit(EXIT_ERRORS)
+
+
 def _ledger_sink(ledger: Path | None, engine: str, events: Path, *inputs):
     """Check --ledger FILE; the DuckDB writer when the SQL engine will score, else None (the Python ledger)."""
     if ledger is None:
@@ -1069,12 +1074,8 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
             with _progress(f"scoring {load.accepted} rows") as bar:
                 results = engines.evaluate(engine, ruleset, load.events(), subjects, instant, ledger=ledger,
                                            notes=notes, progress=bar.update)
-    except EvaluationError as exc:
-        _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
-        raise typer.Exit(EXIT_ERRORS)
-    except engines.SparkRefused as exc:
-        _print_diagnostics([exc.diagnostic], {str(rules): loaded.source or ""})
-        raise typer.Exit(EXIT_ERRORS)
+    except (EvaluationError, engines.SparkRefused) as exc:
+        _scoring_failed(exc, rules, loaded)
     if instant is None and only is None:
         _warn_if_later_than_clock(results.as_of, sqlengine.latest_line(load) or spec)
     _summary(spec, load.read, only, results, len(load.rejects), rejects_path,
@@ -1122,12 +1123,8 @@ def _run_on_spark(loaded, program, plan, spec: str, subjects, as_of: str | None,
             columnar = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes, columns=columns)
             results = engines.evaluate("spark", ruleset, columnar.events(), subjects, instant, ledger=False,
                                        notes=notes)
-    except EvaluationError as exc:
-        _print_diagnostics(exc.diagnostics, {str(rules): loaded.source or ""})
-        raise typer.Exit(EXIT_ERRORS)
-    except engines.SparkRefused as exc:
-        _print_diagnostics([exc.diagnostic], {str(rules): loaded.source or ""})
-        raise typer.Exit(EXIT_ERRORS)
+    except (EvaluationError, engines.SparkRefused) as exc:
+        _scoring_failed(exc, rules, loaded)
     if instant is None:
         _warn_if_later_than_clock(results.as_of, load.latest_line() or spec)
     _summary(spec, load.read, None, results, len(load.rejects), rejects_path, load.line_counts(results.as_of))

@@ -80,14 +80,20 @@ def _bad_log(tmp_path: Path) -> Path:
     return log
 
 
-def test_bad_rows_are_rejected_as_on_duckdb_and_the_rejects_files_are_byte_identical(spark, tmp_path) -> None:
-    log = _bad_log(tmp_path)
-    rules = EXAMPLES / "stackoverflow" / "rules.whuf"
-    duck = whuffie("score", rules, log, "--engine", "duckdb", "--rejects", tmp_path / "duck.jsonl")
-    on_spark = whuffie("score", rules, log, "--engine", "spark", "--rejects", tmp_path / "spark.jsonl")
+def _scored_with_rejects_as_on_duckdb(rules: Path, events: Path, tmp_path: Path):
+    """Score with --rejects on both engines; the printed output and the count line must agree. The Spark run."""
+    duck = whuffie("score", rules, events, "--engine", "duckdb", "--rejects", tmp_path / "duck.jsonl")
+    on_spark = whuffie("score", rules, events, "--engine", "spark", "--rejects", tmp_path / "spark.jsonl")
     assert duck.exit_code == on_spark.exit_code == 0, on_spark.output
     assert on_spark.stdout == duck.stdout
     assert on_spark.stderr.replace("spark.jsonl", "duck.jsonl") == duck.stderr
+    return on_spark
+
+
+def test_bad_rows_are_rejected_as_on_duckdb_and_the_rejects_files_are_byte_identical(spark, tmp_path) -> None:
+    log = _bad_log(tmp_path)
+    rules = EXAMPLES / "stackoverflow" / "rules.whuf"
+    on_spark = _scored_with_rejects_as_on_duckdb(rules, log, tmp_path)
     assert (tmp_path / "spark.jsonl").read_bytes() == (tmp_path / "duck.jsonl").read_bytes()
     assert len((tmp_path / "spark.jsonl").read_text().splitlines()) == 3
     assert "rejected 3" in on_spark.stderr
@@ -202,11 +208,7 @@ def test_a_parquet_file_with_bad_rows_is_validated_by_spark_as_by_duckdb(spark, 
                    YEAR AS "at") FROM (SELECT * FROM events LIMIT 1)""").fetchall()
     con.execute(f"COPY (SELECT * FROM events ORDER BY rowid) TO '{parquet}' (FORMAT parquet)").fetchall()
     rules = EXAMPLES / "stackoverflow" / "rules.whuf"
-    duck = whuffie("score", rules, parquet, "--engine", "duckdb", "--rejects", tmp_path / "duck.jsonl")
-    on_spark = whuffie("score", rules, parquet, "--engine", "spark", "--rejects", tmp_path / "spark.jsonl")
-    assert duck.exit_code == on_spark.exit_code == 0, on_spark.output
-    assert on_spark.stdout == duck.stdout
-    assert on_spark.stderr.replace("spark.jsonl", "duck.jsonl") == duck.stderr
+    on_spark = _scored_with_rejects_as_on_duckdb(rules, parquet, tmp_path)
     assert "rejected 3" in on_spark.stderr
     assert (tmp_path / "spark.jsonl").read_bytes() == (tmp_path / "duck.jsonl").read_bytes()
 
