@@ -15,6 +15,7 @@ SQL; every method's CSV output must be byte-identical to the hand SQL's.
     .venv/bin/python benchmarks/bench_engines.py            # 1M events, 3 rounds
     .venv/bin/python benchmarks/bench_engines.py --sizes 1000000 10000000 --rounds 5
     .venv/bin/python benchmarks/bench_engines.py --in-process   # the old in-process breakdown
+    .venv/bin/python benchmarks/bench_engines.py --data /tmp/logs  # keep the generated logs for the next run
 """
 
 from __future__ import annotations
@@ -167,6 +168,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="round-robin rounds of the process benchmark")
     parser.add_argument("--in-process", action="store_true", help="the old in-process breakdown instead")
     parser.add_argument("--repeat", type=int, default=3, help="with --in-process: best of N")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="keep the generated logs in this folder and reuse them on later runs (same seed)")
     parser.add_argument("--skip-reference-above", type=int, default=2_000_000,
                         help="with --in-process: do not time the reference evaluator on larger logs")
     args = parser.parse_args()
@@ -174,7 +177,21 @@ def main() -> None:
         in_process(args)
     else:
         from bench_processes import run_processes
-        run_processes(args.sizes, args.rounds, RULES, generate)
+        run_processes(args.sizes, args.rounds, RULES, kept(generate, args.data))
+
+
+def kept(make, folder: Path | None):
+    """``make`` (count, folder) -> (jsonl, parquet), reusing the files already in ``folder`` when given."""
+    if folder is None:
+        return make
+
+    def reuse(count: int, _scratch: Path) -> tuple[Path, Path]:
+        folder.mkdir(parents=True, exist_ok=True)
+        jsonl, parquet = folder / f"events_{count}.jsonl", folder / f"events_{count}.parquet"
+        if not (jsonl.exists() and parquet.exists()):
+            return make(count, folder)
+        return jsonl, parquet
+    return reuse
 
 
 def in_process(args) -> None:
@@ -191,7 +208,7 @@ def in_process(args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             t0 = time.perf_counter()
-            jsonl, parquet = generate(size, Path(tmp))
+            jsonl, parquet = kept(generate, args.data)(size, Path(tmp))
             print(f"\n{size:,} events, {size // 50:,} users: generated in {time.perf_counter() - t0:.1f} s "
                   f"(JSONL {jsonl.stat().st_size / 1e6:.0f} MB, Parquet {parquet.stat().st_size / 1e6:.0f} MB)")
             rows = []
