@@ -1192,7 +1192,7 @@ def sql(
     plan = lower(loaded.ruleset)
     try:
         if table is None:
-            query = None if explain else sqlengine.compile_query(plan, as_of_us).sql(dialect, pretty=pretty)
+            query = None if explain else sqlengine.compile_query(plan, as_of_us, dialect=dialect).sql(dialect, pretty=pretty)
             if explain:
                 query = _explained(plan, None, None, column_map, as_of_us, None, None, rejects_query)
         else:

@@ -109,7 +109,7 @@ def evaluate(plan: Plan, events, subjects: dict[str, dict] | None = None,
     layout = sqlengine.layout_for(plan)
     event_table = sqlengine.arrow_events(plan, events, layout)  # the layout learns which number columns hold ints
     subject_table = sqlengine.arrow_subjects(plan, subjects, layout)
-    compiled = sqlengine.compile_query(plan, sqlengine._us(as_of), layout)
+    compiled = sqlengine.compile_query(plan, sqlengine._us(as_of), layout, dialect="spark")
     spark = session()
     for view, table in (("events", event_table), ("subjects", subject_table)):
         spark.createDataFrame(table, schema=spark_schema(table)).createOrReplaceTempView(view)

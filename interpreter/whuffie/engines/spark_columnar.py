@@ -79,7 +79,7 @@ class SparkLoad:
         subject_table = sqlengine.arrow_subjects(self.plan, self.subjects, self.layout)
         self.spark.createDataFrame(subject_table, schema=spark.spark_schema(subject_table)) \
             .createOrReplaceTempView("subjects")
-        compiled = sqlengine.compile_query(self.plan, us, self.layout)
+        compiled = sqlengine.compile_query(self.plan, us, self.layout, dialect="spark")
 
         def fetch(query: str) -> tuple[list[str], list[tuple]]:
             frame = self.spark.sql(query)

@@ -163,6 +163,8 @@ class Compiled:
 
 # dialects whose aggregates take no ORDER BY: an ordered float sum is folded over the sorted values
 _NO_ORDERED_AGGREGATES = {"spark", "spark2", "databricks", "hive"}
+# databases that copy a CTE's plan into every place that reads it: a layer must not read one layer twice
+_INLINES_EVERY_CTE = {"spark", "spark2", "databricks", "hive"}
 
 
 def _ordered_sum_as_fold(node: exp.Expression) -> exp.Expression:
@@ -195,13 +197,15 @@ def _partition(window: str | None) -> list[exp.Expression]:
 
 
 def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None = None,
-                  ledger: bool = False) -> Compiled:
+                  ledger: bool = False, dialect: str = "duckdb") -> Compiled:
     """Compile a plan to one query over ``events`` and ``subjects``; as-of default: the latest event.
 
     With ``ledger``, every pipeline level also leaves a snapshot of each rule's
     value on the row, and ``Compiled.ledger`` is the query of every firing
     with its cuts (sqlledger.py); the score query itself is unchanged.
+    ``dialect`` is the database the query is shaped for (it can still be printed in any).
     """
+    join_back = dialect not in _INLINES_EVERY_CTE
     memory = next((t for t in plan.ruleset.tiers.values() if n.has_memory(t)), None)
     if memory is not None:
         raise SqlUnsupported(f"tier {memory.name}, a tier with memory (it is decided at every point of the "
@@ -415,7 +419,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
             raise SqlUnsupported(f"a negative cap ({cap.label})", members[0].span)
         current = _barrier(layer, current, f"c{k}", members, value, kept, _partition(cap.window), cap.amount,
                            start=0, upper=True, whole=all(whole_rules[r.index] for r in members),
-                           monotone=all(nonneg[r.index] for r in members), slots=slots)
+                           monotone=all(nonneg[r.index] for r in members), slots=slots, join_back=join_back)
         snapshot({r.index: cap.label for r in members})
     if not ledger:  # no later level partitions by a calendar key: the bound's window sorts narrower rows
         carry[:] = [c for c in carry if c not in _WINDOW_COLUMN.values()]
@@ -431,7 +435,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
             raise SqlUnsupported(f"a running bound that starts outside itself (score {b.score})")
         current = _barrier(layer, current, "bound", plan.rules, value, kept, [_col("sk")], limit,
                            start=b.start, upper=upper, whole=all(whole_rules.values()),
-                           monotone=upper and all(nonneg.values()), slots=slots)
+                           monotone=upper and all(nonneg.values()), slots=slots, join_back=join_back)
         snapshot({r.index: f"{'ceiling' if upper else 'floor'} {fmt_amount(limit)} per event" for r in plan.rules})
 
     # 7. decay, then per subject: points, each rule's sum and firings, joined to the measures
@@ -718,7 +722,8 @@ class Slots:
 
 
 def _barrier(layer, current: str, name: str, members: list, value: dict, kept, partition: list[exp.Expression],
-             limit, start, upper: bool, whole: bool, monotone: bool = False, slots: Slots | None = None) -> str:
+             limit, start, upper: bool, whole: bool, monotone: bool = False, slots: Slots | None = None,
+             join_back: bool = True) -> str:
     """One barrier level: every member's value after a running sum bounded by ``limit``.
 
     Members that fire on one event are taken in declaration order, so the walk
@@ -731,6 +736,10 @@ def _barrier(layer, current: str, name: str, members: list, value: dict, kept, p
     simply max(0, cum_j - C), so the bounded sum is min(cum_j, C): one window.
     Each layer passes on only ``kept()`` (the carried columns and every rule's
     current value) and its own columns, so the windows sort narrow rows.
+    A window over some of the rows is joined back to the others (``join_back``),
+    or, where the database copies a CTE into each place that reads it (Spark:
+    a layer joined to itself would double the plan at every level), taken over
+    a partition of its own (the rows' flag is one more PARTITION BY key).
     """
     sign = 1 if upper else -1
     barrier = _num(sign * limit - sign * start)
@@ -764,9 +773,15 @@ def _barrier(layer, current: str, name: str, members: list, value: dict, kept, p
         # which no later column of theirs reads (the level rewrites members' slots only). Joining
         # the prefix back costs about what sorting the others would: worth it for at most half the types.
         on_members = exp.In(this=_col("tc"), expressions=[exp.Literal.number(c) for c in member_codes])
-        layer(f"{name}b", _joined_back(exp.select(*kept(), *[_col(x) for x in xs], _col(f"{name}_pb")).from_(f"{name}a"),
-                                       exp.select(_col("sk"), _col("pos"), pb).from_(f"{name}a").where(on_members),
-                                       f"{name}w"))
+        if join_back:
+            layer(f"{name}b", _joined_back(
+                exp.select(*kept(), *[_col(x) for x in xs], _col(f"{name}_pb")).from_(f"{name}a"),
+                exp.select(_col("sk"), _col("pos"), pb).from_(f"{name}a").where(on_members), f"{name}w"))
+        else:
+            members_apart = exp.Cast(this=_window(exp.Sum(this=row_total.copy()), [*partition, on_members]),
+                                     to=exp.DataType.build("BIGINT" if whole else "DOUBLE"))
+            pb = _case((on_members.copy(), _sub(members_apart, row_total.copy()))).as_(f"{name}_pb")
+            layer(f"{name}b", exp.select(*kept(), *[_col(x) for x in xs], pb).from_(f"{name}a"))
     else:
         layer(f"{name}b", exp.select(*kept(), *[_col(x) for x in xs], pb).from_(f"{name}a"))
     # C: the prefix after each step
@@ -798,11 +813,16 @@ def _barrier(layer, current: str, name: str, members: list, value: dict, kept, p
         if upper:
             layer(f"{name}e", exp.select(*kept(), _col(f"{name}_pb"), *[_col(c) for c in cs],
                                          prev_excess.as_(f"{name}_e")).from_(f"{name}d"))
-        else:
+        elif join_back:
             layer(f"{name}e", _joined_back(
                 exp.select(*kept(), _col(f"{name}_pb"), *[_col(c) for c in cs], _col(f"{name}_e")).from_(f"{name}d"),
                 exp.select(_col("sk"), _col("pos"), prev_excess.as_(f"{name}_e")).from_(f"{name}d").where(towards),
                 f"{name}r"))
+        else:
+            towards_apart = _greatest(exp.Literal.number(0), _coalesce0(
+                _window(exp.Max(this=_col(f"{name}_rowx")), [*partition, towards], upto_previous=True)))
+            layer(f"{name}e", exp.select(*kept(), _col(f"{name}_pb"), *[_col(c) for c in cs],
+                                         _case((towards.copy(), towards_apart)).as_(f"{name}_e")).from_(f"{name}d"))
         cols = kept() + [_col(f"{name}_e"), _sub(_col(f"{name}_pb"), _col(f"{name}_e")).as_(f"{name}_s")]
         for j in range(width):
             excess = _greatest(_col(f"{name}_e"), *[_sub(_col(cs[i]), barrier.copy()) for i in range(j + 1)])

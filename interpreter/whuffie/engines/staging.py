@@ -768,7 +768,7 @@ def raw_query(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, dialect:
         for name, select in checked_ctes + [("__checked", checked)]:
             query = query.with_(name, as_=select, copy=False)
         return query.sql(dialect=dialect, pretty=pretty)
-    compiled = compile_query(plan, as_of_us, layout)
+    compiled = compile_query(plan, as_of_us, layout, dialect=dialect)
     score = _renamed(compiled.query.copy(), {"events": "__events", "subjects": "__subjects"})
     read = {c.name for c in score.find_all(exp.Column)}
     staged = stage(plan, raw, columns, subjects_relation=known, attributes_needed=bool(attributes),
