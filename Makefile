@@ -29,10 +29,11 @@ test: $(BIN)/whuffie
 vsix:
 	cd editors/vscode && npm ci --no-audit --no-fund && npx vsce package
 
-# The fuzzers of tests/fuzz searching 12 times longer than in `make test` (about ten minutes)
+# The fuzzers of tests/fuzz (and the engine generator on Spark, where Java is) searching 12 times longer than in
+# `make test` (about ten minutes, and ten more for Spark)
 # (WHUFFIE_FUZZ_FACTOR=N to change), with fresh seeds on every run.
 fuzz: $(BIN)/whuffie
-	WHUFFIE_FUZZ=deep $(BIN)/python -m pytest tests/fuzz -q
+	WHUFFIE_FUZZ=deep $(BIN)/python -m pytest tests/fuzz tests/engines/test_spark_agree.py -q
 
 bench: $(BIN)/whuffie
 	$(BIN)/python benchmarks/bench_frontend.py

@@ -113,12 +113,73 @@ def evaluate(plan: Plan, events, subjects: dict[str, dict] | None = None,
     spark = session()
     for view, table in (("events", event_table), ("subjects", subject_table)):
         spark.createDataFrame(table, schema=spark_schema(table)).createOrReplaceTempView(view)
+    with Layered(spark) as layered:
+        return sqlengine.results_from_rows(compiled, layered.fetch, "spark", as_of, len(events) - after, after,
+                                           subjects)
 
-    def fetch(query: str) -> tuple[list[str], list[tuple]]:
-        frame = spark.sql(query)
+
+class Layered:
+    """Runs a query's WITH layers as Spark views, cutting the plan every few layers: ``fetch(sql) -> (names, rows)``.
+
+    Spark's analyzer resolves a chain of nested layers about one layer per
+    pass over the whole plan, so planning grows with the square of the depth,
+    and beyond 100 passes (``spark.sql.analyzer.maxIterations``) it gives up:
+    a rule set with ten caps has ~80 layers. Each layer becomes a view; once
+    a chain of views is ``PLAN_CUT`` layers deep, the last one is materialised
+    (``localCheckpoint``: its rows stay on the executors) and later layers plan
+    from its rows alone. Layers whose text is the same are run once, so the
+    ledger-order query reuses the score query's. The views are dropped on exit.
+    """
+
+    PLAN_CUT = 12
+
+    def __init__(self, spark) -> None:
+        self.spark = spark
+        self.views: dict[tuple[str, str], str] = {}  # (layer name, its text) -> view
+        self.depth: dict[str, int] = {}  # view -> layers above its last materialised ancestor
+
+    def __enter__(self) -> Layered:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for view in self.views.values():
+            self.spark.catalog.dropTempView(view)
+
+    def fetch(self, query: str) -> tuple[list[str], list[tuple]]:
+        import sqlglot
+        from sqlglot import exp
+
+        tree = sqlglot.parse_one(query, read="spark")
+        renamed: dict[str, str] = {}
+        layers = tree.args.get("with_")
+        tree.set("with_", None)
+        for cte in layers.expressions if layers else []:
+            body = _renamed(cte.this, renamed)
+            text = body.sql(dialect="spark")
+            key = (cte.alias, text)
+            if key not in self.views:
+                depth = 1 + max((self.depth.get(t.name, 0) for t in body.find_all(exp.Table)), default=0)
+                frame = self.spark.sql(text)
+                if depth >= self.PLAN_CUT:
+                    frame, depth = frame.localCheckpoint(), 0
+                view = f"__whuffie_layer{len(self.views)}_{cte.alias}"
+                frame.createOrReplaceTempView(view)
+                self.views[key], self.depth[view] = view, depth
+            renamed[cte.alias] = self.views[key]
+        frame = self.spark.sql(_renamed(tree, renamed).sql(dialect="spark"))
         return list(frame.columns), [tuple(row) for row in frame.collect()]
 
-    return sqlengine.results_from_rows(compiled, fetch, "spark", as_of, len(events) - after, after, subjects)
+
+def _renamed(tree, renamed: dict[str, str]):
+    """``tree`` (a copy) reading each layer of ``renamed`` from its view; an unaliased read keeps the layer's name."""
+    from sqlglot import exp
+
+    def swap(node):
+        if isinstance(node, exp.Table) and not node.args.get("db") and node.name in renamed:
+            alias = node.alias or node.name
+            return exp.alias_(exp.to_table(renamed[node.name]), alias, table=True)
+        return node
+    return tree.transform(swap)
 
 
 def spark_schema(table):

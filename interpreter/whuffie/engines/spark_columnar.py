@@ -80,13 +80,9 @@ class SparkLoad:
         self.spark.createDataFrame(subject_table, schema=spark.spark_schema(subject_table)) \
             .createOrReplaceTempView("subjects")
         compiled = sqlengine.compile_query(self.plan, us, self.layout, dialect="spark")
-
-        def fetch(query: str) -> tuple[list[str], list[tuple]]:
-            frame = self.spark.sql(query)
-            return list(frame.columns), [tuple(row) for row in frame.collect()]
-
-        return sqlengine.results_from_rows(compiled, fetch, "spark", as_of, self.accepted - after, after,
-                                           self.subjects)
+        with spark.Layered(self.spark) as layered:
+            return sqlengine.results_from_rows(compiled, layered.fetch, "spark", as_of, self.accepted - after, after,
+                                               self.subjects)
 
 
 FILE_RANK_SHIFT = 2 ** 40  # rows per file a position leaves room for: (file rank, row within the file) in one BIGINT
