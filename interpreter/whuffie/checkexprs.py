@@ -12,9 +12,20 @@ from .types import BOOL, DATE, DATETIME, DURATION, ERROR, INT, NUMBER, TEXT, TIE
 class ExprChecks(CheckerBase):
     """Typing expressions: literals, operators, calls, builtins."""
 
+    def __init__(self, program: n.Program) -> None:
+        super().__init__(program)
+        # node class -> its typing function, looked up once per composed checker class: a getattr per node
+        # (a bound method made for every one of the ~100,000 nodes of a large file) was a tenth of the check
+        cls = type(self)
+        table = _INFER_TABLES.get(cls)
+        if table is None:
+            table = _INFER_TABLES[cls] = {node: getattr(cls, name) for node, name in _INFER.items()}
+        self.typing = table
+
     def value(self, e: n.Expr, scope: Scope) -> Type:
         """The type of an expression whose value is used: a `T?` here is W024."""
-        t = self.infer(e, scope)
+        t = self.typing[type(e)](self, e, scope)  # infer(e, scope), inlined: this is called for most nodes
+        self.types[id(e)] = t
         if t.optional:
             return self.resolved(e, t)
         return t
@@ -34,12 +45,7 @@ class ExprChecks(CheckerBase):
         return t.required
 
     def infer(self, e: n.Expr, scope: Scope) -> Type:
-        # the typing method of each node class, looked up once per composed checker class: a getattr per
-        # node (a bound method made for every one of the ~100,000 nodes of a large file) was a tenth of the check
-        table = _INFER_TABLES.get(type(self))
-        if table is None:
-            table = _INFER_TABLES[type(self)] = {cls: getattr(type(self), name) for cls, name in _INFER.items()}
-        t = table[type(e)](self, e, scope)
+        t = self.typing[type(e)](self, e, scope)
         self.types[id(e)] = t
         return t
 
@@ -137,7 +143,7 @@ class ExprChecks(CheckerBase):
         if op in ("/", "%") and rt.numeric:
             self.divisor(e.right, scope)
         if result is not None:
-            return Type(result)
+            return _OF_BASE[result]
         left_ok = any(a == lt.base for a, _ in _ARITH[op])
         culprit = e.right if left_ok else e.left
         wanted = sorted({b for a, b in _ARITH[op] if a == lt.base}) if left_ok else \
@@ -352,6 +358,8 @@ def _arithmetic(op: str, a: str, b: str) -> str | None:
 def _amount(x: int | float) -> str:
     return f"{x:,}" if isinstance(x, int) and abs(x) < 10**30 else f"{x:g}"
 
+
+_OF_BASE = {t.base: t for t in (INT, NUMBER, DATE, DATETIME, DURATION)}  # the results of `_arithmetic`
 
 _LITERAL_TYPES = {n.String: TEXT, n.Bool: BOOL, n.Date: DATE, n.DateTime: DATETIME}
 
