@@ -126,6 +126,7 @@ class CheckerBase:
         self.owners: set[str] = set()
         self.kind: n.SubjectDecl | None = None
         self.fields_by_name: dict[int, dict[str, n.Field]] = {}  # id(event type) -> its fields (checkscope)
+        self.field_types: dict[int, Type] = {}  # id(field) -> its type (checkscope)
 
     def err(self, code: str, message: str, span: n.Span, hint: str | None = None) -> Type:
         self.diags.append(error(code, message, span, hint))

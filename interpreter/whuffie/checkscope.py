@@ -199,17 +199,12 @@ class ScopeChecks(CheckerBase):
         return None
 
     def field_type(self, f: n.Field) -> Type:
-        key = (f.type.name, f.optional)
-        t = _FIELD_TYPES.get(key)
+        t = self.field_types.get(id(f))  # a field is read once per use in every rule: its type made once
         if t is None:
             t = ty.type_named(f.type.name) or ERROR
-            t = _FIELD_TYPES[key] = t.maybe if f.optional else t
+            t = self.field_types[id(f)] = t.maybe if f.optional else t
         return t
 
     def is_subject_id(self, e: n.Expr) -> bool:
         return (self.kind is not None and isinstance(e, n.Attribute) and e.name == "id"
                 and isinstance(e.obj, n.Name) and e.obj.id == self.kind.name)
-
-
-# (type name, optional) -> the Type of a field declared so: the few combinations, made once
-_FIELD_TYPES: dict[tuple[str, bool], Type] = {}

@@ -97,44 +97,48 @@ def _role(cls: type) -> int:
     return role
 
 
-def declaration_expressions(decl) -> list[n.Expr]:
-    """The top-level expressions held anywhere inside a declaration (its clauses, bodies, values)."""
+def expressions_to_expand(decl, defs) -> list[n.Expr]:
+    """The top-level expressions held anywhere inside a declaration (its clauses, bodies, values) whose
+    expansion needs working out: those that call a def, or have more nodes than an expansion may.
+
+    Most expressions call no def: their expansion is the text itself, whose depth the parser bounds, so
+    only their node count matters, taken as they are found.
+    """
     found: list[n.Expr] = []
     pending = [decl]
-    roles = _ROLE
+    pop, push, roles = pending.pop, pending.extend, _ROLE
     while pending:
-        x = pending.pop()
+        x = pop()
         role = roles.get(type(x))
         if role is None:
             role = _role(type(x))
-        if role == _EXPRESSION:
-            found.append(x)
-        elif role == _SEQUENCE:
-            pending.extend(x)
+        if role == _SEQUENCE:
+            push(x)
         elif role == _NODE:
-            pending.extend(getattr(x, name) for name in _FIELD_NAMES[type(x)])
+            push(getattr(x, name) for name in _FIELD_NAMES[type(x)])
+        elif role == _EXPRESSION and not _plain_and_small(x, defs):
+            found.append(x)
     return found
 
 
-def _plain_size(root: n.Expr, defs) -> int | None:
-    """The node count of an expression that calls no def (its expansion is itself); None when it calls one."""
+def _plain_and_small(root: n.Expr, defs) -> bool:
+    """Whether an expression calls no def and has at most MAX_EXPANDED_NODES nodes (its expansion is itself)."""
     count = 0
     stack = [root]
-    pop, push, sub_expressions = stack.pop, stack.extend, SUB_EXPRESSIONS.get
-    call = n.Call
+    pop, push, sub_expressions, call = stack.pop, stack.extend, SUB_EXPRESSIONS.get, n.Call
     while stack:
         e = pop()
         count += 1
         kind = type(e)
         if kind is call:
             if e.func in defs:
-                return None
+                return False
             push(e.args)
         else:
             of = sub_expressions(kind)
             if of is not None:
                 push(of(e))
-    return count
+    return count <= MAX_EXPANDED_NODES
 
 
 class SizeChecks(CheckerBase):
@@ -152,12 +156,7 @@ class SizeChecks(CheckerBase):
         for item in self.program.items:
             if isinstance(item, (n.DefDecl, n.ImportDecl)):
                 continue
-            for expr in declaration_expressions(item):
-                # most expressions call no def: their expansion is the text itself, whose depth the parser
-                # bounds; only a size past the limit needs the full figures (and the diagnostic)
-                plain = _plain_size(expr, self.rs.defs)
-                if plain is not None and plain <= MAX_EXPANDED_NODES:
-                    continue
+            for expr in expressions_to_expand(item, self.rs.defs):
                 self.expand(expr, {}, item, f"{_kind_word(item)} {getattr(item, 'name', '')}".strip())
 
     def expand(self, root: n.Expr, params: dict[str, int], decl, what: str) -> Expansion:
