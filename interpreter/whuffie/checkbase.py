@@ -26,7 +26,7 @@ def suggest(name: str, candidates) -> str | None:
     return "did you mean " + " or ".join(f"`{c}`" for c in close) + "?"
 
 
-@dataclass
+@dataclass(slots=True)
 class Scope:
     """What an expression may read (decisions.md, "Names and scopes")."""
 

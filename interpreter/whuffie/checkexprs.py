@@ -133,9 +133,10 @@ class ExprChecks(CheckerBase):
         rt = self.value(e.right, scope)
         op = e.op
         if op in ("and", "or"):
-            for side, t in ((e.left, lt), (e.right, rt)):
-                if not t.has("bool"):
-                    self.err("W020", f"`{op}` needs bool operands, but this is {t}", side.span)
+            if lt.base not in _BOOL_OR_ERROR or rt.base not in _BOOL_OR_ERROR:
+                for side, t in ((e.left, lt), (e.right, rt)):
+                    if not t.has("bool"):
+                        self.err("W020", f"`{op}` needs bool operands, but this is {t}", side.span)
             return BOOL
         if lt.is_error or rt.is_error:
             return ERROR
@@ -172,7 +173,7 @@ class ExprChecks(CheckerBase):
             if not ok:
                 self.err("W020", f"cannot compare {a} with {b} using `{op}`", e.operands[i + 1].span,
                          self.compare_hint(a, b))
-        if scope.no_singling_out:
+        if scope.no_singling_out and any(type(x) is n.String for x in e.operands):  # else nothing to single out
             self.singling_out(e, list(e.operands), scope)
         return BOOL
 
@@ -359,6 +360,7 @@ def _amount(x: int | float) -> str:
     return f"{x:,}" if isinstance(x, int) and abs(x) < 10**30 else f"{x:g}"
 
 
+_BOOL_OR_ERROR = ("bool", "error")  # the bases Type.has("bool") accepts
 _OF_BASE = {t.base: t for t in (INT, NUMBER, DATE, DATETIME, DURATION)}  # the results of `_arithmetic`
 
 _LITERAL_TYPES = {n.String: TEXT, n.Bool: BOOL, n.Date: DATE, n.DateTime: DATETIME}

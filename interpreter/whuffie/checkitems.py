@@ -26,7 +26,8 @@ class ItemChecks(CheckerBase):
                 (" and " if len(missing) == 2 else "") + ("add `award <number>`" if award is None else "")
             self.err("W035", f"{what} has no `{'` and no `'.join(missing)}` clause", rule.name_span, hint)
         event = self.event_ref(on.event, what) if on else None
-        scope = Scope(what, rule.by, event=event, event_unknown=event is None, subject=True, now=True,
+        by = first.get(n.By)
+        scope = Scope(what, by.author.name if by else None, event=event, event_unknown=event is None, subject=True, now=True,
                       earlier=True)
         where = first.get(n.Where)
         if where is not None:
