@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from operator import attrgetter
 
 from . import nodes as n
 from .checkbase import SUB_EXPRESSIONS, CheckerBase, children
@@ -55,7 +56,7 @@ class Expansion:
 # it is nested in.
 _EXPRESSION, _SEQUENCE, _NODE, _LEAF = range(4)
 _ROLE: dict[type, int] = {}
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_FIELDS_OF: dict[type, tuple[bool, object]] = {}  # a _NODE class: (one field only, getter of its fields)
 
 # Annotations (as written in nodes.py) of values that hold no node.
 _PLAIN_ANNOTATIONS = frozenset({"str", "int", "float", "bool", "None", "tuple[str, ...]"})
@@ -89,7 +90,8 @@ def _role(cls: type) -> int:
             _ROLE[cls] = _NODE  # while its own fields are looked at (a node class that holds its own kind)
             names = tuple(f.name for f in dataclasses.fields(cls)
                           if f.name not in ("span", "name_span") and not _holds_no_node(str(f.type)))
-            _FIELD_NAMES[cls] = names
+            # one C call per node: a getter of the one field (the clause's expression), or of a tuple of them
+            _FIELDS_OF[cls] = (len(names) == 1, attrgetter(*names) if names else None)
             role = _NODE if names else _LEAF
         else:
             role = _LEAF
@@ -106,7 +108,7 @@ def expressions_to_expand(decl, defs) -> list[n.Expr]:
     """
     found: list[n.Expr] = []
     pending = [decl]
-    pop, push, roles = pending.pop, pending.extend, _ROLE
+    pop, push, append, roles = pending.pop, pending.extend, pending.append, _ROLE
     while pending:
         x = pop()
         role = roles.get(type(x))
@@ -115,7 +117,11 @@ def expressions_to_expand(decl, defs) -> list[n.Expr]:
         if role == _SEQUENCE:
             push(x)
         elif role == _NODE:
-            push(getattr(x, name) for name in _FIELD_NAMES[type(x)])
+            single, fields = _FIELDS_OF[type(x)]
+            if single:
+                append(fields(x))
+            else:
+                push(fields(x))
         elif role == _EXPRESSION and not _plain_and_small(x, defs):
             found.append(x)
     return found
