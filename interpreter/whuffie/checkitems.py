@@ -27,8 +27,8 @@ class ItemChecks(CheckerBase):
             self.err("W035", f"{what} has no `{'` and no `'.join(missing)}` clause", rule.name_span, hint)
         event = self.event_ref(on.event, what) if on else None
         by = first.get(n.By)
-        scope = Scope(what, by.author.name if by else None, event=event, event_unknown=event is None, subject=True, now=True,
-                      earlier=True)
+        scope = Scope(what, by.author.name if by else None, event=event, event_unknown=event is None, subject=True,
+                      now=True, earlier=True)
         where = first.get(n.Where)
         if where is not None:
             t = self.value(where.cond, scope)
