@@ -187,3 +187,36 @@ def test_expanded_figures_match_a_real_expansion(sources: dict[str, str]) -> Non
         figures = checker.expansions[name]
         assert figures.size == min(size, MAX_EXPANDED_NODES + 1)
         assert figures.depth >= depth
+
+
+def _every_expression(decl) -> list:
+    """The top-level expressions of a declaration, found by entering every field of every node."""
+    import dataclasses  # noqa: PLC0415
+
+    expression_types = tuple(n.Expr.__args__)
+    found, pending = [], [decl]
+    while pending:
+        x = pending.pop()
+        if isinstance(x, expression_types):
+            found.append(x)
+        elif isinstance(x, (tuple, list)):
+            pending.extend(x)
+        elif dataclasses.is_dataclass(x) and not isinstance(x, n.Span):
+            pending.extend(getattr(x, f.name) for f in dataclasses.fields(x) if f.name not in ("span", "name_span"))
+    return found
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("path", sorted(p.relative_to(ROOT) for p in (ROOT / "examples").rglob("*.whuf")), ids=str)
+def test_the_expression_walk_skips_only_nodes_that_hold_no_expression(path: Path, monkeypatch) -> None:
+    """The walk of the expansion bounds enters only the fields that can hold a node: it finds what a walk of
+    every field finds (here with every expression taken as one to expand)."""
+    from whuffie import checksize  # noqa: PLC0415
+
+    monkeypatch.setattr(checksize, "_plain_and_small", lambda root, defs: False)
+    parsed = parse((ROOT / path).read_text(encoding="utf-8"), str(path)).program
+    assert parsed is not None
+    for item in parsed.items:
+        assert [id(e) for e in checksize.expressions_to_expand(item, {})] == [id(e) for e in _every_expression(item)]

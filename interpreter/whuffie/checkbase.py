@@ -26,7 +26,7 @@ def suggest(name: str, candidates) -> str | None:
     return "did you mean " + " or ".join(f"`{c}`" for c in close) + "?"
 
 
-@dataclass
+@dataclass(slots=True)
 class Scope:
     """What an expression may read (decisions.md, "Names and scopes")."""
 
@@ -66,23 +66,24 @@ class DefInfo:
 
 
 def children(e: n.Expr):
-    if isinstance(e, n.Attribute):
-        return (e.obj,)
-    if isinstance(e, n.Call):
-        return e.args
-    if isinstance(e, n.Unary):
-        return (e.operand,)
-    if isinstance(e, (n.Binary, n.Coalesce)):
-        return (e.left, e.right)
-    if isinstance(e, n.Compare):
-        return e.operands
-    if isinstance(e, n.In):
-        return (e.value, *e.options)
-    if isinstance(e, n.If):
-        return (e.cond, e.then, e.orelse)
-    if isinstance(e, n.Of):
-        return (e.target,)
-    return ()
+    """The direct sub-expressions of an expression node, in source order (none for a leaf)."""
+    of = SUB_EXPRESSIONS.get(type(e))
+    return () if of is None else of(e)
+
+
+# one lookup per node instead of a chain of isinstance tests (most nodes are leaves, which went through all
+# of them); the node classes have no subclasses, so the exact class is the test
+SUB_EXPRESSIONS = {
+    n.Attribute: lambda e: (e.obj,),
+    n.Call: lambda e: e.args,
+    n.Unary: lambda e: (e.operand,),
+    n.Binary: lambda e: (e.left, e.right),
+    n.Coalesce: lambda e: (e.left, e.right),
+    n.Compare: lambda e: e.operands,
+    n.In: lambda e: (e.value, *e.options),
+    n.If: lambda e: (e.cond, e.then, e.orelse),
+    n.Of: lambda e: (e.target,),
+}
 
 
 def walk(e: n.Expr):
@@ -124,6 +125,8 @@ class CheckerBase:
         self.score_types: dict[str, Type] = {}
         self.owners: set[str] = set()
         self.kind: n.SubjectDecl | None = None
+        self.fields_by_name: dict[int, dict[str, n.Field]] = {}  # id(event type) -> its fields (checkscope)
+        self.field_types: dict[int, Type] = {}  # id(field) -> its type (checkscope)
 
     def err(self, code: str, message: str, span: n.Span, hint: str | None = None) -> Type:
         self.diags.append(error(code, message, span, hint))

@@ -20,6 +20,8 @@ class ChoiceChecks(CheckerBase):
         if self.kind is not None:
             attributes = {f.name: f.choices.values for f in self.kind.fields
                           if f.choices is not None and f.type.name == "text"}
+        if not attributes and not any(f.choices is not None for e in self.rs.events.values() for f in e.fields):
+            return  # no enumerated field anywhere: no literal can miss one (and no rule need be looked at)
         for rule in self.rs.rules.values():
             on = rule.first(n.On)
             fields = self.enumerations(self.rs.events.get(on.event.name)) if on is not None else {}

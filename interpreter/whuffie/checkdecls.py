@@ -169,28 +169,32 @@ class DeclChecks(CheckerBase):
         return t
 
     def provenance(self, decl, what: str, need_by: bool = True, need_because: bool = False) -> None:
-        by_clauses = decl.clauses_of(n.By)
-        authors = list(self.rs.authors)
-        if by_clauses:
-            author = by_clauses[0].author
+        by = decl.first(n.By)
+        if by is not None:
+            author = by.author
             if author.name in self.rs.authors:
                 self.owners.add(author.name)
             else:
+                authors = list(self.rs.authors)
                 hint = suggest(author.name, authors) or (
                     f"declare it first: author {author.name} \"Full Name\"" if not authors
                     else "declared authors: " + ", ".join(authors))
                 self.err("W013", f"{what} names an unknown author {author.name}", author.span, hint)
         elif need_by:
+            authors = list(self.rs.authors)
             hint = f"add `by <author>`, one of: {', '.join(authors)}" if authors else \
                 "declare an author and add `by <author>`"
             self.err("W030", f"{what} has no author: every {what.split()[0]} says who wrote it",
                      decl.name_span, hint)
-        if need_because and not decl.clauses_of(n.Because):
+        if need_because and decl.first(n.Because) is None:
             self.err("W031", f"{what} has no reason: add `because \"...\"`", decl.name_span,
                      "say why the rule exists, e.g. because \"On-time returns keep the shelves full\"")
         self.twice(decl, what, (n.By, n.Because))
 
     def twice(self, decl, what: str, kinds) -> None:
+        clauses = decl.clauses
+        if len({type(c) for c in clauses}) == len(clauses):
+            return  # no kind of clause is given twice (the usual case): one pass instead of one per kind
         for kind in kinds:
             clauses = decl.clauses_of(kind)
             for extra in clauses[1:]:

@@ -12,25 +12,40 @@ from .types import BOOL, DATE, DATETIME, DURATION, ERROR, INT, NUMBER, TEXT, TIE
 class ExprChecks(CheckerBase):
     """Typing expressions: literals, operators, calls, builtins."""
 
+    def __init__(self, program: n.Program) -> None:
+        super().__init__(program)
+        # node class -> its typing function, looked up once per composed checker class: a getattr per node
+        # (a bound method made for every one of the ~100,000 nodes of a large file) was a tenth of the check
+        cls = type(self)
+        table = _INFER_TABLES.get(cls)
+        if table is None:
+            table = _INFER_TABLES[cls] = {node: getattr(cls, name) for node, name in _INFER.items()}
+        self.typing = table
+
     def value(self, e: n.Expr, scope: Scope) -> Type:
         """The type of an expression whose value is used: a `T?` here is W024."""
-        t = self.infer(e, scope)
+        t = self.typing[type(e)](self, e, scope)  # infer(e, scope), inlined: this is called for most nodes
+        self.types[id(e)] = t
         if t.optional:
-            fallback = {"text": '""', "bool": "false", "int": "0", "number": "0", "tier": "<lowest tier>"}.get(
-                t.base, "<fallback>")
-            if isinstance(e, n.Name) and e.id in self.rs.measures:
-                hint = f"write {e.id} ?? {fallback}, or give measure {e.id} a `default {fallback}`"
-            elif isinstance(e, (n.Name, n.Attribute)):
-                label = e.id if isinstance(e, n.Name) else f"{getattr(e.obj, 'id', '…')}.{e.name}"
-                hint = f"write {label} ?? {fallback}"
-            else:
-                hint = f"add a fallback: (…) ?? {fallback}"
-            self.err("W024", f"this value may be none ({t}); resolve it with `??` before using it", e.span, hint)
-            return t.required
+            return self.resolved(e, t)
         return t
 
+    def resolved(self, e: n.Expr, t: Type) -> Type:
+        """W024 for a `T?` used as a value (the hint names the fallback to write), and the required type."""
+        fallback = {"text": '""', "bool": "false", "int": "0", "number": "0", "tier": "<lowest tier>"}.get(
+            t.base, "<fallback>")
+        if isinstance(e, n.Name) and e.id in self.rs.measures:
+            hint = f"write {e.id} ?? {fallback}, or give measure {e.id} a `default {fallback}`"
+        elif isinstance(e, (n.Name, n.Attribute)):
+            label = e.id if isinstance(e, n.Name) else f"{getattr(e.obj, 'id', '…')}.{e.name}"
+            hint = f"write {label} ?? {fallback}"
+        else:
+            hint = f"add a fallback: (…) ?? {fallback}"
+        self.err("W024", f"this value may be none ({t}); resolve it with `??` before using it", e.span, hint)
+        return t.required
+
     def infer(self, e: n.Expr, scope: Scope) -> Type:
-        t = getattr(self, _INFER[type(e)])(e, scope)
+        t = self.typing[type(e)](self, e, scope)
         self.types[id(e)] = t
         return t
 
@@ -118,9 +133,10 @@ class ExprChecks(CheckerBase):
         rt = self.value(e.right, scope)
         op = e.op
         if op in ("and", "or"):
-            for side, t in ((e.left, lt), (e.right, rt)):
-                if not t.has("bool"):
-                    self.err("W020", f"`{op}` needs bool operands, but this is {t}", side.span)
+            if lt.base not in _BOOL_OR_ERROR or rt.base not in _BOOL_OR_ERROR:
+                for side, t in ((e.left, lt), (e.right, rt)):
+                    if not t.has("bool"):
+                        self.err("W020", f"`{op}` needs bool operands, but this is {t}", side.span)
             return BOOL
         if lt.is_error or rt.is_error:
             return ERROR
@@ -128,7 +144,7 @@ class ExprChecks(CheckerBase):
         if op in ("/", "%") and rt.numeric:
             self.divisor(e.right, scope)
         if result is not None:
-            return Type(result)
+            return _OF_BASE[result]
         left_ok = any(a == lt.base for a, _ in _ARITH[op])
         culprit = e.right if left_ok else e.left
         wanted = sorted({b for a, b in _ARITH[op] if a == lt.base}) if left_ok else \
@@ -157,7 +173,7 @@ class ExprChecks(CheckerBase):
             if not ok:
                 self.err("W020", f"cannot compare {a} with {b} using `{op}`", e.operands[i + 1].span,
                          self.compare_hint(a, b))
-        if scope.no_singling_out:
+        if scope.no_singling_out and any(type(x) is n.String for x in e.operands):  # else nothing to single out
             self.singling_out(e, list(e.operands), scope)
         return BOOL
 
@@ -344,6 +360,9 @@ def _amount(x: int | float) -> str:
     return f"{x:,}" if isinstance(x, int) and abs(x) < 10**30 else f"{x:g}"
 
 
+_BOOL_OR_ERROR = ("bool", "error")  # the bases Type.has("bool") accepts
+_OF_BASE = {t.base: t for t in (INT, NUMBER, DATE, DATETIME, DURATION)}  # the results of `_arithmetic`
+
 _LITERAL_TYPES = {n.String: TEXT, n.Bool: BOOL, n.Date: DATE, n.DateTime: DATETIME}
 
 # Method names, looked up on the composed checker: _name and _attribute live in checkscope.
@@ -366,6 +385,9 @@ _INFER = {
     n.Of: "_of",
     n.Earlier: "_earlier",
 }
+
+# per composed checker class: node class -> its typing function (filled on first use by ExprChecks.infer)
+_INFER_TABLES: dict[type, dict[type, object]] = {}
 
 _BUILTINS = {
     "min": ExprChecks._min_max,

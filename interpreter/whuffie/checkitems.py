@@ -15,17 +15,21 @@ class ItemChecks(CheckerBase):
         what = f"rule {rule.name}"
         self.provenance(rule, what, need_because=True)
         self.twice(rule, what, (n.On, n.Where, n.Award, n.Decay, n.Once))
-        on = rule.first(n.On)
-        award = rule.first(n.Award)
+        first: dict[type, object] = {}  # the first clause of each kind, in one pass
+        for clause in rule.clauses:
+            first.setdefault(type(clause), clause)
+        on = first.get(n.On)
+        award = first.get(n.Award)
         missing = [w for w, c in (("on", on), ("award", award)) if c is None]
         if missing:
             hint = ("add `on <event>`" if on is None else "") + \
                 (" and " if len(missing) == 2 else "") + ("add `award <number>`" if award is None else "")
             self.err("W035", f"{what} has no `{'` and no `'.join(missing)}` clause", rule.name_span, hint)
         event = self.event_ref(on.event, what) if on else None
-        scope = Scope(what, rule.by, event=event, event_unknown=event is None, subject=True, now=True,
-                      earlier=True)
-        where = rule.first(n.Where)
+        by = first.get(n.By)
+        scope = Scope(what, by.author.name if by else None, event=event, event_unknown=event is None, subject=True,
+                      now=True, earlier=True)
+        where = first.get(n.Where)
         if where is not None:
             t = self.value(where.cond, scope)
             if not t.has("bool"):
@@ -37,9 +41,9 @@ class ItemChecks(CheckerBase):
             if not t.numeric:
                 self.err("W022", f"the award of {what} must be a number, but it is {t}", award.value.span,
                          "award an int or number, e.g. award 2 or award 3 * hours")
-            elif event is not None:
+            elif event is not None and n.Cap in first:
                 self.cap_can_cut(rule, award.value, scope)
-        for decay in rule.clauses_of(n.Decay):
+        for decay in rule.clauses_of(n.Decay) if n.Decay in first else ():
             if not self.duration_fits(decay.half_life):
                 continue
             if decay.half_life.seconds() <= 0:

@@ -64,10 +64,15 @@ class RangeChecks(CheckerBase):
                   "remove the cap; to limit a loss, bound the award (e.g. -min(days_late, 10)) "
                   "or give the score a running floor")
 
-    def atoms(self, cond: n.Expr, scope: Scope) -> list[tuple[object, object]]:
-        """A condition as conjunct atoms: (key, Interval) for comparisons with a constant, else (expr, None)."""
+    def atoms(self, cond: n.Expr, scope: Scope, ranged_only: bool = False) -> list[tuple[object, object]]:
+        """A condition as conjunct atoms: (key, Interval) for comparisons with a constant, else (expr, None).
+
+        ``ranged_only``: leave out the atoms without an interval (satisfiable reads no other).
+        """
         out: list[tuple[object, object]] = []
         for c in conjuncts(cond):
+            if ranged_only and type(c) is not n.Compare:
+                continue
             if isinstance(c, n.Compare):
                 for i, op in enumerate(c.ops):
                     a, b = c.operands[i], c.operands[i + 1]
@@ -82,7 +87,7 @@ class RangeChecks(CheckerBase):
                         rng = None
                     if rng is not None:
                         out.append((self.atom_key(key, scope), rng))
-                    else:
+                    elif not ranged_only:
                         out.append((n.Compare((a, b), (op,)), None))
             else:
                 out.append((c, None))
@@ -97,9 +102,7 @@ class RangeChecks(CheckerBase):
     def satisfiable(self, cond: n.Expr, scope: Scope, what: str) -> None:
         ranges: dict[object, ty.Interval] = {}
         declared: dict[object, n.Field] = {}
-        for key, rng in self.atoms(cond, scope):
-            if rng is None:
-                continue
+        for key, rng in self.atoms(cond, scope, ranged_only=True):
             f = self.event_field(scope.event, key[1]) if isinstance(key, tuple) else self.field_ref(key, scope)
             if key not in ranges:
                 base = ty.closed(f.range.low, f.range.high) if f is not None and f.range else ty.EVERYTHING

@@ -175,11 +175,17 @@ class ScopeChecks(CheckerBase):
         return self.err("W015", f"subject {self.kind.name if self.kind else '?'} has no attribute {name}", span,
                         suggest(name, names) or "its attributes: " + ", ".join(names))
 
-    @staticmethod
-    def event_field(event: n.EventDecl | None, name: str) -> n.Field | None:
+    def event_field(self, event: n.EventDecl | None, name: str) -> n.Field | None:
+        """The first field of that name of an event type (every name in a rule is looked up here first)."""
         if event is None:
             return None
-        return next((f for f in event.fields if f.name == name), None)
+        fields = self.fields_by_name.get(id(event))
+        if fields is None:
+            fields = {}
+            for f in event.fields:
+                fields.setdefault(f.name, f)
+            self.fields_by_name[id(event)] = fields
+        return fields.get(name)
 
     def field_ref(self, e: n.Expr, scope: Scope) -> n.Field | None:
         """The declared field an expression reads directly, if any."""
@@ -193,10 +199,11 @@ class ScopeChecks(CheckerBase):
         return None
 
     def field_type(self, f: n.Field) -> Type:
-        t = ty.type_named(f.type.name)
+        t = self.field_types.get(id(f))  # a field is read once per use in every rule: its type made once
         if t is None:
-            return ERROR
-        return t.maybe if f.optional else t
+            t = ty.type_named(f.type.name) or ERROR
+            t = self.field_types[id(f)] = t.maybe if f.optional else t
+        return t
 
     def is_subject_id(self, e: n.Expr) -> bool:
         return (self.kind is not None and isinstance(e, n.Attribute) and e.name == "id"

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from operator import attrgetter
 
 from . import nodes as n
-from .checkbase import CheckerBase, children
+from .checkbase import SUB_EXPRESSIONS, CheckerBase, children
 from .limits import MAX_DEPTH, MAX_EXPANDED_NODES
 
 _EXPR_TYPES = tuple(getattr(n.Expr, "__args__", ()))
@@ -50,10 +51,32 @@ class Expansion:
 
 
 # How the walk below treats each class it meets, decided once per class: an expression (collected),
-# a sequence (entered), another AST node (its fields entered, spans and plain values not), or a leaf.
+# a sequence (entered), another AST node (the fields that can hold one entered), or a leaf: a plain value,
+# or a node whose fields hold plain values only (an Ident, a `by` clause, a field declaration), whatever
+# it is nested in.
 _EXPRESSION, _SEQUENCE, _NODE, _LEAF = range(4)
 _ROLE: dict[type, int] = {}
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_FIELDS_OF: dict[type, tuple[bool, object]] = {}  # a _NODE class: (one field only, getter of its fields)
+
+# Annotations (as written in nodes.py) of values that hold no node.
+_PLAIN_ANNOTATIONS = frozenset({"str", "int", "float", "bool", "None", "tuple[str, ...]"})
+
+
+def _holds_no_node(annotation: str) -> bool:
+    """Whether a field so annotated holds plain values only, or nodes that themselves hold plain values only.
+
+    Anything not recognised (an expression, a union of clauses, a forward reference) may hold a node.
+    """
+    for part in annotation.split("|"):
+        part = part.strip()
+        if part in _PLAIN_ANNOTATIONS:
+            continue
+        if part.startswith("tuple[") and part.endswith(", ...]"):
+            part = part[len("tuple["):-len(", ...]")]
+        cls = getattr(n, part, None)
+        if not (isinstance(cls, type) and _role(cls) == _LEAF):
+            return False
+    return True
 
 
 def _role(cls: type) -> int:
@@ -64,44 +87,64 @@ def _role(cls: type) -> int:
         elif issubclass(cls, (tuple, list)):
             role = _SEQUENCE
         elif dataclasses.is_dataclass(cls) and cls is not n.Span:
-            role = _NODE
-            _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls)
-                                      if f.name not in ("span", "name_span"))
+            _ROLE[cls] = _NODE  # while its own fields are looked at (a node class that holds its own kind)
+            names = tuple(f.name for f in dataclasses.fields(cls)
+                          if f.name not in ("span", "name_span") and not _holds_no_node(str(f.type)))
+            # one C call per node: a getter of the one field (the clause's expression), or of a tuple of them
+            _FIELDS_OF[cls] = (len(names) == 1, attrgetter(*names) if names else None)
+            role = _NODE if names else _LEAF
         else:
             role = _LEAF
         _ROLE[cls] = role
     return role
 
 
-def declaration_expressions(decl) -> list[n.Expr]:
-    """The top-level expressions held anywhere inside a declaration (its clauses, bodies, values)."""
+def expressions_to_expand(decl, defs) -> list[n.Expr]:
+    """The top-level expressions held anywhere inside a declaration (its clauses, bodies, values) whose
+    expansion needs working out: those that call a def, or have more nodes than an expansion may.
+
+    Most expressions call no def: their expansion is the text itself, whose depth the parser bounds, so
+    only their node count matters, taken as they are found.
+    """
     found: list[n.Expr] = []
     pending = [decl]
+    pop, push, append, roles = pending.pop, pending.extend, pending.append, _ROLE
     while pending:
-        x = pending.pop()
-        role = _ROLE.get(type(x))
+        x = pop()
+        role = roles.get(type(x))
         if role is None:
             role = _role(type(x))
-        if role == _EXPRESSION:
-            found.append(x)
-        elif role == _SEQUENCE:
-            pending.extend(x)
+        if role == _SEQUENCE:
+            push(x)
         elif role == _NODE:
-            pending.extend(getattr(x, name) for name in _FIELD_NAMES[type(x)])
+            single, fields = _FIELDS_OF[type(x)]
+            if single:
+                append(fields(x))
+            else:
+                push(fields(x))
+        elif role == _EXPRESSION and not _plain_and_small(x, defs):
+            found.append(x)
     return found
 
 
-def _plain_size(root: n.Expr, defs) -> int | None:
-    """The node count of an expression that calls no def (its expansion is itself); None when it calls one."""
+def _plain_and_small(root: n.Expr, defs) -> bool:
+    """Whether an expression calls no def and has at most MAX_EXPANDED_NODES nodes (its expansion is itself)."""
     count = 0
     stack = [root]
+    pop, push, sub_expressions, call = stack.pop, stack.extend, SUB_EXPRESSIONS.get, n.Call
     while stack:
-        e = stack.pop()
-        if isinstance(e, n.Call) and e.func in defs:
-            return None
+        e = pop()
         count += 1
-        stack.extend(children(e))
-    return count
+        kind = type(e)
+        if kind is call:
+            if e.func in defs:
+                return False
+            push(e.args)
+        else:
+            of = sub_expressions(kind)
+            if of is not None:
+                push(of(e))
+    return count <= MAX_EXPANDED_NODES
 
 
 class SizeChecks(CheckerBase):
@@ -119,14 +162,8 @@ class SizeChecks(CheckerBase):
         for item in self.program.items:
             if isinstance(item, (n.DefDecl, n.ImportDecl)):
                 continue
-            label = f"{_kind_word(item)} {getattr(item, 'name', '')}".strip()
-            for expr in declaration_expressions(item):
-                # most expressions call no def: their expansion is the text itself, whose depth the parser
-                # bounds; only a size past the limit needs the full figures (and the diagnostic)
-                plain = _plain_size(expr, self.rs.defs)
-                if plain is not None and plain <= MAX_EXPANDED_NODES:
-                    continue
-                self.expand(expr, {}, item, label)
+            for expr in expressions_to_expand(item, self.rs.defs):
+                self.expand(expr, {}, item, f"{_kind_word(item)} {getattr(item, 'name', '')}".strip())
 
     def expand(self, root: n.Expr, params: dict[str, int], decl, what: str) -> Expansion:
         """The expansion of one expression, post-order over an explicit stack (no Python recursion)."""

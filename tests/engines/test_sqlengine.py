@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlglot
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from whuffie import engines, evaluator, report
@@ -280,6 +281,33 @@ def test_explain_on_parquet_reads_only_the_subject_and_gives_the_same_ledger(par
     for entry in a["ledger"] + b["ledger"]:
         entry.pop("line")  # the input's name differs
     assert a == b
+
+
+_INSTANTS = st.one_of(st.none(), st.sampled_from(["infinity", "-infinity"]),
+                     st.datetimes(min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 30)).map(
+                         lambda t: t.isoformat() + "+00"))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(_INSTANTS, max_size=6), st.sampled_from(["TIMESTAMPTZ", "VARCHAR", "TIMESTAMP"]))
+@example(["infinity", "2026-01-01T00:00:00+00"], "TIMESTAMPTZ")
+@example(["-infinity", None], "TIMESTAMPTZ")
+@example([], "TIMESTAMPTZ")
+def test_the_default_as_of_of_a_parquet_file_is_the_max_of_every_row_cast(tmp_path_factory, instants, column_type):
+    # latest_at answers a TIMESTAMPTZ column from the row-group statistics: it must agree with the cast of
+    # every row (the definition), infinities (whose epoch is NULL) and empty columns included
+    import duckdb
+
+    path = tmp_path_factory.mktemp("latest") / "e.parquet"
+    con = sqlengine.connect()
+    values = ", ".join("(NULL)" if t is None else f"(CAST('{t}' AS {column_type}))" for t in instants) or "(NULL)"
+    where = "" if instants else " WHERE false"
+    con.execute(f'COPY (SELECT CAST(v AS {column_type}) AS "at" FROM (VALUES {values}) x(v){where}) '
+                f"TO '{path}' (FORMAT parquet)").fetchall()
+    expected = con.execute(f"""SELECT max(epoch_us(TRY_CAST("at" AS TIMESTAMPTZ))) FROM read_parquet('{path}')""")
+    expected = expected.fetchall()[0][0]
+    got = sqlengine.latest_at(str(path), duckdb.connect())
+    assert (None if got is None else sqlengine._us(got)) == expected
 
 
 # ---------------------------------------------------------------- the CLI

@@ -1410,5 +1410,27 @@ def latest_at(spec: str, con, columns: ColumnMap = PLAIN) -> dt.datetime | None:
         source = f'source_db."{_ident(table)}"'
     else:
         source = f"read_parquet('{_quote(spec)}')"
-    latest = con.execute(f'SELECT max(epoch_us(TRY_CAST("{at}" AS TIMESTAMPTZ))) FROM {source}').fetchall()[0][0]
+    latest = _latest_from_statistics(con, source, at)
+    if latest is _UNKNOWN:
+        latest = con.execute(f'SELECT max(epoch_us(TRY_CAST("{at}" AS TIMESTAMPTZ))) FROM {source}').fetchall()[0][0]
     return None if latest is None else EPOCH + dt.timedelta(microseconds=latest)
+
+
+_UNKNOWN = object()
+
+
+def _latest_from_statistics(con, source: str, at: str):
+    """latest_at's value without a scan, when the column is a TIMESTAMPTZ: ``max`` of the column itself.
+
+    DuckDB answers it from the Parquet row-group statistics (a 10M-row file: 0.02 s, against 0.15-0.25 s
+    for the cast of every row). The cast is then the identity and epoch_us keeps the order, so the two
+    agree, except that epoch_us of ±infinity is NULL (so ignored by the scan's max): when the column's
+    max is infinite the scan is made after all (_UNKNOWN), as for any other type of column.
+    """
+    described = con.execute(f'DESCRIBE SELECT "{at}" FROM {source}').fetchall()
+    if described[0][1] != "TIMESTAMP WITH TIME ZONE":
+        return _UNKNOWN
+    latest, finite = con.execute(f'SELECT epoch_us(max("{at}")), isfinite(max("{at}")) FROM {source}').fetchall()[0]
+    if finite is None:  # no time at all (no rows, or every one NULL): so the scan's max is NULL too
+        return None
+    return latest if finite else _UNKNOWN
