@@ -88,8 +88,12 @@ def session():
         raise SparkMissing(problem)
     from pyspark.sql import SparkSession
 
+    from pathlib import Path
+
     builder = SparkSession.builder.master(_settings["master"]).appName("whuffie")
-    for key, value in {**_DEFAULT_CONF, **_settings["conf"]}.items():
+    # the driver's JVM starts with these (PySpark passes them to spark-submit): its log says errors only
+    quiet = f"-Dlog4j2.configurationFile={(Path(__file__).parent / 'spark_log4j2.properties').as_uri()}"
+    for key, value in {**_DEFAULT_CONF, "spark.driver.extraJavaOptions": quiet, **_settings["conf"]}.items():
         builder = builder.config(key, value)
     _session = builder.getOrCreate()
     _session.sparkContext.setLogLevel("ERROR")
