@@ -92,6 +92,9 @@ class Staging:
     """The staging queries of one raw table (module docstring); ``layout`` describes ``events``."""
 
     checked: exp.Select
+    # the rows of ``checked`` when none has a problem (``__problem`` NULL, no checks computed): what
+    # ``__checked`` can be once an aggregate over ``checked`` found nothing to reject
+    clean: exp.Select
     events: exp.Select
     rejects: exp.Select
     layout: object  # sqlengine.Layout: the field columns of events, and which number columns hold ints
@@ -511,8 +514,12 @@ def stage(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, subjects_rel
     else:
         problem, last = _col("__problem0"), "__flagged"
     checked = exp.select(exp.Star(), problem.as_("__problem")).from_(last)
+    clean = exp.select(exp.Star(), exp.cast(exp.null(), "VARCHAR").as_("__problem")).from_(
+        "__valued" if valued else "__source")
     for name, select in ctes:
-        checked = checked.with_(name, as_=select, copy=False)
+        checked = checked.with_(name, as_=select.copy(), copy=False)
+        if name in ("__source", "__valued"):
+            clean = clean.with_(name, as_=select, copy=False)
 
     events = _events(plan, d, layout, field_values, with_roles, role_columns, needed,
                      None if raw.line is not None else raw.label, has_id)
@@ -521,7 +528,7 @@ def stage(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, subjects_rel
                          d.json_text(record_columns).as_("record"),
                          *([_col("__line").as_("line")] if raw.line is not None else [])).from_("__checked").where(
         exp.Not(this=exp.Is(this=_col("__problem"), expression=exp.null()))).order_by(_col("__row"))
-    return Staging(checked, events, rejects, layout, tuple(record_columns))
+    return Staging(checked, clean, events, rejects, layout, tuple(record_columns))
 
 
 def _events(plan: Plan, d: _Dialect, layout, field_values: dict[str, exp.Expression], with_roles, role_columns,
