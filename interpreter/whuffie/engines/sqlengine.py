@@ -226,7 +226,9 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     # events up to as-of with the subject's attributes
     distinct = exp.select(_col("subject")).from_("events").group_by(_col("subject"))
     key = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[exp.Ordered(this=_col("subject"))]))
-    layer("keys", exp.select(_col("subject"), key.as_("sk")).from_(exp.alias_(exp.Subquery(this=distinct), "d")))
+    # 32-bit keys (and calendar keys, in ev): every window sorts and carries them, 4 bytes a row less each
+    layer("keys", exp.select(_col("subject"), exp.cast(key, "INT").as_("sk"))
+          .from_(exp.alias_(exp.Subquery(this=distinct), "d")))
     # e.* for now: once the whole query is built, ev keeps only the event columns something reads
     # (a materialised ev of every column computed each row's id and line text: 0.25 s at 1M events).
     # Rules that fire on one event type share slots (below); the type travels as a small integer code (tc)
@@ -441,6 +443,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
 
     # 7. decay, then per subject: points, each rule's sum and firings, joined to the measures
     if plan.rules:
+        rows = current
         cols = [_col("sk"), _col("at_us"), _col("pos")]
         if ledger:
             cols += [_col(c) for c in carry if c not in ("sk", "at_us", "pos")]
@@ -455,12 +458,30 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
             if ledger:
                 cols.append(factor.as_(f"decay{r.index}"))
         current = layer("final", exp.select(*cols).from_(current))
-        sums: list[exp.Expression] = [_col("sk"), exp.Sum(this=_sum_exprs(
-            [_coalesce0(_col(f"final{r.index}")) for r in plan.rules])).as_("pts")]
-        for r in plan.rules:
-            sums.append(exp.Sum(this=_col(f"final{r.index}")).as_(f"rsum{r.index}"))
-            sums.append(exp.Count(this=_col(f"final{r.index}")).as_(f"rcount{r.index}"))
-        layer("rule_totals", exp.select(*sums).from_(current).group_by(_col("sk")))
+        if any(r.half_life is not None for r in plan.rules):
+            sums: list[exp.Expression] = [_col("sk"), exp.Sum(this=_sum_exprs(
+                [_coalesce0(_col(f"final{r.index}")) for r in plan.rules])).as_("pts")]
+            for r in plan.rules:
+                sums.append(exp.Sum(this=_col(f"final{r.index}")).as_(f"rsum{r.index}"))
+                sums.append(exp.Count(this=_col(f"final{r.index}")).as_(f"rcount{r.index}"))
+            layer("rule_totals", exp.select(*sums).from_(current).group_by(_col("sk")))
+        else:
+            # Without decay a rule's final value is its slot on its type's rows: each slot is summed per
+            # (subject, type), a few aggregates over every row, and each rule reads its own type's sums
+            # from those ~8 rows a subject (one sum and count per rule over every row was 12 % of the query)
+            slot_columns = slots.columns(value)
+            per_type = [_col("sk"), _col("tc")]
+            for j, c in enumerate(slot_columns):
+                per_type += [exp.Sum(this=_col(c)).as_(f"tsum{j}"), exp.Count(this=_col(c)).as_(f"tcount{j}")]
+            layer("type_totals", exp.select(*per_type).from_(rows).group_by(_col("sk"), _col("tc")))
+            picks = {r.index: (slots.is_type(r), slot_columns.index(value[r.index])) for r in plan.rules}
+            sums = [_col("sk"), exp.Sum(this=_sum_exprs(
+                [_coalesce0(_case((test.copy(), _col(f"tsum{j}")))) for test, j in picks.values()])).as_("pts")]
+            for r in plan.rules:
+                test, j = picks[r.index]
+                sums.append(exp.Sum(this=_case((test.copy(), _col(f"tsum{j}")))).as_(f"rsum{r.index}"))
+                sums.append(exp.Sum(this=_case((test.copy(), _col(f"tcount{j}")))).as_(f"rcount{r.index}"))
+            layer("rule_totals", exp.select(*sums).from_("type_totals").group_by(_col("sk")))
         per_subject = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("m")),
                                  *[_col(c, "t") for c in ["pts"] + [f"r{x}{r.index}" for r in plan.rules
                                                                      for x in ("sum", "count")]])
@@ -552,6 +573,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     return Compiled(plan, layout, query, score_columns, privilege_columns, ordered, ledger_query)
 
 
+_CALENDAR_KEYS = ("local_day", "local_week", "local_month", "local_year")  # day, week, month numbers: 32 bits
 _EVENT_COLUMNS = ("subject", "type", "pos", "id", "line", "at_us", "local_day", "local_week", "local_month",
                   "local_year")
 
@@ -572,7 +594,8 @@ def _narrow_events(ctes: list[tuple[str, exp.Select]], layout: Layout, queries: 
     fields = list(layout.field_columns.values())
     known = list(_EVENT_COLUMNS) + fields + [f"{c}_f" for c in fields if c in layout.mixed_numbers]
     name, select = ctes[index]
-    wanted = [_col(c, "e") for c in dict.fromkeys(known) if c in read or c in ("at_us", "pos")]
+    wanted = [exp.cast(_col(c, "e"), "INT").as_(c) if c in _CALENDAR_KEYS else _col(c, "e")
+              for c in dict.fromkeys(known) if c in read or c in ("at_us", "pos")]
     star = next(e for e in select.expressions if isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
     rest = [e for e in select.expressions if e is not star]
     select.set("expressions", wanted + rest)

@@ -209,6 +209,8 @@ class _Dialect:
 
     def local_us(self, at_us: exp.Expression) -> exp.Expression:
         """The wall-clock microseconds in the ruleset's zone of an instant given in epoch microseconds."""
+        if self.tz in ("UTC", "Etc/UTC"):  # the instant itself (the zone conversion: 0.15 CPU s per 1M rows)
+            return at_us.copy()
         if self.spark:
             return _func("unix_micros", _func("from_utc_timestamp", _func("timestamp_micros", at_us), _lit(self.tz)))
         return _func("epoch_us", _func("timezone", _lit(self.tz), _func("make_timestamptz", at_us)))
