@@ -92,8 +92,8 @@ class Staging:
     """The staging queries of one raw table (module docstring); ``layout`` describes ``events``."""
 
     checked: exp.Select
-    # the rows of ``checked`` when none has a problem (``__problem`` NULL, no checks computed): what
-    # ``__checked`` can be once an aggregate over ``checked`` found nothing to reject
+    # every row of ``checked`` with ``__problem`` NULL and none of the checks computed: once the rejected
+    # rows are known (from ``rejects``), ``__checked`` can be the others of these
     clean: exp.Select
     events: exp.Select
     rejects: exp.Select
