@@ -15,7 +15,10 @@ Entry points:
     keys (in the ruleset's timezone, whatever the session's) and the fields;
   - ``Staging.rejects``: ``row``, ``message`` and ``record`` (the row as JSON
     text, in its own column names) of each rejected row, by row, reading
-    ``__checked`` too.
+    ``__checked`` too;
+  - ``Staging.clean``: every raw row as ``checked`` has it but with none of the
+    checks computed (``__problem`` NULL): once ``rejects`` has found the bad rows,
+    the others of these can be ``__checked`` for ``events`` (sqlengine.load_columnar).
 
 * ``raw_query(plan, raw, columns, *, dialect, as_of_us, subjects_relation) -> str`` —
   one self-contained query: the staging above as CTEs, then the score query
