@@ -171,7 +171,8 @@ score s = points
     rs = load_text(text, "f.whuf").ruleset
     compiled = sqlengine.compile_query(lower(rs))
     measured = next(cte.this for cte in compiled.query.find_all(sqlglot.exp.CTE) if cte.alias == "measured")
-    faults = next(e for e in measured.expressions if e.alias == "faults").sql("duckdb")
+    faults = next(e for select in measured.find_all(sqlglot.exp.Select) for e in select.expressions
+                  if e.alias == "faults").sql("duckdb")
     assert "where0" not in faults and all(f"where{i}" in faults for i in (1, 2))
     # the fault a condition can meet is still met: n = 0 divides by zero, on DuckDB as in the reference
     evs = parse_events('{"subject": "u", "type": "e", "at": "2026-01-01T10:00:00Z", "up": true, "n": 0, "h": 2}\n',
@@ -247,6 +248,24 @@ def test_bad_parquet_rows_are_rejected_with_their_row_numbers_and_counts_add_up(
     assert "missing required field receiver of answer_voted" in where["11"]
     assert load.read == load.accepted - load.expanded + len(load.rejects) == 564
     assert all(json.loads(r.text) for r in load.rejects)
+
+
+def test_a_columnar_input_is_read_through_views_and_only_its_rejected_rows_are_held(parquet_files) -> None:
+    # memory (issue 16): no table holds a copy of the input while the score query makes its own
+    good, bad, _ = parquet_files
+    plan = lower(load_file(SO / "rules.whuf").ruleset)
+    loads = {}
+    for path, rejected in ((good, 0), (bad, 5)):
+        loads[path] = load = sqlengine.load_columnar(str(path), plan, None, False)
+        assert load.con.execute("SELECT table_name FROM duckdb_tables()").fetchall() == [("__rejected",)]
+        assert load.con.execute("SELECT count(*) FROM __rejected").fetchall()[0][0] == len(load.rejects) == rejected
+
+    def by_row(load):
+        return [(int(e.line.rsplit(":", 1)[1]), e.subject, e.type, e.at, e.fields) for e in load.events()]
+
+    # the view leaves out exactly the rejected rows, and reads every other row as the clean file's
+    rejected_rows = {int(r.where.rsplit(":", 1)[1]) for r in loads[bad].rejects}
+    assert by_row(loads[bad]) == [e for e in by_row(loads[good]) if e[0] not in rejected_rows]
 
 
 def test_the_cli_refuses_bad_rows_or_sets_them_aside_with_rejects(parquet_files, tmp_path) -> None:

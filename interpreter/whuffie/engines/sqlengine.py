@@ -230,10 +230,19 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     # events up to as-of with the subject's attributes
     distinct = exp.select(_col("subject")).from_("events").group_by(_col("subject"))
     key = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[exp.Ordered(this=_col("subject"))]))
-    layer("keys", exp.select(_col("subject"), key.as_("sk")).from_(exp.alias_(exp.Subquery(this=distinct), "d")))
+    # 32-bit keys (and calendar keys, in ev): every window sorts and carries them, 4 bytes a row less each
+    layer("keys", exp.select(_col("subject"), exp.cast(key, "INT").as_("sk"))
+          .from_(exp.alias_(exp.Subquery(this=distinct), "d")))
     # e.* for now: once the whole query is built, ev keeps only the event columns something reads
-    # (a materialised ev of every column computed each row's id and line text: 0.25 s at 1M events)
-    ev_select = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("e")), _col("sk", "k"))
+    # (a materialised ev of every column computed each row's id and line text: 0.25 s at 1M events).
+    # Rules that fire on one event type share slots (below); the type travels as a small integer code (tc)
+    # from ev on, and the subject as its key: ev, materialised for the measures and the windows, holds no
+    # text unless a rule reads the subject's id (at 1M events the two texts were 30 of its 75 MB)
+    slots = Slots(plan)
+    type_code = _case(*[(_eq(_col("type", "e"), exp.Literal.string(t)), exp.Literal.number(code))
+                        for t, code in slots.code.items()])
+    ev_select = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("e")), _col("sk", "k"),
+                           type_code.as_("tc"))
     for column in layout.attr_columns.values():  # rules and measures read the subject's attributes
         ev_select = ev_select.select(_col(column, "s"), append=True)
     ev_select = ev_select.from_(exp.alias_(exp.to_table("events"), "e")).join(
@@ -255,7 +264,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     awards = []
     for r in plan.rules:
         scope = _Scope("event", event=r.event)
-        is_type = _eq(_col("type"), exp.Literal.string(r.event))
+        is_type = slots.is_type(r)
         where = tr.expr(r.where, scope) if r.where is not None else exp.Boolean(this=True)
         where_cols.append(_case((is_type, where)).as_(f"where{r.index}"))
         awards.append(tr.expr(r.award, scope))
@@ -263,7 +272,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     for i, m in enumerate(plan.measures):
         if m.where is not None:
             where = tr.expr(m.where, _Scope("event", event=m.event))
-            is_type = _eq(_col("type"), exp.Literal.string(m.event))
+            is_type = slots.is_event(m.event)
             where_cols.append(_case((is_type, where)).as_(f"mwhere{i}"))
             measure_tests[i] = _col(f"mwhere{i}")
     current = tr.flush(layer, current)
@@ -278,7 +287,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
         if _never_null(r.award, plan, r.event, tr) and (r.where is None or _never_null(r.where, plan, r.event, tr)):
             value[r.index] = f"raw{r.index}"
             continue  # neither can fault: no fault term to count on every row
-        faults.append(_case((exp.And(this=_eq(_col("type"), exp.Literal.string(r.event)), expression=_paren(exp.Or(
+        faults.append(_case((exp.And(this=slots.is_type(r), expression=_paren(exp.Or(
             this=_is_null(_col(f"where{r.index}")), expression=_paren(exp.And(
                 this=_col(f"where{r.index}"), expression=_is_null(raw.copy())))))),
             exp.Literal.number(1)), default=exp.Literal.number(0)))
@@ -291,10 +300,10 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
 
     # 3. per subject, straight from the evaluated rows: event count, measures and faults. The window
     # levels below carry only what they need (a window materialises every column it passes on).
-    aggs: list[exp.Expression] = [_col("subject"), exp.Count(this=exp.Star()).as_("n_events")]
+    aggs: list[exp.Expression] = [_col("sk"), exp.Count(this=exp.Star()).as_("n_events")]
     measure_faults = []
     for i, m in enumerate(plan.measures):
-        cond = _eq(_col("type"), exp.Literal.string(m.event))
+        cond = slots.is_event(m.event)
         if m.within is not None:
             within_us = round(m.within * US)
             cond = exp.And(this=cond, expression=exp.GT(this=_col("at_us"),
@@ -321,14 +330,17 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
             aggs.append(exp.Max(this=flag).as_(f"mf{i}"))
     all_faults = faults + measure_faults
     aggs.append(exp.Sum(this=_sum_exprs(all_faults) if all_faults else exp.Literal.number(0)).as_("faults"))
-    aggs.append(exp.Max(this=_col("sk")).as_("sk"))
     # the barrier levels take prefix sums of doubles: exact enough only while they stay far below 2^53
     # (min(1e306 + x, 20) is 20, the prefix form loses the 20); the caller hands larger masses over
     barred = [r for r in plan.rules if tr.base(r.award) != "int" and (r.caps or plan.bound is not None)]
     mass = _sum_exprs([_coalesce0(exp.Abs(this=_col(f"award{r.index}"))) for r in barred]) if barred \
         else exp.Literal.number(0)
     aggs.append(exp.Sum(this=mass).as_("float_mass"))
-    layer("measured", exp.select(*aggs).from_(evaluated).group_by(_col("subject")))
+    # per key, then named: the subject's text is read from keys for its 20k rows, not carried by 1M
+    by_key = exp.select(*aggs).from_(evaluated).group_by(_col("sk"))
+    layer("measured", exp.select(_col("subject", "k"), exp.Column(this=exp.Star(), table=exp.to_identifier("g")))
+          .from_(exp.alias_(exp.Subquery(this=by_key), "g"))
+          .join(exp.alias_(exp.to_table("keys"), "k"), on=_eq(_col("sk", "g"), _col("sk", "k"))))
 
     # which windows the levels partition by: only those calendar keys are carried
     windows_used = {r.once for r in plan.rules if r.once not in (None, "total")}
@@ -338,8 +350,6 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
         carry += ["id", "line"]
     # Rules that fire on one event type share slots: slot j of a row holds the value of the j-th rule
     # on the row's type, so the window levels sort (max rules per type) value columns, not one per rule.
-    # The type travels as a small integer code (tc).
-    slots = Slots(plan)
     for r in plan.rules:
         value[r.index] = f"raw_s{slots.slot[r.index]}"
 
@@ -360,10 +370,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
         stages.append(Stage({r.index: copies[value[r.index]] for r in plan.rules}, labels))
 
     if plan.rules:
-        type_code = _case(*[(_eq(_col("type"), exp.Literal.string(t)), exp.Literal.number(code))
-                            for t, code in slots.code.items()])
-        current = layer("raw", exp.select(*[_col(c) for c in carry if c != "tc"], type_code.as_("tc"),
-                                          *slots.pack(raw_exprs, "raw_s")).from_(current))
+        current = layer("raw", exp.select(*[_col(c) for c in carry], *slots.pack(raw_exprs, "raw_s")).from_(current))
     snapshot({})
 
     # 4. once per window: a running count of firings in the window
@@ -440,6 +447,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
 
     # 7. decay, then per subject: points, each rule's sum and firings, joined to the measures
     if plan.rules:
+        rows = current
         cols = [_col("sk"), _col("at_us"), _col("pos")]
         if ledger:
             cols += [_col(c) for c in carry if c not in ("sk", "at_us", "pos")]
@@ -454,12 +462,30 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
             if ledger:
                 cols.append(factor.as_(f"decay{r.index}"))
         current = layer("final", exp.select(*cols).from_(current))
-        sums: list[exp.Expression] = [_col("sk"), exp.Sum(this=_sum_exprs(
-            [_coalesce0(_col(f"final{r.index}")) for r in plan.rules])).as_("pts")]
-        for r in plan.rules:
-            sums.append(exp.Sum(this=_col(f"final{r.index}")).as_(f"rsum{r.index}"))
-            sums.append(exp.Count(this=_col(f"final{r.index}")).as_(f"rcount{r.index}"))
-        layer("rule_totals", exp.select(*sums).from_(current).group_by(_col("sk")))
+        if any(r.half_life is not None for r in plan.rules):
+            sums: list[exp.Expression] = [_col("sk"), exp.Sum(this=_sum_exprs(
+                [_coalesce0(_col(f"final{r.index}")) for r in plan.rules])).as_("pts")]
+            for r in plan.rules:
+                sums.append(exp.Sum(this=_col(f"final{r.index}")).as_(f"rsum{r.index}"))
+                sums.append(exp.Count(this=_col(f"final{r.index}")).as_(f"rcount{r.index}"))
+            layer("rule_totals", exp.select(*sums).from_(current).group_by(_col("sk")))
+        else:
+            # Without decay a rule's final value is its slot on its type's rows: each slot is summed per
+            # (subject, type), a few aggregates over every row, and each rule reads its own type's sums
+            # from those ~8 rows a subject (one sum and count per rule over every row was 12 % of the query)
+            slot_columns = slots.columns(value)
+            per_type = [_col("sk"), _col("tc")]
+            for j, c in enumerate(slot_columns):
+                per_type += [exp.Sum(this=_col(c)).as_(f"tsum{j}"), exp.Count(this=_col(c)).as_(f"tcount{j}")]
+            layer("type_totals", exp.select(*per_type).from_(rows).group_by(_col("sk"), _col("tc")))
+            picks = {r.index: (slots.is_type(r), slot_columns.index(value[r.index])) for r in plan.rules}
+            sums = [_col("sk"), exp.Sum(this=_sum_exprs(
+                [_coalesce0(_case((test.copy(), _col(f"tsum{j}")))) for test, j in picks.values()])).as_("pts")]
+            for r in plan.rules:
+                test, j = picks[r.index]
+                sums.append(exp.Sum(this=_case((test.copy(), _col(f"tsum{j}")))).as_(f"rsum{r.index}"))
+                sums.append(exp.Sum(this=_case((test.copy(), _col(f"tcount{j}")))).as_(f"rcount{r.index}"))
+            layer("rule_totals", exp.select(*sums).from_("type_totals").group_by(_col("sk")))
         per_subject = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("m")),
                                  *[_col(c, "t") for c in ["pts"] + [f"r{x}{r.index}" for r in plan.rules
                                                                      for x in ("sum", "count")]])
@@ -467,6 +493,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
             exp.alias_(exp.to_table("rule_totals"), "t"), on=_eq(_col("sk", "m"), _col("sk", "t")), join_type="left")
     else:
         per_subject = exp.select(exp.Star(), exp.Literal.number(0).as_("pts")).from_("measured")
+    row_layers = len(ctes)  # the layers from here on are per subject: they read no event column
     layer("per_subject", per_subject)
 
     # 8. every subject: those with events up to as-of, and those in the subjects relation
@@ -538,7 +565,7 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     ledger_query = None
     if ledger and plan.rules:
         ledger_query = ledger_select(plan, stages, slots.code)
-    _narrow_events(ctes, layout, [q for q in (query, ordered, ledger_query) if q is not None])
+    _narrow_events(ctes[:row_layers], layout, [q for q in (ordered, ledger_query) if q is not None])
     # each query gets its own copy of every layer; the queries themselves are built in place
     # (copy=True would copy the whole growing query once per layer: quadratic, 0.4 s on the benchmark's rules)
     for name, select in ctes:
@@ -550,15 +577,17 @@ def compile_query(plan: Plan, as_of_us: int | None = None, layout: Layout | None
     return Compiled(plan, layout, query, score_columns, privilege_columns, ordered, ledger_query)
 
 
+_CALENDAR_KEYS = ("local_day", "local_week", "local_month", "local_year")  # day, week, month numbers: 32 bits
 _EVENT_COLUMNS = ("subject", "type", "pos", "id", "line", "at_us", "local_day", "local_week", "local_month",
                   "local_year")
 
 
 def _narrow_events(ctes: list[tuple[str, exp.Select]], layout: Layout, queries: list[exp.Expression]) -> None:
-    """Replace ``e.*`` in the ``ev`` layer by the event columns that a later layer or query reads.
+    """Replace ``e.*`` in the ``ev`` layer by the event columns that a later row-level layer or query reads.
 
     A read is an unqualified column of that name (every layer after ev reads its input unqualified);
-    the subjects' and keys' columns are read qualified or from their own relations.
+    the subjects' and keys' columns are read qualified or from their own relations. ``ctes`` ends with
+    the last layer of rows: the per-subject layers after it read no event column.
     """
     index = next(i for i, (name, _) in enumerate(ctes) if name == "ev")
     read: set[str] = set()
@@ -569,7 +598,8 @@ def _narrow_events(ctes: list[tuple[str, exp.Select]], layout: Layout, queries: 
     fields = list(layout.field_columns.values())
     known = list(_EVENT_COLUMNS) + fields + [f"{c}_f" for c in fields if c in layout.mixed_numbers]
     name, select = ctes[index]
-    wanted = [_col(c, "e") for c in dict.fromkeys(known) if c in read or c in ("subject", "at_us", "pos")]
+    wanted = [exp.cast(_col(c, "e"), "INT").as_(c) if c in _CALENDAR_KEYS else _col(c, "e")
+              for c in dict.fromkeys(known) if c in read or c in ("at_us", "pos")]
     star = next(e for e in select.expressions if isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
     rest = [e for e in select.expressions if e is not star]
     select.set("expressions", wanted + rest)
@@ -690,7 +720,11 @@ class Slots:
 
     def is_type(self, r) -> exp.Expression:
         """The row is of the rule's event type."""
-        return _eq(_col("tc"), exp.Literal.number(self.code[r.event]))
+        return self.is_event(r.event)
+
+    def is_event(self, event: str) -> exp.Expression:
+        """The row is of this event type."""
+        return _eq(_col("tc"), exp.Literal.number(self.code[event]))
 
     def columns(self, value: dict) -> list[str]:
         """The current slot columns, in slot order."""
@@ -1289,6 +1323,7 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
 
     from ..inputs import Reject
     from . import staging
+    from ..roles import roles_of
 
     if not is_columnar(spec):
         return load_text_log(spec, plan, subjects, attributes_needed, con, columns=columns)
@@ -1327,21 +1362,24 @@ def load_columnar(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
                                dialect="duckdb", only=only)
     except ColumnsError as exc:
         raise ColumnarError(f"{spec}: {exc}") from None
-    con.execute(f"CREATE TEMP TABLE __checked AS {staged.checked.sql('duckdb')}").fetchall()
-    # stored: the accepted rows with what every query reads, the fields typed once; the calendar keys are a
-    # view over them, worked out only by the queries that read them (most read one, or none)
-    stored = staging.stage(plan, raw, columns, subjects_relation=known, attributes_needed=attributes_needed,
-                           dialect="duckdb", only=only, needed=set(staged.layout.field_columns.values()) | {"id", "line"})
-    con.execute(f"CREATE TEMP TABLE __events AS {stored.events.sql('duckdb')}").fetchall()
-    kept = [row[0] for row in con.execute("DESCRIBE __events").fetchall()]
-    calendar = staging.with_calendar("__events", kept, list(staging.CALENDAR_COLUMNS), dialect="duckdb",
-                                     timezone=plan.timezone)
-    con.execute(f"CREATE TEMP VIEW events AS {calendar.sql('duckdb')}").fetchall()
+    # One pass finds the rejected rows (their messages and records: a small table), holding nothing else.
+    # The accepted rows are then read through views: every query scans the input again (a Parquet scan
+    # is cheap) and computes none of the checks, and no copy of the input sits in memory while the
+    # score query makes its own (its `ev` and windows). Held as tables they were ~130 MB at 1M events.
+    con.execute(f"CREATE TEMP VIEW __checked AS {staged.checked.sql('duckdb')}").fetchall()
+    con.execute(f"CREATE TEMP TABLE __rejected AS {staged.rejects.sql('duckdb')}").fetchall()
     rejects = [Reject(f"{name}:{row}", problem, text)
-               for row, problem, text in con.execute(staged.rejects.sql("duckdb")).fetchall()]
-    read, rows = con.execute("SELECT count(*), count(*) FILTER (WHERE __problem IS NULL) FROM __checked").fetchall()[0]
-    con.execute("DROP TABLE __checked").fetchall()
-    accepted = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+               for row, problem, text in con.execute('SELECT "row", message, record FROM __rejected ORDER BY "row"')
+               .fetchall()]
+    every_row = staged.clean.sql("duckdb")
+    read = con.execute(f"SELECT count(*) FROM ({every_row})").fetchall()[0][0]
+    if rejects:
+        every_row = f'SELECT * FROM ({every_row}) WHERE __row NOT IN (SELECT "row" FROM __rejected)'
+    con.execute(f"CREATE OR REPLACE TEMP VIEW __checked AS {every_row}").fetchall()
+    con.execute(f"CREATE TEMP VIEW events AS {staged.events.sql('duckdb')}").fetchall()
+    rows = read - len(rejects)
+    accepted = con.execute("SELECT count(*) FROM events").fetchall()[0][0] if roles_of(plan.ruleset) \
+        else rows  # only a role event makes more than one event of a row
     return ColumnarLoad(con, plan, staged.layout, name, read, rejects, accepted, expanded=accepted - rows)
 
 
