@@ -126,6 +126,7 @@ class Events(list):
 
 
 _AT = operator.attrgetter("at")
+_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
 
 
 @dataclass
@@ -397,6 +398,16 @@ def _values_maker(spec: fastlines.FastType, table: dict):
             values = seen[got] = build(got)
         return values
     return shared
+
+
+def _filled(found: list, make) -> list:
+    """``found`` with each None replaced by ``make(its index)``: the few misses of a lookup done with map."""
+    at = 0
+    with contextlib.suppress(ValueError):  # list.index finds the next miss in C
+        while True:
+            at = found.index(None, at)
+            found[at] = make(at)
+    return found
 
 
 def _shared_ints(first: int, position: int, count: int) -> tuple[list[int], list[int]]:
@@ -699,6 +710,15 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
             instants[text] = at
         return at
 
+    slots: dict[str, tuple[str, list]] = {}  # a subject's text -> (its one string object, its group)
+
+    def slot(text: str) -> tuple[str, list]:
+        found = slots.get(text)
+        if found is None:
+            subject = subject_names.setdefault(text, text)
+            found = slots[text] = (subject, groups[subject])
+        return found
+
     def one(number: int, item) -> None:
         """One line the decoder gave as a struct: the quick path's checks, then the event or the careful path."""
         nonlocal position
@@ -737,14 +757,12 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
         named = list(map(get_subject, structs))
         if check_subject and not all(map(subjects.__contains__, named)):
             return False
-        named = list(map(subject_names.setdefault, named, named))  # (first_lines: from the groups, below)
+        # each subject's one string object and its group, in one lookup (first_lines: from the groups, below)
+        slotted = _filled(list(map(slots.get, named)), lambda at: slot(named[at]))
+        named = list(map(_FIRST, slotted))
         classes = list(map(type, structs))
         values = list(map(dict.get, map(tables.__getitem__, classes), map(getattr, structs, first_field, nones)))
-        missing = 0
-        with contextlib.suppress(ValueError):  # the lines whose values are not shared: one dict each
-            while True:
-                missing = values.index(None, missing)
-                values[missing] = makers[classes[missing]](structs[missing])
+        values = _filled(values, lambda at: makers[classes[at]](structs[at]))  # values no other line shares
         numbers, positions = _shared_ints(first, position, count)
         accepted = list(map(ReadEvent, named, map(struct_types.__getitem__, classes), ats, nones, files,
                             numbers, positions, values))
@@ -752,7 +770,7 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
         top = max(ats)
         if events.latest is None or top > events.latest:
             events.latest = top
-        collections.deque(map(list.append, map(groups.__getitem__, named), accepted), 0)
+        collections.deque(map(list.append, map(_SECOND, slotted), accepted), 0)
         position += count
         out.read += count
         return True
