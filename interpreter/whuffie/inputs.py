@@ -350,6 +350,9 @@ def _fast_checker(f: n.Field):
 
 
 _SLOW = object()
+_EVENT_KEY_SET = frozenset(EVENT_KEYS)
+_BOOL_TEXTS = {"true": True, "false": False}  # convert(text, a bool field, from_csv=True) of each
+_NO_TEXTS: dict = {}
 
 
 def _utc_instant(text: str, tz: dt.tzinfo) -> dt.datetime | None:
@@ -502,11 +505,12 @@ def _convert_record(row: dict, decls: dict, skip, tz, from_csv: bool, problems: 
 
 def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] | None = None,
                  attributes_needed: bool = False, numbered: bool = False,
-                 from_csv: bool | None = None, columns: ColumnMap = PLAIN) -> EventLoad:
+                 from_csv: bool | None = None, columns: ColumnMap = PLAIN, careful_only: bool = False) -> EventLoad:
     """Validate events from text or an open file (see ``load_events``); JSONL ``text`` may be numbered lines.
 
     With ``numbered`` (JSONL only), ``text`` yields (line number, line) pairs,
     so a caller can hand over just the lines it could not validate itself.
+    ``careful_only`` reads every row the careful way: the tests hold the quick paths to it.
     """
     from .roles import input_types, roles_of, role_type
 
@@ -524,6 +528,10 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
     fast_specs = {ename: tuple((f.name, _fast_checker(f)) for f in ruleset.events[ename].fields)
                   for ename in readable if ename not in roles}
     type_names = {ename: ename for ename in readable}
+    csv_specs = {ename: schema[ename] for ename in readable if ename not in roles}
+    csv_exact = {ename: {f.name: _BOOL_TEXTS for f in decls.values()
+                         if f.type.name == "bool" and f.range is None and f.choices is None}
+                 for ename, decls in csv_specs.items()}  # the CSV texts whose value convert() would give
     subject_names: dict[str, str] = {}  # one string object per subject id
     first_lines: dict[str, str] = {}  # each subject id's first line, for look-alike warnings
     utc = dt.timezone.utc
@@ -569,6 +577,65 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
             subject = subject_names[subject]
         return ReadEvent(subject, type_names[etype], at, event_id if extra == 4 else None, name, number, 0, values)
 
+    csv_instants: dict[str, dt.datetime] = {}  # each time text's UTC instant: logs repeat their times
+
+    def quick_csv(row: dict, where: str, number: int) -> ReadEvent | None:
+        """A CSV row read as the careful path reads it when it has no problem; None: take the careful path.
+
+        Its values are converted by the careful path's own _convert_record, so
+        they are that path's exactly; any problem (or anything else unusual)
+        leaves the row to the careful path, which words the message.
+        """
+        etype = row.get("type")
+        decls = csv_specs.get(etype)
+        subject = row.get("subject")
+        at_text = row.get("at")
+        if decls is None or subject is None or at_text is None:
+            return None
+        at = csv_instants.get(at_text)
+        if at is None:
+            at = _utc_instant(at_text, tz)
+            if at is None:
+                return None
+            if len(csv_instants) >= 1 << 18:
+                csv_instants.clear()
+            csv_instants[at_text] = at
+        event_id = row.get("id")
+        if event_id == where:
+            event_id = None  # the careful path's default id, given: recorded as no id
+        elif event_id is not None and event_id in seen_ids:
+            return None
+        values = {}
+        for key, value in row.items():  # as _convert_record converts them, in the row's order
+            if key in _EVENT_KEY_SET:
+                continue
+            decl = decls.get(key)
+            if decl is None:
+                return None
+            known = csv_exact[etype].get(key, _NO_TEXTS).get(value, _SLOW)  # "true" is True: no call
+            if known is _SLOW:
+                try:
+                    known = convert(value, decl, tz, True)
+                except DataError:
+                    return None
+            values[key] = known
+        if len(values) != len(decls):
+            for decl in decls.values():
+                if decl.name not in row:
+                    if not decl.optional:
+                        return None
+                    values[decl.name] = None
+        if check_subject and subject not in subjects:
+            return None
+        if event_id is not None:
+            seen_ids[event_id] = where
+        if subject not in subject_names:
+            subject_names[subject] = subject
+            first_lines.setdefault(subject, where)
+        else:
+            subject = subject_names[subject]
+        return ReadEvent(subject, etype, at, event_id, name, number, 0, values)
+
     mapped = not columns.plain
     declared_fields = {ename: {f.name for f in decl.fields} for ename, decl in ruleset.events.items()}
     fields_of = lambda etype: declared_fields.get(etype, ())  # noqa: E731
@@ -579,8 +646,8 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
         mapping_problems: list[str] = []
         if mapped and type(row) is dict:  # the table's own names read as whuffie's; the line stays as it was
             row, mapping_problems = columns.apply(row, fields_of)
-        if type(row) is dict and not from_csv and not mapping_problems:
-            event = quick(row, where, number)
+        if type(row) is dict and not mapping_problems and not careful_only:
+            event = quick_csv(row, where, number) if from_csv else quick(row, where, number)
             if event is not None:
                 out.read += 1
                 event.position = position
@@ -683,7 +750,7 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
         for item in rows(path, [(number, raw.decode("utf-8", "surrogateescape"))], numbered=True, from_csv=False):
             careful(*item)
 
-    stream = _byte_stream(text) if not from_csv and not numbered and not mapped else None
+    stream = _byte_stream(text) if not from_csv and not numbered and not mapped and not careful_only else None
     fast = fastlines.schema_for(ruleset, readable, roles) if stream is not None else None
     if fast is None:
         for number, line, row in rows(path, text, numbered, from_csv):
