@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -565,6 +566,16 @@ def test_round_laws(x, digits):
     once = round_half_away(x, digits)
     assert abs(once - x) <= 0.5 * 10 ** -digits + 1e-9 * max(1.0, abs(x))
     assert round_half_away(once, digits) == once
+
+
+@given(st.integers(-2**60, 2**60), st.one_of(st.none(), st.integers(0, 6)))
+def test_round_keeps_a_whole_float(k, digits):
+    # a whole float has nothing to round away, to any number of decimals; -0.0 keeps its sign
+    x = float(k)
+    rounded = round_half_away(x, digits)
+    assert type(rounded) is (int if digits is None else float)
+    assert rounded == (int(x) if digits is None else x)
+    assert math.copysign(1.0, round_half_away(-0.0, digits or 2)) == -1.0
 
 
 @given(st.integers(-10**6, 10**6))

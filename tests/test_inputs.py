@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from whuffie.frontend import load_file
+from whuffie.frontend import load_file, load_text
 from whuffie.inputs import DataError, load_events, load_subjects, parse_events, parse_subjects
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -325,3 +325,77 @@ def test_every_line_is_either_accepted_or_rejected(rows):
     for event in load.events:
         assert event.type in LIBRARY.events
         assert set(event.fields) == {f.name for f in LIBRARY.events[event.type].fields}
+
+
+# ---------------------------------------------------------------- the CSV quick path
+
+QUICK_RULES = load_text("""ruleset quick "csv quick path"
+timezone "Europe/London"
+author a "A"
+event voted { up: bool }
+event paid { amount: int in 1..500, rate: number in 0..2.5, label: text }
+event chose { color: text in ["red", "green"] }
+event dated { on: date, note: text? }
+event bare {}
+rule up by a because "u" on voted where up award 1
+rule pay by a because "p" on paid award amount
+rule pick by a because "c" on chose where color == "red" award 1
+rule dated_rule by a because "d" on dated award 1
+rule bare_rule by a because "b" on bare award 1
+score total = points
+""", "quick.whuf").ruleset
+# each column's cells: the valid ones first (a row mostly of those is the common case), then the odd ones
+QUICK_COLUMNS = {
+    "subject": (["u1", "u2"], ["u1 ", "ü"]),
+    "type": (["voted", "paid", "chose", "dated", "bare"], ["vote"]),
+    "at": (["2026-01-02T10:00:00Z", "2026-01-02T10:00:00", "2026-07-02T10:00:00+05:00"],
+           ["2026-01-02", "2026-13-02T10:00:00Z", "0001-01-01T00:30:00+01:00", "soon"]),
+    "id": (["", "e1", "e2"], ["quick.csv:2", "quick.csv:3"]),
+    "up": (["true", "false"], ["TRUE", " false", "yes", "1"]),
+    "amount": (["1", "500", " 12 "], ["501", "1_0", "2.0", "-0", "x"]),
+    "rate": (["0", "2.5", " 1 "], ["2.50", "1e0", "2.6", "nan", "inf", "-0.0"]),
+    "label": (["a", " "], ["true"]),
+    "color": (["red", "green"], ["blue", "Red"]),
+    "on": (["2026-02-01"], ["2026-02-30", " 2026-02-01", "2026-02-01T10:00:00Z"]),
+    "note": (["n", "two words"], []),
+    "extra": ([], ["x"]),
+}
+
+
+@st.composite
+def csv_logs(draw) -> str:
+    columns = ["subject", "type", "at", "id"] + draw(st.lists(
+        st.sampled_from(list(QUICK_COLUMNS)[4:]), unique=True, max_size=len(QUICK_COLUMNS) - 4))
+    lines = [",".join(columns)]
+    for _ in range(draw(st.integers(0, 10))):
+        etype = draw(st.sampled_from(sum(QUICK_COLUMNS["type"], [])))
+        own = {f.name for f in QUICK_RULES.events[etype].fields} if etype in QUICK_RULES.events else set()
+        cells = []
+        for column in columns:
+            valid, odd = QUICK_COLUMNS[column]
+            if column == "type":
+                cells.append(etype)
+            elif column in own or column in ("subject", "at", "id"):  # mostly valid: 1 in 8 odd
+                cells.append(draw(st.sampled_from(odd)) if odd and draw(st.integers(0, 7)) == 0
+                             else draw(st.sampled_from(valid)))
+            else:  # another type's field: mostly left empty
+                cells.append("" if draw(st.integers(0, 7)) else draw(st.sampled_from(valid + odd)))
+        if draw(st.integers(0, 12)) == 0:
+            cells = cells[:-1]  # a row of the wrong width
+        lines.append(",".join(cells))
+    return "".join(line + draw(st.sampled_from(["\n", "\r\n"])) for line in lines)
+
+
+def _read(load):
+    events = [(e.subject, e.type, e.at, e.id, e.line, e.position, [(k, v, type(v)) for k, v in e.fields.items()])
+              for e in load.events]
+    return events, [(r.where, r.message, r.text, r.end) for r in load.rejects], load.warnings, load.read
+
+
+@settings(max_examples=300, deadline=None)
+@given(csv_logs())
+def test_csv_quick_path_reads_as_the_careful_path(text):
+    quick = parse_events(text, Path("quick.csv"), QUICK_RULES)
+    careful = parse_events(text, Path("quick.csv"), QUICK_RULES, careful_only=True)
+    assert _read(quick) == _read(careful)
+    assert len(careful.events) + len(careful.rejects) == careful.read

@@ -319,7 +319,7 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
     except (EvaluationError, engines.SparkRefused) as exc:
         _scoring_failed(exc, rules, loaded)
     if instant is None and load.events:
-        _warn_if_later_than_clock(results.as_of, max(load.events, key=operator.attrgetter("at")).line)
+        _warn_if_later_than_clock(results.as_of, lambda: max(load.events, key=operator.attrgetter("at")).line)
     _summary(events_path, load.read, None, results, len(load.rejects), rejects_path, _line_counts(load, results))
     return loaded, program, load, results
 
@@ -411,8 +411,11 @@ def _refuse_nothing_to_score(events_path, accepted: int, rejected: int, subjects
         raise typer.Exit(EXIT_USAGE)
 
 
-def _warn_if_later_than_clock(as_of, where: str) -> None:
-    """W083: the default as-of instant (the latest event) is in the future, so every score is as of then."""
+def _warn_if_later_than_clock(as_of, where) -> None:
+    """W083: the default as-of instant (the latest event) is in the future, so every score is as of then.
+
+    ``where`` gives that event's file:line, worked out only for the warning (a pass over every event).
+    """
     import datetime as dt
 
     from .report import iso
@@ -422,7 +425,7 @@ def _warn_if_later_than_clock(as_of, where: str) -> None:
         _print_diagnostics([diag.warning(
             "W083", f"the default as-of instant, {iso(as_of)} (the latest event), is later than the clock, "
                     f"{iso(clock)}: every score is computed as of then",
-            _place(where), "check that event's time, or give --as-of now")], {})
+            _place(where() if callable(where) else where), "check that event's time, or give --as-of now")], {})
 
 
 def _unknown_subject(only: str, known: list[str], events_path, subjects_path) -> None:

@@ -19,6 +19,7 @@ import collections
 import contextlib
 import datetime as dt
 import gc
+import itertools
 import json
 import math
 import operator
@@ -55,6 +56,36 @@ class Event(msgspec.Struct, gc=False):
     fields: dict
 
 
+class ReadEvent(msgspec.Struct, gc=False):
+    """An event as the events reader keeps it: Event's attributes at less memory a line.
+
+    A log of ten million lines is held whole while it is grouped and scored,
+    so every byte of an event counts ten million times: the file's name is one
+    string for all of its events and the line a number (an int object shared
+    with another event's position where the reader can), and "file:line" is
+    made only where a message or the ledger reads ``line``; ``id`` is that
+    text unless the line gave an id of its own.
+    """
+
+    subject: str
+    type: str
+    at: dt.datetime  # timezone-aware
+    given_id: str | None  # the line's own id; None: the id is ``line``
+    file: str  # the file's name, as in "file:line"
+    number: int  # the line number
+    position: int
+    fields: dict
+
+    @property
+    def line(self) -> str:
+        return f"{self.file}:{self.number}"
+
+    @property
+    def id(self) -> str:
+        given = self.given_id
+        return f"{self.file}:{self.number}" if given is None else given
+
+
 @dataclass(slots=True)
 class Reject:
     """A data line that failed validation."""
@@ -76,15 +107,26 @@ class Events(list):
     length), so an engine need not group a million events again; else None.
     """
 
-    __slots__ = ("by_subject",)
+    __slots__ = ("by_subject", "latest")
 
     def __init__(self):
         super().__init__()
         self.by_subject: dict[str, list[Event]] = {}
+        self.latest: dt.datetime | None = None  # the reader's latest `at`, kept as it reads
 
     def grouped(self) -> dict[str, list[Event]] | None:
         groups = self.by_subject
         return groups if sum(map(len, groups.values())) == len(self) else None
+
+    def latest_at(self) -> dt.datetime | None:
+        """The latest event's time (None for no event): the reader's, while the list holds what it put in."""
+        if self.grouped() is not None and (self.latest is not None or not self):
+            return self.latest
+        return max(map(_AT, self), default=None)
+
+
+_AT = operator.attrgetter("at")
+_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
 
 
 @dataclass
@@ -308,6 +350,9 @@ def _fast_checker(f: n.Field):
 
 
 _SLOW = object()
+_EVENT_KEY_SET = frozenset(EVENT_KEYS)
+_BOOL_TEXTS = {"true": True, "false": False}  # convert(text, a bool field, from_csv=True) of each
+_NO_TEXTS: dict = {}
 
 
 def _utc_instant(text: str, tz: dt.tzinfo) -> dt.datetime | None:
@@ -321,16 +366,33 @@ def _utc_instant(text: str, tz: dt.tzinfo) -> dt.datetime | None:
         return None
 
 
-def _values_maker(spec: fastlines.FastType):
+_NO_VALUES: dict = {}  # the values of an event type without fields (shared, never mutated)
+FIRST_FIELD = "f0_"  # fastlines' attribute of a struct's first field
+
+
+def _values_table(spec: fastlines.FastType) -> dict:
+    """The first field's value (None: no field) -> the values dict, for a type whose every dict can be shared.
+
+    A type without fields, or with one bool field, has one or two dicts; every
+    event shares them (they are never mutated), so a chunk finds its events'
+    values with C loops alone. Any other type has an empty table: its lines miss.
+    """
+    if spec.values is None:
+        return {None: _NO_VALUES}
+    if len(spec.names) == 1 and spec.repeats:
+        return {value: {spec.names[0]: value} for value in (False, True)}
+    return {}
+
+
+def _values_maker(spec: fastlines.FastType, table: dict):
     """struct -> its values dict; one shared dict per distinct bool tuple (never mutated) or for no field."""
     if spec.values is None:
-        empty: dict = {}
-        return lambda item: empty
+        return lambda item: _NO_VALUES
     names, getter = spec.names, spec.values
     build = (lambda got: {names[0]: got}) if len(names) == 1 else (lambda got: dict(zip(names, got)))
     if not spec.repeats:
         return lambda item: build(getter(item))
-    seen: dict = {}
+    seen: dict = dict(table)
 
     def shared(item):
         got = getter(item)
@@ -339,6 +401,30 @@ def _values_maker(spec: fastlines.FastType):
             values = seen[got] = build(got)
         return values
     return shared
+
+
+def _filled(found: list, make) -> list:
+    """``found`` with each None replaced by ``make(its index)``: the few misses of a lookup done with map."""
+    at = 0
+    with contextlib.suppress(ValueError):  # list.index finds the next miss in C
+        while True:
+            at = found.index(None, at)
+            found[at] = make(at)
+    return found
+
+
+def _shared_ints(first: int, position: int, count: int) -> tuple[list[int], list[int]]:
+    """The line numbers first.. and the positions position.. of ``count`` events, as shared int objects.
+
+    An int beyond 256 is an object of 32 bytes; a line's number is mostly the
+    position of an event a line or so later, so both lists take their ints
+    from one range (unless the two are far apart: then each has its own).
+    """
+    low, high = min(first, position), max(first, position) + count
+    if high - low > 2 * count:
+        return list(range(first, first + count)), list(range(position, position + count))
+    ints = list(range(low, high))
+    return ints[first - low:first - low + count], ints[position - low:position - low + count]
 
 
 def _byte_stream(text) -> tuple[object, bool] | None:
@@ -419,11 +505,12 @@ def _convert_record(row: dict, decls: dict, skip, tz, from_csv: bool, problems: 
 
 def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] | None = None,
                  attributes_needed: bool = False, numbered: bool = False,
-                 from_csv: bool | None = None, columns: ColumnMap = PLAIN) -> EventLoad:
+                 from_csv: bool | None = None, columns: ColumnMap = PLAIN, careful_only: bool = False) -> EventLoad:
     """Validate events from text or an open file (see ``load_events``); JSONL ``text`` may be numbered lines.
 
     With ``numbered`` (JSONL only), ``text`` yields (line number, line) pairs,
     so a caller can hand over just the lines it could not validate itself.
+    ``careful_only`` reads every row the careful way: the tests hold the quick paths to it.
     """
     from .roles import input_types, roles_of, role_type
 
@@ -441,13 +528,17 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
     fast_specs = {ename: tuple((f.name, _fast_checker(f)) for f in ruleset.events[ename].fields)
                   for ename in readable if ename not in roles}
     type_names = {ename: ename for ename in readable}
+    csv_specs = {ename: schema[ename] for ename in readable if ename not in roles}
+    csv_exact = {ename: {f.name: _BOOL_TEXTS for f in decls.values()
+                         if f.type.name == "bool" and f.range is None and f.choices is None}
+                 for ename, decls in csv_specs.items()}  # the CSV texts whose value convert() would give
     subject_names: dict[str, str] = {}  # one string object per subject id
     first_lines: dict[str, str] = {}  # each subject id's first line, for look-alike warnings
     utc = dt.timezone.utc
     fromisoformat = dt.datetime.fromisoformat
     check_subject = attributes_needed and subjects is not None
 
-    def quick(row: dict, where: str) -> Event | None:
+    def quick(row: dict, where: str, number: int) -> ReadEvent | None:
         """The common case of a valid JSON row, checked quickly; None means: take the careful path."""
         etype = row.get("type")
         spec = fast_specs.get(etype) if type(etype) is str else None
@@ -484,7 +575,66 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
             first_lines.setdefault(subject, where)  # a line of the slow path may have named it first
         else:
             subject = subject_names[subject]
-        return Event(subject, type_names[etype], at, event_id, where, 0, values)
+        return ReadEvent(subject, type_names[etype], at, event_id if extra == 4 else None, name, number, 0, values)
+
+    csv_instants: dict[str, dt.datetime] = {}  # each time text's UTC instant: logs repeat their times
+
+    def quick_csv(row: dict, where: str, number: int) -> ReadEvent | None:
+        """A CSV row read as the careful path reads it when it has no problem; None: take the careful path.
+
+        Its values are converted by the careful path's own _convert_record, so
+        they are that path's exactly; any problem (or anything else unusual)
+        leaves the row to the careful path, which words the message.
+        """
+        etype = row.get("type")
+        decls = csv_specs.get(etype)
+        subject = row.get("subject")
+        at_text = row.get("at")
+        if decls is None or subject is None or at_text is None:
+            return None
+        at = csv_instants.get(at_text)
+        if at is None:
+            at = _utc_instant(at_text, tz)
+            if at is None:
+                return None
+            if len(csv_instants) >= 1 << 18:
+                csv_instants.clear()
+            csv_instants[at_text] = at
+        event_id = row.get("id")
+        if event_id == where:
+            event_id = None  # the careful path's default id, given: recorded as no id
+        elif event_id is not None and event_id in seen_ids:
+            return None
+        values = {}
+        for key, value in row.items():  # as _convert_record converts them, in the row's order
+            if key in _EVENT_KEY_SET:
+                continue
+            decl = decls.get(key)
+            if decl is None:
+                return None
+            known = csv_exact[etype].get(key, _NO_TEXTS).get(value, _SLOW)  # "true" is True: no call
+            if known is _SLOW:
+                try:
+                    known = convert(value, decl, tz, True)
+                except DataError:
+                    return None
+            values[key] = known
+        if len(values) != len(decls):
+            for decl in decls.values():
+                if decl.name not in row:
+                    if not decl.optional:
+                        return None
+                    values[decl.name] = None
+        if check_subject and subject not in subjects:
+            return None
+        if event_id is not None:
+            seen_ids[event_id] = where
+        if subject not in subject_names:
+            subject_names[subject] = subject
+            first_lines.setdefault(subject, where)
+        else:
+            subject = subject_names[subject]
+        return ReadEvent(subject, etype, at, event_id, name, number, 0, values)
 
     mapped = not columns.plain
     declared_fields = {ename: {f.name for f in decl.fields} for ename, decl in ruleset.events.items()}
@@ -496,8 +646,8 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
         mapping_problems: list[str] = []
         if mapped and type(row) is dict:  # the table's own names read as whuffie's; the line stays as it was
             row, mapping_problems = columns.apply(row, fields_of)
-        if type(row) is dict and not from_csv and not mapping_problems:
-            event = quick(row, where)
+        if type(row) is dict and not mapping_problems and not careful_only:
+            event = quick_csv(row, where, number) if from_csv else quick(row, where, number)
             if event is not None:
                 out.read += 1
                 event.position = position
@@ -571,21 +721,24 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
             return
         if isinstance(event_id, str) and event_id != where:
             seen_ids[event_id] = where
+        given = event_id if event_id != where else None
         if event_roles:  # one event, reaching each subject it names in its role (roles.py)
             for role in event_roles:
                 first_lines.setdefault(values[role], where)
-                keep(Event(values[role], role_type(etype, role), at, event_id, where, position, values))
+                keep(ReadEvent(values[role], role_type(etype, role), at, given, name, number, position, values))
                 position += 1
             out.expanded += len(event_roles) - 1
             return
         first_lines.setdefault(subject, where)
-        keep(Event(subject, etype, at, event_id, where, position, values))
+        keep(ReadEvent(subject, etype, at, given, name, number, position, values))
         position += 1
 
     groups = out.events.by_subject
 
-    def keep(event: Event) -> None:
+    def keep(event: ReadEvent) -> None:
         out.events.append(event)
+        if out.events.latest is None or event.at > out.events.latest:
+            out.events.latest = event.at
         group = groups.get(event.subject)
         if group is None:
             groups[event.subject] = [event]
@@ -597,7 +750,7 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
         for item in rows(path, [(number, raw.decode("utf-8", "surrogateescape"))], numbered=True, from_csv=False):
             careful(*item)
 
-    stream = _byte_stream(text) if not from_csv and not numbered and not mapped else None
+    stream = _byte_stream(text) if not from_csv and not numbered and not mapped and not careful_only else None
     fast = fastlines.schema_for(ruleset, readable, roles) if stream is not None else None
     if fast is None:
         for number, line, row in rows(path, text, numbered, from_csv):
@@ -607,12 +760,14 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
     # The common case, decoded in bulk (fastlines.py); what it leaves is read by `careful`, in order.
     types, unset, prefix = fast.types, fast.unset, f"{name}:"
     instants: dict[str, dt.datetime] = {}  # each time text's UTC instant: logs repeat their times
-    makers = {cls: _values_maker(spec) for cls, spec in types.items()}
+    tables = {cls: _values_table(spec) for cls, spec in types.items()}
+    makers = {cls: _values_maker(spec, tables[cls]) for cls, spec in types.items()}
     struct_types = {cls: spec.name for cls, spec in types.items()}
     by_subject = collections.defaultdict(list, groups)
     out.events.by_subject = groups = by_subject
     events = out.events
     get_at, get_id, get_subject = (operator.attrgetter(a) for a in ("a_", "i_", "s_"))
+    first_field, nones, files = itertools.repeat(FIRST_FIELD), itertools.repeat(None), itertools.repeat(name)
 
     def instant(text: str) -> dt.datetime | None:
         at = _utc_instant(text, tz)
@@ -622,6 +777,15 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
             instants[text] = at
         return at
 
+    slots: dict[str, tuple[str, list]] = {}  # a subject's text -> (its one string object, its group)
+
+    def slot(text: str) -> tuple[str, list]:
+        found = slots.get(text)
+        if found is None:
+            subject = subject_names.setdefault(text, text)
+            found = slots[text] = (subject, groups[subject])
+        return found
+
     def one(number: int, item) -> None:
         """One line the decoder gave as a struct: the quick path's checks, then the event or the careful path."""
         nonlocal position
@@ -630,15 +794,16 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
         if at is None or (event_id is not unset and event_id in seen_ids) or (check_subject and subject not in subjects):
             careful_line(number, decoded.raw(number))
             return
-        where = prefix + str(number)
         if event_id is unset:
-            event_id = where
+            event_id = None
         else:
-            seen_ids[event_id] = where
+            seen_ids[event_id] = prefix + str(number)
         subject = subject_names.setdefault(subject, subject)  # one string object per subject id
-        first_lines.setdefault(subject, where)
-        event = Event(subject, struct_types[item.__class__], at, event_id, where, position, makers[item.__class__](item))
+        event = ReadEvent(subject, struct_types[item.__class__], at, event_id, name, number, position,
+                          makers[item.__class__](item))
         events.append(event)
+        if events.latest is None or at > events.latest:
+            events.latest = at
         groups[subject].append(event)
         position += 1
         out.read += 1
@@ -650,7 +815,8 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
         texts = list(map(get_at, structs))
         ats = list(map(instants.get, texts))
         if None in ats:
-            ats = [at or instant(text) for at, text in zip(ats, texts)]
+            # a time new to this chunk is parsed once, though several of its lines have it
+            ats = [at or instants.get(text) or instant(text) for at, text in zip(ats, texts)]
             if None in ats:
                 return False
         if list(map(get_id, structs)).count(unset) != count:  # ids must be checked for duplicates one by one
@@ -658,14 +824,20 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
         named = list(map(get_subject, structs))
         if check_subject and not all(map(subjects.__contains__, named)):
             return False
-        wheres = list(map(prefix.__add__, map(str, range(first, first + count))))
-        named = list(map(subject_names.setdefault, named, named))  # (first_lines: from the groups, below)
+        # each subject's one string object and its group, in one lookup (first_lines: from the groups, below)
+        slotted = _filled(list(map(slots.get, named)), lambda at: slot(named[at]))
+        named = list(map(_FIRST, slotted))
         classes = list(map(type, structs))
-        accepted = list(map(Event, named, map(struct_types.__getitem__, classes), ats, wheres, wheres,
-                            range(position, position + count),
-                            map(operator.call, map(makers.__getitem__, classes), structs)))
+        values = list(map(dict.get, map(tables.__getitem__, classes), map(getattr, structs, first_field, nones)))
+        values = _filled(values, lambda at: makers[classes[at]](structs[at]))  # values no other line shares
+        numbers, positions = _shared_ints(first, position, count)
+        accepted = list(map(ReadEvent, named, map(struct_types.__getitem__, classes), ats, nones, files,
+                            numbers, positions, values))
         events.extend(accepted)
-        collections.deque(map(list.append, map(groups.__getitem__, named), accepted), 0)
+        top = max(ats)
+        if events.latest is None or top > events.latest:
+            events.latest = top
+        collections.deque(map(list.append, map(_SECOND, slotted), accepted), 0)
         position += count
         out.read += count
         return True

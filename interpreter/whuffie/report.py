@@ -112,8 +112,8 @@ def near_bound_text(value, bounds, precision: int = 2) -> str:
 
 def near_bound_precision(value, bounds, precision: int = 2) -> int:
     """The decimals ``value`` needs to be shown on its true side of every bound in ``bounds``."""
-    if not isinstance(value, float):
-        return precision
+    if not isinstance(value, float) or (value.is_integer() and precision >= 0):
+        return precision  # a whole number prints as itself: on its own side of every bound
     limits = [b for b in bounds if isinstance(b, (int, float)) and not isinstance(b, bool) and b != value]
     wanted = precision
     while wanted < 17 and not all(_same_side(round_half_away(value, wanted), value, b) for b in limits):

@@ -292,8 +292,10 @@ def round_half_away(x, digits: int | None = None):
     """
     if isinstance(x, int) and not isinstance(x, bool) and (digits is None or digits >= 0):
         return x if digits is None else float(x)
-    if isinstance(x, float) and abs(x) >= 2.0 ** 52 and (digits or 0) >= 0:
-        return int(x) if digits is None else x  # already a whole number
+    if isinstance(x, float) and x.is_integer() and (digits or 0) >= 0:
+        # a whole number (every float from 2**52 on is one) has nothing to round away: no Decimal,
+        # which was most of the CSV's time for a score such as `1 + points`
+        return int(x) if digits is None else x
     value = Decimal(repr(float(x)) if isinstance(x, float) else x)
     places = digits or 0
     if places >= -value.as_tuple().exponent:

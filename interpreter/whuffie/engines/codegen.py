@@ -374,6 +374,9 @@ class _Writer:
         operand = self.expr(node.operand, scope)
         if node.op == "not":
             return f"(not {operand})"
+        literal = node.operand.value if isinstance(node.operand, n.Number) else None
+        if type(literal) is int and self.typed(node, "int") and 0 <= literal <= values.INT_MAX:
+            return self.const(-literal)  # `award -2`: surely in range, so no test per event
         return self.checked(node, f"-{operand}") if self.typed(node, "int") else f"(-{operand})"
 
     def _binary(self, node: n.Binary, scope):
@@ -687,7 +690,9 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
     recording, w.recording = w.recording, False
     if recording:
         w.emit(ind, "_earlier_seen = []")
-    w.emit(ind, "raw = None")
+    literal = _SMALL_LITERAL.fullmatch(award) is not None  # a small literal award: in range, never none
+    if not literal:
+        w.emit(ind, "raw = None")
     award_at = ind
     if where is not None:
         # the where and the award each have their handler, so a fault points at its own clause
@@ -696,9 +701,14 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
         _emit_fault_handlers(w, ind, what, r.author, w.span(r.where.span))
         w.emit(ind, "if hit:")
         award_at = ind + 1
-    w.emit(award_at, "try:")
-    w.emit(award_at + 1, f"raw = {award}")
-    if not _SMALL_LITERAL.fullmatch(award):  # a small literal award is in range: no test per event
+    if literal:  # no test per event: the award is added wherever the where holds
+        i = award_at
+        w.emit(i, f"value = {award}")
+        if keep:
+            w.emit(i, "raw = value")
+    else:
+        w.emit(award_at, "try:")
+        w.emit(award_at + 1, f"raw = {award}")
         if w.typed(r.award, "int"):
             w.emit(award_at + 1, f"if not {values.INT_MIN} <= raw <= {values.INT_MAX}: "
                                  f"raise _int_fault(raw, {award_span})")
@@ -708,10 +718,13 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
             w.emit(award_at + 1, "if type(raw) is not float: raw = float(raw)  # however the data spelled it")
         else:
             w.emit(award_at + 1, f"raw = _check(raw, {award_span})")
-    _emit_fault_handlers(w, award_at, what, r.author, award_span)
-    w.emit(ind, "if raw is not None:")
-    i = ind + 1
-    w.emit(i, "value = raw")
+        _emit_fault_handlers(w, award_at, what, r.author, award_span)
+        w.emit(ind, "if raw is not None:")
+        i = ind + 1
+        w.emit(i, "value = raw")
+    # the sign of a literal award survives `once` and the caps (they only bring a gain down to 0),
+    # so a gain can never meet the floor, nor a loss the ceiling
+    sign = (float(award.strip("()")) > 0) - (float(award.strip("()")) < 0) if literal else None
     if keep:
         w.emit(i, "cuts = []")
     if r.once is not None:
@@ -745,9 +758,12 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
         w.emit(i, f"{bucket}[key] = total + value" if windowed else f"{bucket} = total + value")
     if plan.bound is not None:
         b = plan.bound
-        w.emit(i, "new = balance + value")
+        floor_live = b.floor is not None and not (sign is not None and sign >= 0)
+        ceiling_live = b.ceiling is not None and not (sign is not None and sign <= 0)
+        if floor_live or ceiling_live:
+            w.emit(i, "new = balance + value")
         branch = "if"
-        if b.floor is not None:
+        if floor_live:
             floor = w.const(b.floor)
             w.emit(i, f"if value < 0 and new < {floor}:")
             w.emit(i + 1, f"allowed = min(0, {floor} - balance)")
@@ -755,7 +771,7 @@ def _rule_block(w: _Writer, plan: Plan, r, scope: _Scope, ind: int, keep: bool) 
                 w.emit(i + 1, f"cuts.append(_Cut({'floor ' + _fmt(b.floor) + ' per event'!r}, value - allowed))")
             w.emit(i + 1, "value = allowed")
             branch = "elif"
-        if b.ceiling is not None:
+        if ceiling_live:
             ceiling = w.const(b.ceiling)
             w.emit(i, f"{branch} value > 0 and new > {ceiling}:")
             w.emit(i + 1, f"allowed = max(0, {ceiling} - balance)")
@@ -882,7 +898,8 @@ def evaluate(ruleset: Ruleset, events: list[Event], subjects: dict[str, dict] | 
                                  subjects, as_of, ledger=ledger, only=only, progress=progress)
     generated = generated or generated_for(ruleset)
     subjects = subjects or {}
-    latest = max(map(_by_time, events), default=None)
+    # the reader keeps the latest time as it reads (inputs.Events): no pass over a million events here
+    latest = events.latest_at() if hasattr(events, "latest_at") else max(map(_by_time, events), default=None)
     if as_of is None:
         as_of = latest or dt.datetime(1970, 1, 1, tzinfo=UTC)
     as_of = as_of.astimezone(UTC)
