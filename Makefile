@@ -23,7 +23,7 @@ test: $(BIN)/whuffie
 	@if command -v npm >/dev/null && [ ! -d editors/vscode/node_modules ]; then \
 		(cd editors/vscode && npm ci --no-audit --no-fund --prefer-offline --loglevel=error --fetch-timeout=20000 --fetch-retries=1) \
 		|| echo "npm ci failed (offline?): the TextMate grammar test will be skipped"; fi
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # The VS Code extension as a .vsix (needs npm and the npm registry, or its cache)
 vsix:
