@@ -17,9 +17,9 @@ plan at every cap: sqlengine's ``_INLINES_EVERY_CTE``).
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 import signal
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from engine_strategies import histories, rule_sets
@@ -35,26 +35,6 @@ if shutil.which("java") is None:
     pytest.skip("PySpark needs Java (java is not on PATH)", allow_module_level=True)
 
 SECONDS_PER_EXAMPLE = 300  # a loaded 2-core machine plans the largest generated queries in well under a minute
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from pyspark.sql import SparkSession
-
-    from whuffie.engines import spark as spark_engine
-
-    session = (SparkSession.builder.master("local[2]").appName("whuffie-agree")
-               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.shuffle.partitions", "2").config("spark.sql.session.timeZone", "UTC")
-               .config("spark.sql.codegen.wholeStage", "false").config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
-               .config("spark.sql.adaptive.enabled", "false")
-               .config("spark.sql.optimizer.excludedRules", "org.apache.spark.sql.catalyst.optimizer.CollapseProject")
-               .getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
-    spark_engine.use_session(session)
-    yield session
-    spark_engine.use_session(None)
-    session.stop()
 
 
 class TooSlow(Exception):

@@ -1,6 +1,6 @@
 """`--engine spark` prints what `--engine duckdb` prints: every example, bad rows and --rejects, Parquet input.
 
-One local SparkSession for the module (starting one costs seconds); PySpark is
+One local SparkSession for the module (conftest.py's ``spark``); PySpark is
 the optional extra ``whuffie[spark]`` and needs Java, so without either the
 module is skipped with the reason.
 """
@@ -23,26 +23,6 @@ if shutil.which("java") is None:
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 WITH_SUBJECTS = {"library", "coop", "citizen"}
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from pyspark.sql import SparkSession
-
-    from whuffie.engines import spark as spark_engine
-
-    session = (SparkSession.builder.master("local[2]").appName("whuffie-test")
-               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.shuffle.partitions", "2").config("spark.sql.session.timeZone", "UTC")
-               .config("spark.sql.codegen.wholeStage", "false").config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
-               .config("spark.sql.adaptive.enabled", "false")
-               .config("spark.sql.optimizer.excludedRules", "org.apache.spark.sql.catalyst.optimizer.CollapseProject")
-               .getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
-    spark_engine.use_session(session)
-    yield session
-    spark_engine.use_session(None)
-    session.stop()
 
 
 def _subjects(name: str) -> list[str]:
