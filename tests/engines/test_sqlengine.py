@@ -908,3 +908,33 @@ def test_a_connection_scores_without_then_with_subjects_and_back() -> None:
     for subjects in ({}, {"u": {"level": 2}, "v": {"level": 3}}, {}):
         sqlengine.register_subjects(con, plan, subjects, layout)
         assert sorted(row[0] for row in con.execute("SELECT id FROM subjects").fetchall()) == sorted(subjects)
+
+
+# An int rule's total just beyond 64 bits, beside a decayed rule that never fires: the points are an int
+# (no float reached them) and a fault, though the query's points and the ledger-order sums are doubles,
+# in which -2**63 - 1 reads as -2**63 (found by make fuzz).
+BEYOND_64_BITS = """ruleset edge "An int total beyond 64 bits"
+author ada "Ada"
+event post { n: int, flag: bool }
+rule never by ada because "r" on post where flag and n > 5 award n * 1.5 decay half_life 30 days
+rule plain by ada because "p" on post award n
+score s = points + 2.5
+"""
+
+
+@pytest.mark.parametrize("low", [-2 ** 63, -2 ** 62])
+def test_an_int_total_beyond_64_bits_is_a_fault_beside_a_float_rule(tmp_path: Path, low: int) -> None:
+    from clirun import whuffie
+
+    rules = tmp_path / "edge.whuf"
+    rules.write_text(BEYOND_64_BITS)
+    log = tmp_path / "events.jsonl"
+    log.write_text("".join(json.dumps({"subject": "s1", "type": "post", "at": "2026-03-01T12:00:00Z", "n": n,
+                                       "flag": False}) + "\n" for n in (-1, low)))
+    runs = {engine: whuffie("score", rules, log, "--engine", engine, "--format", "json")
+            for engine in ("reference", "duckdb")}
+    if low == -2 ** 63:
+        assert all(run.exit_code == 1 and "W090" in run.output for run in runs.values()), runs
+    else:  # within 64 bits: an exact int on both, though a double cannot hold it
+        assert runs["duckdb"].stdout == runs["reference"].stdout
+        assert json.loads(runs["duckdb"].stdout)[0]["scores"]["s"] == low - 1 + 2.5

@@ -1093,16 +1093,20 @@ def results_from_rows(compiled: Compiled, fetch, dialect: str, as_of: dt.datetim
         rec = dict(zip(names, row))
         if rec["faults"] or not rec["float_mass"] <= _EXACT_MASS:  # (NaN too)
             raise SqlFault(rec["subject"])
-        rec.update(in_order.get(rec["subject"], {}))
+        # the ledger-order sums read every value as a double: they stand only for what is float anyway
+        ordered = in_order.get(rec["subject"], {})
         by_rule = {}
         points_float = False
         for r in plan.rules:
             if rec[f"rcount{r.index}"]:
                 as_float = float_rules[r.index]
                 points_float |= as_float
-                total = rec[f"rsum{r.index}"]
+                total = ordered.get(f"rsum{r.index}", rec[f"rsum{r.index}"]) if as_float else rec[f"rsum{r.index}"]
                 by_rule[r.name] = _whole_or_float(total, as_float)
-        points = _whole_or_float(rec["points"], points_float)
+        if points_float:
+            points = _whole_or_float(ordered.get("points", rec["points"]), True)
+        else:  # only int rules fired: points is their exact sum (the query's may be a double, beyond 2^53 inexact)
+            points = sum(by_rule.values())
         if not all(math.isfinite(v) if isinstance(v, float) else _MIN_INT <= v <= _MAX_INT
                    for v in (points, *by_rule.values())):
             # a sum beyond the doubles, or an int rule's total beyond 64 bits (DuckDB sums BIGINTs
