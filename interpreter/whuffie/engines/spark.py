@@ -153,12 +153,14 @@ class Layered:
         import sqlglot
         from sqlglot import exp
 
+        from .staging import renamed_relations
+
         tree = sqlglot.parse_one(query, read="spark")
         renamed: dict[str, str] = {}
         layers = tree.args.get("with_")
         tree.set("with_", None)
         for cte in layers.expressions if layers else []:
-            body = _renamed(cte.this, renamed)
+            body = renamed_relations(cte.this, renamed)
             text = body.sql(dialect="spark")
             key = (cte.alias, text)
             if key not in self.views:
@@ -170,20 +172,8 @@ class Layered:
                 frame.createOrReplaceTempView(view)
                 self.views[key], self.depth[view] = view, depth
             renamed[cte.alias] = self.views[key]
-        frame = self.spark.sql(_renamed(tree, renamed).sql(dialect="spark"))
+        frame = self.spark.sql(renamed_relations(tree, renamed).sql(dialect="spark"))
         return list(frame.columns), [tuple(row) for row in frame.collect()]
-
-
-def _renamed(tree, renamed: dict[str, str]):
-    """``tree`` (a copy) reading each layer of ``renamed`` from its view; an unaliased read keeps the layer's name."""
-    from sqlglot import exp
-
-    def swap(node):
-        if isinstance(node, exp.Table) and not node.args.get("db") and node.name in renamed:
-            alias = node.alias or node.name
-            return exp.alias_(exp.to_table(renamed[node.name]), alias, table=True)
-        return node
-    return tree.transform(swap)
 
 
 def spark_schema(table):

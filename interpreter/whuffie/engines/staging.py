@@ -694,12 +694,15 @@ def _ctes(select: exp.Select) -> tuple[list[tuple[str, exp.Select]], exp.Select]
     return ([(cte.alias, cte.this) for cte in with_.expressions] if with_ is not None else []), body
 
 
-def _renamed(query: exp.Expression, names: dict[str, str]) -> exp.Expression:
-    """The query with the relations it reads renamed (the score query's events and subjects)."""
-    for table in query.find_all(exp.Table):
-        if not table.args.get("db") and table.name in names:
-            table.set("this", exp.to_identifier(names[table.name]))
-    return query
+def renamed_relations(tree: exp.Expression, names: dict[str, str]) -> exp.Expression:
+    """A copy of ``tree`` reading each relation of ``names`` under its new name; an unaliased read keeps the old
+    name as its alias, so columns qualified by it still resolve (the score query's events and subjects, or a
+    WITH layer that Spark runs as a view)."""
+    def swap(node):
+        if isinstance(node, exp.Table) and not node.args.get("db") and node.name in names:
+            return exp.alias_(exp.to_table(names[node.name]), node.alias or node.name, table=True)
+        return node
+    return tree.transform(swap)
 
 
 def _output(plan: Plan, d: _Dialect, compiled) -> list[exp.Expression]:
@@ -781,7 +784,7 @@ def raw_query(plan: Plan, raw: RawTable, columns: ColumnMap = PLAIN, *, dialect:
             query = query.with_(name, as_=select, copy=False)
         return query.sql(dialect=dialect, pretty=pretty)
     compiled = compile_query(plan, as_of_us, layout, dialect=dialect)
-    score = _renamed(compiled.query.copy(), {"events": "__events", "subjects": "__subjects"})
+    score = renamed_relations(compiled.query, {"events": "__events", "subjects": "__subjects"})
     read = {c.name for c in score.find_all(exp.Column)}
     staged = stage(plan, raw, columns, subjects_relation=known, attributes_needed=bool(attributes),
                    dialect=dialect, needed=read)
