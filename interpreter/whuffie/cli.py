@@ -564,7 +564,7 @@ def explain(
     set_: list[str] = SET_OPTION,
 ) -> None:
     """Explain one subject's scores: every contribution, the cuts, and the key reasons."""
-    _spark_settings(engine, spark_master, spark_conf)
+    _spark_settings(engine, spark_master, spark_conf, events=events)
     from . import report
 
     if format not in ("text", "json"):
@@ -801,10 +801,11 @@ def audit(
     types: Optional[str] = TYPES_OPTION,
     spark_master: Optional[str] = SPARK_MASTER_OPTION,
     spark_conf: list[str] = SPARK_CONF_OPTION,
+    position: Optional[str] = SPARK_POSITION_OPTION,
     set_: list[str] = SET_OPTION,
 ) -> None:
     """Audit groups of members: scores, tiers and privileges by group, with four-fifths impact ratios."""
-    _spark_settings(engine, spark_master, spark_conf)
+    _spark_settings(engine, spark_master, spark_conf, position, events)
     from . import audit as audits
     from . import audit_render
 

@@ -271,3 +271,23 @@ def test_a_table_in_the_spark_catalog_is_scored_as_duckdb_scores_its_file(spark,
         spark.sql("DROP TABLE IF EXISTS plain_events")
     on_duckdb = whuffie("score", rules, "spark:shuffled_events", "--engine", "duckdb")
     assert on_duckdb.exit_code == 2 and "--engine spark" in on_duckdb.stderr
+
+
+def test_an_audit_of_a_catalog_table_in_shuffled_parts_is_the_audit_of_its_file(spark, tmp_path) -> None:
+    rules, subjects = EXAMPLES / "library" / "rules.whuf", EXAMPLES / "library" / "subjects.jsonl"
+    whole = _parquet(tmp_path, "library")
+    audit = ("--subjects", subjects, "--by", "postcode", "--format", "json")
+    duck = whuffie("audit", rules, whole, *audit, "--engine", "duckdb")
+    assert duck.exit_code == 0, duck.output
+    spark.read.parquet(str(whole)).selectExpr("*", "_metadata.row_index AS seq").repartition(3).write \
+        .option("path", str(tmp_path / "shuffled")).saveAsTable("shuffled_library")
+    try:
+        on_spark = whuffie("audit", rules, "spark:shuffled_library", *audit, "--engine", "spark", "--position", "seq")
+        assert on_spark.exit_code == 0, on_spark.output
+        assert on_spark.stdout == duck.stdout
+    finally:
+        spark.sql("DROP TABLE IF EXISTS shuffled_library")
+    for command in ("audit", "explain"):
+        extra = ("alice",) if command == "explain" else ()
+        elsewhere = whuffie(command, rules, "spark:shuffled_library", *extra, "--subjects", subjects)
+        assert elsewhere.exit_code == 2 and "--engine spark" in elsewhere.stderr, elsewhere.output
