@@ -91,6 +91,8 @@ def load(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_nee
             "_metadata.file_path AS file", "_metadata.file_block_start AS block", "CAST(value AS BINARY) AS raw",
             "value")
         splits = _splits(lines, from_csv)
+    except NeedsDriver:
+        raise
     except Exception as exc:  # noqa: BLE001 - Spark's AnalysisException for a missing path
         raise SparkColumnarError(f"{spec}: {str(exc).strip().splitlines()[0]}") from None
     files = sorted({f for f, *_ in splits})
@@ -211,10 +213,12 @@ class _Reader:
         from pyspark.sql import types as T
 
         kinds = {"BIGINT": T.LongType(), "DOUBLE": T.DoubleType(), "BOOLEAN": T.BooleanType(), "VARCHAR": T.StringType()}
+        # a rejected line's text, its message and the id it names travel as bytes: a lone surrogate (an
+        # undecodable byte, a JSON escape) would not survive Java's strings
         fixed = [("kind", T.ByteType()), ("lpos", T.LongType()), ("role", T.IntegerType()), ("line", T.StringType()),
-                 ("xid", T.StringType()), ("reg", T.BooleanType()), ("subject", T.StringType()),
+                 ("xid", T.BinaryType()), ("reg", T.BooleanType()), ("subject", T.StringType()),
                  ("type", T.StringType()), ("id", T.StringType()), ("at_us", T.LongType()),
-                 ("message", T.StringType()), ("text", T.StringType()), ("end", T.StringType())]
+                 ("message", T.BinaryType()), ("text", T.BinaryType()), ("end", T.StringType())]
         return T.StructType([T.StructField(n, t, True) for n, t in fixed]
                             + [T.StructField(c, kinds[t], True) for c, t in self.staged.items()])
 
@@ -296,7 +300,7 @@ class _Reader:
             given = e.given_id
             row = dict(fields, kind=0, lpos=base + e.number, role=role, line=line, subject=e.subject, type=e.type,
                        id=given if given is not None else line, reg=given is not None,
-                       xid=given if given is not None else load.named_ids.get(e.number))
+                       xid=_bytes(given if given is not None else load.named_ids.get(e.number)))
             try:
                 row["at_us"] = _us(e.at)
                 for column, (fname, kind) in by_type.get(e.type, {}).items():
@@ -311,13 +315,26 @@ class _Reader:
                 for text in (e.subject, given or ""):
                     text.encode("utf-8")
             except (SqlUnsupported, UnicodeError) as exc:
-                yield add(kind=2, lpos=base + e.number, message=str(exc) if isinstance(exc, SqlUnsupported) else "")
+                yield add(kind=2, lpos=base + e.number, message=_bytes(str(exc) if isinstance(exc, SqlUnsupported)
+                                                                       else ""))
                 continue
             yield add(**row)
         for r in load.rejects:
             number = int(r.where.rsplit(":", 1)[1])
-            yield add(kind=1, lpos=base + number, line=f"{label}:{number}", xid=load.named_ids.get(number),
-                      message=r.message, text=r.text, end=r.end)
+            yield add(kind=1, lpos=base + number, line=f"{label}:{number}", xid=_bytes(load.named_ids.get(number)),
+                      message=_bytes(r.message), text=r.text.encode("utf-8", "surrogateescape"), end=r.end)
+
+
+def _bytes(text: str | None) -> bytes | None:
+    return None if text is None else text.encode("utf-8", "surrogatepass")
+
+
+def _text(data) -> str:
+    return bytes(data).decode("utf-8", "surrogatepass")
+
+
+def _line(data) -> str:
+    return bytes(data).decode("utf-8", "surrogateescape")
 
 
 def _staged(session, parsed, lines, reader: _Reader, plan: Plan, subjects, labels: dict, totals: dict,
@@ -330,7 +347,7 @@ def _staged(session, parsed, lines, reader: _Reader, plan: Plan, subjects, label
     if problem:
         from .textlog import _NOT_UNICODE
 
-        raise sqlengine.SqlUnsupported(problem[0][0]) if problem[0][0] else _NOT_UNICODE
+        raise sqlengine.SqlUnsupported(_text(problem[0][0])) if problem[0][0] else _NOT_UNICODE
     # each id's first accepted line, and every later line naming it: rejected as a duplicate
     later = session.sql("""
         WITH firsts AS (SELECT xid, min(lpos) AS first, min_by(line, lpos) AS first_line FROM __parsed
@@ -340,7 +357,7 @@ def _staged(session, parsed, lines, reader: _Reader, plan: Plan, subjects, label
     again = _parsed_again(session, lines, reader, later, headers)
     read = session.sql("SELECT count_if(kind = 1) + count_if(kind = 0 AND role = 0) FROM __parsed").collect()[0][0]
     rejected = {r.lpos for r in later if r.lpos in again}
-    rejects = [(row.lpos, Reject(row.line, row.message, row.text, row.end)) for row in session.sql(
+    rejects = [(row.lpos, Reject(row.line, _text(row.message), _line(row.text), row.end)) for row in session.sql(
         "SELECT lpos, line, message, text, end FROM __parsed WHERE kind = 1").collect() if row.lpos not in rejected]
     rejects = [r for _, r in sorted(rejects + [(lpos, r) for lpos, r in again.items()], key=lambda x: x[0])]
     _fix_last_line_ends(session, rejects, labels, totals)
@@ -380,7 +397,7 @@ def _parsed_again(session, lines, reader: _Reader, later: list, headers: dict) -
     from ..inputs import parse_events
 
     wanted = {(r.line, r.lpos) for r in later if r.kind == 0}
-    texts = {r.lpos: r.text + r.end for r in later if r.kind == 1}
+    texts = {r.lpos: _line(r.text) + r.end for r in later if r.kind == 1}
     if wanted:
         texts.update(_lines_at(session, lines, reader, {line for line, _ in wanted}))
     out = {}
@@ -390,7 +407,7 @@ def _parsed_again(session, lines, reader: _Reader, later: list, headers: dict) -
         numbered = ([header] if reader.from_csv and header else []) + [(int(number), texts[r.lpos])]
         careful = parse_events(iter(numbered), Path(label), reader.ruleset, reader.subjects, reader.attributes_needed,
                                numbered=True, from_csv=reader.from_csv, columns=reader.columns,
-                               seen_ids={r.xid: r.first_line})
+                               seen_ids={_text(r.xid): r.first_line})
         if careful.rejects:
             reject = careful.rejects[0]
             out[r.lpos] = Reject(r.line, reject.message, reject.text, reject.end)
