@@ -110,11 +110,10 @@ def test_a_csv_log_is_read_by_spark_as_duckdb_reads_it(spark, tmp_path, monkeypa
     quoted.write_text("\n".join([header, *rows[:3], 'carol,"borrowed\nbook",2026-01-01', *rows[3:]]) + "\n")
     for events in (log, quoted):
         args = ("score", rules, events, *subjects, "--format", "json", "--rejects")
+        monkeypatch.undo()
         duck = whuffie(*args, tmp_path / "duck.csv", "--engine", "duckdb")
         if events is log:
             _spark_reads_it_itself(monkeypatch)
-        else:
-            monkeypatch.undo()
         on_spark = whuffie(*args, tmp_path / "spark.csv", "--engine", "spark")
         assert duck.exit_code == on_spark.exit_code == 0, on_spark.output
         assert on_spark.stdout == duck.stdout
