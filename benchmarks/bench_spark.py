@@ -9,6 +9,7 @@ before and after each run.
 
     .venv/bin/python benchmarks/bench_spark.py               # 1M events
     .venv/bin/python benchmarks/bench_spark.py --sizes 1000000 10000000
+    .venv/bin/python benchmarks/bench_spark.py --input jsonl   # the JSONL log: read by Spark (spark_text.py)
 """
 
 from __future__ import annotations
@@ -31,14 +32,14 @@ def _load() -> str:
     return Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
 
 
-def run(engine: str, rules: Path, parquet: Path, cores: int, memory: str) -> tuple[float, bytes, str, str]:
+def run(engine: str, rules: Path, log: Path, cores: int, memory: str) -> tuple[float, bytes, str, str]:
     """(wall seconds, CSV output, load before, load after) of one `whuffie score` process."""
     extra = ["--spark-master", f"local[{cores}]", "--spark-conf", f"spark.driver.memory={memory}"] \
         if engine == "spark" else []
     env = dict(os.environ, PYTHONPATH=str(ROOT / "interpreter"))
     before = _load()
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "whuffie", "score", str(rules), str(parquet), "--engine", engine,
+    done = subprocess.run([sys.executable, "-m", "whuffie", "score", str(rules), str(log), "--engine", engine,
                            "--format", "csv", *extra], capture_output=True, env=env, check=False)
     wall = time.perf_counter() - start
     if done.returncode != 0:
@@ -53,17 +54,20 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--driver-memory", default="3g", help="Spark's heap (local mode: driver and executors)")
+    parser.add_argument("--input", choices=("parquet", "jsonl"), default="parquet",
+                        help="the log's format: Parquet, or JSONL (on Spark: read by Spark's text reader)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         rules = folder / "rules.whuf"
         rules.write_text(RULES)
         for size in args.sizes:
-            _, parquet = generate(size, folder)
-            results = {engine: run(engine, rules, parquet, args.cores, args.driver_memory) for engine in ("duckdb", "spark")}
+            jsonl, parquet = generate(size, folder)
+            log = jsonl if args.input == "jsonl" else parquet
+            results = {engine: run(engine, rules, log, args.cores, args.driver_memory) for engine in ("duckdb", "spark")}
             same = results["duckdb"][1] == results["spark"][1]
             for engine, (wall, _, before, after) in results.items():
-                print(f"{size:>11,} events  {engine:<7} {wall:8.1f} s  {size / wall:>11,.0f} events/s  "
+                print(f"{size:>11,} events  {args.input:<7} {engine:<7} {wall:8.1f} s  {size / wall:>11,.0f} events/s  "
                       f"{size / wall / args.cores:>10,.0f} events/s/core  load {before} -> {after}")
             print(f"{'':>11}         outputs byte-identical: {same}")
             if not same:

@@ -272,6 +272,8 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
 
     # several Parquet files (a glob or a directory) and a spark:db.table are read by Spark itself
     parquet_set = engine == "spark" and events_path is not None and is_spark_only(str(events_path))
+    import os
+
     try:  # a FIFO or a device would hang the reader (ours or DuckDB's): refuse it before reading
         for given in (events_path, subjects_path):
             if given is not None and not str(given).startswith("duckdb:") and not (
@@ -279,7 +281,13 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
                 check_input(given)
     except DataError as exc:
         _data_error(exc)
-    if events_path is not None and not is_stdin(events_path) and (
+    from .engines.spark_text import is_text_set
+
+    # a JSONL or CSV log on Spark is read by Spark itself, after the rules and subjects (below)
+    text_on_spark = engine == "spark" and only is None and not ledger and events_path is not None and (
+        not is_stdin(events_path) and not is_columnar(str(events_path)) and not str(events_path).startswith("spark:")
+        and (is_text_set(str(events_path)) or not os.path.isdir(events_path)))
+    if events_path is not None and not is_stdin(events_path) and not (text_on_spark and not parquet_set) and (
             parquet_set or is_columnar(str(events_path)) or text_log_on_duckdb(str(events_path), engine, ledger, only)):
         return _run_columnar(rules, str(events_path), subjects_path, as_of, rejects_path, only, ledger, engine,
                              verbose, ledger_sink, columns, sets)
@@ -296,6 +304,15 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
         if program.reads_attributes and subjects is None:
             kind = ruleset.subject_kind.name
             _usage(f"the rules read {kind} attributes; give them with --subjects FILE")
+        if text_on_spark:
+            from .plan import lower
+
+            on_spark = _run_on_spark(loaded, program, lower(ruleset), str(events_path), subjects, as_of,
+                                     rejects_path, verbose, columns, rules)
+            if on_spark is not None:
+                return on_spark
+            if is_text_set(str(events_path)):  # the driver reads one file only
+                _usage(f"{events_path}: Spark could not read it (the note above says why)")
         with _progress(f"reading {events_path.name}"):
             load = load_events(events_path, ruleset, subjects, program.reads_attributes, columns=columns)
     except DataError as exc:
@@ -1089,25 +1106,32 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
 
 def _run_on_spark(loaded, program, plan, spec: str, subjects, as_of: str | None, rejects_path: Path | None,
                   verbose: bool, columns, rules: Path):
-    """_run_columnar for a Parquet file on --engine spark: read, validated and scored by Spark itself."""
+    """_run_columnar for Parquet, or _run for a JSONL/CSV log, on --engine spark: read, validated and scored by
+    Spark itself. None: read it on the driver instead (after a note saying why, if any)."""
     from . import engines
-    from .engines import spark_columnar, sqlengine
+    from .engines import spark_columnar, spark_text, sqlengine
     from .evaluator import EvaluationError
-    from .inputs import look_alike_ids
+    from .inputs import DataError, load_events, look_alike_ids
 
     ruleset = loaded.ruleset
     notes = lambda d: _print_diagnostics([d], {str(rules): loaded.source or ""})  # noqa: E731
+    text = not spec.lower().endswith(".parquet") and (spark_text.is_text_set(spec) or not spark_columnar.is_spark_only(spec))
     try:
         with _progress(f"reading {spec} with Spark"):
-            load = spark_columnar.load(spec, plan, subjects, program.reads_attributes, columns=columns)
+            reader = spark_text if text else spark_columnar
+            load = reader.load(spec, plan, subjects, program.reads_attributes, columns=columns)
     except spark_columnar.SparkColumnarError as exc:
         _usage(str(exc))
+    except DataError as exc:
+        _data_error(exc)
+    except (spark_text.NeedsDriver, sqlengine.SqlUnsupported):  # read on the driver, which notes what it must
+        return None
     except Exception as exc:  # noqa: BLE001 - a Spark error in the staging: the file is read on the driver instead
         notes(engines.engine_error(exc, "Spark could not validate the file", "reading it on the driver"))
         return None
     _warn_each("W082", look_alike_ids(load.first_lines(), ruleset.subject_kind.name if ruleset.subject_kind
                                       else "subject"), verbose)
-    _handle_rejects(load, rejects_path, spec, "row", verbose=verbose)
+    _handle_rejects(load, rejects_path, spec, "line" if text else "row", verbose=verbose)
     instant = _as_of_instant(as_of, ruleset)
     _refuse_nothing_to_score(spec, load.accepted, len(load.rejects), subjects, instant)
     try:
@@ -1124,9 +1148,12 @@ def _run_on_spark(loaded, program, plan, spec: str, subjects, as_of: str | None,
             # fault as W090)
             results = None
         if results is None:
-            columnar = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes, columns=columns)
-            results = engines.evaluate("spark", ruleset, columnar.events(), subjects, instant, ledger=False,
-                                       notes=notes)
+            if text:
+                events = load_events(spec, ruleset, subjects, program.reads_attributes, columns=columns).events
+            else:
+                events = sqlengine.load_columnar(spec, plan, subjects, program.reads_attributes,
+                                                 columns=columns).events()
+            results = engines.evaluate("spark", ruleset, events, subjects, instant, ledger=False, notes=notes)
     except (EvaluationError, engines.SparkRefused) as exc:
         _scoring_failed(exc, rules, loaded)
     if instant is None:

@@ -229,11 +229,12 @@ def _json_error(text: str) -> str:
 def rows(path: Path, source, numbered: bool = False, from_csv: bool | None = None):
     """Yield (line number, raw line, dict or error message) for a JSONL or CSV file.
 
-    With ``numbered``, ``source`` yields (line number, line) pairs: some lines of a JSONL file.
+    With ``numbered``, ``source`` yields (line number, line) pairs: some lines of a file (of a CSV file,
+    its header first).
     A CSV file yields its header first as (1, line, ("header", names)).
     """
     if from_csv if from_csv is not None else is_csv(path):
-        yield from _csv_rows(path, source)
+        yield from _csv_rows(path, source, numbered)
         return
     yield from _json_rows(source, numbered)
 
@@ -260,8 +261,11 @@ def sniff(source, names: tuple[str, ...] = ("subject",)) -> tuple[bool, "iter[st
     return looks_csv, itertools.chain([first], lines)
 
 
-def csv_records(source):
+def csv_records(source, numbered: bool = False):
     """(first line number, record text with line ends, cells or error) for each CSV record.
+
+    With ``numbered``, ``source`` yields (line number, line) pairs; a quoted
+    cell continues on the next pair given.
 
     A quoted cell may hold line breaks, so a record can span physical lines; a
     line with an odd number of quotes opens such a cell. One never closed (or
@@ -271,19 +275,13 @@ def csv_records(source):
     """
     from .limits import MAX_CSV_RECORD_LINES
 
-    lines = raw_lines(source)
+    lines = iter(source) if numbered else enumerate(raw_lines(source), 1)
     again: list[tuple[int, str]] = []  # lines to read again, last first
-    counter = 0
 
     def next_line():
-        nonlocal counter
         if again:
             return again.pop()
-        line = next(lines, None)
-        if line is None:
-            return None
-        counter += 1
-        return counter, line
+        return next(lines, None)
 
     def parse(text: str):
         try:
@@ -310,9 +308,9 @@ def csv_records(source):
         yield number, line, parse(line)
 
 
-def _csv_rows(path: Path, source):
+def _csv_rows(path: Path, source, numbered: bool = False):
     header: list[str] | None = None
-    for number, line, cells in csv_records(source):
+    for number, line, cells in csv_records(source, numbered):
         if cells is None:  # no quotes: the common case, split here
             if not line.strip():
                 continue

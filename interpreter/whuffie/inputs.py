@@ -140,6 +140,8 @@ class EventLoad:
     read: int = 0
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (file:line, message), W082
     expanded: int = 0  # events beyond one per line: a line of a role event is one event per role
+    # line number -> the text id a rejected line names (or an accepted one whose id is its own file:line)
+    named_ids: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -470,6 +472,15 @@ def load_events(path: str | Path, ruleset: Ruleset, subjects: dict[str, dict] | 
         return parse_events(fh, path, ruleset, subjects, attributes_needed, columns=columns)
 
 
+class _NoIdSeen(dict):
+    """The ``seen_ids`` of parse_events that keeps no id: no line is a duplicate of another."""
+
+    def __setitem__(self, key, value) -> None:
+        pass
+
+
+NO_ID_SEEN = _NoIdSeen()
+
 STDIN_NAME = "<stdin>"  # standard input's name in messages and default ids
 
 
@@ -505,12 +516,17 @@ def _convert_record(row: dict, decls: dict, skip, tz, from_csv: bool, problems: 
 
 def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] | None = None,
                  attributes_needed: bool = False, numbered: bool = False,
-                 from_csv: bool | None = None, columns: ColumnMap = PLAIN, careful_only: bool = False) -> EventLoad:
-    """Validate events from text or an open file (see ``load_events``); JSONL ``text`` may be numbered lines.
+                 from_csv: bool | None = None, columns: ColumnMap = PLAIN, careful_only: bool = False,
+                 seen_ids: dict[str, str] | None = None) -> EventLoad:
+    """Validate events from text or an open file (see ``load_events``); ``text`` may be numbered lines.
 
-    With ``numbered`` (JSONL only), ``text`` yields (line number, line) pairs,
-    so a caller can hand over just the lines it could not validate itself.
-    ``careful_only`` reads every row the careful way: the tests hold the quick paths to it.
+    With ``numbered``, ``text`` yields (line number, line) pairs (for CSV the
+    header first), so a caller can hand over just the lines it could not
+    validate itself. ``careful_only`` reads every row the careful way: the
+    tests hold the quick paths to it. ``seen_ids`` are the ids accepted
+    before these lines (id -> where it was): a line naming one is a duplicate;
+    a caller that finds duplicates itself, across lines read apart
+    (engines/spark_text.py), passes ``NO_ID_SEEN``.
     """
     from .roles import input_types, roles_of, role_type
 
@@ -520,7 +536,7 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
     schema = {name: {f.name: f for f in ruleset.events[name].fields} for name in readable}
     from_csv = is_csv(path) if from_csv is None else from_csv
     out = EventLoad()
-    seen_ids: dict[str, str] = {}
+    seen_ids = {} if seen_ids is None else seen_ids
     name = path.name
     position = 0
     kind = ruleset.subject_kind
@@ -716,6 +732,9 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
                 hint = _closest(one, subjects)
                 problems.append(f"unknown {kind_name} {_describe(one)}: not in the subjects file"
                                 + (f" (did you mean {hint}?)" if hint else ""))
+        named_id = row.get("id")
+        if type(named_id) is str and named_id and (problems or named_id == where):
+            out.named_ids[number] = named_id  # what a reader finding duplicates across lines read apart needs
         if problems:
             out.rejects.append(_reject(where, "; ".join(problems), line))
             return

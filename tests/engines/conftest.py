@@ -9,6 +9,9 @@ themselves where PySpark or Java is missing.
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 
 
@@ -18,6 +21,7 @@ def spark():
 
     from whuffie.engines import spark as spark_engine
 
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the Python workers import whuffie
     session = (SparkSession.builder.master("local[2]").appName("whuffie-test")
                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.shuffle.partitions", "2").config("spark.sql.session.timeZone", "UTC")

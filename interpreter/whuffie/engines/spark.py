@@ -93,6 +93,14 @@ def session():
     builder = SparkSession.builder.master(_settings["master"]).appName("whuffie")
     # the driver's JVM starts with these (PySpark passes them to spark-submit): its log says errors only
     quiet = f"-Dlog4j2.configurationFile={(Path(__file__).parent / 'spark_log4j2.properties').as_uri()}"
+    import sys
+
+    # a local master's Python workers run this Python (its packages, whuffie among them); a cluster's
+    # workers have their own (docs/engines.md: whuffie must be installed there)
+    import os
+
+    if _settings["master"].startswith("local"):  # PySpark's workers run $PYSPARK_PYTHON (python3 by default)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in {**_DEFAULT_CONF, "spark.driver.extraJavaOptions": quiet, **_settings["conf"]}.items():
         builder = builder.config(key, value)
     _session = builder.getOrCreate()

@@ -92,13 +92,18 @@ def is_parquet_set(spec: str) -> bool:
     """Whether an events argument is several Parquet files for Spark: a glob (`events/*.parquet`) or a directory."""
     import os
 
+    from .spark_text import is_text_set
+
     return not spec.startswith(("duckdb:", "spark:")) and (
-        any(c in spec for c in "*?[") and spec.lower().endswith(".parquet") or os.path.isdir(spec))
+        any(c in spec for c in "*?[") and spec.lower().endswith(".parquet") or os.path.isdir(spec)
+        and not is_text_set(spec))
 
 
 def is_spark_only(spec: str) -> bool:
-    """Whether only Spark reads this events argument: several Parquet files, or a table ``spark:db.table``."""
-    return spec.startswith("spark:") or is_parquet_set(spec)
+    """Whether only Spark reads this events argument: several Parquet, JSONL or CSV files, or ``spark:db.table``."""
+    from .spark_text import is_text_set
+
+    return spec.startswith("spark:") or is_parquet_set(spec) or is_text_set(spec)
 
 
 def load(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_needed: bool,
