@@ -213,26 +213,36 @@ def _lake(tmp_path: Path) -> tuple[Path, Path]:
     return whole, lake
 
 
-def test_a_lake_of_part_files_on_spark_scores_as_duckdb_on_one_file(spark, tmp_path) -> None:
+def test_a_lake_of_part_files_on_spark_scores_as_duckdb_on_one_file(spark, tmp_path, monkeypatch) -> None:
+    from whuffie.engines import spark_columnar
+
     whole, lake = _lake(tmp_path)
     rules = EXAMPLES / "stackoverflow" / "rules.whuf"
     duck = whuffie("score", rules, whole, "--engine", "duckdb", "--format", "json", "--rejects", tmp_path / "d.jsonl")
     assert duck.exit_code == 0, duck.output
-    outputs = set()
+    outputs, stderrs, rejects, streamed = set(), set(), set(), []
+    real = spark_columnar.rejects_of
+    monkeypatch.setattr(spark_columnar, "rejects_of", lambda *a: streamed.append(real(*a)) or streamed[-1])
     try:
         for spec, split in ((lake, None), (f"{lake}/*.parquet", "1k")):
             if split:  # other read splits and shuffles: the position is (file rank, row in file), not task order
                 spark.conf.set("spark.sql.files.maxPartitionBytes", split)
                 spark.conf.set("spark.sql.shuffle.partitions", "5")
+                # and the rejects streamed from the executors, as a lake with more than the driver holds
+                monkeypatch.setattr(spark_columnar, "COLLECTED_REJECTS", 1)
             on_spark = whuffie("score", rules, spec, "--engine", "spark", "--format", "json",
                                "--rejects", tmp_path / "s.jsonl")
             assert on_spark.exit_code == 0, on_spark.output
             outputs.add(on_spark.stdout)
+            stderrs.add(tuple(line for line in on_spark.stderr.splitlines() if line.startswith("part-")))
+            rejects.add((tmp_path / "s.jsonl").read_bytes())
             assert "rejected 2" in on_spark.stderr
     finally:
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
         spark.conf.set("spark.sql.shuffle.partitions", "2")
     assert outputs == {duck.stdout}
+    assert [type(r).__name__ for r in streamed] == ["list", "StreamedRejects"]
+    assert len(stderrs) == len(rejects) == 1  # streamed or collected, the same messages and the same file
     # the rejects name the part file and the row within it; the id given twice names where it was first
     named = [line for line in on_spark.stderr.splitlines() if line.startswith("part-")]
     assert len(named) == 2 and all(line.startswith("part-2.parquet:") for line in named), on_spark.stderr

@@ -61,9 +61,16 @@ def _spark_reads_it_itself(monkeypatch) -> None:
 
 def test_a_log_of_bad_lines_is_read_by_spark_as_duckdb_reads_it_whatever_the_splits(spark, tmp_path,
                                                                                     monkeypatch) -> None:
+    from whuffie.engines import spark_columnar, spark_text
+
     log = _write(tmp_path / "bad.jsonl", _bad_lines())
     duck = _score("duckdb", log, tmp_path / "duck.jsonl")
     _spark_reads_it_itself(monkeypatch)
+    # the rejects streamed from the executors (as when there are more than the driver should hold)
+    streamed = []
+    real = spark_text.rejects_of
+    monkeypatch.setattr(spark_text, "rejects_of", lambda *a: streamed.append(real(*a)) or streamed[-1])
+    monkeypatch.setattr(spark_columnar, "COLLECTED_REJECTS", 1)
     try:
         # the file cut into many read splits (lines straddle the cuts; one split: test_spark_engine's examples)
         for split in ("4k",):
@@ -76,6 +83,7 @@ def test_a_log_of_bad_lines_is_read_by_spark_as_duckdb_reads_it_whatever_the_spl
     finally:
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
         spark.conf.unset("spark.sql.files.openCostInBytes")
+    assert [type(r).__name__ for r in streamed] == ["StreamedRejects"]
     assert "duplicate id" in duck.stderr and "rejected 10" in duck.stderr
     assert (tmp_path / "duck.jsonl").read_bytes().endswith(b"oops\r")  # the lone CR at the end, kept
 

@@ -85,6 +85,43 @@ class SparkLoad:
                                                self.subjects)
 
 
+COLLECTED_REJECTS = 100_000  # rejected rows a load brings to the driver at once; beyond, they stream
+
+
+class StreamedRejects:
+    """The rejected rows of a large input, in input order, read from Spark as they are iterated.
+
+    A lake may hold more bad rows than the driver holds in memory: the rows
+    stay on the executors (persisted), ``len`` is their count, and each pass
+    (the printed messages, the rejects file) reads them one partition at a
+    time (``toLocalIterator``), so the driver never holds them all. Below
+    ``COLLECTED_REJECTS`` a load keeps a plain list instead (``rejects_of``).
+    """
+
+    def __init__(self, frame, count: int, reject) -> None:
+        self.frame, self.count, self.reject = frame, count, reject
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __iter__(self):
+        return map(self.reject, self.frame.toLocalIterator())
+
+
+def rejects_of(frame, reject) -> list[Reject] | StreamedRejects:
+    """The rows of ``frame`` (ordered by input position) as Rejects (``reject(row)``): a list, or streamed when many."""
+    frame = frame.persist()
+    count = frame.count()
+    if count > COLLECTED_REJECTS:
+        return StreamedRejects(frame, count, reject)
+    rows = frame.collect()
+    frame.unpersist()
+    return [reject(row) for row in rows]
+
+
 FILE_RANK_SHIFT = 2 ** 40  # rows per file a position leaves room for: (file rank, row within the file) in one BIGINT
 
 
@@ -152,21 +189,19 @@ def load(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_nee
     checked.createOrReplaceTempView("__checked")
     events = session.sql(staged.events.sql("spark")).cache()
     events.createOrReplaceTempView("events")
-    rejects = [Reject(line[0] if several else f"{name}:{line[0]}", problem, text)
-               for *line, problem, text in _reject_rows(session.sql(staged.rejects.sql("spark")), several)]
+    found = session.sql(staged.rejects.sql("spark"))
+    if several:  # (row, message, record, `file:row`): a lake's rejects may be many
+        rejects = rejects_of(found, lambda row: Reject(row[3], row[1], row[2]))
+    elif table is not None:
+        rejects = rejects_of(found, lambda row: Reject(f"{name}:{row[0]}", row[1], row[2]))
+    else:  # one file: DuckDB words them again below (one file is within DuckDB's reach)
+        rejects = [Reject(f"{name}:{row}", problem, text) for row, problem, text in found.collect()]
     if rejects and not several and table is None:  # DuckDB reads one file; otherwise the text stays Spark's
         rejects = _as_duckdb_words_them(spec, plan, subjects, attributes_needed, columns, rejects)
     read, rows = session.sql("SELECT count(*), count_if(__problem IS NULL) FROM __checked").collect()[0]
     accepted = events.count()
     return SparkLoad(session, plan, staged.layout, name, read, rejects, accepted, subjects or {},
                      expanded=accepted - rows)
-
-
-def _reject_rows(frame, several: bool) -> list[tuple]:
-    """(where, message, record) of each rejected row: where is the row number, or `file:row` for several files."""
-    if several:
-        return [(line, message, record) for _, message, record, line in frame.collect()]
-    return [tuple(row) for row in frame.collect()]
 
 
 def _positions_across_files(session, frame):

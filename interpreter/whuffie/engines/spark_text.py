@@ -40,7 +40,7 @@ from urllib.parse import unquote, urlparse
 from ..columns import PLAIN, ColumnMap
 from ..inputs import DataError, Reject
 from ..plan import Plan
-from .spark_columnar import FILE_RANK_SHIFT, SparkColumnarError, SparkLoad
+from .spark_columnar import FILE_RANK_SHIFT, SparkColumnarError, SparkLoad, rejects_of
 
 TEXT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
 ROLE_SLOTS = 16  # positions per line: a role event's line is one event per role, in the roles' order
@@ -357,12 +357,18 @@ def _staged(session, parsed, lines, reader: _Reader, plan: Plan, subjects, label
     again = _parsed_again(session, lines, reader, later, headers)
     read = session.sql("SELECT count_if(kind = 1) + count_if(kind = 0 AND role = 0) FROM __parsed").collect()[0][0]
     rejected = {r.lpos for r in later if r.lpos in again}
-    rejects = [(row.lpos, Reject(row.line, _text(row.message), _line(row.text), row.end)) for row in session.sql(
-        "SELECT lpos, line, message, text, end FROM __parsed WHERE kind = 1").collect() if row.lpos not in rejected]
-    rejects = [r for _, r in sorted(rejects + [(lpos, r) for lpos, r in again.items()], key=lambda x: x[0])]
-    _fix_last_line_ends(session, rejects, labels, totals)
     session.createDataFrame([(x,) for x in sorted(rejected)] or [(-1,)], "lpos bigint") \
         .createOrReplaceTempView("__duplicates")
+    # the rejected lines in input order, each duplicate id with inputs.py's message: a list, or streamed when many
+    found = session.sql("SELECT lpos, line, message, text, end FROM __parsed WHERE kind = 1 "
+                        "AND lpos NOT IN (SELECT lpos FROM __duplicates)")
+    if again:
+        found = found.unionByName(session.createDataFrame(
+            [(lpos, r.where, _bytes(r.message), r.text.encode("utf-8", "surrogateescape"), r.end)
+             for lpos, r in again.items()], found.schema))
+    end_of = _last_line_end(session, labels, totals)
+    rejects = rejects_of(found.orderBy("lpos"), lambda row: Reject(row.line, _text(row.message), _line(row.text),
+                                                                   end_of(row.line, row.end)))
     layout = reader.layout
     columns = ", ".join(reader.staged)
     session.sql(f"SELECT subject, type, lpos * {ROLE_SLOTS} + role AS pos, id, line, at_us"
@@ -424,15 +430,20 @@ def _lines_at(session, lines, reader: _Reader, wanted: set[str]) -> dict[int, st
     return dict(lines.select("file", "block", "raw").rdd.mapPartitions(pick).collect())
 
 
-def _fix_last_line_ends(session, rejects: list[Reject], labels: dict, totals: dict) -> None:
-    """A file's last line read as ending in CRLF may end in a lone CR with no line feed after: look."""
+def _last_line_end(session, labels: dict, totals: dict):
+    """``end_of(where, end)``: a line's end, where a file's last line read as ending in CRLF may end in a lone CR
+    with no line feed after it (the file's last byte says; looked at once per file, only for such a line)."""
     last = {f"{labels[f]}:{n}": f for f, n in totals.items()}
-    for r in rejects:
-        if r.end == "\r\n" and r.where in last:
-            file = last[r.where]
-            size = _file_size(session, file)
-            if _read_bytes(session, file, size - 1, 1) == b"\r":
-                r.end = "\r"
+    found: dict[str, str] = {}
+
+    def end_of(where: str, end: str) -> str:
+        if end != "\r\n" or where not in last:
+            return end
+        if where not in found:
+            file = last[where]
+            found[where] = "\r" if _read_bytes(session, file, _file_size(session, file) - 1, 1) == b"\r" else end
+        return found[where]
+    return end_of
 
 
 def _file_size(session, file: str) -> int:
