@@ -589,3 +589,27 @@ def test_score_on_generated_python_imports_neither_the_sql_engine_nor_sqlglot_no
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
     assert done.stdout.startswith("subject,")
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_several_files_without_spark_are_a_usage_error_that_says_how_and_an_odd_name_is_one_file(tmp_path) -> None:
+    log = Path(__file__).resolve().parents[1] / "examples" / "stackoverflow" / "events.jsonl"
+    rules = log.parent / "rules.whuf"
+    (tmp_path / "part-0.jsonl").write_bytes(log.read_bytes())
+    for spec in (tmp_path, f"{tmp_path}/*.jsonl"):
+        result = whuffie("score", rules, spec)
+        assert result.exit_code == 2, result.output
+        assert "--engine spark" in result.stderr and "Traceback" not in result.output
+        ledger = whuffie("score", rules, spec, "--engine", "spark", "--ledger", tmp_path / "ledger.csv")
+        assert ledger.exit_code == 2, ledger.output
+        if _spark_there():  # else the usage error says how to install PySpark
+            assert "several files are read by Spark" in ledger.stderr, ledger.output
+    odd = tmp_path / "events[1].jsonl"  # a file whose name looks like a glob is that file
+    odd.write_bytes(log.read_bytes())
+    assert whuffie("score", rules, odd).stdout == whuffie("score", rules, log).stdout
+
+
+def _spark_there() -> bool:
+    import importlib.util
+    import shutil
+
+    return importlib.util.find_spec("pyspark") is not None and shutil.which("java") is not None

@@ -268,12 +268,16 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
 
     if subjects_path is not None and is_stdin(subjects_path):
         _usage("--subjects - is not supported: standard input is for the events (give the subjects as a file)")
+    import os
+
     from .engines.spark_columnar import is_spark_only
 
     # several Parquet files (a glob or a directory) and a spark:db.table are read by Spark itself
     parquet_set = engine == "spark" and events_path is not None and is_spark_only(str(events_path))
-    import os
-
+    if engine != "spark" and events_path is not None and not str(events_path).startswith("spark:") \
+            and not os.path.isfile(events_path) and is_spark_only(str(events_path)):
+        _usage(f"{events_path}: several files (a glob or a directory) are read by Spark: add --engine spark, "
+               "or give one file")
     try:  # a FIFO or a device would hang the reader (ours or DuckDB's): refuse it before reading
         for given in (events_path, subjects_path):
             if given is not None and not str(given).startswith("duckdb:") and not (
@@ -1051,8 +1055,8 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
 
     several = is_spark_only(spec)
     if several and (only is not None or ledger):
-        _usage(f"{spec}: several Parquet files are read by Spark, which has no --subject or --ledger; "
-               "give one file")
+        what = "a table of the Spark catalog is" if spec.startswith("spark:") else "several files are"
+        _usage(f"{spec}: {what} read by Spark, which has no --subject or --ledger; give one file")
     if engine == "spark" and only is None and not ledger and (several or spec.lower().endswith(".parquet")):
         on_spark = _run_on_spark(loaded, program, plan, spec, subjects, as_of, rejects_path, verbose, columns, rules)
         if on_spark is not None:
