@@ -579,12 +579,12 @@ def test_score_on_generated_python_imports_neither_the_sql_engine_nor_sqlglot_no
     import subprocess
     import sys
 
-    probe = ("import sys, runpy\n"
+    # read as the process ends (main ends it: an exit function is the last code that runs)
+    probe = ("import atexit, sys, runpy\n"
              f"sys.argv = ['whuffie', 'score', {RULES!r}, {EVENTS!r}, '--subjects', {SUBJECTS!r}, '--format', 'csv']\n"
-             "try:\n    runpy.run_module('whuffie', run_name='__main__')\n"
-             "except SystemExit:\n    pass\n"
-             "print(sorted(m for m in ('whuffie.engines.sqlengine', 'sqlglot', 'pyarrow', 'duckdb') if m in sys.modules),"
-             " file=sys.stderr)\n")
+             "atexit.register(lambda: print(sorted(m for m in ('whuffie.engines.sqlengine', 'sqlglot', 'pyarrow',"
+             " 'duckdb') if m in sys.modules), file=sys.stderr))\n"
+             "runpy.run_module('whuffie', run_name='__main__')\n")
     env = dict(os.environ, PYTHONPATH=str(ROOT / "interpreter"))
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
     assert done.stdout.startswith("subject,")

@@ -33,3 +33,25 @@ def test_escaped_text_is_printable_and_unescaped_text_is_untouched(text):
                    or 0x2066 <= ord(ch) <= 0x2069 for ch in escaped)
     if text.isprintable():
         assert escaped == text
+
+
+# ---------------------------------------------------------------- cells (report.cell_text)
+
+from whuffie.report import cell_text, near_bound_text, typed  # noqa: E402
+from whuffie.types import Type  # noqa: E402
+
+cell_values = st.one_of(  # what a score or a measure can hold: results are checked finite
+    st.none(), st.booleans(), st.integers(), st.integers(-2**70, 2**70).map(float),
+    st.floats(allow_nan=False, allow_infinity=False), st.sampled_from([0.0, -0.0, 1e300, -2.5, 0.5, 79.9999, 80.0]),
+    st.text(max_size=3))
+cell_types = st.sampled_from([None, Type("int"), Type("number"), Type("int", True), Type("number", True),
+                              Type("bool"), Type("text")])
+cell_bounds = st.lists(st.one_of(st.integers(-100, 100), st.sampled_from([80, 79.99, 0.5, -0.0, 1e300])), max_size=3)
+
+
+@settings(max_examples=500, deadline=None)
+@given(cell_values, cell_types, cell_bounds, st.integers(0, 6))
+def test_a_column_cell_is_the_typed_value_near_its_bounds(value, t, bounds, precision):
+    # the quick cases (an int, a whole float) are written exactly as the careful functions write them
+    expected = near_bound_text(typed(value, t), bounds, precision)
+    assert cell_text(t, bounds, precision)(value) == expected

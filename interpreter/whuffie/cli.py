@@ -1662,6 +1662,42 @@ def _start_up_done() -> None:
         gc.enable()
 
 
+# Libraries that hold what Python's exit functions do not release (DuckDB's spill files, Parquet
+# writers, Spark's JVM): with one of them loaded the process leaves by the interpreter's own exit.
+_OWN_EXIT = ("duckdb", "pyarrow", "pyspark", "py4j")
+
+
+def _exit_without_teardown(code) -> None:
+    """End the process now with ``code``, after what the interpreter's exit would do that anyone sees.
+
+    Tearing the interpreter down frees every object one at a time: after scoring a million events
+    that was 0.3 CPU s (8 % of `score --engine codegen` at 1M), spent on memory the kernel takes
+    back at once. The exit functions still run (atexit: coverage's data, logging's flush) and the
+    standard streams are flushed; when a stream cannot be (a closed pipe), when a thread is still
+    running, or when a library of _OWN_EXIT is loaded, this returns and the normal exit happens.
+    """
+    import atexit
+    import os
+    import threading
+
+    if not (code is None or type(code) is int) or threading.active_count() > 1:
+        return
+    if any(name in sys.modules for name in _OWN_EXIT):
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # the normal exit reports a closed pipe as Python does
+        return
+    atexit._run_exitfuncs()  # runs each once and forgets it, as the interpreter's exit would
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(0 if code is None else code)
+
+
 def main() -> None:
     """Console-script entry point."""
     global _collector_paused
@@ -1673,6 +1709,9 @@ def main() -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except SystemExit as done:
+        _exit_without_teardown(done.code)  # returns when the interpreter's own exit is needed
+        raise
     finally:
         # The interpreter's collections at exit traverse every object (~50 ms here) to find garbage
         # that the exit frees anyway; files and connections are closed by their `with` blocks.

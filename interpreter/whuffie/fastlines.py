@@ -181,8 +181,8 @@ class DecodedLines:
             self._piece, self._first, self._lines = piece, number + 1, None
             lines = piece.count(b"\n") + (not piece.endswith(b"\n"))
             structs = None
-            returns = piece.count(b"\r")
-            if not returns or returns == piece.count(b"\r\n"):  # the bulk decoder would not count a lone \r
+            # the bulk decoder would not count a lone \r (`in` finds none at memchr's speed; counting is 5x slower)
+            if b"\r" not in piece or piece.count(b"\r") == piece.count(b"\r\n"):
                 try:
                     structs = decode_lines(piece)
                 except failures:
