@@ -82,10 +82,15 @@ def read_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     # the parse is a subquery of the one statement that stages the lines (no table of it: held, its
     # lists of texts cost more to store than to compute; as a view, DuckDB would put its JSON calls into
     # every condition that reads them, once per reference)
-    parse = f"""SELECT number,
-            CASE WHEN valid THEN try(json_type(line, [{paths}])) END AS ty,
-            CASE WHEN valid THEN try(json_extract_string(line, [{paths}])) END AS sv,
-            CASE WHEN valid THEN try(json_keys(line)) END AS k
+    # k: the line's keys (with --extra ignore, to pick the known ones), else only their number. A valid
+    # line never makes the JSON functions fail; should one, the statement is run again with try()
+    keys_sql = "json_keys(line)" if columns.ignore_extra else "len(json_keys(line))"
+
+    def parse(guard: str) -> str:
+        return f"""SELECT number,
+            CASE WHEN valid THEN {guard}(json_type(line, [{paths}])) END AS ty,
+            CASE WHEN valid THEN {guard}(json_extract_string(line, [{paths}])) END AS sv,
+            CASE WHEN valid THEN {guard}({keys_sql}) END AS k
         FROM (SELECT number, line, json_valid(line) AND NOT regexp_matches(line, ',\\s*[}}\\]]') AS valid
               FROM (SELECT number, {line} AS line FROM __raw) WHERE line <> '')"""
 
@@ -130,22 +135,27 @@ def read_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     per_type = []
     field_values: dict[str, list[tuple[str, str]]] = {}  # column -> [(type, SQL value)]
     for etype, decl in rs.events.items():
-        # as many keys as the allowed ones present: no other key, and none given twice
-        present = " + ".join(f"CASE WHEN {t(key)} IS NULL THEN 0 ELSE 1 END"
-                             for key in dict.fromkeys(list(EVENT_KEYS_SQL) + [f.name for f in decl.fields]))
-        allowed = ", ".join(f"'{_quote(columns.source(key) if key in EVENT_KEYS_SQL else key)}'" for key in
-                            dict.fromkeys(list(EVENT_KEYS_SQL) + [f.name for f in decl.fields]))
+        # as many keys as the allowed ones present: no other key, and none given twice. A key the other
+        # checks require (subject, type, at, a required field SQL reads) counts 1 without a test
+        own_keys = list(dict.fromkeys(list(EVENT_KEYS_SQL) + [f.name for f in decl.fields]))
+        required = {"subject", "type", "at"} | {f.name for f in decl.fields if not f.optional and
+                                                _json_value(t(f.name), s(f.name), f)[0] is not None}
+        present = " + ".join([str(sum(1 for key in own_keys if key in required))] +
+                             [f"CASE WHEN {t(key)} IS NULL THEN 0 ELSE 1 END" for key in own_keys
+                              if key not in required])
+        allowed = ", ".join(f"'{_quote(columns.source(key) if key in EVENT_KEYS_SQL else key)}'" for key in own_keys)
         # extra keys (with --extra ignore) are not counted; a key given twice still is
         checks = [f"len(list_filter(k, lambda x: x IN ({allowed}))) = {present}" if columns.ignore_extra
-                  else f"len(k) = {present}"]
+                  else f"k = {present}"]
         for f in decl.fields:
             column = layout.field_columns[(etype, f.name)]
             value, valid = _json_value(t(f.name), s(f.name), f)
             if value is None:  # a kind the SQL reader leaves to Python: only an absent optional value passes
                 checks.append(f"({t(f.name)} IS NULL OR {t(f.name)} = 'NULL')" if f.optional else "false")
                 continue
-            checks.append(f"(({t(f.name)} IS NULL OR {t(f.name)} = 'NULL') AND {str(f.optional).lower()} "
-                          f"OR ({valid}))")
+            # a required field's value checks require its JSON type: absent or null, it fails them
+            checks.append(f"(({t(f.name)} IS NULL OR {t(f.name)} = 'NULL') OR ({valid}))" if f.optional
+                          else f"({valid})")
             for part, sql in value.items():
                 field_values.setdefault(column + part, []).append((etype, sql))
         per_type.append(f"WHEN {ty} = '{_quote(etype)}' THEN {' AND '.join(checks)}")
@@ -163,7 +173,11 @@ def read_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
         select.append(f"CAST({f'CASE {branches} END' if branches else 'NULL'} AS {sql_type}) AS {column}")
     select.append(f"coalesce(ty IS NOT NULL AND sv IS NOT NULL AND k IS NOT NULL AND {' AND '.join(good)}, false) "
                   "AS ok")
-    con.execute(f"CREATE TEMP TABLE __staged AS SELECT {', '.join(select)} FROM ({parse})").fetchall()
+    try:
+        con.execute(f"CREATE TEMP TABLE __staged AS SELECT {', '.join(select)} FROM ({parse('')})").fetchall()
+    except duckdb.Error:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __staged AS SELECT {', '.join(select)} FROM ({parse('try')})"
+                    ).fetchall()
     # an id given twice, or also on a line SQL did not accept: every row with it goes to Python,
     # which keeps the first and rejects the rest
     con.execute("""UPDATE __staged SET ok = false WHERE ok AND id IN (SELECT id FROM __staged WHERE ok
