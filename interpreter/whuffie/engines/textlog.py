@@ -4,14 +4,17 @@ Entry point: ``read_text_log(path, plan, subjects, attributes_needed, con, colum
 (sqlengine.load_text_log calls it), giving a ColumnarLoad with ``events``
 registered, exactly as inputs.py would read the log.
 
-Two passes. The fast one, one parallel DuckDB pass over the lines, reads
+Two passes. The fast one, one parallel DuckDB statement over the lines, reads
 each line's JSON for the types and texts of the keys the plan knows and for
-its keys, and accepts, all in SQL, only the lines inputs.py's quick path
-would accept with the same values (measured against reading the values as
-JSON once and their types from those: slower; benchmarks/README.md). The second pass, only when there are such lines, hands the
-others (malformed, unusual, duplicate ids, unknown subjects…) with their line
-numbers to inputs.parse_events, so rejects carry inputs.py's exact messages
-and what it accepts is scored.
+the number of its keys, and accepts, all in SQL, only the lines inputs.py's
+quick path would accept with the same values (measured against reading the
+values as JSON once and their types from those: slower; benchmarks/README.md).
+It writes one table, ``__staged`` (a row per non-empty line, its values and
+whether SQL accepted it, none of its text); ``events`` is a view of it, as the
+Parquet path's is of its file. The second pass, only when there are other
+lines (malformed, unusual, duplicate ids, unknown subjects…), hands them with
+their line numbers to inputs.parse_events, so rejects carry inputs.py's exact
+messages and what it accepts is scored.
 """
 
 from __future__ import annotations
@@ -67,9 +70,9 @@ def read_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     if lone_cr is None or lone_cr:
         return _text_log_in_python(spec, plan, subjects, attributes_needed, con, columns=columns)
     # Per line: the JSON types and the texts of every key the plan knows (subject, type, at, id and
-    # each declared field) and the line's keys, in one table with no per-line copy of the text (the
-    # line end of a line handed to inputs.py is added to those lines only). A trailing comma is valid
-    # to DuckDB's parser and not to Python's: Python reads such a line.
+    # each declared field) and the line's keys (the line end of a line handed to inputs.py is added to
+    # those lines only). A trailing comma is valid to DuckDB's parser and not to Python's: Python reads
+    # such a line.
     field_names = list(dict.fromkeys(f.name for decl in rs.events.values() for f in decl.fields))
     keys = list(EVENT_KEYS_SQL) + [f for f in field_names if f not in EVENT_KEYS_SQL]
     paths = ", ".join(f"'$.\"{_quote(_ident(columns.source(k) if k in EVENT_KEYS_SQL else k))}\"'" for k in keys)
