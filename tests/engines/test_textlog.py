@@ -186,7 +186,7 @@ def test_a_staging_pass_that_fails_is_run_again_guarded_with_the_same_result(tmp
 
         def execute(self, sql, *args):
             statements.append(sql)
-            if "TEMP TABLE __staged AS" in sql and "try(" not in sql:
+            if sql.startswith("CREATE TEMP TABLE __staged") and "try(" not in sql:
                 raise duckdb.InvalidInputException("as a JSON call failing on a line would")
             return self.con.execute(sql, *args)
 
@@ -196,7 +196,7 @@ def test_a_staging_pass_that_fails_is_run_again_guarded_with_the_same_result(tmp
     got = textlog.read_text_log(str(tmp_path / "events.jsonl"), lower(RULESET), None, False,
                                 FirstStagingFails(sqlengine.connect()))
     _same(expected, got)
-    assert sum("TEMP TABLE __staged AS" in sql for sql in statements) == 2
+    assert sum("__staged AS SELECT" in sql for sql in statements) == 2
     assert len(got.rejects) == 2
 
 

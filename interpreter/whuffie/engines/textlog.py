@@ -58,10 +58,17 @@ def read_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     con.execute(f"SET TimeZone = '{_quote(plan.timezone)}'").fetchall()
     rs = plan.ruleset
     layout = layout_for(plan)
-    # the file's lines as Python splits them (a lone carriage return aside, below), numbered, and how
-    # many there are: a line handed to inputs.py keeps its line end unless it is the file's last
-    split = f"""SELECT generate_subscripts(parts, 1) AS number, unnest(parts) AS raw, len(parts) AS lines
-        FROM (SELECT string_split(content, chr(10)) AS parts FROM read_text('{_quote(path)}'))"""
+    try:
+        con.execute(f"""CREATE TEMP TABLE __raw AS SELECT generate_subscripts(parts, 1) AS number,
+            unnest(parts) AS raw FROM (SELECT string_split(content, chr(10)) AS parts
+            FROM read_text('{_quote(path)}'))""").fetchall()
+        # Python reads a lone carriage return as a line end too: leave such files to inputs.py
+        lone_cr = con.execute("SELECT count(*) FROM __raw WHERE strpos(raw, chr(13)) BETWEEN 1 AND length(raw) - 1"
+                              ).fetchall()[0][0]
+    except duckdb.Error:
+        lone_cr = None
+    if lone_cr is None or lone_cr:
+        return _text_log_in_python(spec, plan, subjects, attributes_needed, con, columns=columns)
     # Per line: the JSON types and the texts of every key the plan knows (subject, type, at, id and
     # each declared field) and the line's keys (the line end of a line handed to inputs.py is added to
     # those lines only). A trailing comma is valid to DuckDB's parser and not to Python's: Python reads
@@ -70,6 +77,7 @@ def read_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     keys = list(EVENT_KEYS_SQL) + [f for f in field_names if f not in EVENT_KEYS_SQL]
     paths = ", ".join(f"'$.\"{_quote(_ident(columns.source(k) if k in EVENT_KEYS_SQL else k))}\"'" for k in keys)
     slot = {k: i + 1 for i, k in enumerate(keys)}
+    last_line = con.execute("SELECT max(number) FROM __raw").fetchall()[0][0]
     # rtrim copies every string: only the first line (a byte-order mark) and CRLF lines need it
     line = ("CASE WHEN number = 1 OR ends_with(raw, chr(13)) THEN (CASE WHEN number = 1 AND "
             "starts_with(rtrim(raw, chr(13)), chr(65279)) THEN substr(rtrim(raw, chr(13)), 2) "
@@ -82,12 +90,12 @@ def read_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     keys_sql = "json_keys(line)" if columns.ignore_extra else "len(json_keys(line))"
 
     def parse(guard: str) -> str:
-        return f"""SELECT number, raw, lines, line,
+        return f"""SELECT number,
             CASE WHEN valid THEN {guard}(json_type(line, [{paths}])) END AS ty,
             CASE WHEN valid THEN {guard}(json_extract_string(line, [{paths}])) END AS sv,
             CASE WHEN valid THEN {guard}({keys_sql}) END AS k
-        FROM (SELECT number, raw, lines, line, json_valid(line) AND NOT regexp_matches(line, ',\\s*[}}\\]]') AS valid
-              FROM (SELECT number, raw, lines, {line} AS line FROM __raw))"""
+        FROM (SELECT number, line, json_valid(line) AND NOT regexp_matches(line, ',\\s*[}}\\]]') AS valid
+              FROM (SELECT number, {line} AS line FROM __raw) WHERE line <> '')"""
 
     def t(key: str) -> str:
         return f"ty[{slot[key]}]"
@@ -156,60 +164,40 @@ def read_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
         per_type.append(f"WHEN {ty} = '{_quote(etype)}' THEN {' AND '.join(checks)}")
     good.append(f"CASE {' '.join(per_type)} ELSE false END" if per_type else "false")
     staged = _staging_columns(layout)
-    # Every line is a row of __staged, with `ok` saying whether SQL accepted it (one statement, no
-    # filter: a filter would be pushed into the parse and repeat its JSON calls), holding no text of an
-    # accepted line: id is the line's own id (the text of an id of an id type, else NULL), and the id
-    # and line labels are made by the events view from pos. A rejected line's values are never read
-    # (TRY_CAST); `rest` is the line as inputs.py would see it, kept for a non-empty line SQL did not
-    # accept or that names an id (a later duplicate may send it to inputs.py too). The lines are a
-    # materialised CTE, not a table: cheaper to hold, and read in parallel all the same.
+    # Every non-empty line is a row of __staged, with `ok` saying whether SQL accepted it (one pass, no
+    # filter: a filter would be pushed into the parse and repeat its JSON calls), holding no text of the
+    # line: id is the line's own id (the text of an id of an id type, else NULL), and the id and line
+    # labels are made by the events view from pos. A rejected line's values are never read: TRY_CAST.
     select = ["number AS pos", f"{s('subject')} AS subject", f"{ty} AS type",
               f"CASE WHEN {t('id')} IN {id_types} THEN {s('id')} END AS id",
               f"epoch_us(TRY_CAST({s('at')} AS TIMESTAMPTZ)) AS at_us"]
     for column, sql_type in staged.items():
         branches = " ".join(f"WHEN {ty} = '{_quote(et)}' THEN {sql}" for et, sql in field_values.get(column, []))
         select.append(f"CAST({f'CASE {branches} END' if branches else 'NULL'} AS {sql_type}) AS {column}")
-    select += [f"coalesce(line <> '' AND ty IS NOT NULL AND sv IS NOT NULL AND k IS NOT NULL AND "
-               f"{' AND '.join(good)}, false) AS ok",
-               # Python reads a lone carriage return as a line end too: a file with one goes to inputs.py
-               "contains(raw, chr(13)) AND strpos(raw, chr(13)) < length(raw) AS lone_cr",
-               "raw", "lines", "line <> '' AS filled"]
-    kept = ", ".join(["pos", "subject", "type", "id", "at_us", *staged, "ok", "lone_cr"])
-    text = ("CASE WHEN pos = 1 AND starts_with(raw, chr(65279)) THEN substr(raw, 2) ELSE raw END || "
-            "CASE WHEN pos < lines THEN chr(10) ELSE '' END")
-
-    def staging(guard: str) -> str:
-        return (f"""CREATE OR REPLACE TEMP TABLE __staged AS WITH __raw AS MATERIALIZED ({split})
-            SELECT {kept}, CASE WHEN filled AND (NOT ok OR id IS NOT NULL) THEN {text} END AS rest
-            FROM (SELECT {', '.join(select)} FROM ({parse(guard)}))""")
+    select.append(f"coalesce(ty IS NOT NULL AND sv IS NOT NULL AND k IS NOT NULL AND {' AND '.join(good)}, false) "
+                  "AS ok")
     try:
-        con.execute(staging("")).fetchall()
+        con.execute(f"CREATE TEMP TABLE __staged AS SELECT {', '.join(select)} FROM ({parse('')})").fetchall()
     except duckdb.Error:
-        try:
-            con.execute(staging("try")).fetchall()
-        except duckdb.Error:  # a file DuckDB cannot read (not UTF-8…): inputs.py reads it, and says why
-            return _text_log_in_python(spec, plan, subjects, attributes_needed, con, columns=columns)
-    if con.execute("SELECT count_if(lone_cr) FROM __staged").fetchall()[0][0]:
-        con.execute("DROP TABLE __staged").fetchall()
-        return _text_log_in_python(spec, plan, subjects, attributes_needed, con, columns=columns)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __staged AS SELECT {', '.join(select)} FROM ({parse('try')})"
+                    ).fetchall()
     # an id given twice, or also on a line SQL did not accept: every row with it goes to Python,
     # which keeps the first and rejects the rest
     con.execute("""UPDATE __staged SET ok = false WHERE ok AND id IN (SELECT id FROM __staged WHERE ok
         GROUP BY id HAVING count(*) > 1)""").fetchall()
-    lines, sql_read = con.execute("SELECT count(rest) + count_if(ok AND rest IS NULL), count_if(ok) FROM __staged"
-                                  ).fetchall()[0]
+    lines, sql_read = con.execute("SELECT count(*), count_if(ok) FROM __staged").fetchall()[0]
     rest = []
     if lines != sql_read:
         con.execute("UPDATE __staged SET ok = false WHERE ok AND id IN (SELECT id FROM __staged WHERE NOT ok)"
                     ).fetchall()
         # the rest, through inputs.py in line order: exact messages, and whatever it accepts; each line
         # as inputs.py sees it, its line end included (a rejected line is written back verbatim)
-        rest = con.execute("SELECT pos, rest FROM __staged WHERE NOT ok AND rest IS NOT NULL ORDER BY pos"
-                           ).fetchall()
-        sql_read = con.execute("SELECT count_if(ok) FROM __staged").fetchall()[0][0]
-    con.execute("DELETE FROM __staged WHERE NOT ok").fetchall()  # rejected and empty lines
-    con.execute("ALTER TABLE __staged DROP COLUMN lone_cr").fetchall()
-    con.execute("ALTER TABLE __staged DROP COLUMN rest").fetchall()
+        rest = con.execute(f"""SELECT number, CASE WHEN number = 1 AND starts_with(raw, chr(65279))
+            THEN substr(raw, 2) ELSE raw END || CASE WHEN number < {last_line} THEN chr(10) ELSE '' END
+            FROM __raw WHERE number IN (SELECT pos FROM __staged WHERE NOT ok) ORDER BY number""").fetchall()
+        con.execute("DELETE FROM __staged WHERE NOT ok").fetchall()
+        sql_read = con.execute("SELECT count(*) FROM __staged").fetchall()[0][0]
+    con.execute("DROP TABLE __raw").fetchall()
     if not rest:  # every line accepted in SQL: no second pass
         _finish_staged(con, plan, layout, name, expanded=False)
         return ColumnarLoad(con, plan, layout, name, sql_read, [], sql_read)
