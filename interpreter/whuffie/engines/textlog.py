@@ -82,11 +82,11 @@ def read_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     line = ("CASE WHEN number = 1 OR ends_with(raw, chr(13)) THEN (CASE WHEN number = 1 AND "
             "starts_with(rtrim(raw, chr(13)), chr(65279)) THEN substr(rtrim(raw, chr(13)), 2) "
             "ELSE rtrim(raw, chr(13)) END) ELSE raw END")
-    # the parse is a subquery of the one statement that stages the lines (no table of it: held, its
+    # The parse is a subquery of the one statement that stages the lines (no table of it: held, its
     # lists of texts cost more to store than to compute; as a view, DuckDB would put its JSON calls into
-    # every condition that reads them, once per reference)
-    # k: the line's keys (with --extra ignore, to pick the known ones), else only their number. A valid
-    # line never makes the JSON functions fail; should one, the statement is run again with try()
+    # every condition that reads them, once per reference). k: the line's keys with --extra ignore (to
+    # pick the known ones), else only their number. A valid line never makes the JSON functions fail;
+    # should one, the statement is run again with try().
     keys_sql = "json_keys(line)" if columns.ignore_extra else "len(json_keys(line))"
 
     def parse(guard: str) -> str:
