@@ -184,7 +184,7 @@ def read_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     # an id given twice, or also on a line SQL did not accept: every row with it goes to Python,
     # which keeps the first and rejects the rest
     con.execute("""UPDATE __staged SET ok = false WHERE ok AND id IN (SELECT id FROM __staged WHERE ok
-        GROUP BY id HAVING count(*) > 1)""").fetchall()
+        AND id IS NOT NULL GROUP BY id HAVING count(*) > 1)""").fetchall()
     lines, sql_read = con.execute("SELECT count(*), count_if(ok) FROM __staged").fetchall()[0]
     rest = []
     if lines != sql_read:
