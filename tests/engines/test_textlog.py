@@ -169,6 +169,48 @@ def test_only_the_bad_lines_go_to_inputs_py_with_their_line_numbers(tmp_path, mo
     assert [r.where for r in got.rejects] == ["events.jsonl:4", "events.jsonl:6"]
 
 
+def test_a_staging_pass_that_fails_is_run_again_guarded_with_the_same_result(tmp_path) -> None:
+    """The JSON calls of the staging pass run without try() (no valid line makes them fail); should one
+    fail, the pass runs again with it: same events and rejects, no error."""
+    import duckdb
+
+    good = [json.dumps({"subject": f"m{i % 2}", "type": "vote", "at": "2026-03-01T10:00:00Z", "up": True})
+            for i in range(4)]
+    data = "\n".join(good[:2] + ["{oops", '{"subject": "m1", "type": "ping", "at": 5}'] + good[2:]).encode()
+    expected = inputs.load_events(_write(tmp_path, data), RULESET)
+    statements = []
+
+    class FirstStagingFails:
+        def __init__(self, con):
+            self.con = con
+
+        def execute(self, sql, *args):
+            statements.append(sql)
+            if sql.startswith("CREATE TEMP TABLE __staged") and "try(" not in sql:
+                raise duckdb.InvalidInputException("as a JSON call failing on a line would")
+            return self.con.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self.con, name)
+
+    got = textlog.read_text_log(str(tmp_path / "events.jsonl"), lower(RULESET), None, False,
+                                FirstStagingFails(sqlengine.connect()))
+    _same(expected, got)
+    assert sum("__staged AS SELECT" in sql for sql in statements) == 2
+    assert len(got.rejects) == 2
+
+
+def test_the_events_are_a_view_of_the_staged_rows(tmp_path) -> None:
+    """No copy of the staged rows: ``events`` is a view (its labels and calendar keys computed when read)."""
+    good = json.dumps({"subject": "m1", "type": "ping", "at": "2026-03-01T10:00:00Z"})
+    got = sqlengine.load_text_log(str(_write(tmp_path, f"{good}\n{good}\n".encode())), lower(RULESET), None, False)
+    kinds = dict(got.con.execute("SELECT table_name, table_type FROM information_schema.tables").fetchall())
+    assert kinds["events"] == "VIEW" and kinds["__staged"] == "LOCAL TEMPORARY"
+    assert got.con.execute("SELECT line, id, local_day, local_month FROM events ORDER BY pos").fetchall() == \
+        [("events.jsonl:1", "events.jsonl:1", 20513, 2026 * 12 + 2), ("events.jsonl:2", "events.jsonl:2", 20513,
+                                                                       2026 * 12 + 2)]
+
+
 def test_a_file_duckdb_cannot_split_as_python_does_is_read_by_inputs_py(tmp_path) -> None:
     good = json.dumps({"subject": "m1", "type": "ping", "at": "2026-03-01T10:00:00Z"})
     expected, got = _both(tmp_path, f"{good}\r{good}\n\xff{good}\n".encode("latin-1"))

@@ -4,14 +4,17 @@ Entry point: ``read_text_log(path, plan, subjects, attributes_needed, con, colum
 (sqlengine.load_text_log calls it), giving a ColumnarLoad with ``events``
 registered, exactly as inputs.py would read the log.
 
-Two passes. The fast one, one parallel DuckDB pass over the lines, reads
+Two passes. The fast one, one parallel DuckDB statement over the lines, reads
 each line's JSON for the types and texts of the keys the plan knows and for
-its keys, and accepts, all in SQL, only the lines inputs.py's quick path
-would accept with the same values (measured against reading the values as
-JSON once and their types from those: slower; benchmarks/README.md). The second pass, only when there are such lines, hands the
-others (malformed, unusual, duplicate ids, unknown subjects…) with their line
-numbers to inputs.parse_events, so rejects carry inputs.py's exact messages
-and what it accepts is scored.
+the number of its keys, and accepts, all in SQL, only the lines inputs.py's
+quick path would accept with the same values (measured against reading the
+values as JSON once and their types from those: slower; benchmarks/README.md).
+It writes one table, ``__staged`` (a row per non-empty line, its values and
+whether SQL accepted it, none of its text); ``events`` is a view of it, as the
+Parquet path's is of its file. The second pass, only when there are other
+lines (malformed, unusual, duplicate ids, unknown subjects…), hands them with
+their line numbers to inputs.parse_events, so rejects carry inputs.py's exact
+messages and what it accepts is scored.
 """
 
 from __future__ import annotations
@@ -67,9 +70,9 @@ def read_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     if lone_cr is None or lone_cr:
         return _text_log_in_python(spec, plan, subjects, attributes_needed, con, columns=columns)
     # Per line: the JSON types and the texts of every key the plan knows (subject, type, at, id and
-    # each declared field) and the line's keys, in one table with no per-line copy of the text (the
-    # line end of a line handed to inputs.py is added to those lines only). A trailing comma is valid
-    # to DuckDB's parser and not to Python's: Python reads such a line.
+    # each declared field) and the line's keys (the line end of a line handed to inputs.py is added to
+    # those lines only). A trailing comma is valid to DuckDB's parser and not to Python's: Python reads
+    # such a line.
     field_names = list(dict.fromkeys(f.name for decl in rs.events.values() for f in decl.fields))
     keys = list(EVENT_KEYS_SQL) + [f for f in field_names if f not in EVENT_KEYS_SQL]
     paths = ", ".join(f"'$.\"{_quote(_ident(columns.source(k) if k in EVENT_KEYS_SQL else k))}\"'" for k in keys)
@@ -79,13 +82,20 @@ def read_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     line = ("CASE WHEN number = 1 OR ends_with(raw, chr(13)) THEN (CASE WHEN number = 1 AND "
             "starts_with(rtrim(raw, chr(13)), chr(65279)) THEN substr(rtrim(raw, chr(13)), 2) "
             "ELSE rtrim(raw, chr(13)) END) ELSE raw END")
-    con.execute(f"""CREATE TEMP TABLE __parsed AS SELECT number, raw,
-            CASE WHEN valid THEN try(json_type(line, [{paths}])) END AS ty,
-            CASE WHEN valid THEN try(json_extract_string(line, [{paths}])) END AS sv,
-            CASE WHEN valid THEN try(json_keys(line)) END AS k
-        FROM (SELECT number, raw, line, json_valid(line) AND NOT regexp_matches(line, ',\\s*[}}\\]]') AS valid
-              FROM (SELECT number, raw, {line} AS line FROM __raw) WHERE line <> '')""").fetchall()
-    con.execute("DROP TABLE __raw").fetchall()
+    # The parse is a subquery of the one statement that stages the lines (no table of it: held, its
+    # lists of texts cost more to store than to compute; as a view, DuckDB would put its JSON calls into
+    # every condition that reads them, once per reference). k: the line's keys with --extra ignore (to
+    # pick the known ones), else only their number. A valid line never makes the JSON functions fail;
+    # should one, the statement is run again with try().
+    keys_sql = "json_keys(line)" if columns.ignore_extra else "len(json_keys(line))"
+
+    def parse(guard: str) -> str:
+        return f"""SELECT number,
+            CASE WHEN valid THEN {guard}(json_type(line, [{paths}])) END AS ty,
+            CASE WHEN valid THEN {guard}(json_extract_string(line, [{paths}])) END AS sv,
+            CASE WHEN valid THEN {guard}({keys_sql}) END AS k
+        FROM (SELECT number, line, json_valid(line) AND NOT regexp_matches(line, ',\\s*[}}\\]]') AS valid
+              FROM (SELECT number, {line} AS line FROM __raw) WHERE line <> '')"""
 
     def t(key: str) -> str:
         return f"ty[{slot[key]}]"
@@ -128,56 +138,68 @@ def read_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
     per_type = []
     field_values: dict[str, list[tuple[str, str]]] = {}  # column -> [(type, SQL value)]
     for etype, decl in rs.events.items():
-        # as many keys as the allowed ones present: no other key, and none given twice
-        present = " + ".join(f"CASE WHEN {t(key)} IS NULL THEN 0 ELSE 1 END"
-                             for key in dict.fromkeys(list(EVENT_KEYS_SQL) + [f.name for f in decl.fields]))
-        allowed = ", ".join(f"'{_quote(columns.source(key) if key in EVENT_KEYS_SQL else key)}'" for key in
-                            dict.fromkeys(list(EVENT_KEYS_SQL) + [f.name for f in decl.fields]))
+        # as many keys as the allowed ones present: no other key, and none given twice. A key the other
+        # checks require (subject, type, at, a required field SQL reads) counts 1 without a test
+        own_keys = list(dict.fromkeys(list(EVENT_KEYS_SQL) + [f.name for f in decl.fields]))
+        required = {"subject", "type", "at"} | {f.name for f in decl.fields if not f.optional and
+                                                _json_value(t(f.name), s(f.name), f)[0] is not None}
+        present = " + ".join([str(sum(1 for key in own_keys if key in required))] +
+                             [f"CASE WHEN {t(key)} IS NULL THEN 0 ELSE 1 END" for key in own_keys
+                              if key not in required])
+        allowed = ", ".join(f"'{_quote(columns.source(key) if key in EVENT_KEYS_SQL else key)}'" for key in own_keys)
         # extra keys (with --extra ignore) are not counted; a key given twice still is
         checks = [f"len(list_filter(k, lambda x: x IN ({allowed}))) = {present}" if columns.ignore_extra
-                  else f"len(k) = {present}"]
+                  else f"k = {present}"]
         for f in decl.fields:
             column = layout.field_columns[(etype, f.name)]
             value, valid = _json_value(t(f.name), s(f.name), f)
             if value is None:  # a kind the SQL reader leaves to Python: only an absent optional value passes
                 checks.append(f"({t(f.name)} IS NULL OR {t(f.name)} = 'NULL')" if f.optional else "false")
                 continue
-            checks.append(f"(({t(f.name)} IS NULL OR {t(f.name)} = 'NULL') AND {str(f.optional).lower()} "
-                          f"OR ({valid}))")
+            # a required field's value checks require its JSON type: absent or null, it fails them
+            checks.append(f"(({t(f.name)} IS NULL OR {t(f.name)} = 'NULL') OR ({valid}))" if f.optional
+                          else f"({valid})")
             for part, sql in value.items():
                 field_values.setdefault(column + part, []).append((etype, sql))
         per_type.append(f"WHEN {ty} = '{_quote(etype)}' THEN {' AND '.join(checks)}")
     good.append(f"CASE {' '.join(per_type)} ELSE false END" if per_type else "false")
     staged = _staging_columns(layout)
-    select = [f"{s('subject')} AS subject", f"{ty} AS type", "number AS pos",
-              f"coalesce({s('id')}, '{_quote(name)}:' || number) AS id", f"'{_quote(name)}:' || number AS line",
-              f"epoch_us(CAST({s('at')} AS TIMESTAMPTZ)) AS at_us", f"{t('id')} IS NOT NULL AS explicit_id"]
+    # Every non-empty line is a row of __staged, with `ok` saying whether SQL accepted it (one pass, no
+    # filter: a filter would be pushed into the parse and repeat its JSON calls), holding no text of the
+    # line: id is the line's own id (the text of an id of an id type, else NULL), and the id and line
+    # labels are made by the events view from pos. A rejected line's values are never read: TRY_CAST.
+    select = ["number AS pos", f"{s('subject')} AS subject", f"{ty} AS type",
+              f"CASE WHEN {t('id')} IN {id_types} THEN {s('id')} END AS id",
+              f"epoch_us(TRY_CAST({s('at')} AS TIMESTAMPTZ)) AS at_us"]
     for column, sql_type in staged.items():
         branches = " ".join(f"WHEN {ty} = '{_quote(et)}' THEN {sql}" for et, sql in field_values.get(column, []))
         select.append(f"CAST({f'CASE {branches} END' if branches else 'NULL'} AS {sql_type}) AS {column}")
-    con.execute(f"CREATE TEMP TABLE __staged AS SELECT {', '.join(select)} FROM __parsed WHERE ty IS NOT NULL "
-                f"AND sv IS NOT NULL AND k IS NOT NULL AND {' AND '.join(good)}").fetchall()
+    select.append(f"coalesce(ty IS NOT NULL AND sv IS NOT NULL AND k IS NOT NULL AND {' AND '.join(good)}, false) "
+                  "AS ok")
+    try:
+        con.execute(f"CREATE TEMP TABLE __staged AS SELECT {', '.join(select)} FROM ({parse('')})").fetchall()
+    except duckdb.Error:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __staged AS SELECT {', '.join(select)} FROM ({parse('try')})"
+                    ).fetchall()
     # an id given twice, or also on a line SQL did not accept: every row with it goes to Python,
     # which keeps the first and rejects the rest
-    con.execute("""DELETE FROM __staged WHERE explicit_id AND id IN (SELECT id FROM __staged WHERE explicit_id
-        GROUP BY id HAVING count(*) > 1)""").fetchall()
-    # each staged row is one parsed line: equal counts mean no line is left for inputs.py (two
-    # cheap counts instead of two scans of a million lines)
-    lines, sql_read = con.execute("SELECT (SELECT count(*) FROM __parsed), count(*) FROM __staged").fetchall()[0]
+    con.execute("""UPDATE __staged SET ok = false WHERE ok AND id IN (SELECT id FROM __staged WHERE ok
+        AND id IS NOT NULL GROUP BY id HAVING count(*) > 1)""").fetchall()
+    lines, sql_read = con.execute("SELECT count(*), count_if(ok) FROM __staged").fetchall()[0]
     rest = []
     if lines != sql_read:
-        con.execute(f"""DELETE FROM __staged WHERE explicit_id AND id IN (SELECT {s('id')} FROM __parsed
-            WHERE {t('id')} IN {id_types} AND number NOT IN (SELECT pos FROM __staged))""").fetchall()
+        con.execute("UPDATE __staged SET ok = false WHERE ok AND id IN (SELECT id FROM __staged WHERE NOT ok)"
+                    ).fetchall()
         # the rest, through inputs.py in line order: exact messages, and whatever it accepts; each line
         # as inputs.py sees it, its line end included (a rejected line is written back verbatim)
         rest = con.execute(f"""SELECT number, CASE WHEN number = 1 AND starts_with(raw, chr(65279))
             THEN substr(raw, 2) ELSE raw END || CASE WHEN number < {last_line} THEN chr(10) ELSE '' END
-            FROM __parsed WHERE number NOT IN (SELECT pos FROM __staged) ORDER BY number""").fetchall()
+            FROM __raw WHERE number IN (SELECT pos FROM __staged WHERE NOT ok) ORDER BY number""").fetchall()
+        con.execute("DELETE FROM __staged WHERE NOT ok").fetchall()
         sql_read = con.execute("SELECT count(*) FROM __staged").fetchall()[0][0]
-    con.execute("ALTER TABLE __staged DROP COLUMN explicit_id").fetchall()
-    con.execute("DROP TABLE __parsed").fetchall()
+    con.execute("DROP TABLE __raw").fetchall()
     if not rest:  # every line accepted in SQL: no second pass
-        _finish_staged(con, layout, staged, expanded=False)
+        _finish_staged(con, plan, layout, name, expanded=False)
         return ColumnarLoad(con, plan, layout, name, sql_read, [], sql_read)
     try:
         careful = parse_events(iter(rest), Path(path), rs, subjects, attributes_needed, numbered=True,
@@ -195,7 +217,7 @@ def read_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
             con.execute("DROP TABLE __staged").fetchall()
             return _text_log_in_python(spec, plan, subjects, attributes_needed, con, exc, columns=columns)
         con.execute("INSERT INTO __staged SELECT * FROM __careful").fetchall()
-    _finish_staged(con, layout, staged, expanded=careful.expanded > 0)
+    _finish_staged(con, plan, layout, name, expanded=careful.expanded > 0)
     accepted = sql_read + len(careful.events)
     return ColumnarLoad(con, plan, layout, name, sql_read + careful.read, careful.rejects, accepted,
                         expanded=careful.expanded)
@@ -246,7 +268,7 @@ def _json_value(type_sql: str, text_sql: str, f) -> tuple[dict[str, str] | None,
                 f"(({type_sql} IN ('BIGINT', 'UBIGINT') AND {i} IS NOT NULL{in_range(i)}) OR "
                 f"({is_float} AND isfinite({d}){in_range(d)}))")
     if kind == "bool":
-        return {"": f"CAST({text_sql} AS BOOLEAN)"}, f"{type_sql} = 'BOOLEAN'"
+        return {"": f"TRY_CAST({text_sql} AS BOOLEAN)"}, f"{type_sql} = 'BOOLEAN'"
     if kind == "text" and f.choices is not None:  # another value goes to inputs.py, which rejects it
         return {"": text_sql}, f"{type_sql} = 'VARCHAR' AND {text_sql} IN ({_sql_texts(f.choices.values)})"
     if kind == "text":
@@ -280,17 +302,16 @@ def _staging_arrow(plan: Plan, layout: Layout, staged: dict[str, str], events):
     import pyarrow as pa
 
     values = _Values(ZoneInfo(plan.timezone))
-    data: dict[str, list] = {k: [] for k in ("subject", "type", "pos", "id", "line", "at_us")}
+    data: dict[str, list] = {k: [] for k in ("pos", "subject", "type", "id", "at_us")}
     data.update({c: [] for c in staged})
     by_type: dict[str, dict[str, tuple[str, str]]] = {}
     for (etype, fname), column in layout.field_columns.items():
         by_type.setdefault(etype, {})[column] = (fname, layout.field_types[(etype, fname)])
     for e in events:
+        data["pos"].append(int(e.line.rsplit(":", 1)[1]))  # the view makes the line "file:pos" again
         data["subject"].append(e.subject)
         data["type"].append(e.type)
-        data["pos"].append(int(e.line.rsplit(":", 1)[1]))
         data["id"].append(e.id)
-        data["line"].append(e.line)
         data["at_us"].append(_us(e.at))
         own = by_type.get(e.type, {})
         for column in layout.field_columns.values():
@@ -302,26 +323,31 @@ def _staging_arrow(plan: Plan, layout: Layout, staged: dict[str, str], events):
             else:
                 data[column].append(value)
     arrow_types = {"BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(), "VARCHAR": pa.string()}
-    schema = {"subject": pa.string(), "type": pa.string(), "pos": pa.int64(), "id": pa.string(),
-              "line": pa.string(), "at_us": pa.int64()}
+    schema = {"pos": pa.int64(), "subject": pa.string(), "type": pa.string(), "id": pa.string(),
+              "at_us": pa.int64()}
     schema.update({c: arrow_types[t] for c, t in staged.items()})
+    data["ok"] = [True] * len(data["pos"])
+    schema["ok"] = pa.bool_()
     return pa.table({k: pa.array(v, schema[k]) for k, v in data.items()})
 
 
-def _finish_staged(con, layout: Layout, staged: dict[str, str], expanded: bool) -> None:
-    """Turn the staged rows into ``events``: calendar keys in the ruleset zone, number columns typed as
-    the in-memory path types them (all whole: integers; mixed: doubles with a float flag)."""
-    at = "make_timestamptz(at_us)"
+def _finish_staged(con, plan: Plan, layout: Layout, name: str, expanded: bool) -> None:
+    """Make ``events`` a view of the staged rows: the id and line labels, the calendar keys in the ruleset's
+    zone (staging.with_calendar, as for Parquet) and the number columns typed as the in-memory path types
+    them (all whole: integers; mixed: doubles with a float flag). A view, not a table: each reader computes
+    only the columns it reads (the score query's ``ev`` reads the keys, no query but ``explain`` the labels),
+    and a scan of the staged table is cheap beside the copy a table would be."""
+    from .staging import CALENDAR_COLUMNS, with_calendar
+
     # a line of a role event stages one row per role, all at the line's number: as load_columnar does,
     # each gets its own position, in the order inputs.py gave them (the queries break ties by position)
     # (a window over a million rows costs a sort: without role events every line is one row)
     position = "pos * 16 + row_number() OVER (PARTITION BY pos ORDER BY rowid) - 1" if expanded else "pos * 16"
-    select = ["subject", "type", f"{position} AS pos", "id", "line", "at_us",
-              f"date_diff('day', DATE '1970-01-01', CAST({at} AS DATE)) AS local_day",
-              f"CAST(floor((date_diff('day', DATE '1970-01-01', CAST({at} AS DATE)) + 3) / 7) AS BIGINT) AS local_week",
-              f"year(CAST({at} AS DATE)) * 12 + month(CAST({at} AS DATE)) - 1 AS local_month",
-              f"year(CAST({at} AS DATE)) AS local_year"]
+    label = f"'{_quote(name)}:' || pos"
+    select = ["subject", "type", f"{position} AS pos", f"coalesce(id, {label}) AS id", f"{label} AS line", "at_us"]
+    kept = ["subject", "type", "pos", "id", "line", "at_us"]
     for key, column in layout.field_columns.items():
+        kept.append(column)
         if layout.field_types[key] != "number":
             select.append(column)
             continue
@@ -333,10 +359,15 @@ def _finish_staged(con, layout: Layout, staged: dict[str, str], expanded: bool) 
             select.append(f"coalesce(CAST({column}_i AS DOUBLE), {column}_d) AS {column}")
             if ints:
                 layout.mixed_numbers.add(column)
+                kept.append(f"{column}_f")
                 select.append(f"CASE WHEN {column}_d IS NOT NULL THEN true WHEN {column}_i IS NOT NULL "
                               f"THEN false END AS {column}_f")
-    con.execute(f"CREATE TEMP TABLE events AS SELECT {', '.join(select)} FROM __staged").fetchall()
-    con.execute("DROP TABLE __staged").fetchall()
+    import sqlglot
+
+    rows = sqlglot.parse_one(f"SELECT {', '.join(select)} FROM __staged", read="duckdb")
+    view = with_calendar("__rows", kept, list(CALENDAR_COLUMNS), dialect="duckdb", timezone=plan.timezone,
+                         before=[("__rows", rows)])
+    con.execute(f"CREATE TEMP VIEW events AS {view.sql('duckdb')}").fetchall()
 
 
 def _text_log_in_python(spec: str, plan: Plan, subjects, attributes_needed: bool, con,
