@@ -9,7 +9,7 @@ before and after each run.
 
     .venv/bin/python benchmarks/bench_spark.py               # 1M events
     .venv/bin/python benchmarks/bench_spark.py --sizes 1000000 10000000
-    .venv/bin/python benchmarks/bench_spark.py --input jsonl   # the JSONL log: read by Spark (spark_text.py)
+    .venv/bin/python benchmarks/bench_spark.py --input jsonl   # the JSONL log: read by Spark (engines/spark/text.py)
 """
 
 from __future__ import annotations

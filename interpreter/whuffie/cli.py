@@ -270,7 +270,7 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
         _usage("--subjects - is not supported: standard input is for the events (give the subjects as a file)")
     import os
 
-    from .engines.spark_columnar import is_spark_only
+    from .engines.spark.columnar import is_spark_only
 
     # several Parquet files (a glob or a directory) and a spark:db.table are read by Spark itself
     parquet_set = engine == "spark" and events_path is not None and is_spark_only(str(events_path))
@@ -285,7 +285,7 @@ def _run(rules: Path, events_path: Path | None, subjects_path: Path | None, as_o
                 check_input(given)
     except DataError as exc:
         _data_error(exc)
-    from .engines.spark_text import is_text_set
+    from .engines.spark.text import is_text_set
 
     # a JSONL or CSV log on Spark is read by Spark itself, after the rules and subjects (below)
     text_on_spark = engine == "spark" and only is None and not ledger and events_path is not None and (
@@ -1051,7 +1051,7 @@ def _run_columnar(rules: Path, spec: str, subjects_path: Path | None, as_of: str
     if program.reads_attributes and subjects is None:
         _usage(f"the rules read {ruleset.subject_kind.name} attributes; give them with --subjects FILE")
     plan = lower(ruleset)
-    from .engines.spark_columnar import is_spark_only
+    from .engines.spark.columnar import is_spark_only
 
     several = is_spark_only(spec)
     if several and (only is not None or ledger):
@@ -1113,7 +1113,9 @@ def _run_on_spark(loaded, program, plan, spec: str, subjects, as_of: str | None,
     """_run_columnar for Parquet, or _run for a JSONL/CSV log, on --engine spark: read, validated and scored by
     Spark itself. None: read it on the driver instead (after a note saying why, if any)."""
     from . import engines
-    from .engines import spark_columnar, spark_text, sqlengine
+    from .engines import sqlengine
+    from .engines.spark import columnar as spark_columnar
+    from .engines.spark import text as spark_text
     from .evaluator import EvaluationError
     from .inputs import DataError, load_events, look_alike_ids
 

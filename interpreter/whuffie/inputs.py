@@ -526,7 +526,7 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
     tests hold the quick paths to it. ``seen_ids`` are the ids accepted
     before these lines (id -> where it was): a line naming one is a duplicate;
     a caller that finds duplicates itself, across lines read apart
-    (engines/spark_text.py), passes ``NO_ID_SEEN``.
+    (engines/spark/text.py), passes ``NO_ID_SEEN``.
     """
     from .roles import input_types, roles_of, role_type
 

@@ -2,7 +2,7 @@
 
 Starting a session costs seconds, so a module shares one; scoring with
 ``--engine spark`` in process uses it (``spark.use_session``). The settings are
-those of engines/spark.py's default session that keep small local runs quick,
+those of engines/spark/__init__.py's default session that keep small local runs quick,
 on two cores and two shuffle partitions. The modules that use it skip
 themselves where PySpark or Java is missing.
 """

@@ -214,7 +214,7 @@ def _lake(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_a_lake_of_part_files_on_spark_scores_as_duckdb_on_one_file(spark, tmp_path, monkeypatch) -> None:
-    from whuffie.engines import spark_columnar
+    from whuffie.engines.spark import columnar as spark_columnar
 
     whole, lake = _lake(tmp_path)
     rules = EXAMPLES / "stackoverflow" / "rules.whuf"

@@ -1,4 +1,4 @@
-"""JSONL and CSV logs read by Spark itself (engines/spark_text.py) give what `--engine duckdb` gives.
+"""JSONL and CSV logs read by Spark itself (engines/spark/text.py) give what `--engine duckdb` gives.
 
 Bad lines of every kind the line reader meets (a byte-order mark, CRLF, a
 lone CR, blank lines, form feeds, broken JSON, ids given twice across read
@@ -61,7 +61,8 @@ def _spark_reads_it_itself(monkeypatch) -> None:
 
 def test_a_log_of_bad_lines_is_read_by_spark_as_duckdb_reads_it_whatever_the_splits(spark, tmp_path,
                                                                                     monkeypatch) -> None:
-    from whuffie.engines import spark_columnar, spark_text
+    from whuffie.engines.spark import columnar as spark_columnar
+    from whuffie.engines.spark import text as spark_text
 
     log = _write(tmp_path / "bad.jsonl", _bad_lines())
     duck = _score("duckdb", log, tmp_path / "duck.jsonl")
@@ -139,7 +140,7 @@ _ENDS = st.sampled_from(["\n", "\r\n", "\r", ""])
 def test_lines_are_numbered_as_inputs_py_numbers_them(spark, tmp_path_factory, lines, bom) -> None:
     """Every line rejected: the rejects (file:line, message, text and its line end) are inputs.py's."""
     from whuffie import engines  # noqa: F401 - the package's import order
-    from whuffie.engines import spark_text
+    from whuffie.engines.spark import text as spark_text
     from whuffie.frontend import load_file
     from whuffie.inputs import load_events
     from whuffie.plan import lower

@@ -14,10 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ..columns import PLAIN, ColumnMap, ColumnsError
-from ..evaluator import Results
-from ..inputs import Reject
-from ..plan import Plan
+from ...columns import PLAIN, ColumnMap, ColumnsError
+from ...evaluator import Results
+from ...inputs import Reject
+from ...plan import Plan
 
 
 class SparkColumnarError(Exception):
@@ -40,7 +40,7 @@ class SparkLoad:
 
     def latest(self) -> dt.datetime | None:
         """The latest accepted event's instant (the default as-of)."""
-        from ..evaluator import UTC
+        from ...evaluator import UTC
 
         us = self.spark.sql("SELECT max(at_us) AS m FROM events").collect()[0][0]
         return None if us is None else dt.datetime(1970, 1, 1, tzinfo=UTC) + dt.timedelta(microseconds=us)
@@ -58,7 +58,7 @@ class SparkLoad:
 
     def line_counts(self, as_of: dt.datetime) -> tuple[int, int] | None:
         """(scored, after as-of) in rows when a row of a role event became several events, else None."""
-        from . import sqlengine
+        from .. import sqlengine
 
         if not self.expanded:
             return None
@@ -70,8 +70,8 @@ class SparkLoad:
 
     def score(self, as_of: dt.datetime | None) -> Results:
         """The compiled query on the staged rows; raises SqlUnsupported or SqlFault as the DuckDB engine does."""
-        from ..evaluator import UTC
-        from . import spark, sqlengine
+        from ...evaluator import UTC
+        from .. import spark, sqlengine
 
         as_of = (as_of or self.latest() or dt.datetime(1970, 1, 1, tzinfo=UTC)).astimezone(UTC)
         us = sqlengine._us(as_of)
@@ -129,7 +129,7 @@ def is_parquet_set(spec: str) -> bool:
     """Whether an events argument is several Parquet files for Spark: a glob (`events/*.parquet`) or a directory."""
     import os
 
-    from .spark_text import is_text_set
+    from .text import is_text_set
 
     return not spec.startswith(("duckdb:", "spark:")) and (
         any(c in spec for c in "*?[") and spec.lower().endswith(".parquet") or os.path.isdir(spec)
@@ -138,7 +138,7 @@ def is_parquet_set(spec: str) -> bool:
 
 def is_spark_only(spec: str) -> bool:
     """Whether only Spark reads this events argument: several Parquet, JSONL or CSV files, or ``spark:db.table``."""
-    from .spark_text import is_text_set
+    from .text import is_text_set
 
     return spec.startswith("spark:") or is_parquet_set(spec) or is_text_set(spec)
 
@@ -151,7 +151,7 @@ def load(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_nee
     columns, as ``whuffie sql --position``); without one, a table stored as
     Parquet files is numbered as several files are (file rank, row in file).
     """
-    from . import spark, staging
+    from .. import spark, staging
 
     columns = columns or PLAIN
     position = position or spark.table_position()
@@ -240,7 +240,7 @@ def _as_duckdb_words_them(spec: str, plan: Plan, subjects, attributes_needed: bo
     again for this (a scan, no events in Python); if it found other rows,
     Spark's own rejects stay, so a difference shows rather than hides.
     """
-    from . import sqlengine
+    from .. import sqlengine
 
     by_duckdb = sqlengine.load_columnar(spec, plan, subjects, attributes_needed, columns=columns).rejects
     return by_duckdb if [r.where for r in by_duckdb] == [r.where for r in rejects] else rejects

@@ -16,8 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from datetime import UTC
 
-from ..evaluator import Results
-from ..plan import Plan
+from ...evaluator import Results
+from ...plan import Plan
 
 INSTALL_HINT = "pip install 'whuffie[spark]' (PySpark, which also needs Java 17 or later on PATH)"
 
@@ -92,7 +92,7 @@ def session():
 
     builder = SparkSession.builder.master(_settings["master"]).appName("whuffie")
     # the driver's JVM starts with these (PySpark passes them to spark-submit): its log says errors only
-    quiet = f"-Dlog4j2.configurationFile={(Path(__file__).parent / 'spark_log4j2.properties').as_uri()}"
+    quiet = f"-Dlog4j2.configurationFile={(Path(__file__).parent / 'log4j2.properties').as_uri()}"
     import sys
 
     # a local master's Python workers run this Python (its packages, whuffie among them); a cluster's
@@ -111,7 +111,7 @@ def session():
 def evaluate(plan: Plan, events, subjects: dict[str, dict] | None = None,
              as_of: dt.datetime | None = None) -> Results:
     """Score validated events on Spark; raises sqlengine.SqlUnsupported or SqlFault as the DuckDB engine does."""
-    from . import sqlengine
+    from .. import sqlengine
 
     subjects = subjects or {}
     if as_of is None:
@@ -161,7 +161,7 @@ class Layered:
         import sqlglot
         from sqlglot import exp
 
-        from .staging import renamed_relations
+        from ..staging import renamed_relations
 
         tree = sqlglot.parse_one(query, read="spark")
         renamed: dict[str, str] = {}

@@ -37,10 +37,10 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from ..columns import PLAIN, ColumnMap
-from ..inputs import DataError, Reject
-from ..plan import Plan
-from .spark_columnar import FILE_RANK_SHIFT, SparkColumnarError, SparkLoad, rejects_of
+from ...columns import PLAIN, ColumnMap
+from ...inputs import DataError, Reject
+from ...plan import Plan
+from .columnar import FILE_RANK_SHIFT, SparkColumnarError, SparkLoad, rejects_of
 
 TEXT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
 ROLE_SLOTS = 16  # positions per line: a role event's line is one event per role, in the roles' order
@@ -80,7 +80,7 @@ def load(spec: str, plan: Plan, subjects: dict[str, dict] | None, attributes_nee
     read), SparkColumnarError (nothing to read), NeedsDriver, or
     sqlengine.SqlUnsupported (an accepted value beyond 64 bits or not Unicode).
     """
-    from . import spark
+    from .. import spark
 
     columns = columns or PLAIN
     session = spark.session()
@@ -172,8 +172,8 @@ def _csv_headers(heads: dict[str, bytes], labels: dict[str, str], plan: Plan, co
     """{file: (line number, header line)} of each CSV file, checked as inputs.py checks it (DataError W080)."""
     import io
 
-    from ..datafiles import raw_lines
-    from ..inputs import parse_events
+    from ...datafiles import raw_lines
+    from ...inputs import parse_events
 
     out = {}
     for file, head in heads.items():
@@ -199,7 +199,7 @@ class _Reader:
 
     def __init__(self, plan: Plan, subjects, attributes_needed: bool, columns: ColumnMap, from_csv: bool,
                  labels: dict, ranks: dict, first_line: dict, headers: dict):
-        from . import sqlengine, textlog
+        from .. import sqlengine, textlog
 
         self.ruleset = plan.ruleset
         self.subjects = {s: {} for s in subjects} if subjects is not None else None
@@ -245,7 +245,7 @@ class _Reader:
         """A task's lines, parsed by inputs.parse_events a file's run of lines at a time: rows of ``schema``."""
         from pathlib import Path
 
-        from ..inputs import NO_ID_SEEN, parse_events
+        from ...inputs import NO_ID_SEEN, parse_events
 
         for file, lines in self.runs(self.numbered(records)):
             label = self.labels[file]
@@ -279,7 +279,7 @@ class _Reader:
         """The parsed lines as rows: kind 0 an accepted event, 1 a rejected line, 2 a value SQL cannot hold."""
         from zoneinfo import ZoneInfo
 
-        from .sqlengine import SqlUnsupported, _us, _Values
+        from ..sqlengine import SqlUnsupported, _us, _Values
 
         values = _Values(ZoneInfo(self.ruleset.timezone))
         names = self.names()
@@ -340,12 +340,12 @@ def _line(data) -> str:
 def _staged(session, parsed, lines, reader: _Reader, plan: Plan, subjects, labels: dict, totals: dict,
             headers: dict, spec: str, several: bool) -> SparkLoad:
     """The cross-line check (an id given twice), the rejects, and the accepted events as ``events``."""
-    from . import sqlengine
+    from .. import sqlengine
 
     parsed.createOrReplaceTempView("__parsed")
     problem = session.sql("SELECT message FROM __parsed WHERE kind = 2 LIMIT 1").collect()
     if problem:
-        from .textlog import _NOT_UNICODE
+        from ..textlog import _NOT_UNICODE
 
         raise sqlengine.SqlUnsupported(_text(problem[0][0])) if problem[0][0] else _NOT_UNICODE
     # each id's first accepted line, and every later line naming it: rejected as a duplicate
@@ -383,7 +383,7 @@ def _staged(session, parsed, lines, reader: _Reader, plan: Plan, subjects, label
                      expanded=accepted - lines_accepted)
     header = next(iter(headers[f] for f in sorted(headers)), None)
     if header is not None:
-        from ..datafiles import split_end
+        from ...datafiles import split_end
 
         load.header, load.header_end = split_end(header[1])
     return load
@@ -400,7 +400,7 @@ def _parsed_again(session, lines, reader: _Reader, later: list, headers: dict) -
         return {}
     from pathlib import Path
 
-    from ..inputs import parse_events
+    from ...inputs import parse_events
 
     wanted = {(r.line, r.lpos) for r in later if r.kind == 0}
     texts = {r.lpos: _line(r.text) + r.end for r in later if r.kind == 1}
@@ -458,7 +458,7 @@ def _file_size(session, file: str) -> int:
 def _events(session, plan: Plan, layout, staged: dict[str, str]):
     """``__text_staged`` as the score query's ``events``: number columns typed as the in-memory path types them
     (all whole: integers; mixed: doubles with a float flag), calendar keys in the ruleset's zone."""
-    from .staging import CALENDAR_COLUMNS, with_calendar
+    from ..staging import CALENDAR_COLUMNS, with_calendar
 
     select = ["subject", "type", "pos", "id", "line", "at_us"]
     numbers = [c for key, c in layout.field_columns.items() if layout.field_types[key] == "number"]
