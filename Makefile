@@ -33,7 +33,7 @@ vsix:
 # `make test` (about ten minutes, and ten more for Spark)
 # (WHUFFIE_FUZZ_FACTOR=N to change), with fresh seeds on every run.
 fuzz: $(BIN)/whuffie
-	WHUFFIE_FUZZ=deep $(BIN)/python -m pytest tests/fuzz tests/engines/test_spark_agree.py -q
+	WHUFFIE_FUZZ=deep $(BIN)/python -m pytest tests/fuzz tests/engines/spark/test_spark_agree.py -q
 
 bench: $(BIN)/whuffie
 	$(BIN)/python benchmarks/bench_frontend.py

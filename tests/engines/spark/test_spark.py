@@ -22,7 +22,7 @@ pyspark = pytest.importorskip("pyspark", reason="PySpark is not installed (pip i
 if shutil.which("java") is None:
     pytest.skip("PySpark needs Java (java is not on PATH)", allow_module_level=True)
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 def _rows_equal(a: dict, b: dict) -> list[str]:

@@ -21,7 +21,7 @@ pytest.importorskip("pyspark", reason="PySpark is not installed (pip install 'wh
 if shutil.which("java") is None:
     pytest.skip("PySpark needs Java (java is not on PATH)", allow_module_level=True)
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 WITH_SUBJECTS = {"library", "coop", "citizen"}
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from clirun import whuffie
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 def test_without_pyspark_the_cli_says_how_to_install_it(monkeypatch) -> None:
