@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from whuffie.frontend import load_file, load_text
@@ -394,8 +394,28 @@ def _read(load):
 
 @settings(max_examples=300, deadline=None)
 @given(csv_logs())
+# a row naming the next row's default id, then that row naming it too: a duplicate on both paths
+@example("subject,type,at,id,up,amount\nu1 ,voted,2026-01-02,quick.csv:3,TRUE,\n"
+         "u1 ,voted,2026-01-02T10:00:00Z,quick.csv:3,TRUE,\n")
 def test_csv_quick_path_reads_as_the_careful_path(text):
     quick = parse_events(text, Path("quick.csv"), QUICK_RULES)
     careful = parse_events(text, Path("quick.csv"), QUICK_RULES, careful_only=True)
     assert _read(quick) == _read(careful)
     assert len(careful.events) + len(careful.rejects) == careful.read
+
+
+_ID_CHOICES = st.sampled_from([None, "q.jsonl:1", "q.jsonl:2", "q.jsonl:3", "q.jsonl:4", "x"])
+_AT_CHOICES = st.sampled_from(["2026-01-02T10:00:00Z", "2026-01-02"])  # a date: the careful path reads it
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_ID_CHOICES, _AT_CHOICES), min_size=1, max_size=5))
+@example([("q.jsonl:1", "2026-01-02T10:00:00Z"), (None, "2026-01-02T10:00:00Z"), ("q.jsonl:1", "2026-01-02T10:00:00Z")])
+def test_jsonl_ids_read_by_the_fast_decoder_as_by_the_careful_path(lines):
+    """Ids given, repeated, and equal to a line's own default id (`file:line`): the same events and rejects."""
+    text = "".join(json.dumps({"subject": "u1", "type": "voted", "at": at, "up": True,
+                               **({"id": given} if given is not None else {})}) + "\n" for given, at in lines)
+    quick = parse_events(text, Path("q.jsonl"), QUICK_RULES)
+    careful = parse_events(text, Path("q.jsonl"), QUICK_RULES, careful_only=True)
+    assert _read(quick) == _read(careful)
+    assert [e.given_id for e in quick.events] == [e.given_id for e in careful.events]

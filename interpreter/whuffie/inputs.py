@@ -617,10 +617,10 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
                 csv_instants.clear()
             csv_instants[at_text] = at
         event_id = row.get("id")
+        if event_id is not None and event_id in seen_ids:
+            return None  # a duplicate, even of a line's own default id given: the careful path words it
         if event_id == where:
             event_id = None  # the careful path's default id, given: recorded as no id
-        elif event_id is not None and event_id in seen_ids:
-            return None
         values = {}
         for key, value in row.items():  # as _convert_record converts them, in the row's order
             if key in _EVENT_KEY_SET:
@@ -815,6 +815,8 @@ def parse_events(text, path: Path, ruleset: Ruleset, subjects: dict[str, dict] |
             return
         if event_id is unset:
             event_id = None
+        elif event_id == prefix + str(number):
+            event_id = None  # the careful path's default id, given: recorded as no id (and not as seen)
         else:
             seen_ids[event_id] = prefix + str(number)
         subject = subject_names.setdefault(subject, subject)  # one string object per subject id
