@@ -223,6 +223,38 @@ def read_text_log(spec: str, plan: Plan, subjects: dict[str, dict] | None, attri
                         expanded=careful.expanded)
 
 
+def number_counts(layout: Layout, relation: str) -> str | None:
+    """The query counting each staged number column's floats and ints (for typed_number_columns), or None."""
+    numbers = [c for key, c in layout.field_columns.items() if layout.field_types[key] == "number"]
+    return ("SELECT " + ", ".join(f"count({c}_d), count({c}_i)" for c in numbers) + f" FROM {relation}"
+            if numbers else None)
+
+
+def typed_number_columns(layout: Layout, counts) -> tuple[list[str], list[str]]:
+    """(select items, their names) of the staged field columns, numbers typed as the in-memory path types them:
+    all whole, integers; else doubles, with a float flag (``_f``) when ints and floats mix. ``counts`` is the
+    row of number_counts; the layout learns which columns hold ints and which mix (SQL dialect-neutral text)."""
+    select, names, at = [], [], 0
+    for key, column in layout.field_columns.items():
+        names.append(column)
+        if layout.field_types[key] != "number":
+            select.append(column)
+            continue
+        floats, ints = counts[at], counts[at + 1]
+        at += 2
+        if not floats:
+            layout.int_numbers.add(column)
+            select.append(f"{column}_i AS {column}")
+            continue
+        select.append(f"coalesce(CAST({column}_i AS DOUBLE), {column}_d) AS {column}")
+        if ints:
+            layout.mixed_numbers.add(column)
+            names.append(f"{column}_f")
+            select.append(f"CASE WHEN {column}_d IS NOT NULL THEN true WHEN {column}_i IS NOT NULL "
+                          f"THEN false END AS {column}_f")
+    return select, names
+
+
 EVENT_KEYS_SQL = ("subject", "type", "at", "id")
 _NOT_UNICODE = SqlUnsupported("a text value that is not valid Unicode (a lone surrogate escape)")
 
@@ -346,22 +378,10 @@ def _finish_staged(con, plan: Plan, layout: Layout, name: str, expanded: bool) -
     label = f"'{_quote(name)}:' || pos"
     select = ["subject", "type", f"{position} AS pos", f"coalesce(id, {label}) AS id", f"{label} AS line", "at_us"]
     kept = ["subject", "type", "pos", "id", "line", "at_us"]
-    for key, column in layout.field_columns.items():
-        kept.append(column)
-        if layout.field_types[key] != "number":
-            select.append(column)
-            continue
-        floats, ints = con.execute(f"SELECT count({column}_d), count({column}_i) FROM __staged").fetchall()[0]
-        if not floats:
-            layout.int_numbers.add(column)
-            select.append(f"{column}_i AS {column}")
-        else:
-            select.append(f"coalesce(CAST({column}_i AS DOUBLE), {column}_d) AS {column}")
-            if ints:
-                layout.mixed_numbers.add(column)
-                kept.append(f"{column}_f")
-                select.append(f"CASE WHEN {column}_d IS NOT NULL THEN true WHEN {column}_i IS NOT NULL "
-                              f"THEN false END AS {column}_f")
+    counts = number_counts(layout, "__staged")
+    fields, field_names = typed_number_columns(layout, con.execute(counts).fetchall()[0] if counts else ())
+    select += fields
+    kept += field_names
     import sqlglot
 
     rows = sqlglot.parse_one(f"SELECT {', '.join(select)} FROM __staged", read="duckdb")

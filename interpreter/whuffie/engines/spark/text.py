@@ -459,28 +459,12 @@ def _events(session, plan: Plan, layout, staged: dict[str, str]):
     """``__text_staged`` as the score query's ``events``: number columns typed as the in-memory path types them
     (all whole: integers; mixed: doubles with a float flag), calendar keys in the ruleset's zone."""
     from ..staging import CALENDAR_COLUMNS, with_calendar
+    from ..textlog import number_counts, typed_number_columns
 
     select = ["subject", "type", "pos", "id", "line", "at_us"]
-    numbers = [c for key, c in layout.field_columns.items() if layout.field_types[key] == "number"]
-    counts = session.sql("SELECT " + ", ".join(f"count({c}_d), count({c}_i)" for c in numbers)
-                         + " FROM __text_staged").collect()[0] if numbers else ()
-    typed = []
-    for key, column in layout.field_columns.items():
-        if layout.field_types[key] != "number":
-            typed.append(column)
-            continue
-        at = numbers.index(column)
-        floats, ints = counts[2 * at], counts[2 * at + 1]
-        if not floats:
-            layout.int_numbers.add(column)
-            typed.append(f"{column}_i AS {column}")
-        else:
-            typed.append(f"coalesce(CAST({column}_i AS DOUBLE), {column}_d) AS {column}")
-            if ints:
-                layout.mixed_numbers.add(column)
-                typed.append(f"CASE WHEN {column}_d IS NOT NULL THEN true WHEN {column}_i IS NOT NULL "
-                             f"THEN false END AS {column}_f")
+    counts = number_counts(layout, "__text_staged")
+    typed, names = typed_number_columns(layout, session.sql(counts).collect()[0] if counts else ())
     session.sql(f"SELECT {', '.join(select + typed)} FROM __text_staged").createOrReplaceTempView("__text_typed")
-    kept = select + [c.rsplit(" AS ", 1)[-1] for c in typed]
+    kept = select + names
     query = with_calendar("__text_typed", kept, list(CALENDAR_COLUMNS), dialect="spark", timezone=plan.timezone)
     return session.sql(query.sql("spark"))
