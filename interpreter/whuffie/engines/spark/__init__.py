@@ -9,6 +9,12 @@ differ in typing, faults or the finishing of scores, tiers and privileges.
 
 PySpark is the optional extra ``whuffie[spark]``; ``SparkMissing`` says how to
 install it, for the CLI to show as a usage error.
+
+The subpackage, one concern a module: this one (the session, ``evaluate`` of
+events validated elsewhere, ``Layered``), ``columnar.py`` (Parquet files and
+catalog tables read and validated by Spark, ``SparkLoad``, the streamed
+rejects) and ``text.py`` (JSONL and CSV logs read by Spark, parsed by
+inputs.py on the executors).
 """
 
 from __future__ import annotations
