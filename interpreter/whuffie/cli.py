@@ -1684,20 +1684,21 @@ def _exit_without_teardown(code) -> None:
 
     if not (code is None or type(code) is int) or threading.active_count() > 1:
         return
-    if any(name in sys.modules for name in _OWN_EXIT):
-        return
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):  # the normal exit reports a closed pipe as Python does
+    if any(name in sys.modules for name in _OWN_EXIT) or not _flushed():
         return
     atexit._run_exitfuncs()  # runs each once and forgets it, as the interpreter's exit would
+    if _flushed():
+        os._exit(0 if code is None else code)
+
+
+def _flushed() -> bool:
+    """Flush stdout and stderr; False when one cannot be (a closed pipe: the normal exit reports it as Python does)."""
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except (OSError, ValueError):
-        return
-    os._exit(0 if code is None else code)
+        return False
+    return True
 
 
 def main() -> None:

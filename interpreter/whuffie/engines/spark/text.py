@@ -152,20 +152,40 @@ def _labels(files: list[str]) -> dict[str, str]:
 
 def _read_bytes(session, file: str, start: int, size: int) -> bytes:
     """Bytes of a file Spark reads (local or any Hadoop file system): for a head, or the last line's end."""
-    parsed = urlparse(file)
-    if parsed.scheme in ("", "file"):
-        with open(unquote(parsed.path), "rb") as fh:
+    local = _local_path(file)
+    if local is not None:
+        with open(local, "rb") as fh:
             fh.seek(start)
             return fh.read(size)
+    fs, path = _hadoop_file(session, file)
     jvm = session._jvm
-    path = jvm.org.apache.hadoop.fs.Path(file)
-    stream = path.getFileSystem(session._jsc.hadoopConfiguration()).open(path)
+    stream = fs.open(path)
     try:
         stream.seek(start)
         return bytes(jvm.org.apache.commons.io.IOUtils.toByteArray(
             jvm.org.apache.commons.io.input.BoundedInputStream(stream, size)))
     finally:
         stream.close()
+
+
+def _file_size(session, file: str) -> int:
+    local = _local_path(file)
+    if local is not None:
+        return os.path.getsize(local)
+    fs, path = _hadoop_file(session, file)
+    return fs.getFileStatus(path).getLen()
+
+
+def _local_path(file: str) -> str | None:
+    """The local path of a ``file:`` URL (or a plain path), None for another file system."""
+    parsed = urlparse(file)
+    return unquote(parsed.path) if parsed.scheme in ("", "file") else None
+
+
+def _hadoop_file(session, file: str):
+    """(file system, path) of a file on a Hadoop file system (HDFS, S3A…), through Spark's JVM."""
+    path = session._jvm.org.apache.hadoop.fs.Path(file)
+    return path.getFileSystem(session._jsc.hadoopConfiguration()), path
 
 
 def _csv_headers(heads: dict[str, bytes], labels: dict[str, str], plan: Plan, columns: ColumnMap) -> dict:
@@ -444,15 +464,6 @@ def _last_line_end(session, labels: dict, totals: dict):
             found[where] = "\r" if _read_bytes(session, file, _file_size(session, file) - 1, 1) == b"\r" else end
         return found[where]
     return end_of
-
-
-def _file_size(session, file: str) -> int:
-    parsed = urlparse(file)
-    if parsed.scheme in ("", "file"):
-        return os.path.getsize(unquote(parsed.path))
-    jvm = session._jvm
-    path = jvm.org.apache.hadoop.fs.Path(file)
-    return path.getFileSystem(session._jsc.hadoopConfiguration()).getFileStatus(path).getLen()
 
 
 def _events(session, plan: Plan, layout, staged: dict[str, str]):
